@@ -1,0 +1,58 @@
+"""tensorish: PyTorch's imperative autograd as a stateful facade over JAX.
+
+>>> import tensorish as torch
+>>> x = torch.ones(2, requires_grad=True)
+>>> (5 * (x + 1) ** 2).mean().backward()
+>>> x.grad
+tensor([10., 10.])
+"""
+
+from . import autograd as autograd
+from ._creation import arange as arange
+from ._creation import empty as empty
+from ._creation import empty_like as empty_like
+from ._creation import full as full
+from ._creation import full_like as full_like
+from ._creation import linspace as linspace
+from ._creation import ones as ones
+from ._creation import ones_like as ones_like
+from ._creation import tensor as tensor
+from ._creation import zeros as zeros
+from ._creation import zeros_like as zeros_like
+from ._device import device as device
+from ._device import get_default_device as get_default_device
+from ._device import set_default_device as set_default_device
+from ._dtype import ALL as _ALL_DTYPES
+from ._dtype import bfloat16 as bfloat16
+from ._dtype import bool_ as bool
+from ._dtype import can_cast as can_cast
+from ._dtype import complex64 as cfloat
+from ._dtype import complex64 as complex64
+from ._dtype import complex128 as cdouble
+from ._dtype import complex128 as complex128
+from ._dtype import dtype as dtype
+from ._dtype import float16 as float16
+from ._dtype import float16 as half
+from ._dtype import float32 as float
+from ._dtype import float32 as float32
+from ._dtype import float64 as double
+from ._dtype import float64 as float64
+from ._dtype import get_default_dtype as get_default_dtype
+from ._dtype import int8 as int8
+from ._dtype import int16 as int16
+from ._dtype import int16 as short
+from ._dtype import int32 as int
+from ._dtype import int32 as int32
+from ._dtype import int64 as int64
+from ._dtype import int64 as long
+from ._dtype import promote_types as promote_types
+from ._dtype import set_default_dtype as set_default_dtype
+from ._dtype import uint8 as uint8
+from ._printing import set_printoptions as set_printoptions
+from ._tensor import Size as Size
+from ._tensor import Tensor as Tensor
+from .autograd import enable_grad as enable_grad
+from .autograd import is_grad_enabled as is_grad_enabled
+from .autograd import no_grad as no_grad
+from .autograd import set_grad_enabled as set_grad_enabled
+from .ops import *

@@ -1,0 +1,134 @@
+"""Op declarations and dispatch: unwrap, run the cached jitted forward, record the graph node.
+
+An ``Op`` is a pure function of jax arrays plus static (hashable) keyword parameters. Its forward
+and its backward (``jax.vjp`` of the same function) are ``jax.jit`` functions cached per
+(static parameters, input casts), so no call traces eagerly once warm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .autograd._engine import node_class
+from .autograd._grad_mode import is_grad_enabled
+
+ALL_INPUTS = frozenset(range(64))
+
+
+class Op:
+    """One differentiable operation, declared once.
+
+    Args:
+        grad_name: the ``grad_fn`` class name PyTorch gives the op's output (``MulBackward0``).
+        fn: a pure function ``fn(*arrays, **static) -> array | tuple[array, ...]``.
+        saves: the input positions whose values PyTorch saves for backward (in-place changes to
+            them make backward fail, and a second backward needs ``retain_graph``).
+        differentiable: False for ops whose outputs never require grad (comparisons, argmax).
+        n_out: how many arrays ``fn`` returns.
+        on_error: ``on_error(args, static)`` raises PyTorch's error for inputs the jitted
+            function rejected (checked only after a failure, so valid calls pay nothing).
+
+    >>> import jax.numpy as jnp
+    >>> mul = Op("MulBackward0", jnp.multiply)
+    """
+
+    __slots__ = ("name", "fn", "node_cls", "saves", "differentiable", "n_out", "on_error",
+                 "_fwd", "_bwd")
+
+    def __init__(self, grad_name: str, fn: Callable, *, saves=ALL_INPUTS,
+                 differentiable: bool = True, n_out: int = 1,
+                 on_error: Callable | None = None) -> None:
+        self.name = grad_name
+        self.fn = fn
+        self.node_cls = node_class(grad_name)
+        self.saves = frozenset(saves)
+        self.differentiable = differentiable
+        self.n_out = n_out
+        self.on_error = on_error
+        self._fwd: dict = {}
+        self._bwd: dict = {}
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+    def bind(self, key: tuple) -> Callable:
+        """``fn`` with its static parameters and input casts applied (traceable, not jitted)."""
+        static, cast = key
+        fn, kw = self.fn, dict(static)
+        if cast is None:
+            return (lambda *xs: fn(*xs, **kw)) if kw else fn
+
+        def f(*xs):
+            xs = [x if c is None or x.dtype == c else x.astype(c) for x, c in zip(xs, cast)]
+            return fn(*xs, **kw)
+
+        return f
+
+    def forward_fn(self, key: tuple) -> Callable:
+        f = self._fwd.get(key)
+        if f is None:
+            f = self._fwd[key] = jax.jit(self.bind(key))
+        return f
+
+    def backward_fn(self, key: tuple, mask: tuple) -> Callable:
+        """``jit(lambda diff, other, cts: vjp(f, *diff)[1](cts))`` for the inputs in ``mask``."""
+        b = self._bwd.get((key, mask))
+        if b is None:
+            f = self.bind(key)
+
+            def bwd(diff, other, cts):
+                def g(*d):
+                    di, oi = iter(d), iter(other)
+                    return f(*[next(di) if m else next(oi) for m in mask])
+
+                out, pull = jax.vjp(g, *diff)
+                return pull(_fill_cotangents(cts, out))
+
+            b = self._bwd[(key, mask)] = jax.jit(bwd)
+        return b
+
+
+def _fill_cotangents(cts, out):
+    if not isinstance(out, tuple):
+        return cts
+    return tuple(
+        c if c is not None
+        else jnp.zeros_like(o) if jnp.issubdtype(o.dtype, jnp.inexact)
+        else np.zeros(o.shape, jax.dtypes.float0)
+        for c, o in zip(cts, out))
+
+
+def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
+    """Run ``op`` on ``args`` (Tensors and plain arrays) and record it for backward."""
+    from ._tensor import Tensor
+
+    key = (static, cast)
+    fwd = op._fwd.get(key) or op.forward_fn(key)
+    req = False
+    vals = []
+    for a in args:
+        if isinstance(a, Tensor):
+            vals.append(a._value)
+            req = req or a._requires_grad
+        else:
+            vals.append(a)
+    try:
+        out = fwd(*vals)
+    except (TypeError, ValueError):
+        if op.on_error is not None:
+            op.on_error(args, static)
+        raise
+    wrap = Tensor._wrap
+    if req and op.differentiable and is_grad_enabled():
+        node = op.node_cls(op, key, args, vals, op.n_out)
+        if op.n_out == 1:
+            return wrap(out, node, 0)
+        return tuple(wrap(o, node, i) if jnp.issubdtype(o.dtype, jnp.inexact) else wrap(o)
+                     for i, o in enumerate(out))
+    if op.n_out == 1:
+        return wrap(out)
+    return tuple(wrap(o) for o in out)

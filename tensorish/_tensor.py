@@ -1,0 +1,301 @@
+"""Tensor: a jax.Array plus PyTorch's autograd state.
+
+The value is immutable; in-place methods rebind it and bump the version counter ``_vc`` (shared
+by aliases), so PyTorch's checks for in-place misuse still fire. Operators and most methods are
+attached by the op modules (``ops/``), each op declared once there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+
+from . import _dtype
+from .autograd import _engine
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple that prints as PyTorch's ``torch.Size``.
+
+    >>> import tensorish
+    >>> tensorish.ones(2, 3).shape
+    tensorish.Size([2, 3])
+    """
+
+    def __repr__(self) -> str:
+        return f"tensorish.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key):
+        r = tuple.__getitem__(self, key)
+        return Size(r) if isinstance(key, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+
+_new = object.__new__
+
+
+class Tensor:
+    """A multi-dimensional array that records operations for automatic differentiation.
+
+    >>> import tensorish
+    >>> x = tensorish.ones(2, requires_grad=True)
+    >>> (x * 3).sum().backward()
+    >>> x.grad
+    tensor([3., 3.])
+    """
+
+    __slots__ = ("_value", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_vc", "_acc",
+                 "_retains_grad", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("use tensorish.tensor(data) or a creation function to make a Tensor")
+
+    @staticmethod
+    def _wrap(value: jax.Array, grad_fn=None, output_nr: int = 0) -> Tensor:
+        t = _new(Tensor)
+        t._value = value
+        t._requires_grad = grad_fn is not None
+        t.grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._grad = None
+        t._vc = [0]
+        t._acc = None
+        t._retains_grad = False
+        return t
+
+    # -- autograd state -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only) and return self.
+
+        >>> import tensorish
+        >>> tensorish.ones(2).requires_grad_()
+        tensor([1., 1.], requires_grad=True)
+        """
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
+            raise RuntimeError(
+                "only Tensors of floating point dtype can require gradients")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_NAMES[value.dtype.name]}'"
+                    f" to a tensor with grad_dtype '{self.dtype.title}'. The gradient must match "
+                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match.")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size")
+        self._grad = value
+
+    def _edge(self) -> tuple:
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        return (_engine.accumulator_for(self), 0)
+
+    def _accumulator(self):
+        return _engine.accumulator_for(self)
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
+
+        >>> import tensorish
+        >>> x = tensorish.ones(2, requires_grad=True)
+        >>> (5 * (x + 1) ** 2).mean().backward()
+        >>> x.grad
+        tensor([10., 10.])
+        """
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """A new tensor with the same value, outside the graph (shares the version counter)."""
+        t = Tensor._wrap(self._value)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        """Detach this tensor from the graph in place, making it a leaf."""
+        self.grad_fn = None
+        self._output_nr = 0
+        self._requires_grad = False
+        return self
+
+    def _set_value(self, value: jax.Array) -> None:
+        """Rebind the value, as an in-place write does, and bump the version."""
+        self._value = value
+        self._vc[0] += 1
+
+    def _type_name(self) -> str:
+        return f"torch.{self.dtype.title}Tensor"
+
+    def _node_label(self) -> str:
+        return self.grad_fn.name() if self.grad_fn is not None else "AccumulateGrad"
+
+    # -- metadata -------------------------------------------------------------------------
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_np(self._value.dtype)
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._value.shape)
+
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape, or the length of dimension ``dim``."""
+        if dim is None:
+            return Size(self._value.shape)
+        return self._value.shape[_wrap_dim(dim, self.ndim)]
+
+    def dim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    def ndimension(self) -> int:
+        return self._value.ndim
+
+    def numel(self) -> int:
+        return int(self._value.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def device(self):
+        from ._device import from_jax
+
+        return from_jax(next(iter(self._value.devices())))
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return self.dtype.is_complex
+
+    def __len__(self) -> int:
+        if self._value.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._value.shape[0]
+
+    # -- leaving the facade ---------------------------------------------------------------
+    def item(self) -> int | float | bool | complex:
+        """The value of a one-element tensor as a Python number."""
+        if self._value.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._value.size} elements cannot be converted to Scalar")
+        return self._value.reshape(()).item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers."""
+        return np.asarray(self._value).tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array (read-only: JAX arrays are immutable)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        return np.asarray(self._value)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        a = np.asarray(self._value)
+        return a if dtype is None else a.astype(dtype)
+
+    def __jax_array__(self) -> jax.Array:
+        return self._value
+
+    def jax(self) -> jax.Array:
+        """The underlying ``jax.Array`` (no copy)."""
+        return self._value
+
+    def __repr__(self, *, tensor_contents: str | None = None) -> str:
+        from ._printing import tensor_repr
+
+        return tensor_repr(self, tensor_contents=tensor_contents)
+
+    def __format__(self, spec: str) -> str:
+        if self._value.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+_CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+              "bool": "bool", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not lo <= dim <= hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim % max(ndim, 1)
+
+
+def method(fn: Callable) -> Callable:
+    """Also make ``fn`` the Tensor method of the same name (the op modules use this)."""
+    setattr(Tensor, fn.__name__, fn)
+    return fn

@@ -1,0 +1,113 @@
+"""What the op modules share: PyTorch's operand promotion, dim handling and in-place writes."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import _dtype
+from .._dispatch import Op, apply
+from .._tensor import Tensor, _wrap_dim
+from ..autograd._grad_mode import is_grad_enabled
+
+_result_cache: dict = {}
+Scalar = (bool, int, float, complex, np.number, np.bool_)
+
+
+def kind(x) -> tuple:
+    """The promotion key of an operand: its dtype and whether it is a tensor with dims,
+    a 0-dim tensor (1) or a Python scalar (2)."""
+    if isinstance(x, Tensor):
+        return (_dtype.from_np(x._value.dtype), x._value.ndim == 0)
+    if isinstance(x, np.generic):
+        return (_dtype.from_np(x.dtype), 2)
+    return (_dtype.scalar_dtype(x), 2)
+
+
+def result_type(*xs) -> _dtype.dtype:
+    """PyTorch's result dtype for an op on tensors and Python scalars.
+
+    >>> import tensorish
+    >>> tensorish.result_type(tensorish.tensor([1, 2]), 2.5)
+    tensorish.float32
+    """
+    key = tuple(kind(x) for x in xs)
+    dt = _result_cache.get(key)
+    if dt is None:
+        dims = tuple(d for d, k in key if k is False)
+        zeros = tuple(d for d, k in key if k is True)
+        scalars = tuple(d for d, k in key if k == 2)
+        dt = _result_cache[key] = _dtype.result_type_of(dims, zeros, scalars)
+    return dt
+
+
+def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _dtype.dtype]:
+    """Operands ready for ``apply``: scalars become arrays of the common dtype, and the casts
+    that bring tensors to it (None when none is needed)."""
+    dt = to or result_type(*xs)
+    npd = dt.np
+    args = []
+    cast = None
+    for x in xs:
+        if isinstance(x, Tensor):
+            if x._value.dtype != npd:
+                cast = (npd,) * len(xs)
+            args.append(x)
+        else:
+            if not isinstance(x, Scalar):
+                raise TypeError(f"unsupported operand type: {type(x).__name__}")
+            args.append(np.asarray(x, dtype=npd))
+    return tuple(args), cast, dt
+
+
+def is_operand(x) -> bool:
+    return isinstance(x, (Tensor, numbers.Number, np.generic))
+
+
+def dims(dim, ndim: int) -> tuple[int, ...] | None:
+    """``dim`` (None, int, or a sequence of ints) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        return (_wrap_dim(int(dim), ndim),)
+    out = tuple(_wrap_dim(int(d), ndim) for d in dim)
+    for d in set(out):
+        if out.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(out))
+
+
+def inplace(self: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """Run ``compute`` on (a snapshot of) ``self`` and write the result into ``self``."""
+    recording = is_grad_enabled()
+    if recording and self._requires_grad and self.grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation.")
+    src = self
+    if recording:
+        # The op's node must see self as it was, not the tensor it is about to become.
+        src = Tensor._wrap(self._value, self.grad_fn, self._output_nr)
+        src._requires_grad, src._vc, src._acc = self._requires_grad, self._vc, self._acc
+    out = compute(src)
+    if out._value.shape != self._value.shape:
+        raise RuntimeError(
+            f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+            f"{list(out.shape)}")
+    if out._value.dtype != self._value.dtype:
+        if not _dtype.can_cast(out.dtype, self.dtype):
+            raise RuntimeError(
+                f"result type {out.dtype.title} can't be cast to the desired output type "
+                f"{self.dtype.title}")
+        out._value = out._value.astype(self._value.dtype)
+    self._set_value(out._value)
+    node = out.grad_fn
+    if node is not None:
+        node._versions = [(t, vc, vc[0] if vc is self._vc else v)
+                          for t, vc, v in node._versions]
+        self.grad_fn, self._output_nr, self._requires_grad = node, out._output_nr, True
+    return self
+
+
+__all__ = ["Op", "apply", "Tensor", "promote", "result_type", "dims", "inplace", "is_operand"]
