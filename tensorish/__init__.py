@@ -49,6 +49,10 @@ from ._dtype import promote_types as promote_types
 from ._dtype import set_default_dtype as set_default_dtype
 from ._dtype import uint8 as uint8
 from ._printing import set_printoptions as set_printoptions
+from ._random import Generator as Generator
+from ._random import default_generator as default_generator
+from ._random import initial_seed as initial_seed
+from ._random import manual_seed as manual_seed
 from ._tensor import Size as Size
 from ._tensor import Tensor as Tensor
 from .autograd import enable_grad as enable_grad
@@ -56,3 +60,5 @@ from .autograd import is_grad_enabled as is_grad_enabled
 from .autograd import no_grad as no_grad
 from .autograd import set_grad_enabled as set_grad_enabled
 from .ops import *
+
+# Subpackages, one line each.

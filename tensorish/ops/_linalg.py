@@ -82,3 +82,5 @@ Tensor.__matmul__ = lambda self, other: matmul(self, other) if isinstance(
     other, Tensor) else NotImplemented
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self) if isinstance(
     other, Tensor) else NotImplemented
+
+__all__ = ["matmul", "mm"]

@@ -56,3 +56,5 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *,
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {dt.title}")
     return _reduce(_mean_all, _mean, input, dim, keepdim, dt)
+
+__all__ = ["sum", "mean"]
