@@ -31,6 +31,7 @@ from ._dtype import complex64 as complex64
 from ._dtype import complex128 as cdouble
 from ._dtype import complex128 as complex128
 from ._dtype import dtype as dtype
+from ._dtype import finfo as finfo
 from ._dtype import float16 as float16
 from ._dtype import float16 as half
 from ._dtype import float32 as float
@@ -38,6 +39,7 @@ from ._dtype import float32 as float32
 from ._dtype import float64 as double
 from ._dtype import float64 as float64
 from ._dtype import get_default_dtype as get_default_dtype
+from ._dtype import iinfo as iinfo
 from ._dtype import int8 as int8
 from ._dtype import int16 as int16
 from ._dtype import int16 as short

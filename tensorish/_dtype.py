@@ -183,3 +183,56 @@ def result_type_of(dims: tuple, zeros: tuple, scalars: tuple) -> dtype:
 def can_cast(from_: dtype, to: dtype) -> bool:
     """PyTorch's ``can_cast``: False only where a cast would lower the category."""
     return _category(from_) <= _category(to)
+
+
+class finfo:
+    """Machine limits of a floating point dtype, with PyTorch's fields and repr.
+
+    >>> import tensorish
+    >>> tensorish.finfo(tensorish.float16).max
+    65504.0
+    """
+
+    def __init__(self, type: dtype | None = None) -> None:
+        type = type or get_default_dtype()
+        if not (type.is_floating_point or type.is_complex):
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            "to handle 'torch.finfo'")
+        type = type.to_real()
+        info = jnp.finfo(type.np)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = float(info.resolution)
+        self.dtype = type.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype, with PyTorch's fields and repr.
+
+    >>> import tensorish
+    >>> tensorish.iinfo(tensorish.int8).min
+    -128
+    """
+
+    def __init__(self, type: dtype) -> None:
+        if type.is_floating_point or type.is_complex:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        if type is bool_:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        info = np.iinfo(type.np)
+        self.bits = int(info.bits)
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = type.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -1,23 +1,64 @@
-"""Pointwise ops: one declaration each, PyTorch's promotion applied before dispatch."""
+"""Pointwise ops: one declaration each, PyTorch's promotion applied before dispatch.
+
+Unary ops are declared by ``_unary`` (one line each); binary ops go through ``_binary``, which
+promotes the operands as PyTorch does and refuses the dtypes PyTorch's kernels refuse.
+Where PyTorch's subgradient at a kink differs from JAX's, the jnp function carries a
+``jax.custom_jvp`` with a ``# NOTE:`` (a JVP rule, so forward mode and higher orders keep working).
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
+import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
+from jax.scipy import special
 
 from .. import _dtype
+from .._dispatch import ALL_INPUTS
 from .._tensor import Tensor, method
-from ._common import Op, apply, inplace, is_operand, promote
+from ._common import Op, apply, inplace, is_operand, promote, result_type
+
+_INTEGRAL = frozenset({_dtype.bool_, _dtype.uint8, _dtype.int8, _dtype.int16, _dtype.int32,
+                       _dtype.int64})
+_BOOL = frozenset({_dtype.bool_})
+_FLOATS = frozenset(d for d in _dtype.ALL if d.is_floating_point)
 
 
 def _broadcast_error(args, static) -> None:
     shapes = [np.shape(a._value if isinstance(a, Tensor) else a) for a in args]
-    a, b = shapes[0], shapes[1]
-    for i in range(1, min(len(a), len(b)) + 1):
-        if a[-i] != b[-i] and a[-i] != 1 and b[-i] != 1:
-            raise RuntimeError(
-                f"The size of tensor a ({a[-i]}) must match the size of tensor b ({b[-i]}) at "
-                f"non-singleton dimension {max(len(a), len(b)) - i}")
+    out: tuple = ()
+    for s in shapes:
+        for i in range(1, min(len(out), len(s)) + 1):
+            if out[-i] != s[-i] and out[-i] != 1 and s[-i] != 1:
+                raise RuntimeError(
+                    f"The size of tensor a ({out[-i]}) must match the size of tensor b "
+                    f"({s[-i]}) at non-singleton dimension {max(len(out), len(s)) - i}")
+        out = np.broadcast_shapes(out, s)
+
+
+def _not_implemented(kernel: str, dt: _dtype.dtype):
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{dt.title}'")
+
+
+def _need_tensor(fname: str, *named) -> None:
+    """PyTorch's TypeError for a non-Tensor where its signature takes only Tensors."""
+    for pos, (arg, value) in enumerate(named, 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{type(value).__name__}")
+
+
+def _is_float(dt: _dtype.dtype) -> bool:
+    return dt.is_floating_point or dt.is_complex
+
+
+def _float_of(*xs) -> _dtype.dtype:
+    dt = result_type(*xs)
+    return dt if _is_float(dt) else _dtype.get_default_dtype()
 
 
 def _binary(a, b, op: Op, static: tuple = (), to=None) -> Tensor:
@@ -25,13 +66,373 @@ def _binary(a, b, op: Op, static: tuple = (), to=None) -> Tensor:
     return apply(op, args, static, cast)
 
 
-def _float_of(*xs) -> _dtype.dtype:
-    from ._common import result_type
-
-    dt = result_type(*xs)
-    return dt if dt.is_floating_point or dt.is_complex else _dtype.get_default_dtype()
+def _is_int(x) -> bool:
+    return jnp.issubdtype(x.dtype, jnp.integer) or x.dtype == jnp.bool_
 
 
+def _keep_int(fn: Callable) -> Callable:
+    """``fn`` for floats, the identity for integers (floor, ceil, trunc, round of an int)."""
+    return lambda x: x if _is_int(x) else fn(x)
+
+
+def _no_derivative(fn: Callable, aten: str) -> Callable:
+    # NOTE: PyTorch records a ``NotImplemented`` node for these ops: the output requires grad and
+    # only backward fails, naming the aten op.
+    @jax.custom_vjp
+    def f(*xs):
+        return fn(*xs)
+
+    def bwd(_, g):
+        raise RuntimeError(f"derivative for aten::{aten} is not implemented")
+
+    f.defvjp(lambda *xs: (fn(*xs), None), bwd)
+    return f
+
+
+# -- subgradient conventions where PyTorch and JAX differ ---------------------------------------
+@jax.custom_jvp
+def _abs_fn(x):
+    return jnp.abs(x)
+
+
+# NOTE: d|x|/dx at 0 is 0 in PyTorch (sgn(0)); JAX's abs passes 1.
+_abs_fn.defjvp(lambda p, t: (jnp.abs(p[0]), t[0] * jnp.sign(p[0])))
+
+
+@jax.custom_jvp
+def _hypot_fn(x, y):
+    return jnp.hypot(x, y)
+
+
+@_hypot_fn.defjvp
+def _hypot_jvp(p, t):
+    # NOTE: PyTorch's gradient is x / hypot (nan at the origin); JAX's rewrite gives 0.5 there.
+    (x, y), (dx, dy) = p, t
+    r = jnp.hypot(x, y)
+    return r, (x * dx + y * dy) / r
+
+
+@jax.custom_jvp
+def _atan2_fn(y, x):
+    return jnp.arctan2(y, x)
+
+
+@_atan2_fn.defjvp
+def _atan2_jvp(p, t):
+    # NOTE: PyTorch zeroes the gradient at the origin (its reciprocal of x² + y² is masked where
+    # infinite); JAX gives nan there.
+    (y, x), (dy, dx) = p, t
+    r2 = x * x + y * y
+    recip = jnp.where(r2 == 0, 0, 1 / jnp.where(r2 == 0, 1, r2))
+    return jnp.arctan2(y, x), (x * dy - y * dx) * recip
+
+
+@jax.custom_jvp
+def _pow_fn(x, y):
+    return jnp.power(x, y)
+
+
+@_pow_fn.defjvp
+def _pow_jvp(p, t):
+    # NOTE: PyTorch's pow gradients: zero for the base where the exponent is 0, and
+    # ``result * log(base)`` for the exponent, masked to zero only where base == 0 and
+    # exponent >= 0 (so 0 ** -1 gives -inf, where JAX gives nan).
+    (x, y), (dx, dy) = p, t
+    out = jnp.power(x, y)
+    dbase = jnp.where(y == 0, 0, y * jnp.power(x, y - 1))
+    dexp = jnp.where((x == 0) & (y >= 0), 0, out * jnp.log(jnp.where((x == 0) & (y >= 0), 1, x)))
+    return out, dbase * dx + dexp * dy
+
+
+def _pow_scalar_fn(x, exponent):
+    if exponent == 0:  # NOTE: PyTorch's gradient of x ** 0 is 0, also at x == 0 (JAX: nan).
+        return jnp.power(x, lax.stop_gradient(x) * 0)
+    return x**exponent
+
+
+@jax.custom_jvp
+def _logaddexp_fn(x, y):
+    return jnp.logaddexp(x, y)
+
+
+@_logaddexp_fn.defjvp
+def _logaddexp_jvp(p, t):
+    # NOTE: PyTorch's gradient is 1 / (1 + exp(y - x)), nan where both are the same infinity;
+    # JAX's rule returns 1 at (inf, inf).
+    (x, y), (dx, dy) = p, t
+    return jnp.logaddexp(x, y), dx / (1 + jnp.exp(y - x)) + dy / (1 + jnp.exp(x - y))
+
+
+@jax.custom_jvp
+def _logaddexp2_fn(x, y):
+    return jnp.logaddexp2(x, y)
+
+
+@_logaddexp2_fn.defjvp
+def _logaddexp2_jvp(p, t):
+    (x, y), (dx, dy) = p, t  # NOTE: as for logaddexp.
+    return jnp.logaddexp2(x, y), dx / (1 + jnp.exp2(y - x)) + dy / (1 + jnp.exp2(x - y))
+
+
+@jax.custom_jvp
+def _copysign_fn(x, y):
+    return jnp.copysign(x, y)
+
+
+@_copysign_fn.defjvp
+def _copysign_jvp(p, t):
+    # NOTE: PyTorch's gradient is result / x, masked to 0 where x == 0; none flows to y.
+    (x, y), (dx, _) = p, t
+    out = jnp.copysign(x, y)
+    return out, jnp.where(x == 0, 0, out / jnp.where(x == 0, 1, x)) * dx
+
+
+def _digamma(x):
+    # PyTorch defines digamma(0) = -inf (XLA: nan), the limit from the left of the pole at 0.
+    return jnp.where(x == 0, -jnp.inf, lax.digamma(x))
+
+
+@jax.custom_jvp
+def _lgamma_fn(x):
+    return lax.lgamma(x)
+
+
+# NOTE: the gradient is PyTorch's digamma (which is -inf at 0, where XLA's is nan).
+_lgamma_fn.defjvp(lambda p, t: (lax.lgamma(p[0]), _digamma(p[0]) * t[0]))
+
+
+@jax.custom_jvp
+def _xlogy_fn(x, y):
+    return jnp.where(jnp.isnan(y), jnp.nan, jnp.where(x == 0, 0, x * jnp.log(y)))
+
+
+@_xlogy_fn.defjvp
+def _xlogy_jvp(p, t):
+    # NOTE: PyTorch's gradient for x is xlogy(x != 0, y): 0 where x == 0, even at y == 0.
+    (x, y), (dx, dy) = p, t
+    dlog = jnp.where(x == 0, 0, jnp.log(y))
+    return _xlogy_fn(x, y), dlog * dx + x / y * dy
+
+
+def _clamp_fn(x, *bounds, lo: bool = True, hi: bool = True):
+    # ``where`` gives PyTorch's clamp gradient: to x where lo <= x <= hi, else to the bound.
+    b = iter(bounds)
+    if lo:
+        low = next(b)
+        x = jnp.where(x < low, low, x)
+    if hi:
+        high = next(b)
+        x = jnp.where(x > high, high, x)
+    return x
+
+
+def _round_fn(x, decimals: int = 0):
+    if decimals == 0:
+        return jnp.round(x)
+    if decimals > 0:
+        f = 10.0**decimals
+        return jnp.round(x * f) / f
+    f = 10.0**-decimals
+    return jnp.round(x / f) * f
+
+
+def _logit_fn(x, eps=None):
+    if eps is not None:
+        x = jnp.where(x < eps, eps, jnp.where(x > 1 - eps, 1 - eps, x))
+    return jnp.log(x / (1 - x))
+
+
+def _lerp_fn(a, b, w):
+    # PyTorch's two-sided formula: exact at both ends.
+    return jnp.where(jnp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+
+def _fmax_fn(a, b):
+    return jnp.where((a >= b) | jnp.isnan(b), a, b)
+
+
+def _fmin_fn(a, b):
+    return jnp.where((a <= b) | jnp.isnan(b), a, b)
+
+
+def _floor_div_fn(a, b):
+    return jnp.floor_divide(a, b)
+
+
+def _trunc_div_fn(a, b):
+    return lax.div(a, b) if _is_int(a) else jnp.trunc(a / b)
+
+
+# -- unary ops ----------------------------------------------------------------------------------
+def _unary(name: str, grad_name: str, fn: Callable, *, to_float: bool = True,
+           refuse: frozenset = frozenset(), kernel: str | None = None, saves=ALL_INPUTS,
+           has_inplace: bool = True) -> Callable:
+    """Declare a unary op: ``tensorish.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_``."""
+    op = Op(grad_name, fn, saves=saves)
+
+    def f(input: Tensor) -> Tensor:
+        _need_tensor(name, ("input", input))
+        dt = input.dtype
+        if dt in refuse:
+            _not_implemented(kernel or f"{name}_cpu", dt)
+        if to_float and not _is_float(dt):
+            return apply(op, (input,), (), (_dtype.get_default_dtype().np,))
+        return apply(op, (input,))
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"Elementwise ``{name}``" + ("; integer and bool inputs give the default float "
+                                              "dtype." if to_float else "."))
+    method(f)
+    if has_inplace:
+        method(_inplace_method(f))
+    return f
+
+
+def _inplace_method(fn: Callable) -> Callable:
+    def op(self, *args, **kwargs):
+        return inplace(self, lambda s: fn(s, *args, **kwargs))
+
+    op.__name__ = op.__qualname__ = fn.__name__ + "_"
+    op.__doc__ = f"In-place :func:`{fn.__name__}`."
+    return op
+
+
+_NO_BOOL = dict(to_float=False, refuse=_BOOL)
+_FLOAT_ONLY = dict(to_float=False, refuse=_INTEGRAL)
+exp = _unary("exp", "ExpBackward0", jnp.exp, saves=())
+exp2 = _unary("exp2", "Exp2Backward0", jnp.exp2, saves=())
+expm1 = _unary("expm1", "Expm1Backward0", jnp.expm1, saves=())
+log = _unary("log", "LogBackward0", jnp.log)
+log2 = _unary("log2", "Log2Backward0", jnp.log2)
+log10 = _unary("log10", "Log10Backward0", jnp.log10)
+log1p = _unary("log1p", "Log1PBackward0", jnp.log1p)
+sqrt = _unary("sqrt", "SqrtBackward0", jnp.sqrt, saves=())
+rsqrt = _unary("rsqrt", "RsqrtBackward0", lax.rsqrt, saves=())
+sin = _unary("sin", "SinBackward0", jnp.sin)
+cos = _unary("cos", "CosBackward0", jnp.cos)
+tan = _unary("tan", "TanBackward0", jnp.tan, saves=())
+asin = _unary("asin", "AsinBackward0", jnp.arcsin)
+acos = _unary("acos", "AcosBackward0", jnp.arccos)
+atan = _unary("atan", "AtanBackward0", jnp.arctan)
+sinh = _unary("sinh", "SinhBackward0", jnp.sinh)
+cosh = _unary("cosh", "CoshBackward0", jnp.cosh)
+tanh = _unary("tanh", "TanhBackward0", jnp.tanh, saves=())
+asinh = _unary("asinh", "AsinhBackward0", jnp.arcsinh)
+acosh = _unary("acosh", "AcoshBackward0", jnp.arccosh)
+atanh = _unary("atanh", "AtanhBackward0", jnp.arctanh)
+sigmoid = _unary("sigmoid", "SigmoidBackward0", jax.nn.sigmoid, saves=())
+erf = _unary("erf", "ErfBackward0", special.erf)
+erfc = _unary("erfc", "ErfcBackward0", special.erfc)
+erfinv = _unary("erfinv", "ErfinvBackward0", special.erfinv)
+lgamma = _unary("lgamma", "LgammaBackward0", _lgamma_fn)
+digamma = _unary("digamma", "DigammaBackward0", _digamma)
+deg2rad = _unary("deg2rad", "Deg2RadBackward0", lambda x: x * (math.pi / 180), saves=())
+rad2deg = _unary("rad2deg", "Rad2DegBackward0", lambda x: x * (180 / math.pi), saves=())
+abs = _unary("abs", "AbsBackward0", _abs_fn, to_float=False, refuse=_BOOL, kernel="abs_cpu")
+absolute = abs
+floor = _unary("floor", "FloorBackward0", _keep_int(jnp.floor), **_NO_BOOL,
+               kernel="floor_vml_cpu", saves=())
+ceil = _unary("ceil", "CeilBackward0", _keep_int(jnp.ceil), **_NO_BOOL, kernel="ceil_vml_cpu",
+              saves=())
+trunc = _unary("trunc", "TruncBackward0", _keep_int(jnp.trunc), **_NO_BOOL,
+               kernel="trunc_vml_cpu", saves=())
+fix = trunc
+frac = _unary("frac", "FracBackward0", lambda x: x - jnp.trunc(x), **_FLOAT_ONLY,
+              kernel="frac_cpu", saves=())
+sgn = _unary("sgn", "SgnBackward0", lambda x: x if x.dtype == jnp.bool_ else jnp.sign(x),
+             to_float=False)
+_sign = Op("SignBackward0", lambda x: x if x.dtype == jnp.bool_ else jnp.sign(x), saves=())
+_round = Op("RoundBackward0", _keep_int(jnp.round), saves=())
+_round_decimals = Op("RoundBackward1", _round_fn, saves=())
+_logit = Op("LogitBackward0", _logit_fn)
+_nan_to_num = Op("NanToNumBackward0", lambda x, nan, posinf, neginf: jnp.nan_to_num(
+    x, nan=nan, posinf=posinf, neginf=neginf), saves=())
+
+
+@method
+def sign(input: Tensor) -> Tensor:
+    """The sign of each element: -1, 0 or 1 (``False``/``True`` for bool).
+
+    >>> import tensorish
+    >>> tensorish.sign(tensorish.tensor([-2., 0., 3.]))
+    tensor([-1.,  0.,  1.])
+    """
+    _need_tensor("sign", ("input", input))
+    if input.dtype.is_complex:
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex "
+                                  "numbers. Please use torch.sgn instead.")
+    return apply(_sign, (input,))
+
+
+@method
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Round half to even, to ``decimals`` decimal places.
+
+    >>> import tensorish
+    >>> tensorish.round(tensorish.tensor([0.5, 1.5, 1.234]), decimals=1)
+    tensor([0.5000, 1.5000, 1.2000])
+    """
+    _need_tensor("round", ("input", input))
+    dt = input.dtype
+    if dt is _dtype.bool_:
+        _not_implemented("round_vml_cpu", dt)
+    if decimals == 0:
+        return apply(_round, (input,))
+    if not _is_float(dt):
+        _not_implemented("round_cpu", dt)
+    return apply(_round_decimals, (input,), (("decimals", int(decimals)),))
+
+
+@method
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given.
+
+    >>> import tensorish
+    >>> tensorish.logit(tensorish.tensor([0.5, 0.0]), eps=0.25)
+    tensor([ 0.0000, -1.0986])
+    """
+    _need_tensor("logit", ("input", input))
+    cast = None if _is_float(input.dtype) else (_dtype.get_default_dtype().np,)
+    return apply(_logit, (input,), (("eps", None if eps is None else float(eps)),), cast)
+
+
+@method
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """Replace nan, +inf and -inf by ``nan``, ``posinf`` and ``neginf`` (default: the dtype's
+    largest and smallest finite values).
+
+    >>> import tensorish
+    >>> tensorish.nan_to_num(tensorish.tensor([float('nan'), 1.]), nan=2.)
+    tensor([2., 1.])
+    """
+    _need_tensor("nan_to_num", ("input", input))
+    if not _is_float(input.dtype):
+        return apply(_nan_to_num_int, (input,))
+    return apply(_nan_to_num, (input,), (("nan", float(nan)), ("posinf", posinf),
+                                         ("neginf", neginf)))
+
+
+_nan_to_num_int = Op("NanToNumBackward0", lambda x: x, saves=())
+
+
+@method
+def square(input: Tensor) -> Tensor:
+    """``input ** 2`` (bool gives int64, as PyTorch's ``pow(input, 2)`` does).
+
+    >>> import tensorish
+    >>> tensorish.square(tensorish.tensor([-2, 3]))
+    tensor([4, 9])
+    """
+    _need_tensor("square", ("input", input))
+    return pow(input, 2)
+
+
+for _f in (sign, round, logit, nan_to_num, square):
+    method(_inplace_method(_f))
+
+
+# -- binary arithmetic --------------------------------------------------------------------------
 _add = Op("AddBackward0", lambda a, b, alpha=1: a + alpha * b if alpha != 1 else a + b,
           saves=(), on_error=_broadcast_error)
 _sub = Op("SubBackward0", lambda a, b, alpha=1: a - alpha * b if alpha != 1 else a - b,
@@ -40,10 +441,37 @@ _rsub = Op("RsubBackward1", lambda a, b, alpha=1: b - alpha * a if alpha != 1 el
            saves=(), on_error=_broadcast_error)
 _mul = Op("MulBackward0", jnp.multiply, on_error=_broadcast_error)
 _div = Op("DivBackward0", jnp.true_divide, on_error=_broadcast_error)
-_pow_scalar = Op("PowBackward0", lambda a, exponent: a**exponent, saves=(0,))
-_pow = Op("PowBackward1", jnp.power, on_error=_broadcast_error)
+_div_floor = Op("DivBackward2", _floor_div_fn, saves=(), on_error=_broadcast_error)
+_div_trunc = Op("DivBackward2", _trunc_div_fn, saves=(), on_error=_broadcast_error)
+_floor_divide = Op("NotImplemented", _no_derivative(_floor_div_fn, "floor_divide"), saves=(),
+                   on_error=_broadcast_error)
+_remainder = Op("RemainderBackward1", jnp.remainder, on_error=_broadcast_error)
+_remainder_scalar = Op("RemainderBackward0", jnp.remainder, saves=())
+_rremainder = Op("NotImplemented", _no_derivative(jnp.remainder, "remainder"), saves=())
+_fmod = Op("FmodBackward1", jnp.fmod, on_error=_broadcast_error)
+_fmod_scalar = Op("FmodBackward0", jnp.fmod, saves=())
+_pow_scalar = Op("PowBackward0", _pow_scalar_fn, saves=(0,))
+_pow = Op("PowBackward1", _pow_fn, on_error=_broadcast_error)
+_rpow = Op("PowBackward2", _pow_fn, saves=(1,))
 _neg = Op("NegBackward0", jnp.negative, saves=())
-_reciprocal = Op("ReciprocalBackward0", jnp.reciprocal)
+_reciprocal = Op("ReciprocalBackward0", jnp.reciprocal, saves=())
+_atan2 = Op("Atan2Backward0", _atan2_fn, on_error=_broadcast_error)
+_maximum = Op("MaximumBackward0", jnp.maximum, on_error=_broadcast_error)
+_minimum = Op("MinimumBackward0", jnp.minimum, on_error=_broadcast_error)
+_fmax = Op("FmaxBackward0", _fmax_fn, on_error=_broadcast_error)
+_fmin = Op("FminBackward0", _fmin_fn, on_error=_broadcast_error)
+_hypot = Op("HypotBackward0", _hypot_fn, on_error=_broadcast_error)
+_logaddexp = Op("LogaddexpBackward0", _logaddexp_fn, on_error=_broadcast_error)
+_logaddexp2 = Op("Logaddexp2Backward0", _logaddexp2_fn, on_error=_broadcast_error)
+_xlogy = Op("XlogyBackward0", _xlogy_fn, on_error=_broadcast_error)
+_xlogy_scalar_self = Op("XlogyBackward1", _xlogy_fn, saves=(1,))
+_xlogy_scalar_other = Op("XlogyBackward2", _xlogy_fn, saves=(0,))
+_heaviside = Op("NotImplemented", _no_derivative(
+    lambda x, v: jnp.where(x == 0, v, (x > 0).astype(x.dtype)), "heaviside"), saves=(),
+    on_error=_broadcast_error)
+_copysign = Op("CopysignBackward0", _copysign_fn, on_error=_broadcast_error)
+_copysign_scalar = Op("CopysignBackward1", _copysign_fn, saves=(0,))
+_where = Op("WhereBackward0", jnp.where, saves=(0,), on_error=_broadcast_error)
 
 
 def _check_sub(a, b) -> None:
@@ -57,6 +485,15 @@ def _check_sub(a, b) -> None:
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _check_int_divisor(dt: _dtype.dtype, other) -> None:
+    """PyTorch raises for integer division by zero (a sync, as on PyTorch's CPU)."""
+    if dt.is_floating_point or dt.is_complex:
+        return
+    zero = (other == 0) if not isinstance(other, Tensor) else bool(jnp.any(other._value == 0))
+    if zero:
+        raise RuntimeError("ZeroDivisionError")
 
 
 @method
@@ -107,18 +544,87 @@ multiply = mul
 
 @method
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
-    """``input / other``; integer inputs give the default float dtype.
+    """``input / other``; integer inputs give the default float dtype. ``rounding_mode``
+    'trunc' or 'floor' rounds the quotient and keeps integer dtypes.
 
     >>> import tensorish
-    >>> tensorish.div(tensorish.tensor([1, 2]), 2)
-    tensor([0.5000, 1.0000])
+    >>> tensorish.div(tensorish.tensor([-7, 7]), 2, rounding_mode='floor')
+    tensor([-4,  3])
     """
-    if rounding_mode is not None:
-        raise NotImplementedError("div with rounding_mode is not supported yet")
-    return _binary(input, other, _div, to=_float_of(input, other))
+    if rounding_mode is None:
+        return _binary(input, other, _div, to=_float_of(input, other))
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
+    dt = result_type(input, other)
+    if dt is _dtype.bool_:
+        _not_implemented("div_floor_cpu" if rounding_mode == "floor" else "div_trunc_cpu", dt)
+    _check_int_divisor(dt, other)
+    return _binary(input, other, _div_floor if rounding_mode == "floor" else _div_trunc)
 
 
-divide = true_divide = div
+divide = div
+
+
+@method
+def true_divide(input, other) -> Tensor:
+    """``input / other`` (an alias of :func:`div`)."""
+    return div(input, other)
+
+
+@method
+def floor_divide(input, other) -> Tensor:
+    """``input // other``, rounded toward minus infinity; integers stay integers.
+
+    >>> import tensorish
+    >>> tensorish.floor_divide(tensorish.tensor([-7, 7]), 2)
+    tensor([-4,  3])
+    """
+    dt = result_type(input, other)
+    if dt is _dtype.bool_:
+        _not_implemented("div_floor_cpu", dt)
+    _check_int_divisor(dt, other)
+    return _binary(input, other, _floor_divide)
+
+
+@method
+def remainder(input, other) -> Tensor:
+    """Python's ``%``: the remainder has the sign of the divisor.
+
+    >>> import tensorish
+    >>> tensorish.remainder(tensorish.tensor([-7, 7]), 3)
+    tensor([2, 1])
+    """
+    dt = result_type(input, other)
+    if dt is _dtype.bool_:
+        _not_implemented("remainder_cpu", dt)
+    _check_int_divisor(dt, other)
+    if not isinstance(input, Tensor):
+        return _binary(input, other, _rremainder)
+    return _binary(input, other, _remainder if isinstance(other, Tensor) else _remainder_scalar)
+
+
+@method
+def fmod(input: Tensor, other) -> Tensor:
+    """C's ``fmod``: the remainder has the sign of the dividend.
+
+    >>> import tensorish
+    >>> tensorish.fmod(tensorish.tensor([-7, 7]), 3)
+    tensor([-1,  1])
+    """
+    dt = result_type(input, other)
+    if dt is _dtype.bool_:
+        _not_implemented("fmod_cpu", dt)
+    _check_int_divisor(dt, other)
+    return _binary(input, other, _fmod if isinstance(other, Tensor) else _fmod_scalar)
+
+
+def _check_pow(input, exponent, dt: _dtype.dtype) -> None:
+    if dt is _dtype.bool_:
+        _not_implemented("pow", dt)
+    if (not _is_float(dt) and not isinstance(exponent, Tensor)
+            and isinstance(exponent, (int, np.integer)) and exponent < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
 @method
@@ -129,10 +635,37 @@ def pow(input, exponent) -> Tensor:
     >>> tensorish.pow(tensorish.tensor([1., 2.]), 2)
     tensor([1., 4.])
     """
+    dt = result_type(input, exponent)
+    _check_pow(input, exponent, dt)
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         args, cast, _ = promote(input, exponent)
         return apply(_pow_scalar, args[:1], (("exponent", exponent),), cast and cast[:1])
-    return _binary(input, exponent, _pow)
+    return _binary(input, exponent, _pow if isinstance(input, Tensor) else _rpow)
+
+
+@method
+def float_power(input, exponent) -> Tensor:
+    """``input ** exponent`` computed in double precision (complex128 for complex inputs).
+
+    >>> import tensorish
+    >>> tensorish.float_power(tensorish.tensor([2, 3]), 2)
+    tensor([4., 9.], dtype=tensorish.float64)
+    """
+    cplx = any(isinstance(x, complex) or (isinstance(x, Tensor) and x.dtype.is_complex)
+               for x in (input, exponent))
+    dt = _dtype.complex128 if cplx else _dtype.float64
+    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        return apply(_pow_scalar, (input,), (("exponent", exponent),),
+                     None if input.dtype is dt else (dt.np,))
+    return _binary(input, exponent, _pow if isinstance(input, Tensor) else _rpow, to=dt)
+
+
+def _float_power_(self: Tensor, exponent) -> Tensor:
+    dt = _dtype.complex128 if self.dtype.is_complex else _dtype.float64
+    if self.dtype is not dt:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.title} but the "
+                           f"operation's result requires dtype {dt.title}")
+    return inplace(self, lambda s: float_power(s, exponent))
 
 
 @method
@@ -155,6 +688,232 @@ def reciprocal(input: Tensor) -> Tensor:
     return apply(_reciprocal, (input,), (), None if input.dtype is dt else (dt.np,))
 
 
+def _float_binary(name: str, op: Op, kernel: str, *, other_name: str = "other",
+                  refuse: frozenset = _INTEGRAL) -> Callable:
+    """A binary op on two Tensors whose PyTorch kernel refuses the dtypes in ``refuse`` and
+    promotes integer inputs to the default float dtype when it does not."""
+
+    def f(input: Tensor, other: Tensor) -> Tensor:
+        _need_tensor(name, ("input", input), (other_name, other))
+        dt = result_type(input, other)
+        if dt in refuse:
+            _not_implemented(kernel, dt)
+        return _binary(input, other, op, to=dt if _is_float(dt) else _float_of(input, other))
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise ``{name}`` of two tensors, broadcast."
+    return method(f)
+
+
+def _same_binary(name: str, op: Op) -> Callable:
+    """A binary op on two Tensors computed in their promoted dtype (any dtype)."""
+
+    def f(input: Tensor, other: Tensor) -> Tensor:
+        _need_tensor(name, ("input", input), ("other", other))
+        return _binary(input, other, op)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise ``{name}`` of two tensors, broadcast."
+    return method(f)
+
+
+atan2 = _float_binary("atan2", _atan2, "atan2_cpu", refuse=frozenset())
+arctan2 = atan2
+hypot = _float_binary("hypot", _hypot, "hypot_cpu")
+logaddexp = _float_binary("logaddexp", _logaddexp, "logaddexp_cpu")
+logaddexp2 = _float_binary("logaddexp2", _logaddexp2, "logaddexp2_cpu")
+maximum = _same_binary("maximum", _maximum)
+minimum = _same_binary("minimum", _minimum)
+fmax = _same_binary("fmax", _fmax)
+fmin = _same_binary("fmin", _fmin)
+
+
+@method
+def xlogy(input, other) -> Tensor:
+    """``input * log(other)``, 0 where ``input`` is 0 (nan where ``other`` is nan).
+
+    >>> import tensorish
+    >>> tensorish.xlogy(tensorish.tensor([0., 2.]), tensorish.tensor([0., 1.]))
+    tensor([0., 0.])
+    """
+    dt = _float_of(input, other)
+    if not isinstance(input, Tensor):
+        return _binary(input, other, _xlogy_scalar_self, to=dt)
+    return _binary(input, other, _xlogy if isinstance(other, Tensor) else _xlogy_scalar_other,
+                   to=dt)
+
+
+@method
+def copysign(input: Tensor, other) -> Tensor:
+    """The magnitude of ``input`` with the sign of ``other``; always floating point.
+
+    >>> import tensorish
+    >>> tensorish.copysign(tensorish.tensor([1., -2.]), -1.)
+    tensor([-1., -2.])
+    """
+    dt = _float_of(input, other)
+    return _binary(input, other, _copysign if isinstance(other, Tensor) else _copysign_scalar,
+                   to=dt)
+
+
+@method
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
+    """The Heaviside step: 0 below zero, 1 above, ``values`` at zero.
+
+    >>> import tensorish
+    >>> tensorish.heaviside(tensorish.tensor([-1., 0., 2.]), tensorish.tensor(0.5))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    _need_tensor("heaviside", ("input", input), ("values", values))
+    if input.dtype is not values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    return _binary(input, values, _heaviside)
+
+
+@method
+def where(condition: Tensor, input, other) -> Tensor:
+    """``input`` where ``condition`` holds, else ``other`` (scalars allowed), broadcast.
+
+    >>> import tensorish
+    >>> x = tensorish.tensor([1., -2.])
+    >>> tensorish.where(x > 0, x, 0.)
+    tensor([1., 0.])
+    """
+    if condition.dtype is not _dtype.bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype.title}")
+    args, cast, _ = promote(input, other)
+    return apply(_where, (condition, *args), (), cast and (None, *cast))
+
+
+def _tensor_where(self: Tensor, condition: Tensor, other) -> Tensor:
+    return where(condition, self, other)
+
+
+_tensor_where.__name__ = "where"
+method(_tensor_where)
+
+
+# -- clamp ----------------------------------------------------------------------------------------
+_clamp_s = Op("ClampBackward1", _clamp_fn, saves=(0,))
+_clamp_t = Op("ClampBackward0", _clamp_fn, on_error=_broadcast_error)
+_clamp_min_s = Op("ClampMinBackward0", _clamp_fn, saves=(0,))
+_clamp_min_t = Op("ClampMinBackward1", _clamp_fn, on_error=_broadcast_error)
+_clamp_max_s = Op("ClampMaxBackward0", _clamp_fn, saves=(0,))
+_clamp_max_t = Op("ClampMaxBackward1", _clamp_fn, on_error=_broadcast_error)
+
+
+def _clamp(input: Tensor, min, max, ops: tuple[Op, Op]) -> Tensor:
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    bounds = [b for b in (min, max) if b is not None]
+    tensors = [isinstance(b, Tensor) for b in bounds]
+    if any(tensors) and not all(tensors):
+        got = ", ".join(["Tensor"] + [f"{k}={type(b).__name__}" for k, b in
+                                      (("max", max), ("min", min)) if b is not None])
+        raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:")
+    args, cast, dt = promote(input, *bounds)
+    if dt is _dtype.bool_ and not all(tensors):
+        args, cast, dt = promote(input, *bounds, to=_dtype.int64)
+    op = ops[1] if all(tensors) else ops[0]
+    return apply(op, args, (("hi", max is not None), ("lo", min is not None)), cast)
+
+
+@method
+def clamp(input: Tensor, min=None, max=None) -> Tensor:
+    """Limit each element to ``[min, max]`` (either may be None; scalars or tensors).
+
+    >>> import tensorish
+    >>> tensorish.clamp(tensorish.tensor([-1., 0.5, 2.]), 0., 1.)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    return _clamp(input, min, max, (_clamp_s, _clamp_t))
+
+
+@method
+def clip(input: Tensor, min=None, max=None) -> Tensor:
+    """An alias of :func:`clamp`."""
+    return _clamp(input, min, max, (_clamp_s, _clamp_t))
+
+
+@method
+def clamp_min(input: Tensor, min) -> Tensor:
+    """``clamp(input, min=min)``."""
+    return _clamp(input, min, None, (_clamp_min_s, _clamp_min_t))
+
+
+@method
+def clamp_max(input: Tensor, max) -> Tensor:
+    """``clamp(input, max=max)``."""
+    return _clamp(input, None, max, (_clamp_max_s, _clamp_max_t))
+
+
+# -- ternary ------------------------------------------------------------------------------------
+_lerp_s = Op("LerpBackward0", _lerp_fn, saves=(), on_error=_broadcast_error)
+_lerp_t = Op("LerpBackward1", _lerp_fn, on_error=_broadcast_error)
+_addcmul = Op("AddcmulBackward0", lambda a, b, c, value=1: a + value * (b * c),
+              saves=(1, 2), on_error=_broadcast_error)
+_addcdiv = Op("AddcdivBackward0", lambda a, b, c, value=1: a + value * (b / c),
+              saves=(1, 2), on_error=_broadcast_error)
+
+
+@method
+def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
+    """``input + weight * (end - input)``; all tensors share one dtype.
+
+    >>> import tensorish
+    >>> tensorish.lerp(tensorish.zeros(2), tensorish.ones(2), 0.25)
+    tensor([0.2500, 0.2500])
+    """
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t.dtype is not input.dtype:
+            raise RuntimeError(f"expected dtype {_CPP[input.dtype.name]} for `{name}` but got "
+                               f"dtype {_CPP[t.dtype.name]}")
+    if isinstance(weight, Tensor):
+        return apply(_lerp_t, (input, end, weight))
+    return apply(_lerp_s, (input, end, np.asarray(weight, input.dtype.np)))
+
+
+_CPP = {"float32": "float", "float64": "double", "float16": "c10::Half",
+        "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
+        "complex128": "c10::complex<double>", "int64": "long int", "int32": "int",
+        "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+@method
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2``.
+
+    >>> import tensorish
+    >>> tensorish.addcmul(tensorish.ones(2), tensorish.ones(2), tensorish.ones(2), value=2)
+    tensor([3., 3.])
+    """
+    args, cast, _ = promote(input, tensor1, tensor2)
+    return apply(_addcmul, args, (("value", value),) if value != 1 else (), cast)
+
+
+@method
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2``.
+
+    >>> import tensorish
+    >>> tensorish.addcdiv(tensorish.ones(2), tensorish.ones(2), tensorish.ones(2) * 4)
+    tensor([1.2500, 1.2500])
+    """
+    if not (_is_float(tensor1.dtype) or _is_float(tensor2.dtype)):
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))."
+            "to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes.")
+    args, cast, _ = promote(input, tensor1, tensor2)
+    return apply(_addcdiv, args, (("value", value),) if value != 1 else (), cast)
+
+
+# -- operators and in-place forms -----------------------------------------------------------------
 def _operator(fn):
     def op(self, other):
         return fn(self, other) if is_operand(other) else NotImplemented
@@ -169,14 +928,6 @@ def _reflected(fn):
     return op
 
 
-def _inplace_method(fn):
-    def op(self, other, **kwargs):
-        return inplace(self, lambda s: fn(s, other, **kwargs))
-
-    op.__name__ = fn.__name__ + "_"
-    return op
-
-
 Tensor.__add__ = Tensor.__radd__ = _operator(add)
 Tensor.__sub__ = _operator(sub)
 Tensor.__rsub__ = _operator(rsub)
@@ -184,17 +935,53 @@ Tensor.__mul__ = Tensor.__rmul__ = _operator(mul)
 Tensor.__truediv__ = _operator(div)
 # PyTorch computes ``scalar / t`` as ``t.reciprocal() * scalar`` (so its grad_fn is Mul).
 Tensor.__rtruediv__ = _operator(lambda self, other: mul(reciprocal(self), other))
+Tensor.__floordiv__ = _operator(floor_divide)
+Tensor.__rfloordiv__ = _reflected(floor_divide)
+Tensor.__mod__ = _operator(remainder)
+Tensor.__rmod__ = _reflected(remainder)
 Tensor.__pow__ = _operator(pow)
 Tensor.__rpow__ = _reflected(pow)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
-for _fn in (add, sub, mul, div, pow):
+Tensor.__abs__ = abs
+for _fn in (add, sub, mul, div, true_divide, floor_divide, remainder, fmod, pow, neg, reciprocal,
+            atan2, hypot, xlogy, copysign, heaviside, clamp, clip, clamp_min, clamp_max, lerp,
+            addcmul, addcdiv):
     method(_inplace_method(_fn))
+Tensor.negative_ = Tensor.neg_
+Tensor.float_power_ = _float_power_
+Tensor.arctan2_ = Tensor.atan2_
 Tensor.__iadd__ = Tensor.add_
 Tensor.__isub__ = Tensor.sub_
 Tensor.__imul__ = Tensor.mul_
 Tensor.__itruediv__ = Tensor.div_
+Tensor.__ifloordiv__ = Tensor.floor_divide_
+Tensor.__imod__ = Tensor.remainder_
 Tensor.__ipow__ = Tensor.pow_
+Tensor.absolute = Tensor.abs
+Tensor.absolute_ = Tensor.abs_
+Tensor.fix = Tensor.trunc
+Tensor.fix_ = Tensor.trunc_
+Tensor.arctan2 = atan2
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+for _name in ("asin", "acos", "atan", "asinh", "acosh", "atanh"):
+    setattr(Tensor, "arc" + _name[1:], getattr(Tensor, _name))
+    setattr(Tensor, "arc" + _name[1:] + "_", getattr(Tensor, _name + "_"))
+Tensor.subtract = sub
+Tensor.multiply = mul
+Tensor.divide = div
+Tensor.subtract_ = Tensor.sub_
+Tensor.multiply_ = Tensor.mul_
+Tensor.divide_ = Tensor.div_
 
-__all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
-           "pow", "neg", "negative", "reciprocal"]
+__all__ = [
+    "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
+    "floor_divide", "remainder", "fmod", "pow", "float_power", "neg", "negative", "reciprocal",
+    "abs", "absolute", "sign", "sgn", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
+    "sqrt", "rsqrt", "square", "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos",
+    "arctan", "atan2", "arctan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "arcsinh",
+    "arccosh", "arctanh", "sigmoid", "logit", "erf", "erfc", "erfinv", "lgamma", "digamma",
+    "floor", "ceil", "round", "trunc", "fix", "frac", "clamp", "clip", "clamp_min", "clamp_max",
+    "lerp", "addcmul", "addcdiv", "maximum", "minimum", "fmax", "fmin", "hypot", "logaddexp",
+    "logaddexp2", "xlogy", "nan_to_num", "where", "heaviside", "copysign", "deg2rad", "rad2deg",
+]

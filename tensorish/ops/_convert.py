@@ -1,0 +1,216 @@
+"""Conversions: dtype and device casts (differentiable, ``ToCopyBackward0``), Python scalars out
+of one-element tensors, iteration and membership."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator
+
+import jax
+import jax.numpy as jnp
+
+from .. import _device, _dtype
+from .._tensor import Tensor, method
+from ._common import Op, apply
+
+_to_copy = Op("ToCopyBackward0", lambda x, dtype: x.astype(dtype), saves=())
+# A cast to an integer or bool dtype ends the graph, as in PyTorch.
+_to_int = Op("ToCopyBackward0", lambda x, dtype: x.astype(dtype), saves=(),
+             differentiable=False)
+_unbind_ops: dict[int, Op] = {}
+
+
+def _cast(self: Tensor, dt: _dtype.dtype, copy: bool = False) -> Tensor:
+    if dt is self.dtype and not copy:
+        return self
+    op = _to_copy if dt.is_floating_point or dt.is_complex else _to_int
+    return apply(op, (self,), (("dtype", dt.np),))
+
+
+def _parse_to(args: tuple, kwargs: dict) -> tuple:
+    """``(device, dtype, copy)`` from the forms of ``Tensor.to``."""
+    dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments - got an unexpected "
+                        f"keyword argument '{next(iter(kwargs))}'")
+    rest = list(args)
+    if rest and isinstance(rest[0], Tensor):
+        other = rest.pop(0)
+        dev, dt = other.device, other.dtype
+    elif rest and isinstance(rest[0], (str, int, _device.device)) and not isinstance(
+            rest[0], bool):
+        dev = rest.pop(0)
+    if rest and isinstance(rest[0], _dtype.dtype):
+        dt = rest.pop(0)
+    for flag in rest[:2]:  # non_blocking, copy
+        if not isinstance(flag, bool):
+            raise TypeError(f"to() received an invalid combination of arguments - got "
+                            f"({', '.join(a.__class__.__name__ for a in args)}), but expected one "
+                            "of:")
+    if len(rest) == 2:
+        copy = rest[1]
+    return dev, dt, copy
+
+
+def _to(self: Tensor, *args, **kwargs) -> Tensor:
+    """This tensor in another dtype and/or on another device; itself when nothing changes.
+
+    >>> import tensorish
+    >>> tensorish.tensor([1.5, 2.5]).to(tensorish.int64)
+    tensor([1, 2])
+    """
+    dev, dt, copy = _parse_to(args, kwargs)
+    out = _cast(self, dt or self.dtype, copy)
+    if dev is not None:
+        target = _device.to_jax(dev)
+        if target not in self._value.devices():
+            if out is self:
+                out = apply(_to_copy if self.dtype.is_floating_point or self.dtype.is_complex
+                            else _to_int, (self,), (("dtype", self.dtype.np),))
+            out._value = jax.device_put(out._value, target)
+    return out
+
+
+_to.__name__ = "to"
+method(_to)
+
+
+def _caster(name: str, dt: _dtype.dtype):
+    def f(self: Tensor) -> Tensor:
+        return _cast(self, dt)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"``self.to({dt!r})``."
+    return method(f)
+
+
+for _name, _dt in (("float", _dtype.float32), ("double", _dtype.float64),
+                   ("half", _dtype.float16), ("bfloat16", _dtype.bfloat16),
+                   ("long", _dtype.int64), ("int", _dtype.int32), ("short", _dtype.int16),
+                   ("char", _dtype.int8), ("byte", _dtype.uint8), ("bool", _dtype.bool_),
+                   ("cfloat", _dtype.complex64), ("cdouble", _dtype.complex128)):
+    _caster(_name, _dt)
+
+
+@method
+def type_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self.to(other.dtype)``."""
+    return _cast(self, other.dtype)
+
+
+_TYPE_NAMES = {f"torch.{d.title}Tensor": d for d in _dtype.ALL}
+
+
+@method
+def type(self: Tensor, dtype: _dtype.dtype | str | None = None, non_blocking: bool = False):
+    """The type name (``'torch.FloatTensor'``) without ``dtype``, else ``self.to(dtype)``.
+
+    >>> import tensorish
+    >>> tensorish.ones(1).type()
+    'torch.FloatTensor'
+    """
+    if dtype is None:
+        return self._type_name()
+    if isinstance(dtype, str):
+        if dtype not in _TYPE_NAMES:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = _TYPE_NAMES[dtype]
+    return _cast(self, dtype)
+
+
+# -- Python scalars, truth, iteration -----------------------------------------------------------
+def _bool(self: Tensor) -> bool:
+    n = self._value.size
+    if n != 1:
+        raise RuntimeError(f"Boolean value of Tensor with {'no' if n == 0 else 'more than one'} "
+                           "value{} is ambiguous".format("s" if n == 0 else ""))
+    return bool(self._value.reshape(()))
+
+
+def _scalar(self: Tensor):
+    if self._value.size != 1:
+        raise ValueError("only one element tensors can be converted to Python scalars")
+    return self._value.reshape(()).item()
+
+
+def _float(self: Tensor) -> float:
+    return float(_scalar(self))
+
+
+def _int(self: Tensor) -> int:
+    return int(_scalar(self))
+
+
+def _index(self: Tensor) -> int:
+    dt = self.dtype
+    if self._value.size != 1 or dt.is_floating_point or dt.is_complex or dt is _dtype.bool_:
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+    return int(self._value.reshape(()))
+
+
+def _iter(self: Tensor) -> Iterator[Tensor]:
+    if self._value.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    n = self._value.shape[0]
+    op = _unbind_ops.get(n)
+    if op is None:
+        op = _unbind_ops[n] = Op("UnbindBackward0", lambda x: tuple(x[i] for i in range(n)),
+                                 saves=(), n_out=n)
+    return iter(apply(op, (self,)) if n else ())
+
+
+def _contains(self: Tensor, element) -> bool:
+    if not isinstance(element, (Tensor, numbers.Number)):
+        raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you passed "
+                           f"in a {element.__class__}.")
+    value = element._value if isinstance(element, Tensor) else element
+    return bool(jnp.any(self._value == value))
+
+
+Tensor.__bool__ = _bool
+Tensor.__float__ = _float
+Tensor.__int__ = _int
+Tensor.__index__ = _index
+Tensor.__iter__ = _iter
+Tensor.__contains__ = _contains
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a tensorish Tensor.
+
+    >>> import tensorish
+    >>> tensorish.is_tensor(tensorish.ones(1)), tensorish.is_tensor(1.0)
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """Whether ``input`` has a floating point dtype.
+
+    >>> import tensorish
+    >>> tensorish.is_floating_point(tensorish.ones(1))
+    True
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError("is_floating_point(): argument 'input' (position 1) must be Tensor, not "
+                        f"{input.__class__.__name__}")
+    return input.dtype.is_floating_point
+
+
+def is_complex(input: Tensor) -> bool:
+    """Whether ``input`` has a complex dtype.
+
+    >>> import tensorish
+    >>> tensorish.is_complex(tensorish.ones(1))
+    False
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError("is_complex(): argument 'input' (position 1) must be Tensor, not "
+                        f"{input.__class__.__name__}")
+    return input.dtype.is_complex
+
+
+__all__ = ["is_tensor", "is_floating_point", "is_complex"]
