@@ -5,3 +5,4 @@ from ._common import result_type as result_type
 from ._linalg import *
 from ._pointwise import *
 from ._reduce import *
+from ._sort import *
