@@ -7,3 +7,4 @@ from ._convert import *
 from ._linalg import *
 from ._pointwise import *
 from ._reduce import *
+from ._sort import *

@@ -1,28 +1,139 @@
-"""Reductions: sum, mean."""
+"""Reductions: sum, mean, prod, std/var, max/min, norm, logsumexp, all/any and friends."""
 
 from __future__ import annotations
 
+import builtins
+import collections
+import math
+import types
+from functools import partial
+
+import jax
 import jax.numpy as jnp
 
 from .. import _dtype
-from .._tensor import Tensor, method
-from ._common import Op, apply, dims
+from .._tensor import Tensor, _wrap_dim, method
+from ._common import Op, apply, dims, promote
 
+# -- PyTorch's namedtuple results ------------------------------------------------------------
+return_types = types.ModuleType("tensorish.return_types", "PyTorch's named tuple results.")
+
+
+def _return_repr(self) -> str:
+    body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+    return f"tensorish.return_types.{type(self).__name__}(\n{body})"
+
+
+def _return_type(name: str, fields: tuple[str, ...]) -> type:
+    base = collections.namedtuple(name, fields)
+    cls = type(name, (base,), {"__slots__": (), "__repr__": _return_repr,
+                               "__module__": "tensorish.return_types"})
+    setattr(return_types, name, cls)
+    return cls
+
+
+for _name in ("max", "min", "median", "nanmedian", "mode", "kthvalue", "topk", "sort",
+              "cummax", "cummin"):
+    _return_type(_name, ("values", "indices"))
+_return_type("aminmax", ("min", "max"))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _axes(input: Tensor, dim) -> tuple[int, ...] | None:
+    """``dim`` as sorted axes, or None for all of them (PyTorch also reads ``()`` as all)."""
+    if dim is None:
+        return None
+    axes = dims(dim, input.ndim)
+    return axes if axes and input.ndim else None
+
+
+def _is_float(dt: _dtype.dtype) -> bool:
+    return dt.is_floating_point or dt.is_complex
+
+
+def _int64_if_integral(dt: _dtype.dtype) -> _dtype.dtype:
+    return dt if _is_float(dt) else _dtype.int64
+
+
+def _no_identity(name: str, input: Tensor, dim, axes, *, given_dim: bool = False,
+                 paren: bool = True) -> None:
+    """PyTorch's errors for a reduction without identity over an empty input or dim."""
+    if input.numel() != 0:
+        return
+    if dim is None:
+        if name.startswith("arg"):
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                           "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+    for a in axes if axes is not None else range(input.ndim):
+        if input.shape[a] == 0:
+            shown = dim if given_dim and isinstance(dim, int) else a
+            raise IndexError(f"{name}{'()' if paren else ''}: Expected reduction dim {shown} to "
+                             "have non-zero size.")
+
+
+def _root_jvp_scale(s, r, p):
+    safe = jnp.where(s == 0, 1, s)
+    return jnp.where(s == 0, 0, r / (p * safe))
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _root(s, p):
+    """``s ** (1/p)``; NOTE: its derivative at ``s == 0`` is 0 (PyTorch's subgradient for
+    norm and std at 0), where JAX's chain rule gives inf * 0 = nan."""
+    return jnp.sqrt(s) if p == 2 else s ** (1 / p)
+
+
+@_root.defjvp
+def _root_jvp(p, primals, tangents):
+    (s,), (t,) = primals, tangents
+    r = _root(s, p)
+    return r, t * _root_jvp_scale(s, r, p)
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _evenly(x, reduce):
+    """``reduce(x)`` over all elements; NOTE: its gradient is shared evenly among the elements
+    equal to the result, or among the NaNs when it is NaN (PyTorch's
+    evenly_distribute_backward; JAX's max gives NaN gradients when the max is NaN)."""
+    return reduce(x)
+
+
+@_evenly.defjvp
+def _evenly_jvp(reduce, primals, tangents):
+    (x,), (t,) = primals, tangents
+    v = reduce(x)
+    mask = jnp.where(jnp.isnan(v), jnp.isnan(x), x == v)
+    return v, jnp.sum(jnp.where(mask, t, 0)) / jnp.sum(mask).astype(t.dtype)
+
+
+# -- sum, mean, prod -------------------------------------------------------------------------
 _sum_all = Op("SumBackward0", lambda x, dtype: jnp.sum(x, dtype=dtype), saves=())
 _sum = Op("SumBackward1",
           lambda x, dim, keepdim, dtype: jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype),
           saves=())
+_nansum = Op("NansumBackward0",
+             lambda x, dim, keepdim, dtype: jnp.nansum(x, axis=dim, keepdims=keepdim, dtype=dtype))
 _mean_all = Op("MeanBackward0", lambda x, dtype: jnp.mean(x, dtype=dtype), saves=())
 _mean = Op("MeanBackward1",
            lambda x, dim, keepdim, dtype: jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype),
            saves=())
+# PyTorch computes nanmean as nansum / count, so its grad_fn is a DivBackward0.
+_nanmean = Op("DivBackward0",
+              lambda x, dim, keepdim, dtype: jnp.nanmean(x, axis=dim, keepdims=keepdim,
+                                                         dtype=dtype))
+_prod_all = Op("ProdBackward0", lambda x, dtype: jnp.prod(x, dtype=dtype))
+_prod = Op("ProdBackward1",
+           lambda x, dim, keepdim, dtype: jnp.prod(x, axis=dim, keepdims=keepdim, dtype=dtype))
 
 
-def _reduce(all_op: Op, dim_op: Op, input: Tensor, dim, keepdim: bool, dt: _dtype.dtype):
-    if dim is None:
+def _reduce(all_op: Op | None, dim_op: Op, input: Tensor, dim, keepdim: bool,
+            dt: _dtype.dtype) -> Tensor:
+    if dim is None and all_op is not None:
         return apply(all_op, (input,), (("dtype", dt.np),))
-    axes = dims(dim, input.ndim) if input.ndim else dims(dim, 1) and ()
-    return apply(dim_op, (input,), (("dim", axes), ("keepdim", keepdim), ("dtype", dt.np)))
+    static = (("dim", _axes(input, dim)), ("keepdim", keepdim), ("dtype", dt.np))
+    return apply(dim_op, (input,), static)
 
 
 @method
@@ -34,11 +145,21 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *,
     >>> tensorish.sum(tensorish.ones(2, 3), dim=1)
     tensor([3., 3.])
     """
-    if dtype is None:
-        dtype = input.dtype
-        if not (dtype.is_floating_point or dtype.is_complex):
-            dtype = _dtype.int64
-    return _reduce(_sum_all, _sum, input, dim, keepdim, dtype)
+    dt = dtype or _int64_if_integral(input.dtype)
+    return _reduce(_sum_all, _sum, input, dim, keepdim, dt)
+
+
+@method
+def nansum(input: Tensor, dim=None, keepdim: bool = False, *,
+           dtype: _dtype.dtype | None = None) -> Tensor:
+    """The sum, treating NaN as zero.
+
+    >>> import tensorish
+    >>> tensorish.nansum(tensorish.tensor([1., float('nan'), 2.]))
+    tensor(3.)
+    """
+    dt = dtype or _int64_if_integral(input.dtype)
+    return _reduce(None, _nansum, input, dim, keepdim, dt)
 
 
 @method
@@ -51,10 +172,430 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *,
     tensor(3.)
     """
     dt = dtype or input.dtype
-    if not (dt.is_floating_point or dt.is_complex):
+    if not _is_float(dt):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {dt.title}")
     return _reduce(_mean_all, _mean, input, dim, keepdim, dt)
 
-__all__ = ["sum", "mean"]
+
+@method
+def nanmean(input: Tensor, dim=None, keepdim: bool = False, *,
+            dtype: _dtype.dtype | None = None) -> Tensor:
+    """The mean of the non-NaN elements.
+
+    >>> import tensorish
+    >>> tensorish.nanmean(tensorish.tensor([1., float('nan'), 2.]))
+    tensor(1.5000)
+    """
+    if not _is_float(input.dtype):
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {input.dtype.title}")
+    return _reduce(None, _nanmean, input, dim, keepdim, dtype or input.dtype)
+
+
+@method
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+         dtype: _dtype.dtype | None = None) -> Tensor:
+    """The product of all elements, or along ``dim``; integer inputs multiply in int64.
+
+    >>> import tensorish
+    >>> tensorish.prod(tensorish.tensor([[1., 2.], [3., 4.]]), 1)
+    tensor([ 2., 12.])
+    """
+    dt = dtype or _int64_if_integral(input.dtype)
+    if dim is not None:
+        dim = _wrap_dim(dim, input.ndim)
+    return _reduce(_prod_all, _prod, input, dim, keepdim, dt)
+
+
+# -- std, var --------------------------------------------------------------------------------
+@partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3, 4))
+def _var_fn(x, dim, correction, keepdim, all_reduce):
+    n = x.size if dim is None else math.prod(x.shape[d] for d in dim)
+    d = x - jnp.mean(x, axis=dim, keepdims=True)
+    s = jnp.sum(jnp.real(d * jnp.conj(d)), axis=dim, keepdims=keepdim)
+    return s / builtins.max(0, n - correction)
+
+
+@_var_fn.defjvp
+def _var_jvp(dim, correction, keepdim, all_reduce, primals, tangents):
+    # NOTE: PyTorch's var_backward: 2 / (n - correction) * (x - mean), except that an
+    # all-reduce with n - correction <= 0 gives nan where x == mean and inf elsewhere.
+    (x,), (t,) = primals, tangents
+    out = _var_fn(x, dim, correction, keepdim, all_reduce)
+    n = x.size if dim is None else math.prod(x.shape[d] for d in dim)
+    dof = n - correction
+    d = x - jnp.mean(x, axis=dim, keepdims=True)
+    if all_reduce and dof <= 0:
+        coef = jnp.where(x == jnp.mean(x), jnp.nan, jnp.inf).astype(out.dtype)
+        tan = jnp.sum(coef * jnp.real(t), axis=dim, keepdims=keepdim)
+    else:
+        scale = 2.0 / dof if dof != 0 else math.inf
+        tan = jnp.sum(jnp.real(jnp.conj(d) * t) * scale, axis=dim, keepdims=keepdim)
+    return out, tan.astype(out.dtype)
+
+
+def _std_fn(x, **kw):
+    return _root(_var_fn(x, **kw), 2)
+
+
+def _moments(x, fn, **kw):
+    return fn(x, **kw), jnp.mean(x, axis=kw["dim"], keepdims=kw["keepdim"])
+
+
+_var = Op("VarBackward0", lambda x, **kw: _var_fn(x, **kw))
+_std = Op("StdBackward0", _std_fn)
+_var_mean = Op("VarMeanBackward0", partial(_moments, fn=_var_fn), n_out=2)
+_std_mean = Op("StdMeanBackward0", partial(_moments, fn=_std_fn), n_out=2)
+
+
+def _moment(op: Op, name: str, input: Tensor, dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):  # std(input, unbiased)
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        "(correction=int, unbiased=bool, )")
+    if not _is_float(input.dtype):
+        what = "std and var" if name in ("std", "var") else name
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
+    if correction is None:
+        correction = 1 if unbiased is None else int(builtins.bool(unbiased))
+    axes = _axes(input, dim)
+    static = (("dim", axes), ("correction", correction), ("keepdim", keepdim),
+              ("all_reduce", axes is None))
+    return apply(op, (input,), static)
+
+
+@method
+def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    """The variance over ``dim``, dividing by ``N - correction`` (Bessel's correction: 1).
+
+    >>> import tensorish
+    >>> tensorish.var(tensorish.tensor([1., 2., 3., 4.]))
+    tensor(1.6667)
+    """
+    return _moment(_var, "var", input, dim, unbiased, keepdim, correction)
+
+
+@method
+def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    """The standard deviation over ``dim``, dividing by ``N - correction``.
+
+    >>> import tensorish
+    >>> tensorish.std(tensorish.tensor([1., 3.]))
+    tensor(1.4142)
+    """
+    return _moment(_std, "std", input, dim, unbiased, keepdim, correction)
+
+
+def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim`` in one op.
+
+    >>> import tensorish
+    >>> tensorish.var_mean(tensorish.tensor([1., 3.]))
+    (tensor(2.), tensor(2.))
+    """
+    return _moment(_var_mean, "var_mean", input, dim, unbiased, keepdim, correction)
+
+
+def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim`` in one op.
+
+    >>> import tensorish
+    >>> tensorish.std_mean(tensorish.tensor([1., 3.]))
+    (tensor(1.4142), tensor(2.))
+    """
+    return _moment(_std_mean, "std_mean", input, dim, unbiased, keepdim, correction)
+
+
+# -- max, min, amax, amin, aminmax, argmax, argmin -------------------------------------------
+def _select_dim(x, dim, keepdim, arg):
+    """(values, int64 indices) of ``arg`` along ``dim``; the gradient reaches only the index."""
+    if x.ndim == 0:
+        return x, jnp.zeros((), jnp.int64)
+    i = arg(x, axis=dim, keepdims=True)
+    v = jnp.take_along_axis(x, i, axis=dim)
+    if not keepdim:
+        v, i = v.squeeze(dim), i.squeeze(dim)
+    return v, i.astype(jnp.int64)
+
+
+_max_all = Op("MaxBackward1", lambda x: _evenly(x, jnp.max))
+_min_all = Op("MinBackward1", lambda x: _evenly(x, jnp.min))
+_max_dim = Op("MaxBackward0", partial(_select_dim, arg=jnp.argmax), saves=(), n_out=2)
+_min_dim = Op("MinBackward0", partial(_select_dim, arg=jnp.argmin), saves=(), n_out=2)
+_maximum = Op("MaximumBackward0", jnp.maximum)
+_minimum = Op("MinimumBackward0", jnp.minimum)
+_amax = Op("AmaxBackward0", lambda x, dim, keepdim: jnp.max(x, axis=dim, keepdims=keepdim))
+_amin = Op("AminBackward0", lambda x, dim, keepdim: jnp.min(x, axis=dim, keepdims=keepdim))
+_aminmax = Op("AminmaxBackward0",
+              lambda x, dim, keepdim: (jnp.min(x, axis=dim, keepdims=keepdim),
+                                       jnp.max(x, axis=dim, keepdims=keepdim)), n_out=2)
+_argmax = Op("ArgmaxBackward0",
+             lambda x, dim, keepdim: jnp.argmax(x, axis=dim, keepdims=keepdim).astype(jnp.int64),
+             differentiable=False)
+_argmin = Op("ArgminBackward0",
+             lambda x, dim, keepdim: jnp.argmin(x, axis=dim, keepdims=keepdim).astype(jnp.int64),
+             differentiable=False)
+
+
+def _extreme(name: str, all_op: Op, dim_op: Op, pair_op: Op, input: Tensor, dim, keepdim,
+             other):
+    if isinstance(dim, Tensor):
+        dim, other = None, dim
+    if other is not None:
+        args, cast, _ = promote(input, other)
+        return apply(pair_op, args, (), cast)
+    if dim is None:
+        _no_identity(name, input, None, None)
+        return apply(all_op, (input,))
+    d = _wrap_dim(dim, input.ndim)
+    _no_identity(name, input, dim, (d,) if input.ndim else ())
+    v, i = apply(dim_op, (input,), (("dim", d), ("keepdim", keepdim)))
+    return getattr(return_types, name)(v, i)
+
+
+@method
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other: Tensor | None = None):
+    """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor, the
+    elementwise maximum.
+
+    >>> import tensorish
+    >>> tensorish.max(tensorish.tensor([[1., 5.], [4., 2.]]), 1).values
+    tensor([5., 4.])
+    """
+    return _extreme("max", _max_all, _max_dim, _maximum, input, dim, keepdim, other)
+
+
+@method
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other: Tensor | None = None):
+    """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor, the
+    elementwise minimum.
+
+    >>> import tensorish
+    >>> tensorish.min(tensorish.tensor([[1., 5.], [4., 2.]]), 1).indices
+    tensor([0, 1])
+    """
+    return _extreme("min", _min_all, _min_dim, _minimum, input, dim, keepdim, other)
+
+
+def _amax_like(op: Op, name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    axes = _axes(input, dim)
+    if axes is None:
+        _no_identity(name, input, None, None)
+    else:
+        _no_identity(name, input, dim, axes, given_dim=True)
+    return apply(op, (input,), (("dim", axes), ("keepdim", keepdim)))
+
+
+@method
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """The maximum over ``dim`` (all dims by default); ties share the gradient evenly.
+
+    >>> import tensorish
+    >>> tensorish.amax(tensorish.tensor([[1., 5.], [4., 2.]]), 0)
+    tensor([4., 5.])
+    """
+    return _amax_like(_amax, "amax", input, dim, keepdim)
+
+
+@method
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """The minimum over ``dim`` (all dims by default); ties share the gradient evenly.
+
+    >>> import tensorish
+    >>> tensorish.amin(tensorish.tensor([[1., 5.], [4., 2.]]), 0)
+    tensor([1., 2.])
+    """
+    return _amax_like(_amin, "amin", input, dim, keepdim)
+
+
+@method
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
+    """``(min, max)`` over all elements or along ``dim``.
+
+    >>> import tensorish
+    >>> tensorish.aminmax(tensorish.tensor([3., 1., 2.])).max
+    tensor(3.)
+    """
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               "operation has no identity.")
+        axes = None
+    else:
+        d = _wrap_dim(dim, input.ndim)
+        axes = (d,) if input.ndim else None
+        _no_identity("aminmax", input, dim, axes or (), paren=False)
+    lo, hi = apply(_aminmax, (input,), (("dim", axes), ("keepdim", keepdim)))
+    return return_types.aminmax(lo, hi)
+
+
+def _arg(op: Op, name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    if dim is None:
+        _no_identity(name, input, None, None)
+        return apply(op, (input,), (("dim", None), ("keepdim", keepdim)))
+    d = _wrap_dim(dim, input.ndim)
+    _no_identity(name, input, dim, (d,) if input.ndim else ())
+    return apply(op, (input,), (("dim", d if input.ndim else None), ("keepdim", keepdim)))
+
+
+@method
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The index of the largest element (of the flattened input without ``dim``).
+
+    >>> import tensorish
+    >>> tensorish.argmax(tensorish.tensor([[1., 5.], [4., 2.]]))
+    tensor(1)
+    """
+    return _arg(_argmax, "argmax", input, dim, keepdim)
+
+
+@method
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest element (of the flattened input without ``dim``).
+
+    >>> import tensorish
+    >>> tensorish.argmin(tensorish.tensor([[1., 5.], [4., 2.]]), dim=1)
+    tensor([0, 1])
+    """
+    return _arg(_argmin, "argmin", input, dim, keepdim)
+
+
+# -- norm, logsumexp -------------------------------------------------------------------------
+def _vector_norm(x, p, dim, keepdim, dtype):
+    a = jnp.abs(x.astype(dtype) if dtype is not None else x)
+    kw = {"axis": dim, "keepdims": keepdim}
+    if p == math.inf:
+        return jnp.max(a, **kw)
+    if p == -math.inf:
+        return jnp.min(a, **kw)
+    if p == 0:
+        return jnp.sum(a != 0, dtype=a.dtype, **kw)
+    if p == 1:
+        return jnp.sum(a, **kw)
+    return _root(jnp.sum(a * a if p == 2 else a**p, **kw), p)
+
+
+_norm = Op("LinalgVectorNormBackward0", _vector_norm)
+
+
+@method
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False,
+         dtype: _dtype.dtype | None = None) -> Tensor:
+    """The vector p-norm over ``dim`` (all elements by default); ``'fro'`` is the 2-norm.
+
+    >>> import tensorish
+    >>> tensorish.norm(tensorish.tensor([3., 4.]))
+    tensor(5.)
+    """
+    if isinstance(p, str):
+        axes = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+        if p != "fro" or (axes is not None and len(axes) > 2):
+            if p == "nuc" or p == "fro":
+                got = " ".join(str(d) for d in axes) if axes is not None else ""
+                if axes is not None and len(axes) != 2:
+                    raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
+                raise NotImplementedError("norm(p='nuc') is not supported")
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        p = 2
+    if not _is_float(input.dtype):
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {input.dtype.title}")
+    p = float(p)
+    axes = _axes(input, dim)
+    if p < 0 and math.isinf(p) or p == math.inf:
+        what = "inf" if p > 0 else "-inf"
+        if dim is None and input.numel() == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {what} norm on an empty "
+                               "tensor because the operation does not have an identity")
+        for a in axes or ():
+            if input.shape[a] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {what} norm on the "
+                                   f"dimension {a}because this dimension is empty and the "
+                                   "operation does not have an identity")
+    static = (("p", p), ("dim", axes), ("keepdim", keepdim),
+              ("dtype", dtype.np if dtype is not None else None))
+    return apply(_norm, (input,), static)
+
+
+def _logsumexp(x, dim, keepdim):
+    if x.ndim == 0:
+        return x
+    return jax.nn.logsumexp(x, axis=dim, keepdims=keepdim)
+
+
+_logsumexp_op = Op("LogsumexpBackward0", _logsumexp)
+_MISSING = object()
+
+
+@method
+def logsumexp(input: Tensor, dim=_MISSING, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(input)))`` over ``dim``, computed stably.
+
+    >>> import tensorish
+    >>> tensorish.logsumexp(tensorish.tensor([0., 0.]), 0)
+    tensor(0.6931)
+    """
+    if dim is _MISSING:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
+    dt = input.dtype if _is_float(input.dtype) else _dtype.get_default_dtype()
+    axes = _axes(input, dim)
+    cast = None if dt is input.dtype else (dt.np,)
+    return apply(_logsumexp_op, (input,), (("dim", axes), ("keepdim", keepdim)), cast)
+
+
+# -- all, any, count_nonzero -----------------------------------------------------------------
+def _logical(fn, x, dim, keepdim):
+    out = fn(x != 0 if x.dtype != jnp.bool_ else x, axis=dim, keepdims=keepdim)
+    return out.astype(jnp.uint8) if x.dtype == jnp.uint8 else out
+
+
+_all = Op("AllBackward0", partial(_logical, jnp.all), differentiable=False)
+_any = Op("AnyBackward0", partial(_logical, jnp.any), differentiable=False)
+_count_nonzero = Op("CountNonzeroBackward0",
+                    lambda x, dim: jnp.sum(x != 0, axis=dim, dtype=jnp.int64),
+                    differentiable=False)
+
+
+@method
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether every element (over ``dim``) is nonzero; uint8 inputs give uint8.
+
+    >>> import tensorish
+    >>> tensorish.all(tensorish.tensor([[True, False], [True, True]]), 1)
+    tensor([False,  True])
+    """
+    return apply(_all, (input,), (("dim", _axes(input, dim)), ("keepdim", keepdim)))
+
+
+@method
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether any element (over ``dim``) is nonzero; uint8 inputs give uint8.
+
+    >>> import tensorish
+    >>> tensorish.any(tensorish.tensor([[True, False], [False, False]]), 1)
+    tensor([ True, False])
+    """
+    return apply(_any, (input,), (("dim", _axes(input, dim)), ("keepdim", keepdim)))
+
+
+@method
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """The number of nonzero elements (over ``dim``), as int64.
+
+    >>> import tensorish
+    >>> tensorish.count_nonzero(tensorish.tensor([0, 1, 2]))
+    tensor(2)
+    """
+    return apply(_count_nonzero, (input,), (("dim", _axes(input, dim)),))
+
+
+__all__ = ["sum", "mean", "nansum", "nanmean", "prod", "std", "var", "std_mean", "var_mean",
+           "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "norm", "logsumexp",
+           "all", "any", "count_nonzero", "return_types"]
