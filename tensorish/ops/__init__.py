@@ -2,6 +2,8 @@
 attaches each op's Tensor method. Each family module lists its public names in ``__all__``."""
 
 from ._common import result_type as result_type
+from ._index import *
 from ._linalg import *
 from ._pointwise import *
 from ._reduce import *
+from ._shape import *
