@@ -8,6 +8,9 @@ tensor([10., 10.])
 """
 
 from . import autograd as autograd
+
+# Subpackages, one line each.
+from . import func as func
 from ._creation import arange as arange
 from ._creation import empty as empty
 from ._creation import empty_like as empty_like
@@ -50,6 +53,11 @@ from ._dtype import int64 as long
 from ._dtype import promote_types as promote_types
 from ._dtype import set_default_dtype as set_default_dtype
 from ._dtype import uint8 as uint8
+from ._interop import as_tensor as as_tensor
+from ._interop import from_dlpack as from_dlpack
+from ._interop import from_jax as from_jax
+from ._interop import from_numpy as from_numpy
+from ._interop import to_jax as to_jax
 from ._printing import set_printoptions as set_printoptions
 from ._random import Generator as Generator
 from ._random import default_generator as default_generator
@@ -58,9 +66,9 @@ from ._random import manual_seed as manual_seed
 from ._tensor import Size as Size
 from ._tensor import Tensor as Tensor
 from .autograd import enable_grad as enable_grad
+from .autograd import inference_mode as inference_mode
 from .autograd import is_grad_enabled as is_grad_enabled
+from .autograd import is_inference_mode_enabled as is_inference_mode_enabled
 from .autograd import no_grad as no_grad
 from .autograd import set_grad_enabled as set_grad_enabled
 from .ops import *
-
-# Subpackages, one line each.

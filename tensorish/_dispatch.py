@@ -37,7 +37,7 @@ class Op:
     """
 
     __slots__ = ("name", "fn", "node_cls", "saves", "differentiable", "n_out", "on_error",
-                 "_fwd", "_bwd")
+                 "_fwd", "_bwd", "_vjp")
 
     def __init__(self, grad_name: str, fn: Callable, *, saves=ALL_INPUTS,
                  differentiable: bool = True, n_out: int = 1,
@@ -51,6 +51,7 @@ class Op:
         self.on_error = on_error
         self._fwd: dict = {}
         self._bwd: dict = {}
+        self._vjp: dict = {}
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -90,6 +91,33 @@ class Op:
 
             b = self._bwd[(key, mask)] = jax.jit(bwd)
         return b
+
+
+    def vjp_op(self, key: tuple, mask: tuple) -> Op:
+        """The Op ``(*primals, *cotangents) -> grads of the inputs in mask``: running it records
+        the backward as a graph of its own (``create_graph``), whose backward is, again, JAX's
+        vjp. Named ``<grad_name>Backward``; one per (static parameters, mask), cached."""
+        v = self._vjp.get((key, mask))
+        if v is None:
+            f, n_in, n_out = self.bind(key), len(mask), self.n_out
+
+            def vjp_fn(*xs):
+                primals, cts = xs[:n_in], xs[n_in:]
+
+                def g(*d):
+                    di = iter(d)
+                    return f(*[next(di) if m else p for p, m in zip(primals, mask)])
+
+                out, pull = jax.vjp(g, *[p for p, m in zip(primals, mask) if m])
+                if n_out > 1:
+                    cts = tuple(c if jnp.issubdtype(o.dtype, jnp.inexact)
+                                else np.zeros(o.shape, jax.dtypes.float0)
+                                for c, o in zip(cts, out))
+                grads = pull(cts[0] if n_out == 1 else cts)
+                return grads[0] if len(grads) == 1 else tuple(grads)
+
+            v = self._vjp[(key, mask)] = Op(f"{self.name}Backward", vjp_fn, n_out=sum(mask))
+        return v
 
 
 def _fill_cotangents(cts, out):

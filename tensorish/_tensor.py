@@ -7,6 +7,8 @@ attached by the op modules (``ops/``), each op declared once there.
 
 from __future__ import annotations
 
+import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +60,7 @@ class Tensor:
     """
 
     __slots__ = ("_value", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_vc", "_acc",
-                 "_retains_grad", "__weakref__")
+                 "_retains_grad", "_hooks", "_alias", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -75,6 +77,7 @@ class Tensor:
         t._vc = [0]
         t._acc = None
         t._retains_grad = False
+        t._hooks = t._alias = None
         return t
 
     # -- autograd state -------------------------------------------------------------------
@@ -112,6 +115,8 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -136,6 +141,86 @@ class Tensor:
                     "tensor are the same size")
         self._grad = value
 
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Make ``backward`` fill ``.grad`` of this non-leaf tensor too (a no-op on leaves).
+
+        >>> import tensorish
+        >>> x = tensorish.ones(2, requires_grad=True)
+        >>> y = x * 2
+        >>> y.retain_grad()
+        >>> (y * y).sum().backward()
+        >>> y.grad
+        tensor([4., 4.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self.grad_fn._ext().retain[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def register_hook(self, hook: Callable) -> _engine.RemovableHandle:
+        """Call ``hook(grad)`` with this tensor's total gradient during backward; a Tensor it
+        returns replaces the gradient. ``handle.remove()`` unregisters it.
+
+        >>> import tensorish
+        >>> x = tensorish.ones(2, requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * 2).sum().backward()
+        >>> x.grad
+        tensor([20., 20.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = _engine.LeafHooks()
+            return _engine.add_hook(self._hooks.pre, hook)
+        table = self.grad_fn._ext().tensor_hooks.setdefault(self._output_nr, {})
+        return _engine.add_hook(table, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable) -> _engine.RemovableHandle:
+        """Call ``hook(tensor)`` after this leaf's ``.grad`` was accumulated."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = _engine.LeafHooks()
+        return _engine.add_hook(self._hooks.post, hook)
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's value outside the graph, with its own version counter; in-place
+        writes to it (``w.data -= lr * g``) change this tensor too, untracked by autograd."""
+        t = Tensor._wrap(self._value)
+        t._join(self)
+        return t
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        self._value = value._value
+        self._join(value)
+
+    def _join(self, other: Tensor) -> None:
+        """Make this tensor an alias of ``other``: an in-place write to either reaches both."""
+        group = other._alias
+        if group is None:
+            group = other._alias = [weakref.ref(other)]
+        if self._alias is group:
+            return
+        if self._alias is not None:
+            self._alias[:] = [r for r in self._alias if r() is not self]
+        group.append(weakref.ref(self))
+        self._alias = group
+
     def _edge(self) -> tuple:
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
@@ -159,9 +244,11 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
-        """A new tensor with the same value, outside the graph (shares the version counter)."""
+        """A new tensor with the same value, outside the graph; it shares the version counter,
+        and an in-place write to either reaches both (as shared storage would)."""
         t = Tensor._wrap(self._value)
         t._vc = self._vc
+        t._join(self)
         return t
 
     def detach_(self) -> Tensor:
@@ -175,6 +262,11 @@ class Tensor:
         """Rebind the value, as an in-place write does, and bump the version."""
         self._value = value
         self._vc[0] += 1
+        if self._alias is not None:
+            for ref in self._alias:
+                t = ref()
+                if t is not None and t is not self:
+                    t._value = value
 
     def _type_name(self) -> str:
         return f"torch.{self.dtype.title}Tensor"
@@ -263,6 +355,14 @@ class Tensor:
     def __jax_array__(self) -> jax.Array:
         return self._value
 
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._value.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        return self._value.__dlpack_device__()
+
     def jax(self) -> jax.Array:
         """The underlying ``jax.Array`` (no copy)."""
         return self._value
@@ -280,6 +380,27 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+
+_NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information.")
+
+
+def _flatten(t: Tensor) -> tuple:
+    return (t._value,), t._requires_grad
+
+
+def _unflatten(requires_grad: bool, children: tuple) -> Tensor:
+    # A Tensor rebuilt around a tracer (inside jit, vmap, grad) never records a graph.
+    t = Tensor._wrap(children[0])
+    t._requires_grad = requires_grad and not isinstance(children[0], jax.core.Tracer)
+    return t
+
+
+jax.tree_util.register_pytree_node(Tensor, _flatten, _unflatten)
 
 _CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
               "int16": "short int", "int8": "signed char", "uint8": "unsigned char",

@@ -1,4 +1,4 @@
-"""``backward()``: seed the output gradients and run the engine."""
+"""``backward()`` and ``grad()``: seed the output gradients and run the engine."""
 
 from __future__ import annotations
 
@@ -9,9 +9,18 @@ import jax.numpy as jnp
 from . import _engine
 
 
+def _as_list(xs) -> list:
+    from .._tensor import Tensor
+
+    if xs is None:
+        return []
+    return [xs] if isinstance(xs, Tensor) else list(xs)
+
+
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, grad_variables=None, inputs=None) -> None:
-    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the graph's leaves.
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the graph's leaves (or only
+    of ``inputs``). ``create_graph`` records the backward so it can be differentiated again.
 
     >>> import tensorish
     >>> x = tensorish.ones(2, requires_grad=True)
@@ -19,26 +28,97 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     >>> x.grad
     tensor([2., 2.])
     """
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    tensors = _as_list(tensors)
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        for t in inputs:
+            if not t.requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    seeds = _make_seeds(tensors, _grads_for(tensors, grad_tensors), create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    _engine.run_backward(tensors, seeds, bool(retain_graph), create_graph, inputs, True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` is left
+    alone). With ``create_graph`` they can be differentiated again.
+
+    >>> import tensorish
+    >>> x = tensorish.tensor([1., 2.], requires_grad=True)
+    >>> tensorish.autograd.grad((x ** 3).sum(), x)
+    (tensor([ 3., 12.]),)
+    """
     from .._tensor import Tensor
 
-    if create_graph or inputs is not None:
-        raise NotImplementedError("create_graph and inputs= are not supported yet")
-    if isinstance(tensors, Tensor):
-        tensors = [tensors]
-    tensors = list(tensors)
-    if grad_tensors is None:
-        grad_tensors = [None] * len(tensors)
-    elif isinstance(grad_tensors, Tensor):
-        grad_tensors = [grad_tensors]
-    grad_tensors = list(grad_tensors)
-    if len(grad_tensors) != len(tensors):
-        raise RuntimeError(
-            f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
-    seeds = _make_seeds(tensors, grad_tensors)
-    _engine.run_backward(tensors, seeds, bool(retain_graph))
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but "
+            "got: allow_unused=False.")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
+    seeds = _make_seeds(outputs, _grads_for(outputs, grad_outputs), create_graph)
+    found = _engine.run_backward(outputs, seeds, bool(retain_graph), create_graph, inputs,
+                                 False)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, found)):
+        if g is None:
+            if materialize_grads:
+                g = jnp.zeros_like(t._value)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
+            else:
+                result.append(None)
+                continue
+        result.append(g if isinstance(g, Tensor) else Tensor._wrap(g))
+    return tuple(result)
 
 
-def _make_seeds(tensors: Sequence, grads: Sequence) -> list:
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads) -> tuple:
+    """``is_grads_batched``: one backward per slice of the leading dim of ``grad_outputs``."""
+    from .._tensor import Tensor
+
+    grad_outputs = _as_list(grad_outputs)
+    n = grad_outputs[0].shape[0]
+    rows = [grad(outputs, inputs, [g[i] for g in grad_outputs], True if i < n - 1 else
+                 retain_graph, create_graph, True, allow_unused, False, materialize_grads)
+            for i in range(n)]
+    out = []
+    for j in range(len(inputs)):
+        col = [r[j] for r in rows]
+        out.append(None if col[0] is None
+                   else Tensor._wrap(jnp.stack([c._value for c in col])))
+    return tuple(out)
+
+
+def _grads_for(tensors: list, grads) -> list:
+    grads = [None] * len(tensors) if grads is None else _as_list(grads)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"got {len(grads)} tensors and {len(tensors)} gradients")
+    return grads
+
+
+def _make_seeds(tensors: Sequence, grads: Sequence, create_graph: bool = False) -> list:
+    from .._tensor import Tensor
+
     seeds = []
     for i, (t, g) in enumerate(zip(tensors, grads)):
         if not t.requires_grad:
@@ -53,12 +133,16 @@ def _make_seeds(tensors: Sequence, grads: Sequence) -> list:
                     f"{t.dtype}".replace("tensorish.", "torch."))
             seeds.append(None)  # ones, made inside the compiled backward
             continue
-        gv = g._value if hasattr(g, "_value") else jnp.asarray(g)
+        gv = g._value if isinstance(g, Tensor) else jnp.asarray(g)
         if gv.shape != t._value.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {_size(gv.shape)} and "
                 f"output[{i}] has a shape of {_size(t._value.shape)}.")
-        seeds.append(gv.astype(t._value.dtype))
+        if create_graph and isinstance(g, Tensor):
+            seeds.append(g if gv.dtype == t._value.dtype
+                         else Tensor._wrap(gv.astype(t._value.dtype)))
+        else:
+            seeds.append(gv.astype(t._value.dtype))
     return seeds
 
 

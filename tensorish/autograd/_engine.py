@@ -4,25 +4,125 @@ A ``Node`` is the ``grad_fn`` of an op's outputs. It keeps the op, its static pa
 input values (jax arrays are immutable, so keeping them is a snapshot, not a copy). Its backward
 is the op's cached ``jax.jit`` of ``jax.vjp``; the engine walks the nodes once, in reverse
 topological order, summing cotangents per node output, and leaves accumulate into ``.grad``.
+
+Two paths run a backward pass:
+- fused: a plain graph (no hooks, no retained grads, no custom Functions, no ``create_graph``,
+  no anomaly mode) seen before runs as ONE cached ``jax.jit`` function;
+- node by node: everything else. Cotangents are jax arrays, or Tensors when ``create_graph``
+  is set (each node's vjp then runs as a recorded op, so the gradient can be differentiated).
 """
 
 from __future__ import annotations
 
 import operator
+import re
+import traceback
+import warnings
 import weakref
 
 import jax
+import jax.numpy as jnp
 
 _add = jax.jit(operator.add)
-_ones_like = jax.jit(jax.numpy.ones_like)
+_ones_like = jax.jit(jnp.ones_like)
+_any_nan = jax.jit(lambda x: jnp.isnan(x).any())
 _node_classes: dict[str, type] = {}
+_anomaly = [False, True]  # [enabled, check_nan]; global, as in PyTorch
 
 
-class Node:
-    """Base of every ``grad_fn``; each op gets a subclass named as PyTorch names it."""
+class RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        self._table = hooks
+
+    def remove(self) -> None:
+        self._table.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def add_hook(table: dict, hook) -> RemovableHandle:
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    return handle
+
+
+class _Extra:
+    """Rarely used per-node state, allocated only when a hook, retain_grad or anomaly needs it."""
+
+    __slots__ = ("tensor_hooks", "retain", "prehooks", "hooks", "trace")
+
+    def __init__(self) -> None:
+        self.tensor_hooks: dict = {}  # output_nr -> {id: hook}
+        self.retain: dict = {}  # output_nr -> weakref to the tensor that retains its grad
+        self.prehooks: dict = {}
+        self.hooks: dict = {}
+        self.trace = None
+
+
+class LeafHooks:
+    """A leaf's hooks: ``pre`` see its gradient before accumulation, ``post`` the tensor after."""
+
+    __slots__ = ("pre", "post")
+
+    def __init__(self) -> None:
+        self.pre: dict = {}
+        self.post: dict = {}
+
+
+class _GraphNode:
+    """What every ``grad_fn`` (ops, custom Functions, AccumulateGrad) has in common."""
+
+    __slots__ = ()
+    _fusable = False
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(self._edges)
+
+    @property
+    def metadata(self) -> dict:
+        m = self._meta
+        if m is None:
+            m = self._meta = {}
+        return m
+
+    def _ext(self) -> _Extra:
+        e = self._extra
+        if e is None:
+            e = self._extra = _Extra()
+        return e
+
+    def register_hook(self, fn) -> RemovableHandle:
+        """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new grad_inputs."""
+        return add_hook(self._ext().hooks, fn)
+
+    def register_prehook(self, fn) -> RemovableHandle:
+        """``fn(grad_outputs)`` runs before this node; it may return new grad_outputs."""
+        return add_hook(self._ext().prehooks, fn)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class Node(_GraphNode):
+    """Base of every op's ``grad_fn``; each op gets a subclass named as PyTorch names it."""
 
     __slots__ = ("_op", "_static", "_args", "_saved", "_mask", "_edges", "_versions", "_n_out",
-                 "_freed", "metadata", "__weakref__")
+                 "_freed", "_extra", "_meta", "__weakref__")
+    _fusable = True
 
     def __init__(self, op, static, args, vals, n_out):
         from .._tensor import Tensor
@@ -33,14 +133,14 @@ class Node:
         self._saved = vals
         self._n_out = n_out
         self._freed = False
-        self.metadata = {}
+        self._extra = self._meta = None
         mask = []
         edges = []
         versions = []
         saves = op.saves
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
-                req = a.requires_grad
+                req = a._requires_grad
                 mask.append(req)
                 edges.append(a._edge() if req else (None, 0))
                 if i in saves:
@@ -51,43 +151,31 @@ class Node:
         self._mask = tuple(mask)
         self._edges = edges
         self._versions = versions
-
-    def name(self) -> str:
-        return type(self).__name__
-
-    @property
-    def next_functions(self) -> tuple:
-        return tuple(self._edges)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {id(self):#x}>"
+        if _anomaly[0]:
+            self._ext().trace = traceback.format_stack()[:-2]
 
     def _check_saved(self) -> None:
         if self._freed and self._op.saves:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward.")
+            raise RuntimeError(FREED_MESSAGE)
         for t, vc, seen in self._versions:
             if vc[0] != seen:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{t._type_name()} {list(t.shape)}], which is output "
-                    f"{t._output_nr} of {t._node_label()}, is at version {vc[0]}; expected "
-                    f"version {seen} instead. Hint: enable anomaly detection to find the "
-                    "operation that failed to compute its gradient, with "
-                    "torch.autograd.set_detect_anomaly(True).")
+                raise version_error(t, vc[0], seen)
 
     def _apply(self, cts: list):
         """The cotangents of the differentiable inputs, given those of the outputs."""
-        self._check_saved()
         bwd = self._op.backward_fn(self._static, self._mask)
         diff = tuple(v for v, m in zip(self._saved, self._mask) if m)
         other = tuple(v for v, m in zip(self._saved, self._mask) if not m)
-        out = bwd(diff, other, cts[0] if self._n_out == 1 else tuple(cts))
-        return out
+        return bwd(diff, other, cts[0] if self._n_out == 1 else tuple(cts))
+
+    def _apply_graph(self, cts: list):
+        """As ``_apply``, but on Tensors, recording the vjp as an op (for ``create_graph``)."""
+        from .._dispatch import apply
+
+        vop = self._op.vjp_op(self._static, self._mask)
+        args = [_proxy(v, edge) for v, edge in zip(self._saved, self._edges)]
+        out = apply(vop, (*args, *cts))
+        return out if isinstance(out, tuple) else (out,)
 
     def _release(self) -> None:
         self._freed = True
@@ -95,17 +183,56 @@ class Node:
             self._args = self._saved = None
 
 
-class AccumulateGrad:
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+
+
+def version_error(t, now: int, seen: int) -> RuntimeError:
+    """PyTorch's error for a saved tensor modified in place after it was saved."""
+    where = ""
+    if t.grad_fn is not None:
+        name = re.sub(r"Backward\d*$", "", t.grad_fn.name())
+        where = f", which is output {t._output_nr} of {name},"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t._type_name()} {list(t.shape)}]{where} is at version {now}; expected "
+        f"version {seen} instead. Hint: enable anomaly detection to find the operation that "
+        "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, "
+        "check_nan=False).")
+
+
+def _proxy(value, edge):
+    """A Tensor holding a node's saved ``value`` that stands, in a new graph, for the input
+    the node recorded (its grad_fn, or its leaf's AccumulateGrad)."""
+    from .._tensor import Tensor
+
+    node, nr = edge
+    if node is None:
+        return value
+    if type(node) is AccumulateGrad:
+        t = Tensor._wrap(value)
+        t._requires_grad = True
+        t._acc = weakref.ref(node)
+        return t
+    return Tensor._wrap(value, node, nr)
+
+
+class AccumulateGrad(_GraphNode):
     """The node that adds a leaf's gradient into its ``.grad``."""
 
-    __slots__ = ("variable", "_edges", "__weakref__")
+    __slots__ = ("variable", "_edges", "_extra", "_meta", "__weakref__")
     _n_out = 1
+    _mask = ()
+    _fusable = True
 
     def __init__(self, variable) -> None:
         self.variable = variable
         self._edges = []
-
-    next_functions = ()
+        self._extra = self._meta = None
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -113,14 +240,19 @@ class AccumulateGrad:
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
-    def _accumulate(self, g) -> None:
+    def _accumulate(self, g, graph: bool) -> None:
         from .._tensor import Tensor
 
         var = self.variable
-        if var._grad is None:
+        if graph:
+            var._grad = g if var._grad is None else var._grad + g
+        elif var._grad is None:
             var._grad = Tensor._wrap(g)
         else:
             var._grad._set_value(_add(var._grad._value, g))
+        if var._hooks is not None:
+            for hook in tuple(var._hooks.post.values()):
+                hook(var)
 
 
 def node_class(name: str) -> type:
@@ -153,45 +285,213 @@ def _topo(roots: list) -> list:
     return order
 
 
-def run_backward(roots: list, seeds: list, retain_graph: bool) -> None:
-    """Propagate ``seeds`` (jax arrays, or None for ones) back to the leaves' ``.grad``."""
+def run_backward(roots: list, seeds: list, retain_graph: bool, create_graph: bool = False,
+                 inputs: list | None = None, accumulate: bool = True) -> list | None:
+    """Propagate ``seeds`` (arrays, Tensors when ``create_graph``, or None for ones) back from
+    ``roots``. With ``inputs``, only their gradients are computed: accumulated into ``.grad``
+    (``accumulate``, as ``backward(inputs=)``) or returned (as ``autograd.grad``)."""
     start = [t.grad_fn if t.grad_fn is not None else t._accumulator() for t in roots]
     order = _topo(start)
     for node in order:
         if type(node) is not AccumulateGrad:
             node._check_saved()
-    if not _run_fused(roots, start, seeds, order):
-        _run_nodes(roots, start, seeds, order)
+    result = None
+    if (inputs is not None or create_graph or _anomaly[0]
+            or not _run_fused(roots, start, seeds, order)):
+        from .._tensor import Tensor
+        from ._grad_mode import set_grad_enabled
+
+        with set_grad_enabled(create_graph):
+            if create_graph:
+                seeds = [Tensor._wrap(_ones_like(t._value)) if g is None
+                         else g if isinstance(g, Tensor) else Tensor._wrap(g)
+                         for t, g in zip(roots, seeds)]
+            result = _run_nodes(roots, start, seeds, order, create_graph, inputs, accumulate)
     if not retain_graph:
         for node in order:
             if type(node) is not AccumulateGrad:
                 node._release()
+    return result
 
 
-def _run_nodes(roots: list, start: list, seeds: list, order: list) -> None:
+def _targets(inputs: list) -> dict:
+    """(node id, output_nr) -> positions in ``inputs`` of the tensors whose gradient it is."""
+    where: dict = {}
+    for i, t in enumerate(inputs):
+        node, nr = t._edge()
+        where.setdefault((id(node), nr), []).append(i)
+    return where
+
+
+def _needed(order: list, where: dict) -> set:
+    """The ids of the nodes that lie on a path to one of the targets."""
+    need = {k[0] for k in where}
+    for node in reversed(order):
+        if id(node) in need:
+            continue
+        if any(nxt is not None and id(nxt) in need for nxt, _ in node._edges):
+            need.add(id(node))
+    return need
+
+
+def _run_nodes(roots, start, seeds, order, graph, inputs, accumulate):
+    from .._tensor import Tensor
+
+    add = operator.add if graph else _add
     buf: dict = {}
     for t, node, g in zip(roots, start, seeds):
         if g is None:
             g = _ones_like(t._value)
         slots = buf.setdefault(node, [None] * node._n_out)
         nr = t._output_nr
-        slots[nr] = g if slots[nr] is None else _add(slots[nr], g)
+        slots[nr] = g if slots[nr] is None else add(slots[nr], g)
+    where = need = found = None
+    if inputs is not None:
+        where, found = _targets(inputs), [None] * len(inputs)
+        need = _needed(order, where)
     for node in order:
         cts = buf.pop(node, None)
-        if cts is None:
+        if cts is None or (need is not None and id(node) not in need):
             continue
-        if type(node) is AccumulateGrad:
-            node._accumulate(cts[0])
+        if node._extra is not None:
+            cts = _pre_hooks(node, cts, graph)
+        is_acc = type(node) is AccumulateGrad
+        if is_acc and node.variable._hooks is not None:
+            cts = [_run_tensor_hooks(node.variable._hooks.pre, cts[0], graph)]
+        if where is not None:
+            for nr in range(len(cts)):
+                for i in where.get((id(node), nr), ()):
+                    found[i] = cts[nr]
+        if is_acc:
+            if accumulate and cts[0] is not None:
+                node._accumulate(cts[0], graph)
             continue
-        grads = iter(node._apply(cts))
+        if inputs is not None and accumulate:
+            _accumulate_nonleaf(node, cts, where, inputs, graph)
+        if graph:
+            cts = [c if c is not None else Tensor._wrap(z) for c, z in
+                   zip(cts, _zeros_for(node))] if node._n_out > 1 else cts
+            grads = node._apply_graph(cts)
+        else:
+            grads = node._apply(cts)
+        if node._extra is not None and node._extra.hooks:
+            grads = _post_hooks(node, grads, cts, graph)
+        if _anomaly[0] and _anomaly[1]:
+            _check_nan(node, grads, graph)
+        grads = iter(grads)
         for (nxt, nr), m in zip(node._edges, node._mask):
             if not m:
                 continue
             g = next(grads)
+            if g is None:
+                continue
             slots = buf.get(nxt)
             if slots is None:
                 slots = buf[nxt] = [None] * nxt._n_out
-            slots[nr] = g if slots[nr] is None else _add(slots[nr], g)
+            slots[nr] = g if slots[nr] is None else add(slots[nr], g)
+    return found
+
+
+def _zeros_for(node) -> list:
+    """Zero cotangents for every output of a multi-output node (used where one is missing)."""
+    out = jax.eval_shape(node._op.bind(node._static), *node._saved)
+    return [jnp.zeros(o.shape, o.dtype) for o in out]
+
+
+def _accumulate_nonleaf(node, cts, where, inputs, graph) -> None:
+    """``backward(inputs=[t])`` for a non-leaf ``t``: its total gradient goes to ``t.grad``."""
+    from .._tensor import Tensor
+
+    for nr, g in enumerate(cts):
+        for i in where.get((id(node), nr), ()):
+            t = inputs[i]
+            if graph:
+                t._grad = g if t._grad is None else t._grad + g
+            elif t._grad is None:
+                t._grad = Tensor._wrap(g)
+            else:
+                t._grad._set_value(_add(t._grad._value, g))
+
+
+def _as_tensor(g, graph):
+    from .._tensor import Tensor
+
+    return g if graph or g is None else Tensor._wrap(g)
+
+
+def _as_value(t, graph):
+    return t if graph or t is None else t._value
+
+
+def _run_tensor_hooks(hooks: dict, g, graph: bool):
+    """Each hook sees the gradient so far and may replace it (by returning a Tensor)."""
+    if g is None:
+        return g
+    t = _as_tensor(g, graph)
+    for hook in tuple(hooks.values()):
+        out = hook(t)
+        if out is not None:
+            t = out
+    return _as_value(t, graph)
+
+
+def _pre_hooks(node, cts: list, graph: bool) -> list:
+    """Tensor hooks and retain_grad of each output (in that order), then the node's prehooks."""
+    from .._tensor import Tensor
+
+    ext = node._extra
+    cts = list(cts)
+    for nr, hooks in ext.tensor_hooks.items():
+        if hooks and nr < len(cts):
+            cts[nr] = _run_tensor_hooks(hooks, cts[nr], graph)
+    for nr, ref in ext.retain.items():
+        t = ref()
+        if t is None or cts[nr] is None:
+            continue
+        g = cts[nr]
+        if t._grad is None:
+            t._grad = g if graph else Tensor._wrap(g)
+        elif graph:
+            t._grad = t._grad + g
+        else:
+            t._grad._set_value(_add(t._grad._value, g))
+    for hook in tuple(ext.prehooks.values()):
+        out = hook(tuple(_as_tensor(c, graph) for c in cts))
+        if out is not None:
+            cts = [_as_value(c, graph) for c in out]
+    return cts
+
+
+def _post_hooks(node, grads, cts, graph: bool) -> tuple:
+    grads = tuple(_as_tensor(g, graph) for g in grads)
+    outs = tuple(_as_tensor(c, graph) for c in cts)
+    full = _full_inputs(node, grads)
+    for hook in tuple(node._extra.hooks.values()):
+        out = hook(full, outs)
+        if out is not None:
+            full = tuple(out)
+    return tuple(_as_value(g, graph) for g, m in zip(full, node._mask) if m)
+
+
+def _full_inputs(node, grads) -> tuple:
+    """The gradients of the differentiable inputs, spread to one entry per input (None else)."""
+    it = iter(grads)
+    return tuple(next(it) if m else None for m in node._mask)
+
+
+def _check_nan(node, grads, graph: bool) -> None:
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        v = g._value if graph else g
+        if jnp.issubdtype(v.dtype, jnp.inexact) and bool(_any_nan(v)):
+            trace = node._extra.trace if node._extra is not None else None
+            if trace is not None:
+                warnings.warn(
+                    f"Error detected in {node.name()}. Traceback of forward call that caused "
+                    "the error:\n" + "".join(trace), UserWarning, stacklevel=2)
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
+                               "output.")
 
 
 # A graph structure seen before runs its whole backward as ONE cached jitted function: a
@@ -209,7 +509,12 @@ def _run_fused(roots: list, start: list, seeds: list, order: list) -> bool:
     saved = []
     leaves = []
     for node in order:
+        if not node._fusable or node._extra is not None:
+            return False
         if type(node) is AccumulateGrad:
+            var = node.variable
+            if var._hooks is not None and (var._hooks.pre or var._hooks.post):
+                return False
             struct.append(None)
             leaves.append(node)
             continue
@@ -250,7 +555,7 @@ def _make_fused(struct: list, seed_at: tuple):
         cts = [c if c is not None else [None] for c in cts]
         given, implicit = iter(seeds), iter(ones_for)
         for i, nr, is_ones in seed_at:
-            g = jax.numpy.ones_like(next(implicit)) if is_ones else next(given)
+            g = jnp.ones_like(next(implicit)) if is_ones else next(given)
             cts[i][nr] = g if cts[i][nr] is None else cts[i][nr] + g
         vals = iter(saved)
         for i, entry in enumerate(struct):
@@ -271,7 +576,8 @@ def _make_fused(struct: list, seed_at: tuple):
             for grad, (t, nr) in zip(pull(ct), targets):
                 cts[t][nr] = grad if cts[t][nr] is None else cts[t][nr] + grad
         leaves = [cts[i][0] for i, e in enumerate(struct) if e is None]
-        return tuple(g if o is None else o + g for g, o in zip(leaves, old))
+        return tuple(o if g is None else g if o is None else o + g
+                     for g, o in zip(leaves, old))
 
     return fused
 

@@ -1,4 +1,5 @@
-"""Thread-local gradient recording switches: no_grad, enable_grad, set_grad_enabled."""
+"""Thread-local gradient recording switches: no_grad, enable_grad, set_grad_enabled,
+inference_mode. Each is a context manager and a decorator (with or without parentheses)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,28 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "enabled", True)
 
 
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode`` block is active in this thread.
+
+    >>> import tensorish
+    >>> with tensorish.inference_mode():
+    ...     tensorish.is_inference_mode_enabled()
+    True
+    """
+    return getattr(_state, "inference", False)
+
+
 def _set_enabled(mode: bool) -> None:
     _state.enabled = mode
 
 
 class _GradModeContext:
     """Base of the grad-mode managers: a context manager that also decorates functions."""
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]):
+            return cls()(args[0])  # used as a decorator without parentheses
+        return super().__new__(cls)
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -105,3 +122,31 @@ class set_grad_enabled(_GradModeContext):
 
     def __exit__(self, *exc: object) -> None:
         _set_enabled(self._prev)
+
+
+class inference_mode(_GradModeContext):
+    """``no_grad`` that also reports ``is_inference_mode_enabled()``; ``inference_mode(False)``
+    does nothing.
+
+    >>> import tensorish
+    >>> x = tensorish.ones(2, requires_grad=True)
+    >>> with tensorish.inference_mode():
+    ...     (x * 2).requires_grad
+    False
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = bool(mode)
+
+    def _args(self) -> tuple:
+        return (self._mode,)
+
+    def __enter__(self) -> None:
+        self._prev = (is_grad_enabled(), is_inference_mode_enabled())
+        if self._mode:
+            _set_enabled(False)
+            _state.inference = True
+
+    def __exit__(self, *exc: object) -> None:
+        _set_enabled(self._prev[0])
+        _state.inference = self._prev[1]
