@@ -983,5 +983,5 @@ __all__ = [
     "arccosh", "arctanh", "sigmoid", "logit", "erf", "erfc", "erfinv", "lgamma", "digamma",
     "floor", "ceil", "round", "trunc", "fix", "frac", "clamp", "clip", "clamp_min", "clamp_max",
     "lerp", "addcmul", "addcdiv", "maximum", "minimum", "fmax", "fmin", "hypot", "logaddexp",
-    "logaddexp2", "xlogy", "nan_to_num", "where", "heaviside", "copysign", "deg2rad", "rad2deg",
+    "logaddexp2", "xlogy", "nan_to_num", "heaviside", "copysign", "deg2rad", "rad2deg",
 ]
