@@ -11,6 +11,8 @@ from . import autograd as autograd
 
 # Subpackages, one line each.
 from . import func as func
+from ._bridge import unwrap as unwrap
+from ._bridge import wrap_jax as wrap_jax
 from ._creation import arange as arange
 from ._creation import empty as empty
 from ._creation import empty_like as empty_like
