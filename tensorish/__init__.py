@@ -8,9 +8,6 @@ tensor([10., 10.])
 """
 
 from . import autograd as autograd
-
-# Subpackages, one line each.
-from . import func as func
 from ._creation import arange as arange
 from ._creation import empty as empty
 from ._creation import empty_like as empty_like
@@ -69,4 +66,9 @@ from .autograd import is_grad_enabled as is_grad_enabled
 from .autograd import is_inference_mode_enabled as is_inference_mode_enabled
 from .autograd import no_grad as no_grad
 from .autograd import set_grad_enabled as set_grad_enabled
+from .autograd._anomaly import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
+from .autograd._anomaly import is_anomaly_enabled as is_anomaly_enabled
 from .ops import *
+
+# Subpackages, one line each.
+from . import func as func  # isort: skip
