@@ -8,9 +8,6 @@ tensor([10., 10.])
 """
 
 from . import autograd as autograd
-
-# Subpackages, one line each.
-from . import func as func
 from ._bridge import unwrap as unwrap
 from ._bridge import wrap_jax as wrap_jax
 from ._creation import arange as arange
@@ -73,4 +70,9 @@ from .autograd import is_grad_enabled as is_grad_enabled
 from .autograd import is_inference_mode_enabled as is_inference_mode_enabled
 from .autograd import no_grad as no_grad
 from .autograd import set_grad_enabled as set_grad_enabled
+from .autograd._anomaly import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
+from .autograd._anomaly import is_anomaly_enabled as is_anomaly_enabled
 from .ops import *
+
+# Subpackages, one line each.
+from . import func as func  # isort: skip

@@ -269,7 +269,11 @@ class Tensor:
                     t._value = value
 
     def _type_name(self) -> str:
-        return f"torch.{self.dtype.title}Tensor"
+        return f"tensorish.{self.dtype.title}Tensor"
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
 
     def _node_label(self) -> str:
         return self.grad_fn.name() if self.grad_fn is not None else "AccumulateGrad"

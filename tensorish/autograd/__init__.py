@@ -2,8 +2,6 @@
 
 from . import functional as functional
 from ._anomaly import detect_anomaly as detect_anomaly
-from ._anomaly import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
-from ._anomaly import is_anomaly_enabled as is_anomaly_enabled
 from ._anomaly import set_detect_anomaly as set_detect_anomaly
 from ._backward import backward as backward
 from ._backward import grad as grad

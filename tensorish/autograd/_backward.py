@@ -98,7 +98,8 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
 
     grad_outputs = _as_list(grad_outputs)
     n = grad_outputs[0].shape[0]
-    rows = [grad(outputs, inputs, [g[i] for g in grad_outputs], True if i < n - 1 else
+    rows = [grad(outputs, inputs, [Tensor._wrap(g._value[i]) for g in grad_outputs],
+                 True if i < n - 1 else
                  retain_graph, create_graph, True, allow_unused, False, materialize_grads)
             for i in range(n)]
     out = []

@@ -201,7 +201,7 @@ def version_error(t, now: int, seen: int) -> RuntimeError:
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{t._type_name()} {list(t.shape)}]{where} is at version {now}; expected "
         f"version {seen} instead. Hint: enable anomaly detection to find the operation that "
-        "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, "
+        "failed to compute its gradient, with tensorish.autograd.set_detect_anomaly(True, "
         "check_nan=False).")
 
 

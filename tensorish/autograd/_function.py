@@ -66,6 +66,7 @@ class BackwardCFunction(FunctionCtx, _engine._GraphNode):
         self._extra = self._meta = None
         self._edges: list = []
         self._mask: tuple = ()
+        self._in_shapes: list = []
         self._n_out = 1
         self._outputs: list = []
         self.needs_input_grad: tuple = ()
@@ -97,13 +98,14 @@ class BackwardCFunction(FunctionCtx, _engine._GraphNode):
         res = self._forward_cls.backward(self, *grads)
         if not isinstance(res, tuple):
             res = (res,)
-        n = len(self._mask)
+        n = len(self._in_shapes)
         if len(res) < n or any(g is not None for g in res[n:]):
             raise RuntimeError(
                 f"function {self.name()} returned an incorrect number of gradients "
                 f"(expected {n}, got {len(res)})")
         out = []
-        for i, (g, m, shape) in enumerate(zip(res, self._mask, self._in_shapes)):
+        masks = iter(self._mask)
+        for i, (g, shape) in enumerate(zip(res, self._in_shapes)):
             if shape is None:
                 if g is not None:
                     raise RuntimeError(
@@ -111,11 +113,9 @@ class BackwardCFunction(FunctionCtx, _engine._GraphNode):
                         f"position {i + 1}, but the corresponding forward input was not a "
                         "Variable")
                 continue
-            if not m:
+            if not next(masks):
                 continue
-            if g is not None:
-                g = _sum_to(g, shape, self.name(), i)
-            out.append(g)
+            out.append(None if g is None else _sum_to(g, shape, self.name(), i))
         return out
 
 
@@ -185,10 +185,10 @@ class Function(metaclass=_FunctionMeta):
         is_tensor = [isinstance(a, Tensor) for a in args]
         ctx.needs_input_grad = tuple(t and a._requires_grad for t, a in zip(is_tensor, args))
         record = is_grad_enabled() and any(ctx.needs_input_grad)
+        tensors = [a for a, t in zip(args, is_tensor) if t]
+        ctx._mask = tuple(a._requires_grad for a in tensors)
         if record:
-            ctx._edges = [a._edge() if n else (None, 0)
-                          for a, n in zip(args, ctx.needs_input_grad)]
-        ctx._mask = ctx.needs_input_grad
+            ctx._edges = [a._edge() if a._requires_grad else (None, 0) for a in tensors]
         ctx._in_shapes = [tuple(a.shape) if t else None for a, t in zip(args, is_tensor)]
         with no_grad():
             if cls.setup_context is not Function.setup_context:

@@ -126,7 +126,7 @@ class set_grad_enabled(_GradModeContext):
 
 class inference_mode(_GradModeContext):
     """``no_grad`` that also reports ``is_inference_mode_enabled()``; ``inference_mode(False)``
-    does nothing.
+    turns both off (so it enables grad, as in PyTorch).
 
     >>> import tensorish
     >>> x = tensorish.ones(2, requires_grad=True)
@@ -143,9 +143,8 @@ class inference_mode(_GradModeContext):
 
     def __enter__(self) -> None:
         self._prev = (is_grad_enabled(), is_inference_mode_enabled())
-        if self._mode:
-            _set_enabled(False)
-            _state.inference = True
+        _set_enabled(not self._mode)
+        _state.inference = self._mode
 
     def __exit__(self, *exc: object) -> None:
         _set_enabled(self._prev[0])

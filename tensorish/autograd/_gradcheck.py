@@ -10,7 +10,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._backward import grad
-from ._grad_mode import no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -40,9 +39,9 @@ def _numerical(func: Callable, inputs: tuple, i: int, eps: float) -> list[np.nda
             xp[j] += step
             args = list(inputs)
             args[i] = Tensor._wrap(jnp.asarray(xp.reshape(x.shape)))
-            with no_grad():
-                vals.append([np.asarray(o._value, np.float64).reshape(-1)
-                             for o in _outputs(func, tuple(args))])
+            args[i]._requires_grad = inputs[i]._requires_grad
+            vals.append([np.asarray(o._value, np.float64).reshape(-1)
+                         for o in _outputs(func, tuple(args))])
         cols.append([(a - b) / (2 * eps) for a, b in zip(*vals)])
     n_out = len(cols[0]) if cols else 0
     return [np.stack([c[o] for c in cols]) if cols else np.zeros((0, 0)) for o in range(n_out)]
@@ -96,7 +95,7 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
                 "precision floating point or complex. ", UserWarning, stacklevel=2)
     if not diff:
         raise ValueError(
-            "gradcheck expects at least one input tensor to require gradient, but none of the "
+            "gradcheck expects at least one input tensor to require gradient, but none of "
             "them have requires_grad=True.")
     outputs = _outputs(func, inputs)
     analytical = _analytical(outputs, inputs, diff)

@@ -23,8 +23,8 @@ __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
 def _as_tuple(x, arg: str, fn: str) -> tuple[bool, tuple]:
     from .._tensor import Tensor
 
-    is_tuple = isinstance(x, (tuple, list))
-    xs = tuple(x) if is_tuple else (x,)
+    is_tuple = isinstance(x, tuple)
+    xs = x if is_tuple else (x,)
     for i, t in enumerate(xs):
         if not isinstance(t, Tensor):
             if is_tuple:

@@ -104,8 +104,8 @@ def inplace(self: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     self._set_value(out._value)
     node = out.grad_fn
     if node is not None:
-        node._versions = [(t, vc, vc[0] if vc is self._vc else v)
-                          for t, vc, v in node._versions]
+        # The node keeps self's old value (an immutable snapshot): later writes can't change it.
+        node._versions = [e for e in node._versions if e[1] is not self._vc]
         self.grad_fn, self._output_nr, self._requires_grad = node, out._output_nr, True
     return self
 
