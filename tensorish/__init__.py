@@ -74,5 +74,7 @@ from .autograd._anomaly import is_anomaly_check_nan_enabled as is_anomaly_check_
 from .autograd._anomaly import is_anomaly_enabled as is_anomaly_enabled
 from .ops import *
 
+# isort: split
 # Subpackages, one line each.
-from . import func as func  # isort: skip
+from . import func as func
+from . import optim as optim

@@ -1,0 +1,305 @@
+"""Adam and its relatives: Adam, AdamW, Adamax, NAdam, RAdam.
+
+Each update follows PyTorch's single-tensor ("for-loop") implementation operation by operation:
+tensor math in the parameter's dtype, scalar math (bias corrections) in double.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import jax.numpy as jnp
+
+from .._tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    addcdiv,
+    addcmul,
+    check,
+    check_lr,
+    f64,
+    group_update,
+    lerp,
+    like,
+    map_group,
+    scalar,
+    step_state,
+    zeros_state,
+)
+
+
+def _check_betas(eps: float, betas: tuple, weight_decay: float) -> None:
+    check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+    check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+    check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+    check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+
+
+def _decay(p, g, lr, weight_decay, decay, decoupled):
+    """Weight decay: into the gradient (L2) or straight onto the parameter (decoupled)."""
+    if decay:
+        if decoupled:
+            p = p * like(1 - lr * weight_decay, p)
+        else:
+            g = g + like(weight_decay, g) * p
+    return p, g
+
+
+def _adam_one(p, g, exp_avg, exp_avg_sq, max_sq, step, *, lr, beta1, beta2, eps, weight_decay,
+              amsgrad, maximize, decay, decoupled):
+    g = -g if maximize else g
+    step = step + 1
+    p, g = _decay(p, g, lr, weight_decay, decay, decoupled)
+    exp_avg = lerp(exp_avg, g, 1 - beta1)
+    exp_avg_sq = addcmul(exp_avg_sq * like(beta2, g), g, g, 1 - beta2)
+    bias_correction1 = 1 - beta1 ** f64(step)
+    bias_correction2 = 1 - beta2 ** f64(step)
+    step_size = lr / bias_correction1
+    if amsgrad:
+        max_sq = jnp.maximum(max_sq, exp_avg_sq)
+    denom = jnp.sqrt(max_sq if amsgrad else exp_avg_sq) / like(bias_correction2 ** 0.5, g)
+    denom = denom + like(eps, g)
+    return addcdiv(p, exp_avg, denom, -step_size), exp_avg, exp_avg_sq, max_sq, step
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), optionally AMSGrad or with decoupled weight decay (AdamW).
+
+    >>> import tensorish
+    >>> w = tensorish.ones(2, requires_grad=True)
+    >>> opt = tensorish.optim.Adam([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([0.9000, 0.9000], requires_grad=True)
+    """
+
+    _kernel = group_update(map_group(_adam_one), ("amsgrad", "maximize", "decay", "decoupled"))
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+        check_lr(lr)
+        _check_betas(eps, betas, weight_decay)
+        betas = tuple(scalar(b) if isinstance(b, Tensor) else b for b in betas)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step")
+
+    def _init_state(self, p, group):
+        state = {"step": step_state(p), "exp_avg": zeros_state(p),
+                 "exp_avg_sq": zeros_state(p)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_state(p)
+        return state
+
+    def _hyper(self, group):
+        b1, b2 = group["betas"]
+        return {"lr": scalar(group["lr"]), "beta1": scalar(b1), "beta2": scalar(b2),
+                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+
+    def _flags(self, group):
+        return {"amsgrad": bool(group["amsgrad"]), "maximize": bool(group["maximize"]),
+                "decay": group["weight_decay"] != 0,
+                "decoupled": bool(group["decoupled_weight_decay"])}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter).
+
+    >>> import tensorish
+    >>> opt = tensorish.optim.AdamW([tensorish.ones(1, requires_grad=True)])
+    >>> opt.defaults["weight_decay"]
+    0.01
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+
+def _adamax_one(p, g, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps, weight_decay, maximize,
+                decay):
+    g = -g if maximize else g
+    step = step + 1
+    if decay:
+        g = g + like(weight_decay, g) * p
+    exp_avg = lerp(exp_avg, g, 1 - beta1)
+    exp_inf = jnp.maximum(exp_inf * like(beta2, g), jnp.abs(g) + like(eps, g))
+    clr = lr / (1 - beta1 ** f64(step))
+    return addcdiv(p, exp_avg, exp_inf, -clr), exp_avg, exp_inf, step
+
+
+class Adamax(Optimizer):
+    """Adamax: Adam with the infinity norm.
+
+    >>> import tensorish
+    >>> tensorish.optim.Adamax([tensorish.ones(1, requires_grad=True)]).defaults["lr"]
+    0.002
+    """
+
+    _kernel = group_update(map_group(_adamax_one), ("maximize", "decay"))
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False,
+                 capturable: bool = False) -> None:
+        check_lr(lr)
+        _check_betas(eps, betas, weight_decay)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "capturable": capturable}
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("exp_avg", "exp_inf", "step")
+
+    def _init_state(self, p, group):
+        return {"step": step_state(p), "exp_avg": zeros_state(p), "exp_inf": zeros_state(p)}
+
+    def _hyper(self, group):
+        b1, b2 = group["betas"]
+        return {"lr": scalar(group["lr"]), "beta1": float(b1), "beta2": float(b2),
+                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+
+    def _flags(self, group):
+        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
+
+
+def _nadam_one(p, g, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps,
+               weight_decay, momentum_decay, maximize, decay, decoupled):
+    g = -g if maximize else g
+    step = step + 1
+    s = f64(step)
+    bias_correction2 = 1 - beta2 ** s
+    p, g = _decay(p, g, lr, weight_decay, decay, decoupled)
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (s * momentum_decay)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((s + 1) * momentum_decay)))
+    mu_product = mu_product * like(mu, mu_product)
+    exp_avg = lerp(exp_avg, g, 1 - beta1)
+    exp_avg_sq = addcmul(exp_avg_sq * like(beta2, g), g, g, 1 - beta2)
+    denom = jnp.sqrt(exp_avg_sq / like(bias_correction2, g)) + like(eps, g)
+    mp = f64(mu_product)
+    p = addcdiv(p, g, denom, -lr * (1.0 - mu) / (1.0 - mp))
+    p = addcdiv(p, exp_avg, denom, (-lr * mu_next) / (1.0 - mp * mu_next))
+    return p, exp_avg, exp_avg_sq, mu_product, step
+
+
+class NAdam(Optimizer):
+    """Adam with Nesterov momentum (Dozat), with PyTorch's momentum-decay schedule.
+
+    >>> import tensorish
+    >>> tensorish.optim.NAdam([tensorish.ones(1, requires_grad=True)]).defaults["momentum_decay"]
+    0.004
+    """
+
+    _kernel = group_update(map_group(_nadam_one), ("maximize", "decay", "decoupled"))
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        check_lr(lr)
+        _check_betas(eps, betas, weight_decay)
+        check(0.0 <= momentum_decay, f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "momentum_decay": momentum_decay,
+                    "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
+                    "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("exp_avg", "exp_avg_sq", "mu_product", "step")
+
+    def _init_state(self, p, group):
+        return {"step": step_state(p), "mu_product": step_state(p, 1.0),
+                "exp_avg": zeros_state(p), "exp_avg_sq": zeros_state(p)}
+
+    def _hyper(self, group):
+        b1, b2 = group["betas"]
+        return {"lr": scalar(group["lr"]), "beta1": float(b1), "beta2": float(b2),
+                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"]),
+                "momentum_decay": float(group["momentum_decay"])}
+
+    def _flags(self, group):
+        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0,
+                "decoupled": bool(group["decoupled_weight_decay"])}
+
+
+def _radam_one(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_decay,
+               maximize, decay, decoupled):
+    g = -g if maximize else g
+    step = step + 1
+    s = f64(step)
+    p, g = _decay(p, g, lr, weight_decay, decay, decoupled)
+    exp_avg = lerp(exp_avg, g, 1 - beta1)
+    exp_avg_sq = addcmul(exp_avg_sq * like(beta2, g), g, g, 1 - beta2)
+    bias_correction1 = 1 - beta1 ** s
+    bias_correction2 = 1 - beta2 ** s
+    corrected = exp_avg / like(bias_correction1, g)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * s * (beta2 ** s) / bias_correction2
+    rect = jnp.sqrt(jnp.maximum(
+        (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.0))
+    # NOTE: ``float / tensor`` is ``tensor.reciprocal() * float`` in PyTorch.
+    adaptive = (1 / (jnp.sqrt(exp_avg_sq) + like(eps, g))) * like(bias_correction2 ** 0.5, g)
+    rectified = corrected * like(lr, g) * adaptive * like(rect, g)
+    plain = corrected * like(lr, g)
+    return p - jnp.where(rho_t > 5.0, rectified, plain), exp_avg, exp_avg_sq, step
+
+
+class RAdam(Optimizer):
+    """Rectified Adam (Liu et al.).
+
+    >>> import tensorish
+    >>> tensorish.optim.RAdam([tensorish.ones(1, requires_grad=True)]).defaults["lr"]
+    0.001
+    """
+
+    _kernel = group_update(map_group(_radam_one), ("maximize", "decay", "decoupled"))
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        check_lr(lr)
+        _check_betas(eps, betas, weight_decay)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "decoupled_weight_decay": decoupled_weight_decay,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("exp_avg", "exp_avg_sq", "step")
+
+    def _init_state(self, p, group):
+        return {"step": step_state(p), "exp_avg": zeros_state(p), "exp_avg_sq": zeros_state(p)}
+
+    def _hyper(self, group):
+        b1, b2 = group["betas"]
+        return {"lr": scalar(group["lr"]), "beta1": float(b1), "beta2": float(b2),
+                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+
+    def _flags(self, group):
+        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0,
+                "decoupled": bool(group["decoupled_weight_decay"])}

@@ -1,0 +1,265 @@
+"""SGD and the adaptive-rate classics: SGD, RMSprop, Adagrad, Adadelta.
+
+Each update follows PyTorch's single-tensor ("for-loop") implementation operation by operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from .._tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    addcdiv,
+    addcmul,
+    check,
+    check_lr,
+    f64,
+    group_update,
+    lerp,
+    like,
+    map_group,
+    scalar,
+    step_state,
+    zeros_state,
+)
+
+
+def _sgd_one(p, g, buf=None, *, lr, momentum, dampening, weight_decay, maximize, decay, nesterov,
+             use_momentum):
+    g = -g if maximize else g
+    if decay:
+        g = g + like(weight_decay, g) * p
+    if use_momentum:
+        # The first step seeds the buffer with the gradient itself (no dampening).
+        buf = g if buf is None else buf * like(momentum, g) + like(1 - dampening, g) * g
+        g = g + like(momentum, g) * buf if nesterov else buf
+    return p + like(-lr, p) * g, buf
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    >>> import tensorish
+    >>> w = tensorish.ones(2, requires_grad=True)
+    >>> opt = tensorish.optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([0.8000, 0.8000], requires_grad=True)
+    """
+
+    _kernel = group_update(map_group(_sgd_one),
+                           ("maximize", "decay", "nesterov", "use_momentum"))
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float | Tensor = 0,
+                 nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        check(scalar(lr) >= 0.0, f"Invalid learning rate: {lr}")
+        check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        check(scalar(weight_decay) >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+
+    def _hyper(self, group):
+        return {"lr": scalar(group["lr"]), "momentum": float(group["momentum"]),
+                "dampening": float(group["dampening"]),
+                "weight_decay": scalar(group["weight_decay"])}
+
+    def _flags(self, group):
+        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0,
+                "nesterov": bool(group["nesterov"]), "use_momentum": group["momentum"] != 0}
+
+
+def _rmsprop_one(p, g, square_avg, grad_avg, buf, step, *, lr, alpha, eps, weight_decay,
+                 momentum, maximize, decay, centered, use_momentum):
+    g = -g if maximize else g
+    step = step + 1
+    if decay:
+        g = g + like(weight_decay, g) * p
+    square_avg = addcmul(square_avg * like(alpha, g), g, g, 1 - alpha)
+    if centered:
+        grad_avg = lerp(grad_avg, g, 1 - alpha)
+        avg = jnp.sqrt(addcmul(square_avg, grad_avg, grad_avg, -1))
+    else:
+        avg = jnp.sqrt(square_avg)
+    avg = avg + like(eps, g)
+    if use_momentum:
+        buf = addcdiv(buf * like(momentum, g), g, avg)
+        p = p + like(-lr, p) * buf
+    else:
+        p = addcdiv(p, g, avg, -lr)
+    return p, square_avg, grad_avg, buf, step
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), optionally centered and with momentum.
+
+    >>> import tensorish
+    >>> tensorish.optim.RMSprop([tensorish.ones(1, requires_grad=True)]).defaults["alpha"]
+    0.99
+    """
+
+    _kernel = group_update(map_group(_rmsprop_one),
+                           ("maximize", "decay", "centered", "use_momentum"))
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        check_lr(lr)
+        check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        check(0.0 <= momentum, f"Invalid momentum value: {momentum}")
+        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        check(0.0 <= alpha, f"Invalid alpha value: {alpha}")
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
+                    "centered": centered, "weight_decay": weight_decay,
+                    "capturable": capturable, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("square_avg", "grad_avg", "momentum_buffer", "step")
+
+    def _init_state(self, p, group):
+        state = {"step": step_state(p), "square_avg": zeros_state(p)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_state(p)
+        if group["centered"]:
+            state["grad_avg"] = zeros_state(p)
+        return state
+
+    def _hyper(self, group):
+        return {"lr": scalar(group["lr"]), "alpha": float(group["alpha"]),
+                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"]),
+                "momentum": float(group["momentum"])}
+
+    def _flags(self, group):
+        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0,
+                "centered": bool(group["centered"]), "use_momentum": group["momentum"] > 0}
+
+
+def _adagrad_one(p, g, state_sum, step, *, lr, lr_decay, eps, weight_decay, maximize, decay):
+    step = step + 1
+    g = -g if maximize else g
+    if decay:
+        g = g + like(weight_decay, g) * p
+    clr = lr / (1 + (f64(step) - 1) * lr_decay)
+    state_sum = addcmul(state_sum, g, g, 1)
+    std = jnp.sqrt(state_sum) + like(eps, g)
+    return addcdiv(p, g, std, -clr), state_sum, step
+
+
+_full_like = jax.jit(lambda p, v: jnp.full_like(p, v))
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al.); its state is created with the optimizer, as in PyTorch.
+
+    >>> import tensorish
+    >>> opt = tensorish.optim.Adagrad([tensorish.ones(1, requires_grad=True)])
+    >>> sorted(opt.state_dict()["state"][0])
+    ['step', 'sum']
+    """
+
+    _kernel = group_update(map_group(_adagrad_one), ("maximize", "decay"))
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        check_lr(lr)
+        check(0.0 <= lr_decay, f"Invalid lr_decay value: {lr_decay}")
+        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        check(0.0 <= initial_accumulator_value,
+              f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value,
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "fused": fused}
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p].update(self._init_state(p, group))
+
+    def _state_keys(self, group):
+        return ("sum", "step")
+
+    def _init_state(self, p, group):
+        return {"step": step_state(p),
+                "sum": Tensor._wrap(_full_like(p._value, group["initial_accumulator_value"]))}
+
+    def _hyper(self, group):
+        return {"lr": scalar(group["lr"]), "lr_decay": float(group["lr_decay"]),
+                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+
+    def _flags(self, group):
+        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
+
+
+def _adadelta_one(p, g, square_avg, acc_delta, step, *, lr, rho, eps, weight_decay, maximize,
+                  decay):
+    step = step + 1
+    g = -g if maximize else g
+    if decay:
+        g = g + like(weight_decay, g) * p
+    square_avg = addcmul(square_avg * like(rho, g), g, g, 1 - rho)
+    std = jnp.sqrt(square_avg + like(eps, g))
+    delta = jnp.sqrt(acc_delta + like(eps, g)) / std * g
+    acc_delta = addcmul(acc_delta * like(rho, g), delta, delta, 1 - rho)
+    return p + like(-lr, p) * delta, square_avg, acc_delta, step
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler).
+
+    >>> import tensorish
+    >>> tensorish.optim.Adadelta([tensorish.ones(1, requires_grad=True)]).defaults["rho"]
+    0.9
+    """
+
+    _kernel = group_update(map_group(_adadelta_one), ("maximize", "decay"))
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1.0, rho: float = 0.9,
+                 eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
+                 capturable: bool = False, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        check_lr(lr)
+        check(0.0 <= rho <= 1.0, f"Invalid rho value: {rho}")
+        check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
+                    "maximize": maximize, "capturable": capturable, "foreach": foreach,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("square_avg", "acc_delta", "step")
+
+    def _init_state(self, p, group):
+        return {"step": step_state(p), "square_avg": zeros_state(p),
+                "acc_delta": zeros_state(p)}
+
+    def _hyper(self, group):
+        return {"lr": scalar(group["lr"]), "rho": float(group["rho"]),
+                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+
+    def _flags(self, group):
+        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
