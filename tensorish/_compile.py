@@ -311,6 +311,7 @@ class _Trace:
         self.written: dict = {}
         self.grad_read: dict = {}    # id -> (tensor, .grad seen first)
         self.grad_orig: dict = {}    # id -> (tensor, .grad before it was rebound)
+        self.meta: dict = {}         # id -> (tensor, grad_fn, output_nr, requires_grad)
         self.guards: set = set()     # hyperparameters used concretely
         self.traced: set = set()     # hyperparameters used as traced values
         self.differentiable = False
@@ -320,6 +321,7 @@ class _Trace:
         if i in self.read:
             return
         self.read[i] = t
+        self.meta[i] = (t, t.grad_fn, t._output_nr, t._requires_grad)
         if i not in self.installed:
             self.orig[i] = (t, v)
 
@@ -782,6 +784,8 @@ class _Entry:
             _V.__set__(t, v)
         for t, g in tr.grad_orig.values():
             _G.__set__(t, g)
+        for t, fn, nr, req in tr.meta.values():
+            t.grad_fn, t._output_nr, t._requires_grad = fn, nr, req
         for t, g in grad_before.values():
             _G.__set__(t, g)
 
