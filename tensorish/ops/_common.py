@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _dtype
+from .._compile import TracedScalar
 from .._dispatch import Op, apply
 from .._tensor import Tensor, _wrap_dim
 from ..autograd._grad_mode import is_grad_enabled
@@ -58,7 +59,8 @@ def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _
         else:
             if not isinstance(x, Scalar):
                 raise TypeError(f"unsupported operand type: {type(x).__name__}")
-            args.append(np.asarray(x, dtype=npd))
+            # A hyperparameter inside tensorish.compile is a traced value, not a constant.
+            args.append(x.traced(npd) if type(x) is TracedScalar else np.asarray(x, dtype=npd))
     return tuple(args), cast, dt
 
 
