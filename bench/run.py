@@ -30,6 +30,14 @@ import tensorish
 ROOT = Path(__file__).resolve().parent
 
 
+_sync: list[Callable] = []  # waits for queued device work (torch on CUDA is asynchronous)
+_jax_device: list = []  # where the raw-JAX baselines put their arrays (the same device)
+
+
+def put(x):
+    return jax.device_put(x, _jax_device[0]) if _jax_device else jnp.asarray(x)
+
+
 def timed(fn: Callable, number: int, repeat: int) -> tuple[float, float, float]:
     """(median, min, max) microseconds per call over ``repeat`` batches of ``number`` calls."""
     fn()
@@ -38,7 +46,13 @@ def timed(fn: Callable, number: int, repeat: int) -> tuple[float, float, float]:
     for _ in range(repeat):
         t0 = time.perf_counter()
         for _ in range(number):
-            fn()
+            out = fn()
+        if isinstance(out, jax.Array):
+            out.block_until_ready()
+        elif hasattr(out, "jax"):
+            out.jax().block_until_ready()
+        for sync in _sync:
+            sync()
         samples.append((time.perf_counter() - t0) / number * 1e6)
     return statistics.median(samples), min(samples), max(samples)
 
@@ -59,7 +73,7 @@ def tiny(m):
 
 def tiny_jax():
     g = jax.jit(jax.grad(lambda a, b: (a * b + a).sum()))
-    a, b = jnp.ones((2, 2)), jnp.ones((2, 2))
+    a, b = put(jnp.ones((2, 2), jnp.float32)), put(jnp.ones((2, 2), jnp.float32))
     return lambda: g(a, b).block_until_ready()
 
 
@@ -70,7 +84,7 @@ def seed(m):
 
 def seed_jax():
     g = jax.jit(jax.grad(lambda x: (5 * (x + 1) ** 2).mean()))
-    x = jnp.ones(2)
+    x = put(jnp.ones(2, jnp.float32))
     return lambda: g(x).block_until_ready()
 
 
@@ -115,8 +129,8 @@ def mlp_jax_step(x, y):
     k1, k2 = jax.random.split(jax.random.key(0))
     params = {"w1": jax.random.normal(k1, (784, 256)) * 0.03, "b1": jnp.zeros(256),
               "w2": jax.random.normal(k2, (256, 10)) * 0.06, "b2": jnp.zeros(10)}
-    params = jax.tree.map(lambda p: p.astype(jnp.float32), params)
-    xs, ys = jnp.asarray(x), jnp.asarray(y)
+    params = jax.tree.map(lambda p: put(p.astype(jnp.float32)), params)
+    xs, ys = put(x), put(y)
 
     def loss_fn(p):
         h = jax.nn.relu(xs @ p["w1"] + p["b1"])
@@ -155,7 +169,13 @@ def memory_growth(step: Callable, steps: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true", help="a few repetitions of each")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda, for both libraries")
     args = parser.parse_args()
+    _jax_device.append(tensorish._device.to_jax(args.device))
+    if args.device != "cpu":
+        torch.set_default_device(args.device)
+        tensorish.set_default_device(args.device)
+        _sync.append(lambda: torch.cuda.synchronize())
     smoke = args.smoke
     n_small, n_step, repeat = (20, 3, 2) if smoke else (2000, 50, 15)
     torch.set_num_threads(os.cpu_count() or 1)
