@@ -73,11 +73,6 @@ def _no_identity(name: str, input: Tensor, dim, axes, *, given_dim: bool = False
                              "have non-zero size.")
 
 
-def _root_jvp_scale(s, r, p):
-    safe = jnp.where(s == 0, 1, s)
-    return jnp.where(s == 0, 0, r / (p * safe))
-
-
 @partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _root(s, p):
     """``s ** (1/p)``; NOTE: its derivative at ``s == 0`` is 0 (PyTorch's subgradient for
@@ -89,7 +84,21 @@ def _root(s, p):
 def _root_jvp(p, primals, tangents):
     (s,), (t,) = primals, tangents
     r = _root(s, p)
-    return r, t * _root_jvp_scale(s, r, p)
+    # d(s^(1/p))/ds = 1 / (p r^(p-1)): finite (0) at s == inf, where r / (p s) is nan.
+    safe = jnp.where(r == 0, 1, r)
+    return r, t * jnp.where(r == 0, 0, 1 / (p * (safe if p == 2 else safe ** (p - 1))))
+
+
+@jax.custom_jvp
+def _abs(x):
+    """``|x|``; NOTE: its derivative is sgn(x), 0 at 0 (JAX's abs has derivative 1 at 0)."""
+    return jnp.abs(x)
+
+
+@_abs.defjvp
+def _abs_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return jnp.abs(x), jnp.real(jnp.conj(jnp.sign(x)) * t)
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(1,))
@@ -106,6 +115,42 @@ def _evenly_jvp(reduce, primals, tangents):
     v = reduce(x)
     mask = jnp.where(jnp.isnan(v), jnp.isnan(x), x == v)
     return v, jnp.sum(jnp.where(mask, t, 0)) / jnp.sum(mask).astype(t.dtype)
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def _chooser(x, reduce, dim, keepdim):
+    """``reduce(x, dim)``; NOTE: ties share the gradient evenly and a NaN result gives NaN
+    gradients to its whole slice (PyTorch's scale_grad_by_count; JAX gives 0 there)."""
+    return reduce(x, axis=dim, keepdims=keepdim)
+
+
+@_chooser.defjvp
+def _chooser_jvp(reduce, dim, keepdim, primals, tangents):
+    (x,), (t,) = primals, tangents
+    mask = x == reduce(x, axis=dim, keepdims=True)
+    count = jnp.sum(mask, axis=dim, keepdims=True).astype(t.dtype)
+    # An explicit nan for a slice without a match: XLA folds ``t * mask / count`` into a
+    # select and would drop PyTorch's 0 / 0.
+    share = jnp.where(count == 0, jnp.nan, jnp.where(mask, 1 / count, 0)).astype(t.dtype)
+    return reduce(x, axis=dim, keepdims=keepdim), jnp.sum(t * share, axis=dim, keepdims=keepdim)
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _pairwise(a, b, pick):
+    """Elementwise ``pick`` (maximum or minimum); NOTE: ties split the gradient in halves and
+    a NaN on either side gives the full gradient to both (PyTorch's; JAX gives 0 on NaN)."""
+    return pick(a, b)
+
+
+@_pairwise.defjvp
+def _pairwise_jvp(pick, primals, tangents):
+    (a, b), (ta, tb) = primals, tangents
+    out = pick(a, b)
+    a_wins = pick(a, b) == a
+    b_wins = pick(a, b) == b
+    ca = jnp.where(a == b, 0.5, jnp.where(b_wins & ~a_wins, 0.0, 1.0)).astype(out.dtype)
+    cb = jnp.where(a == b, 0.5, jnp.where(a_wins & ~b_wins, 0.0, 1.0)).astype(out.dtype)
+    return out, ca * ta + cb * tb
 
 
 # -- sum, mean, prod -------------------------------------------------------------------------
@@ -329,13 +374,13 @@ _max_all = Op("MaxBackward1", lambda x: _evenly(x, jnp.max))
 _min_all = Op("MinBackward1", lambda x: _evenly(x, jnp.min))
 _max_dim = Op("MaxBackward0", partial(_select_dim, arg=jnp.argmax), saves=(), n_out=2)
 _min_dim = Op("MinBackward0", partial(_select_dim, arg=jnp.argmin), saves=(), n_out=2)
-_maximum = Op("MaximumBackward0", jnp.maximum)
-_minimum = Op("MinimumBackward0", jnp.minimum)
-_amax = Op("AmaxBackward0", lambda x, dim, keepdim: jnp.max(x, axis=dim, keepdims=keepdim))
-_amin = Op("AminBackward0", lambda x, dim, keepdim: jnp.min(x, axis=dim, keepdims=keepdim))
+_maximum = Op("MaximumBackward0", lambda a, b: _pairwise(a, b, jnp.maximum))
+_minimum = Op("MinimumBackward0", lambda a, b: _pairwise(a, b, jnp.minimum))
+_amax = Op("AmaxBackward0", lambda x, dim, keepdim: _chooser(x, jnp.max, dim, keepdim))
+_amin = Op("AminBackward0", lambda x, dim, keepdim: _chooser(x, jnp.min, dim, keepdim))
 _aminmax = Op("AminmaxBackward0",
-              lambda x, dim, keepdim: (jnp.min(x, axis=dim, keepdims=keepdim),
-                                       jnp.max(x, axis=dim, keepdims=keepdim)), n_out=2)
+              lambda x, dim, keepdim: (_chooser(x, jnp.min, dim, keepdim),
+                                       _chooser(x, jnp.max, dim, keepdim)), n_out=2)
 _argmax = Op("ArgmaxBackward0",
              lambda x, dim, keepdim: jnp.argmax(x, axis=dim, keepdims=keepdim).astype(jnp.int64),
              differentiable=False)
@@ -437,6 +482,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
 
 
 def _arg(op: Op, name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    if input.dtype is _dtype.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         _no_identity(name, input, None, None)
         return apply(op, (input,), (("dim", None), ("keepdim", keepdim)))
@@ -469,7 +516,7 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 # -- norm, logsumexp -------------------------------------------------------------------------
 def _vector_norm(x, p, dim, keepdim, dtype):
-    a = jnp.abs(x.astype(dtype) if dtype is not None else x)
+    a = _abs(x.astype(dtype) if dtype is not None else x)
     kw = {"axis": dim, "keepdims": keepdim}
     if p == math.inf:
         return jnp.max(a, **kw)

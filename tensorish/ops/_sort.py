@@ -12,6 +12,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim, method
@@ -183,7 +184,6 @@ def msort(input: Tensor) -> Tensor:
     tensor([[0., 1.],
             [2., 3.]])
     """
-    _wrap_dim(0, input.ndim)
     return apply(_msort, (input,))
 
 
@@ -196,6 +196,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     tensor([5., 3.])
     """
     d = _wrap_dim(dim, input.ndim)
+    if input.dtype is _dtype.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
@@ -334,6 +336,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     if not isinstance(dim, int):
         raise TypeError(f"kthvalue(): argument 'dim' must be int, not {type(dim).__name__}")
     d = _wrap_dim(dim, input.ndim)
+    _check_sortable("kthvalue_cpu", input)
     _no_identity("kthvalue", input, dim, (d,) if input.ndim else ())
     if not 1 <= k <= (input.shape[d] if input.ndim else 1):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
@@ -368,18 +371,19 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     x = input._value
     if dim is not None:
         dim = _wrap_dim(dim, input.ndim)
-    # The output size depends on the data, so this one op runs eagerly, not under jit.
-    out = jnp.unique(x if dim is not None else x.reshape(-1), return_inverse=return_inverse,
-                     return_counts=return_counts, axis=dim, equal_nan=False)
+    # The output size depends on the data, so this op runs on the host (NumPy), not under jit.
+    arr = np.asarray(x)
+    out = np.unique(arr if dim is not None else arr.reshape(-1), return_inverse=return_inverse,
+                    return_counts=return_counts, axis=dim, equal_nan=False)
+    device = next(iter(x.devices()))
+    wrap = lambda a, dt=None: Tensor._wrap(jax.device_put(a if dt is None else a.astype(dt),
+                                                          device))
     if not (return_inverse or return_counts):
-        return Tensor._wrap(out)
+        return wrap(out)
     out = list(out)
     if return_inverse:
-        inv = out[1].astype(jnp.int64)
-        out[1] = inv.reshape(x.shape if dim is None else (x.shape[dim],))
-    if return_counts:
-        out[-1] = out[-1].astype(jnp.int64)
-    return tuple(Tensor._wrap(o) for o in out)
+        out[1] = out[1].reshape(arr.shape if dim is None else (arr.shape[dim],))
+    return (wrap(out[0]), *(wrap(o, np.int64) for o in out[1:]))
 
 
 Tensor.unique = unique
@@ -410,7 +414,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError("weights should be 1-d and have the same length as input")
     # The length depends on the data: read the max once, then run a jitted op of that size.
     length = builtins.max(minlength, int(jnp.max(input._value)) + 1 if input.numel() else 0)
-    if weights is None:
+    if weights is None or input.numel() == 0:  # PyTorch gives int64 counts for no input
         return apply(_bincount, (input,), (("length", length),))
     wdt = weights.dtype if weights.dtype in (_dtype.float32, _dtype.float64) else _dtype.float64
     return apply(_bincount_w, (input, weights), (("length", length), ("dtype", wdt.np)))
@@ -443,11 +447,13 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     tensor([0., 2., 1., 0.])
     """
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{input.dtype.title}'")
+        what = "linspace_cpu" if input.dtype is _dtype.bool_ else "histogram_cpu"
+        raise NotImplementedError(f"\"{what}\" not implemented for '{input.dtype.title}'")
     if bins <= 0:
-        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        raise RuntimeError(f"tensorish.histogram(): bins must be > 0, but got {bins} for "
+                           "dimension 0")
     if min > max:
-        raise RuntimeError("torch.histc: max must be larger than min")
+        raise RuntimeError("tensorish.histc: max must be larger than min")
     return apply(_histc, (input,), (("bins", bins), ("lo", float(min)), ("hi", float(max))))
 
 
