@@ -360,12 +360,13 @@ def _expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
     s = input.shape
     if len(sizes) < len(s):
         raise RuntimeError(
-            f"expand({input._type_name()[6:]}{{{list(s)}}}, size={list(sizes)}): the number of "
+            f"expand({input._type_name().replace('torch', 'tensorish')}{{{list(s)}}}, size="
+            f"{list(sizes)}): the number of "
             f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
             f"in the tensor ({len(s)})")
     lead = len(sizes) - len(s)
     out = []
-    for i, n in enumerate(sizes):
+    for i, n in reversed(list(enumerate(sizes))):
         if i < lead:
             if n < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({n}) isn't allowed in a "
@@ -381,7 +382,7 @@ def _expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
                 f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                 f"{list(s)}")
         out.append(n)
-    return tuple(out)
+    return tuple(reversed(out))
 
 
 @method
@@ -528,7 +529,7 @@ def _check_list(tensors, name: str) -> list[Tensor]:
     tensors = list(tensors)
     if not tensors:
         if name == "cat":
-            raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+            raise ValueError("tensorish.cat(): expected a non-empty list of Tensors")
         raise RuntimeError(f"{name} expects a non-empty TensorList")
     return tensors
 
@@ -1056,7 +1057,7 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
-    _expanded_shape(src, tuple(self.shape))
+    broadcast_tensors(self, src)
     return inplace(self, lambda s: apply(_copy, (s, src)))
 
 
