@@ -59,9 +59,22 @@ def _setitem_fn(x, v, *arrays, items, accumulate):
     # PyTorch applies ints as selects before advanced indexing (NumPy treats them as advanced
     # indices, which moves dimensions), so scatter through the flat positions instead.
     pos = _index_fn(jnp.arange(x.size).reshape(x.shape), *arrays, items=items).reshape(-1)
-    flat = x.reshape(-1).at[pos]
-    out = flat.add(v.reshape(-1)) if accumulate else flat.set(v.reshape(-1))
+    if accumulate:
+        out = x.reshape(-1).at[pos].add(v.reshape(-1))
+    else:
+        out = _put_flat(x.reshape(-1), v.reshape(-1), pos)
     return out.reshape(x.shape)
+
+
+# NOTE: with repeated indices one write wins, but PyTorch's index_put_ backward hands the gradient
+# at each position to every value written there (JAX's scatter gives it to the winner only).
+@jax.custom_vjp
+def _put_flat(x, v, pos):
+    return x.at[pos].set(v)
+
+
+_put_flat.defvjp(lambda x, v, pos: (x.at[pos].set(v), pos),
+                 lambda pos, g: (g.at[pos].set(0), g[pos], None))
 
 
 def _basic_key(items) -> list:
@@ -163,7 +176,7 @@ def _parse(t: Tensor, key) -> _Key:
         adv_shapes.append(a.shape)
         out.append(None)
 
-    for k in entries:
+    for position, k in enumerate(entries):
         if k is Ellipsis:
             if seen_ellipsis:
                 raise IndexError("an index can only have a single ellipsis ('...')")
@@ -182,7 +195,9 @@ def _parse(t: Tensor, key) -> _Key:
         elif isinstance(k, int):
             n = shape[dim]
             if not -n <= k < n:
-                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {n}")
+                # PyTorch names the position in the key, not the dimension indexed.
+                raise IndexError(
+                    f"index {k} is out of bounds for dimension {position} with size {n}")
             items.append(("i", k % n))
             dim += 1
             last, noop = "SelectBackward0", False
@@ -281,7 +296,7 @@ def _put(self: Tensor, k: _Key, value, name: str, accumulate: bool) -> Tensor:
 def _setitem(self: Tensor, key, value) -> None:
     k = _parse(self, key)
     if k.noop and not k.advanced:
-        name = "CopyBackwards" if isinstance(value, Tensor) else "FillBackward3"
+        name = "CopyBackwards" if isinstance(value, Tensor) and value.ndim else "FillBackward3"
     elif k.noop:
         name = "IndexPutBackward0"
     else:
