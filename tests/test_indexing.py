@@ -204,6 +204,28 @@ def test_setitem_leaf_errors():
         assert msgs[0] == msgs[1], key
 
 
+def test_iteration():
+    outs = []
+    for m in (torch, tensorish):
+        x = m.tensor(DATA, requires_grad=True)
+        rows = list(x)
+        assert len(rows) == 3 and type(rows[0].grad_fn).__name__ == "UnbindBackward0"
+        (rows[0] * 2 + rows[2]).sum().backward()
+        outs.append(x.grad)
+        with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+            iter(m.tensor(1.0))
+    assert_same(outs[0], outs[1], "grad")
+
+
+@pytest.mark.parametrize("value", [[1.0, 2.0], np.float32(3), np.ones(5), "a"])
+def test_setitem_value_type_error(value):
+    with pytest.raises(TypeError) as t_err:
+        torch.zeros(2, 5)[0] = value
+    with pytest.raises(TypeError) as s_err:
+        tensorish.zeros(2, 5)[0] = value
+    assert str(s_err.value) == str(t_err.value).replace("torch.", "tensorish.")
+
+
 def test_view_is_a_copy():
     # Deviation: JAX arrays cannot alias, so a write into a view does not reach its base.
     x = tensorish.zeros(2, 3)

@@ -231,6 +231,22 @@ def test_complex_adjoint():
     assert_same(t.mT, s.mT, "mT")
 
 
+@pytest.mark.parametrize("dt", ["int32", "int16", "float64", "uint8", "float32"])
+def test_view_dtype(dt):
+    t, s = torch.arange(8.0), tensorish.arange(8.0)
+    assert_same(t.view(getattr(torch, dt)), s.view(getattr(tensorish, dt)), dt)
+
+
+def test_T_low_dims():
+    for shape, match in (((3,), "dimension other than 2"), ((), "deprecated on 0-D tensors")):
+        outs = []
+        for m in (torch, tensorish):
+            with pytest.warns(UserWarning, match=match):
+                outs.append(m.ones(shape, requires_grad=True).T)
+        assert_same(outs[0], outs[1], "T")
+        assert type(outs[1].grad_fn).__name__ == type(outs[0].grad_fn).__name__
+
+
 def test_contiguity():
     x = tensorish.ones(2, 3)
     assert x.t().is_contiguous() and x.contiguous() is x
@@ -425,6 +441,8 @@ ERRORS = [
     ("take_negative", lambda m, x: x.take(m.tensor([-13]))),
     ("fill_value_dims", lambda m, x: x.fill_(m.tensor([1.0, 2.0]))),
     ("copy_shape", lambda m, x: x.copy_(m.ones(3))),
+    ("view_dtype_divisible", lambda m, x: m.ones(3).view(m.float64)),
+    ("view_dtype_0d", lambda m, x: m.tensor(1.0).view(m.int8)),
 ]
 
 

@@ -280,6 +280,12 @@ def _check_value_shape(vshape: tuple, target: tuple, advanced: bool) -> None:
 def _put(self: Tensor, k: _Key, value, name: str, accumulate: bool) -> Tensor:
     """Write ``value`` at ``k`` into ``self`` (PyTorch's in-place index_put_/copy_ family)."""
     npd = self._value.dtype
+    if not isinstance(value, (Tensor, bool, int, float, complex)):
+        kind = type(value)
+        name = kind.__qualname__ if kind.__module__ == "builtins" else (
+            f"{kind.__module__}.{kind.__qualname__}")
+        raise TypeError(f"can't assign a {name} to a "
+                        f"{self._type_name().replace('torch.', 'tensorish.')}")
     if isinstance(value, Tensor):
         _check_value_shape(tuple(value.shape), k.shape, k.advanced)
         v, cast = value, (None, npd) + (None,) * len(k.arrays)
@@ -304,8 +310,17 @@ def _setitem(self: Tensor, key, value) -> None:
     _put(self, k, value, name, False)
 
 
+def _iter(self: Tensor):
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    from ._shape import unbind
+
+    return iter(unbind(self, 0))
+
+
 Tensor.__getitem__ = _getitem
 Tensor.__setitem__ = _setitem
+Tensor.__iter__ = _iter
 
 
 def _index_key(input: Tensor, indices) -> _Key:

@@ -7,6 +7,7 @@ reach its base (and ``is_contiguous`` is always True).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import jax
@@ -135,8 +136,27 @@ def view(input: Tensor, *shape) -> Tensor:
     tensorish.Size([2, 2])
     """
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
-        raise NotImplementedError("view(dtype) is not supported")
+        return _view_dtype(input, shape[0])
     return reshape(input, *shape)
+
+
+def _view_dtype(input: Tensor, dtype: _dtype.dtype) -> Tensor:
+    """The same bytes read as ``dtype`` (the last dimension rescaled); outside the graph."""
+    a, b = input.dtype.itemsize, dtype.itemsize
+    x = input._value
+    if a != b:
+        what = (f"to view {input.dtype.title} as {dtype.title} (different element sizes)")
+        if x.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if a < b and x.shape[-1] % (b // a):
+            raise RuntimeError(f"self.size(-1) must be divisible by {b // a} {what}, but got "
+                               f"{x.shape[-1]}")
+        if a < b:
+            x = x.reshape(x.shape[:-1] + (x.shape[-1] * a // b, b // a))
+    out = jax.lax.bitcast_convert_type(x, dtype.np)
+    if a > b:
+        out = out.reshape(out.shape[:-2] + (out.shape[-2] * out.shape[-1],))
+    return Tensor._wrap(out)
 
 
 @method
@@ -322,16 +342,15 @@ Tensor.moveaxis = movedim
 
 
 def _matrix_T(self: Tensor) -> Tensor:
-    if self.ndim != 2 and self.ndim != 0 and self.ndim != 1:
-        import warnings
-
+    if self.ndim == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=2)
+    elif self.ndim != 2:
         warnings.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
             "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
             "to reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
-    if self.ndim < 2:
-        return self
     return _permuted(self, _permute, tuple(reversed(range(self.ndim))))
 
 
@@ -756,7 +775,8 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
                          f"{start})")
-    start %= max(n, 1) if start < 0 else n + 1
+    if start < 0:
+        start += n
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     if length < 0:
