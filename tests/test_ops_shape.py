@@ -190,6 +190,21 @@ def test_cat_skips_empty_1d():
         assert tuple(out.shape) == (3, 3)
 
 
+def test_empty_pieces():
+    for f in (lambda m: m.ones(0, 3).split(2), lambda m: m.ones(0, 3).chunk(2),
+              lambda m: m.ones(0, 3).split(0), lambda m: m.ones(6).chunk(4),
+              lambda m: m.ones(0, 2).unbind(), lambda m: m.ones(3, 0).tensor_split(2),
+              lambda m: m.ones(5, 3).chunk(3)):
+        assert [tuple(p.shape) for p in f(torch)] == [tuple(p.shape) for p in f(tensorish)]
+
+
+def test_atleast():
+    for n in ("atleast_1d", "atleast_2d", "atleast_3d"):
+        for shape in ((), (3,), (2, 3), (2, 3, 4)):
+            assert_same(getattr(torch, n)(torch.ones(shape)),
+                        getattr(tensorish, n)(tensorish.ones(shape)), f"{n}{shape}")
+
+
 def test_broadcast_shapes():
     for shapes in [((2, 1), (3,)), ((1,), (4, 1, 1), (5, 1)), (3, (2, 3)), ((),)]:
         assert tensorish.broadcast_shapes(*shapes) == torch.broadcast_shapes(*shapes)

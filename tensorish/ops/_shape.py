@@ -703,8 +703,8 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor,
                                f"dimension size of {n}")
         if k < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={k}")
-        sizes = [k] * (n // k) + ([n % k] if n % k else []) if k else [0]
-        return _split_apply(tensor, "SplitBackward0", axis, _split_bounds(sizes))
+        sizes = ([k] * (n // k) + ([n % k] if n % k else [])) if k else []
+        return _split_apply(tensor, "SplitBackward0", axis, _split_bounds(sizes or [0]))
     sizes = [int(s) for s in split_size_or_sections]
     if sum(sizes) != n or any(s < 0 for s in sizes):
         raise RuntimeError(
@@ -726,8 +726,11 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    n = input.shape[_wrap_dim(dim, input.ndim)]
-    return split(input, max(1, -(-n // chunks)) if n else 0, dim)
+    axis = _wrap_dim(dim, input.ndim)
+    n = input.shape[axis]
+    if n == 0:
+        return _split_apply(input, "SplitBackward0", axis, ((0, 0),) * chunks)
+    return split(input, -(-n // chunks), dim)
 
 
 @method
