@@ -1,9 +1,13 @@
-"""Creation functions: tensor, ones, zeros, full, arange, linspace and their ``_like`` forms."""
+"""Creation functions: tensor, as_tensor, ones, zeros, full, arange, linspace, eye, meshgrid...
+
+JAX arrays cannot share memory, so ``as_tensor``, ``asarray`` and ``from_numpy`` copy their data.
+"""
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -11,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _device, _dtype
+from ._dispatch import Op, apply
 from ._tensor import Tensor
 
 _NP_KIND = {"b": _dtype.bool_, "i": _dtype.int64, "u": _dtype.int64}
@@ -120,9 +125,20 @@ def _shape(size: tuple, name: str) -> tuple[int, ...]:
                 f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with "
                 f"error \"type must be tuple of ints,but got {type(s).__name__}\"")
         if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(
                 f"Trying to create tensor with negative dimension {s}: {list(size)}")
     return tuple(int(s) for s in size)
+
+
+def _size(args: tuple, size) -> tuple:
+    """The shape given positionally (``ones(2, 3)``, ``ones((2, 3))``) or as ``size=``."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError("got multiple values for argument 'size'")
+    return (tuple(size),)
 
 
 def _filled(name: str, size: tuple, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
@@ -130,7 +146,8 @@ def _filled(name: str, size: tuple, fill: Any, dtype, device, requires_grad: boo
     return _finish(jnp.full(_shape(size, name), fill, dtype=dt.np), dt, device, requires_grad)
 
 
-def ones(*size: int, dtype: _dtype.dtype | None = None, device=None,
+def ones(*args: int, size: Sequence[int] | None = None,
+         dtype: _dtype.dtype | None = None, device=None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ones of the given size (float32 unless ``dtype`` says otherwise).
 
@@ -139,10 +156,11 @@ def ones(*size: int, dtype: _dtype.dtype | None = None, device=None,
     tensor([[1., 1.],
             [1., 1.]])
     """
-    return _filled("ones", size, 1, dtype, device, requires_grad)
+    return _filled("ones", _size(args, size), 1, dtype, device, requires_grad)
 
 
-def zeros(*size: int, dtype: _dtype.dtype | None = None, device=None,
+def zeros(*args: int, size: Sequence[int] | None = None,
+          dtype: _dtype.dtype | None = None, device=None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of the given size.
 
@@ -150,13 +168,14 @@ def zeros(*size: int, dtype: _dtype.dtype | None = None, device=None,
     >>> tensorish.zeros(3)
     tensor([0., 0., 0.])
     """
-    return _filled("zeros", size, 0, dtype, device, requires_grad)
+    return _filled("zeros", _size(args, size), 0, dtype, device, requires_grad)
 
 
-def empty(*size: int, dtype: _dtype.dtype | None = None, device=None,
+def empty(*args: int, size: Sequence[int] | None = None,
+          dtype: _dtype.dtype | None = None, device=None,
           requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor; JAX has no uninitialised memory, so it holds zeros."""
-    return _filled("empty", size, 0, dtype, device, requires_grad)
+    return _filled("empty", _size(args, size), 0, dtype, device, requires_grad)
 
 
 def full(size: tuple, fill_value: Any, *, dtype: _dtype.dtype | None = None, device=None,
@@ -251,3 +270,203 @@ def _linspace_values(start: float, end: float, steps: int) -> np.ndarray:
     i = np.arange(steps, dtype=np.float64)
     half = steps // 2
     return np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+
+
+_to_copy = Op("ToCopyBackward0", lambda x: x, saves=())
+_complex = Op("ComplexBackward0", jax.lax.complex, saves=())
+_polar = Op("PolarBackward0", lambda r, theta: jax.lax.complex(r * jnp.cos(theta),
+                                                               r * jnp.sin(theta)))
+
+
+def _converted(t: Tensor, dtype: _dtype.dtype | None) -> Tensor:
+    if dtype is None or dtype is t.dtype:
+        return t
+    return apply(_to_copy, (t,), (), (dtype.np,))
+
+
+def as_tensor(data: Any, dtype: _dtype.dtype | None = None, device=None) -> Tensor:
+    """``data`` as a tensor: a tensor of the right dtype is returned as is (JAX arrays are
+    immutable, so other data is copied rather than shared).
+
+    >>> import tensorish
+    >>> tensorish.as_tensor([1, 2], dtype=tensorish.float64)
+    tensor([1., 2.], dtype=tensorish.float64)
+    """
+    if isinstance(data, Tensor):
+        return _converted(data, dtype)
+    if isinstance(data, np.ndarray):
+        return from_numpy(data) if dtype is None else tensor(data, dtype=dtype, device=device)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def asarray(obj: Any, *, dtype: _dtype.dtype | None = None, device=None, copy: bool | None = None,
+            requires_grad: bool | None = None) -> Tensor:
+    """``obj`` as a tensor, keeping NumPy dtypes (a copy: JAX arrays cannot share memory).
+
+    >>> import numpy as np, tensorish
+    >>> tensorish.asarray(np.ones(2))
+    tensor([1., 1.], dtype=tensorish.float64)
+    """
+    if isinstance(obj, Tensor):
+        if copy or (dtype is not None and dtype is not obj.dtype):
+            if requires_grad is None and obj.requires_grad:
+                warnings.warn(
+                    "tensorish.asarray: unspecified requires_grad now defaults to "
+                    "obj.requires_grad instead of False. Pass requires_grad=False explicitly to "
+                    "get the old behavior and silence this warning.", UserWarning, stacklevel=2)
+            return _converted(obj, dtype) if dtype is not None else obj.clone()
+        return obj
+    arr, inferred = _from_data(obj)
+    dt = dtype or inferred
+    return _finish(jnp.asarray(arr, dtype=dt.np), dt, device, bool(requires_grad))
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor with the values and dtype of a NumPy array (a copy, not shared memory).
+
+    >>> import numpy as np, tensorish
+    >>> tensorish.from_numpy(np.arange(3))
+    tensor([0, 1, 2])
+    """
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dt = _dtype.from_np(ndarray.dtype)
+    return _finish(jnp.asarray(ndarray, dtype=dt.np), dt, None, False)
+
+
+def scalar_tensor(s: Any, *, dtype: _dtype.dtype | None = None, device=None,
+                  requires_grad: bool = False) -> Tensor:
+    """A 0-dim tensor of ``s`` (the default float dtype unless ``dtype`` says otherwise).
+
+    >>> import tensorish
+    >>> tensorish.scalar_tensor(3)
+    tensor(3.)
+    """
+    dt = dtype or _dtype.get_default_dtype()
+    return _finish(jnp.asarray(s, dtype=dt.np), dt, device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: _dtype.dtype | None = None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    """The ``n`` x ``m`` identity matrix.
+
+    >>> import tensorish
+    >>> tensorish.eye(2, 3)
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
+    m = n if m is None else m
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    dt = dtype or _dtype.get_default_dtype()
+    return _finish(jnp.eye(n, m, dtype=dt.np), dt, device, requires_grad)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *,
+             dtype: _dtype.dtype | None = None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in exponent.
+
+    >>> import tensorish
+    >>> tensorish.logspace(0, 2, 3)
+    tensor([  1.,  10., 100.])
+    """
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = dtype or _dtype.get_default_dtype()
+    vals = np.power(float(base), _linspace_values(float(start), float(end), steps))
+    if not (dtype.is_floating_point or dtype.is_complex):
+        vals = np.round(vals)
+    return _finish(jnp.asarray(vals, dtype=dtype.np), dtype, device, requires_grad)
+
+
+def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors (``indexing`` "ij", PyTorch's default, or "xy").
+
+    >>> import tensorish
+    >>> [g.shape for g in tensorish.meshgrid(tensorish.ones(2), tensorish.ones(3), indexing="ij")]
+    [tensorish.Size([2, 3]), tensorish.Size([2, 3])]
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("tensorish.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'tensorish.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f"received: {indexing}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"tensorish.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got a {t.ndim}-D tensor")
+    for t in tensors[1:]:
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError("tensorish.meshgrid: Expected all tensors in the tensor list to "
+                               "have the same dtype")
+    ts = list(tensors)
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.numel() for t in ts)
+    n = len(ts)
+    out = [t.reshape((1,) * i + (-1,) + (1,) * (n - i - 1)).expand(shape)
+           for i, t in enumerate(ts)]
+    if swap:
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+def _same_float(a: Tensor, b: Tensor) -> None:
+    ok = (_dtype.float16, _dtype.float32, _dtype.float64)
+    if a.dtype not in ok or b.dtype not in ok:
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{a.dtype.title} and {b.dtype.title}")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"Expected object of scalar type {a.dtype.title} but got scalar type "
+                           f"{b.dtype.title} for second argument")
+
+
+def complex(real: Tensor, imag: Tensor) -> Tensor:
+    """The complex tensor ``real + i * imag``.
+
+    >>> import tensorish
+    >>> tensorish.complex(tensorish.tensor([1.]), tensorish.tensor([2.]))
+    tensor([1.+2.j])
+    """
+    _same_float(real, imag)
+    return apply(_complex, (real, imag))
+
+
+def polar(abs: Tensor, angle: Tensor) -> Tensor:
+    """The complex tensor ``abs * (cos(angle) + i * sin(angle))``."""
+    _same_float(abs, angle)
+    return apply(_polar, (abs, angle))
+
+
+def _triangle_indices(row: int, col: int, offset: int, lower: bool, dtype, device) -> Tensor:
+    r, c = np.indices((row, col))
+    keep = (c - r <= offset) if lower else (c - r >= offset)
+    idx = np.stack([r[keep], c[keep]]) if row and col else np.zeros((2, 0), np.int64)
+    dt = dtype or _dtype.int64
+    return _finish(jnp.asarray(idx, dtype=dt.np), dt, device, False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: _dtype.dtype | None = None,
+                 device=None) -> Tensor:
+    """The (row, col) coordinates of the lower triangle of a ``row`` x ``col`` matrix.
+
+    >>> import tensorish
+    >>> tensorish.tril_indices(2, 2)
+    tensor([[0, 1, 1],
+            [0, 0, 1]])
+    """
+    return _triangle_indices(row, col, offset, True, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: _dtype.dtype | None = None,
+                 device=None) -> Tensor:
+    """The (row, col) coordinates of the upper triangle of a ``row`` x ``col`` matrix."""
+    return _triangle_indices(row, col, offset, False, dtype, device)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import warnings
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap_dim, method
+from .._tensor import _CPP_NAMES, Tensor, _wrap_dim, method
 from ..autograd._grad_mode import is_grad_enabled
 from ._common import Op, apply, inplace
 
@@ -58,9 +59,22 @@ def _setitem_fn(x, v, *arrays, items, accumulate):
     # PyTorch applies ints as selects before advanced indexing (NumPy treats them as advanced
     # indices, which moves dimensions), so scatter through the flat positions instead.
     pos = _index_fn(jnp.arange(x.size).reshape(x.shape), *arrays, items=items).reshape(-1)
-    flat = x.reshape(-1).at[pos]
-    out = flat.add(v.reshape(-1)) if accumulate else flat.set(v.reshape(-1))
+    if accumulate:
+        out = x.reshape(-1).at[pos].add(v.reshape(-1))
+    else:
+        out = _put_flat(x.reshape(-1), v.reshape(-1), pos)
     return out.reshape(x.shape)
+
+
+# NOTE: with repeated indices one write wins, but PyTorch's index_put_ backward hands the gradient
+# at each position to every value written there (JAX's scatter gives it to the winner only).
+@jax.custom_vjp
+def _put_flat(x, v, pos):
+    return x.at[pos].set(v)
+
+
+_put_flat.defvjp(lambda x, v, pos: (x.at[pos].set(v), pos),
+                 lambda pos, g: (g.at[pos].set(0), g[pos], None))
 
 
 def _basic_key(items) -> list:
@@ -162,7 +176,7 @@ def _parse(t: Tensor, key) -> _Key:
         adv_shapes.append(a.shape)
         out.append(None)
 
-    for k in entries:
+    for position, k in enumerate(entries):
         if k is Ellipsis:
             if seen_ellipsis:
                 raise IndexError("an index can only have a single ellipsis ('...')")
@@ -181,7 +195,9 @@ def _parse(t: Tensor, key) -> _Key:
         elif isinstance(k, int):
             n = shape[dim]
             if not -n <= k < n:
-                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {n}")
+                # PyTorch names the position in the key, not the dimension indexed.
+                raise IndexError(
+                    f"index {k} is out of bounds for dimension {position} with size {n}")
             items.append(("i", k % n))
             dim += 1
             last, noop = "SelectBackward0", False
@@ -264,6 +280,12 @@ def _check_value_shape(vshape: tuple, target: tuple, advanced: bool) -> None:
 def _put(self: Tensor, k: _Key, value, name: str, accumulate: bool) -> Tensor:
     """Write ``value`` at ``k`` into ``self`` (PyTorch's in-place index_put_/copy_ family)."""
     npd = self._value.dtype
+    if not isinstance(value, (Tensor, bool, int, float, complex)):
+        kind = type(value)
+        name = kind.__qualname__ if kind.__module__ == "builtins" else (
+            f"{kind.__module__}.{kind.__qualname__}")
+        raise TypeError(f"can't assign a {name} to a "
+                        f"{self._type_name().replace('torch.', 'tensorish.')}")
     if isinstance(value, Tensor):
         _check_value_shape(tuple(value.shape), k.shape, k.advanced)
         v, cast = value, (None, npd) + (None,) * len(k.arrays)
@@ -280,7 +302,7 @@ def _put(self: Tensor, k: _Key, value, name: str, accumulate: bool) -> Tensor:
 def _setitem(self: Tensor, key, value) -> None:
     k = _parse(self, key)
     if k.noop and not k.advanced:
-        name = "CopyBackwards" if isinstance(value, Tensor) else "FillBackward3"
+        name = "CopyBackwards" if isinstance(value, Tensor) and value.ndim else "FillBackward3"
     elif k.noop:
         name = "IndexPutBackward0"
     else:
@@ -288,8 +310,17 @@ def _setitem(self: Tensor, key, value) -> None:
     _put(self, k, value, name, False)
 
 
+def _iter(self: Tensor):
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    from ._shape import unbind
+
+    return iter(unbind(self, 0))
+
+
 Tensor.__getitem__ = _getitem
 Tensor.__setitem__ = _setitem
+Tensor.__iter__ = _iter
 
 
 def _index_key(input: Tensor, indices) -> _Key:
@@ -392,7 +423,7 @@ def _scatter_reduce_fn(x, idx, src, axis, reduce, include_self):
         return out / count
     if reduce == "prod":
         base = x if include_self else x.at[pos].set(1)
-        return base.at[pos].multiply(src)
+        return _scatter_prod(base, src, pos)
     if jnp.issubdtype(x.dtype, jnp.floating):
         fill = -jnp.inf if reduce == "amax" else jnp.inf
     else:
@@ -401,6 +432,37 @@ def _scatter_reduce_fn(x, idx, src, axis, reduce, include_self):
     base = x if include_self else x.at[pos].set(fill)
     return base.at[pos].max(src) if reduce == "amax" else base.at[pos].min(src)
 
+
+# NOTE: JAX differentiates a scatter-multiply only for unique indices; PyTorch's gradient of a
+# product is the product of the other factors (zeros included), computed here without division
+# by zero: a factor's cofactor is result / factor, or, for a zero factor, the product of the
+# group's non-zero factors when it is the group's only zero.
+@jax.custom_vjp
+def _scatter_prod(base, src, pos):
+    return base.at[pos].multiply(src)
+
+
+def _scatter_prod_fwd(base, src, pos):
+    out = base.at[pos].multiply(src)
+    return out, (base, src, pos, out)
+
+
+def _scatter_prod_bwd(res, g):
+    base, src, pos, out = res
+    nonzero = jnp.ones_like(base).at[pos].multiply(jnp.where(src == 0, 1, src))
+    nonzero = nonzero * jnp.where(base == 0, 1, base)
+    zeros = (base == 0).astype(jnp.int32).at[pos].add((src == 0).astype(jnp.int32))
+
+    def cofactor(v, total, nz, nzeros):
+        safe = jnp.where(v == 0, 1, v)
+        return jnp.where(v == 0, jnp.where(nzeros == 1, nz, 0), total / safe)
+
+    g_base = g * cofactor(base, out, nonzero, zeros)
+    g_src = g[pos] * cofactor(src, out[pos], nonzero[pos], zeros[pos])
+    return g_base, g_src, None
+
+
+_scatter_prod.defvjp(_scatter_prod_fwd, _scatter_prod_bwd)
 
 _scatter = Op("ScatterBackward0", _scatter_fn, saves=())
 _scatter_value = Op("ScatterBackward1", _scatter_fn, saves=())
@@ -507,6 +569,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     ...                                   "amax")
     tensor([0., 4.])
     """
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
@@ -628,9 +691,10 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
                  (("axis", axis),))
 
 
-def _bool_mask(mask: Tensor, message: str) -> None:
+def _bool_mask(mask: Tensor, message: str, cpp: bool = False) -> None:
     if mask.dtype is not _dtype.bool_:
-        raise RuntimeError(message.format(mask.dtype.title))
+        raise RuntimeError(message.format(_CPP_NAMES[mask.dtype.name] if cpp else
+                                          mask.dtype.title))
 
 
 def _masked_where(x, m, v):
@@ -662,8 +726,8 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     >>> tensorish.zeros(3).masked_fill(tensorish.tensor([True, False, True]), 1.)
     tensor([1., 0., 1.])
     """
-    _bool_mask(mask, "masked_fill_ only supports boolean masks, but got mask with dtype {}")
-    _broadcast_shape(input, mask)
+    _bool_mask(mask, "masked_fill_ only supports boolean masks, but got mask with dtype {}", True)
+    _broadcast_shape(mask, input)
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
@@ -682,7 +746,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """
     if mask.dtype is not _dtype.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    shape = _broadcast_shape(input, mask)
+    shape = _broadcast_shape(mask, input)
     pos = np.flatnonzero(np.broadcast_to(np.asarray(mask._value), shape))
     return apply(_masked_select, (input, pos), (("shape", shape),))
 
@@ -698,7 +762,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """
     _bool_mask(mask, "masked_scatter_ only supports boolean masks, but got mask with dtype {}")
     _same_dtype(input, source, "masked_scatter")
-    shape = _broadcast_shape(input, mask)
+    shape = _broadcast_shape(mask, input)
     pos = np.flatnonzero(np.broadcast_to(np.asarray(mask._value), shape))
     if pos.size > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")

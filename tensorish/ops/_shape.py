@@ -7,6 +7,7 @@ reach its base (and ``is_contiguous`` is always True).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import jax
@@ -135,8 +136,27 @@ def view(input: Tensor, *shape) -> Tensor:
     tensorish.Size([2, 2])
     """
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
-        raise NotImplementedError("view(dtype) is not supported")
+        return _view_dtype(input, shape[0])
     return reshape(input, *shape)
+
+
+def _view_dtype(input: Tensor, dtype: _dtype.dtype) -> Tensor:
+    """The same bytes read as ``dtype`` (the last dimension rescaled); outside the graph."""
+    a, b = input.dtype.itemsize, dtype.itemsize
+    x = input._value
+    if a != b:
+        what = (f"to view {input.dtype.title} as {dtype.title} (different element sizes)")
+        if x.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if a < b and x.shape[-1] % (b // a):
+            raise RuntimeError(f"self.size(-1) must be divisible by {b // a} {what}, but got "
+                               f"{x.shape[-1]}")
+        if a < b:
+            x = x.reshape(x.shape[:-1] + (x.shape[-1] * a // b, b // a))
+    out = jax.lax.bitcast_convert_type(x, dtype.np)
+    if a > b:
+        out = out.reshape(out.shape[:-2] + (out.shape[-2] * out.shape[-1],))
+    return Tensor._wrap(out)
 
 
 @method
@@ -322,16 +342,15 @@ Tensor.moveaxis = movedim
 
 
 def _matrix_T(self: Tensor) -> Tensor:
-    if self.ndim != 2 and self.ndim != 0 and self.ndim != 1:
-        import warnings
-
+    if self.ndim == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=2)
+    elif self.ndim != 2:
         warnings.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
             "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
             "to reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
-    if self.ndim < 2:
-        return self
     return _permuted(self, _permute, tuple(reversed(range(self.ndim))))
 
 
@@ -360,12 +379,13 @@ def _expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
     s = input.shape
     if len(sizes) < len(s):
         raise RuntimeError(
-            f"expand({input._type_name()[6:]}{{{list(s)}}}, size={list(sizes)}): the number of "
+            f"expand({input._type_name().replace('torch', 'tensorish')}{{{list(s)}}}, size="
+            f"{list(sizes)}): the number of "
             f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
             f"in the tensor ({len(s)})")
     lead = len(sizes) - len(s)
     out = []
-    for i, n in enumerate(sizes):
+    for i, n in reversed(list(enumerate(sizes))):
         if i < lead:
             if n < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({n}) isn't allowed in a "
@@ -381,7 +401,7 @@ def _expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
                 f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                 f"{list(s)}")
         out.append(n)
-    return tuple(out)
+    return tuple(reversed(out))
 
 
 @method
@@ -528,7 +548,7 @@ def _check_list(tensors, name: str) -> list[Tensor]:
     tensors = list(tensors)
     if not tensors:
         if name == "cat":
-            raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+            raise ValueError("tensorish.cat(): expected a non-empty list of Tensors")
         raise RuntimeError(f"{name} expects a non-empty TensorList")
     return tensors
 
@@ -683,8 +703,8 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor,
                                f"dimension size of {n}")
         if k < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={k}")
-        sizes = [k] * (n // k) + ([n % k] if n % k else []) if k else [0]
-        return _split_apply(tensor, "SplitBackward0", axis, _split_bounds(sizes))
+        sizes = ([k] * (n // k) + ([n % k] if n % k else [])) if k else []
+        return _split_apply(tensor, "SplitBackward0", axis, _split_bounds(sizes or [0]))
     sizes = [int(s) for s in split_size_or_sections]
     if sum(sizes) != n or any(s < 0 for s in sizes):
         raise RuntimeError(
@@ -706,8 +726,11 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    n = input.shape[_wrap_dim(dim, input.ndim)]
-    return split(input, max(1, -(-n // chunks)) if n else 0, dim)
+    axis = _wrap_dim(dim, input.ndim)
+    n = input.shape[axis]
+    if n == 0:
+        return _split_apply(input, "SplitBackward0", axis, ((0, 0),) * chunks)
+    return split(input, -(-n // chunks), dim)
 
 
 @method
@@ -755,7 +778,8 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
                          f"{start})")
-    start %= max(n, 1) if start < 0 else n + 1
+    if start < 0:
+        start += n
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     if length < 0:
@@ -1056,7 +1080,7 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
-    _expanded_shape(src, tuple(self.shape))
+    broadcast_tensors(self, src)
     return inplace(self, lambda s: apply(_copy, (s, src)))
 
 
