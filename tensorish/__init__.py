@@ -61,4 +61,6 @@ from .autograd import no_grad as no_grad
 from .autograd import set_grad_enabled as set_grad_enabled
 from .ops import *
 
+# isort: split
 # Subpackages, one line each.
+from . import linalg as linalg
