@@ -90,3 +90,4 @@ from .ops import *
 # Subpackages, one line each.
 from . import func as func
 from . import optim as optim
+from . import linalg as linalg
