@@ -353,7 +353,7 @@ class Tensor:
         return np.asarray(self._value)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        a = np.asarray(self._value)
+        a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
     def __jax_array__(self) -> jax.Array:
