@@ -17,6 +17,7 @@ from .autograd._engine import node_class
 from .autograd._grad_mode import is_grad_enabled
 
 ALL_INPUTS = frozenset(range(64))
+inline = [0]  # how many tensorish.func transforms are running (ops then run un-jitted)
 
 
 class Op:
@@ -135,7 +136,9 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     from ._tensor import Tensor
 
     key = (static, cast)
-    fwd = op._fwd.get(key) or op.forward_fn(key)
+    # Inside a tensorish.func transform the op traces inline: a jitted call per op would make
+    # JAX compile each op's transformed (jvp, vmap) version separately.
+    fwd = op.bind(key) if inline[0] else op._fwd.get(key) or op.forward_fn(key)
     req = False
     vals = []
     for a in args:

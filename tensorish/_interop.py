@@ -49,13 +49,14 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     try:
-        _dtype.from_np(ndarray.dtype)
+        dt = _dtype.from_np(ndarray.dtype)
     except (KeyError, TypeError):
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{ndarray.dtype.name}. The only supported "
+            f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. The only "
+            "supported "
             "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
             "int8, uint64, uint32, uint16, uint8, and bool.") from None
-    return Tensor._wrap(jnp.asarray(ndarray))
+    return Tensor._wrap(jnp.asarray(ndarray, dtype=dt.np))
 
 
 def as_tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None) -> Tensor:

@@ -3,6 +3,15 @@
 The value is immutable; in-place methods rebind it and bump the version counter ``_vc`` (shared
 by aliases), so PyTorch's checks for in-place misuse still fire. Operators and most methods are
 attached by the op modules (``ops/``), each op declared once there.
+
+Aliasing. JAX arrays cannot share storage, so tensorish keeps *whole-tensor* aliases explicitly:
+``detach()`` and ``.data`` return tensors in the same alias group (``_alias``), and an in-place
+write to any member (``_set_value``) rebinds every member's value. ``detach()`` also shares the
+version counter (so writing through it breaks a backward that saved the tensor, as in PyTorch);
+``.data`` gets its own counter (writes through it are invisible to autograd, as in PyTorch).
+Assigning ``t.data = other`` makes ``t`` an alias of ``other``. Partial views (``view``,
+slicing, ``transpose``...) are copies: an in-place write to one does not reach its base, and
+``x[idx] = v`` is an in-place op on ``x`` itself (recorded as ``CopySlices``).
 """
 
 from __future__ import annotations
@@ -353,7 +362,7 @@ class Tensor:
         return np.asarray(self._value)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        a = np.asarray(self._value)
+        a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
     def __jax_array__(self) -> jax.Array:

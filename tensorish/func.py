@@ -15,6 +15,7 @@ from typing import Any
 
 import jax
 
+from ._dispatch import inline
 from ._tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "vmap", "jacrev", "jacfwd",
@@ -43,7 +44,11 @@ def _on_arrays(func: Callable, has_aux: bool = False, scalar: str | None = None,
     kwargs = kwargs or {}
 
     def f(*xs):
-        out = func(*_tensors(xs), **kwargs)
+        inline[0] += 1
+        try:
+            out = func(*_tensors(xs), **kwargs)
+        finally:
+            inline[0] -= 1
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise RuntimeError(

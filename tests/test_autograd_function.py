@@ -91,7 +91,7 @@ def functions(m):
             return x * x
 
         @staticmethod
-        @m.autograd.function.once_differentiable if m is torch else m.autograd.once_differentiable
+        @m.autograd.function.once_differentiable
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
             return 2 * x * g

@@ -1,5 +1,6 @@
 """tensorish.autograd: the graph engine, grad modes, custom Functions, gradcheck, functional."""
 
+from . import function as function
 from . import functional as functional
 from ._anomaly import detect_anomaly as detect_anomaly
 from ._anomaly import set_detect_anomaly as set_detect_anomaly

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import jax.numpy as jnp
@@ -41,7 +42,19 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     seeds = _make_seeds(tensors, _grads_for(tensors, grad_tensors), create_graph)
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph and not _warned[0]:
+        _warned[0] = True
+        warnings.warn(_CYCLE_WARNING, UserWarning, stacklevel=3)
     _engine.run_backward(tensors, seeds, bool(retain_graph), create_graph, inputs, True)
+
+
+_warned = [False]  # PyTorch warns once per process
+_CYCLE_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using autograd.grad "
+    "when creating the graph to avoid this. If you have to use this function, make sure to "
+    "reset the .grad fields of your parameters to None after use to break the cycle and avoid "
+    "the leak.")
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
