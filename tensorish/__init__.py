@@ -62,3 +62,4 @@ from .autograd import set_grad_enabled as set_grad_enabled
 from .ops import *
 
 # Subpackages, one line each.
+from . import nn as nn  # isort: skip
