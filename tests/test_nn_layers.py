@@ -28,8 +28,19 @@ def _input(spec, rng):
     return rng.uniform(-2, 2, size=spec).astype(np.float32), True
 
 
+def compare_fn(fn, specs, *, rtol=1e-5, atol=1e-6, seed=0, grad_fn=None, data=None):
+    """``fn(F, *inputs)`` with F = torch.nn.functional, then tensorish.nn.functional."""
+    import torch.nn.functional as tF
+
+    import tensorish.nn.functional as sF
+
+    compare_module(lambda nn: nn.Identity(), specs, rtol=rtol, atol=atol, seed=seed,
+                   grad_fn=grad_fn, data=data,
+                   call=lambda m, *xs: fn(tF if isinstance(m, torch.nn.Module) else sF, *xs))
+
+
 def compare_module(make, specs, *, call=None, train=True, rtol=1e-5, atol=1e-5, seed=0,
-                   grad_fn=None):
+                   grad_fn=None, data=None):
     """Build the module from torch.nn and tensorish.nn, copy torch's weights into tensorish,
     and compare forward, input gradients and parameter gradients."""
     torch.manual_seed(seed)
@@ -39,7 +50,8 @@ def compare_module(make, specs, *, call=None, train=True, rtol=1e-5, atol=1e-5, 
     tm.train(train)
     sm.train(train)
     rng = np.random.default_rng(seed)
-    data = [_input(s, rng) for s in specs]
+    if data is None:
+        data = [_input(s, rng) for s in specs]
     ts = [torch.tensor(d, requires_grad=g) for d, g in data]
     ss = [tensorish.tensor(d, requires_grad=g) for d, g in data]
     call = call or (lambda m, *xs: m(*xs))
@@ -82,16 +94,12 @@ LAYERS = [
     ("linear", lambda nn: nn.Linear(5, 3), [(4, 5)], "AddmmBackward0"),
     ("linear_nobias", lambda nn: nn.Linear(5, 3, bias=False), [(4, 5)], "MmBackward0"),
     ("linear_3d", lambda nn: nn.Linear(5, 3), [(2, 4, 5)], "ViewBackward0"),
-    ("linear_1d", lambda nn: nn.Linear(5, 3), [(5,)], None),
     ("bilinear", lambda nn: nn.Bilinear(3, 4, 2), [(5, 3), (5, 4)], "AddBackward0"),
     ("identity", lambda nn: nn.Identity(7), [(2, 3)], None),
     ("flatten", lambda nn: nn.Flatten(), [(2, 3, 4)], "ViewBackward0"),
-    ("flatten_range", lambda nn: nn.Flatten(0, 1), [(2, 3, 4)], None),
     ("unflatten", lambda nn: nn.Unflatten(1, (2, 3)), [(4, 6)], "ViewBackward0"),
     ("conv1d", lambda nn: nn.Conv1d(3, 4, 3, stride=2, padding=1), [(2, 3, 9)],
      "ConvolutionBackward0"),
-    ("conv1d_unbatched", lambda nn: nn.Conv1d(3, 4, 3), [(3, 9)], None),
-    ("conv2d", lambda nn: nn.Conv2d(3, 4, 3), [(2, 3, 7, 6)], "ConvolutionBackward0"),
     ("conv2d_strided", lambda nn: nn.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=(1, 2)),
      [(2, 3, 7, 6)], None),
     ("conv2d_dilated", lambda nn: nn.Conv2d(2, 4, 3, dilation=2, bias=False), [(1, 2, 9, 9)],
@@ -99,55 +107,38 @@ LAYERS = [
     ("conv2d_groups", lambda nn: nn.Conv2d(4, 6, 3, groups=2, padding=1), [(2, 4, 5, 5)], None),
     ("conv2d_same", lambda nn: nn.Conv2d(3, 2, 4, padding="same", dilation=2),
      [(1, 3, 8, 7)], None),
-    ("conv2d_valid", lambda nn: nn.Conv2d(3, 2, 3, padding="valid"), [(1, 3, 6, 6)], None),
-    ("conv2d_unbatched", lambda nn: nn.Conv2d(3, 2, 3), [(3, 6, 6)], None),
-    ("conv_transpose2d", lambda nn: nn.ConvTranspose2d(3, 4, 3), [(2, 3, 5, 5)],
-     "ConvolutionBackward0"),
     ("conv_transpose2d_stride", lambda nn: nn.ConvTranspose2d(
         4, 6, (3, 2), stride=2, padding=1, output_padding=1, groups=2, dilation=(1, 2)),
      [(2, 4, 5, 4)], None),
-    ("conv_transpose1d", lambda nn: nn.ConvTranspose1d(3, 2, 3, stride=2), [(2, 3, 5)], None),
     ("maxpool1d", lambda nn: nn.MaxPool1d(3, 2), [(2, 3, 9)], "SqueezeBackward1"),
     ("maxpool2d", lambda nn: nn.MaxPool2d(2), [(2, 3, 6, 6)], "MaxPool2DWithIndicesBackward0"),
     ("maxpool2d_pad_ceil", lambda nn: nn.MaxPool2d(3, 2, padding=1, ceil_mode=True),
      [(2, 3, 6, 7)], None),
     ("maxpool2d_dilation", lambda nn: nn.MaxPool2d(2, 1, dilation=2), [(1, 2, 6, 6)], None),
     ("avgpool1d", lambda nn: nn.AvgPool1d(3, 2, padding=1), [(2, 3, 8)], "SqueezeBackward1"),
-    ("avgpool2d", lambda nn: nn.AvgPool2d(2), [(2, 3, 6, 6)], "AvgPool2DBackward0"),
-    ("avgpool2d_pad", lambda nn: nn.AvgPool2d(3, 2, padding=1), [(2, 3, 7, 6)], None),
+    ("avgpool2d_pad", lambda nn: nn.AvgPool2d(3, 2, padding=1), [(2, 3, 7, 6)],
+     "AvgPool2DBackward0"),
     ("avgpool2d_nopad_count", lambda nn: nn.AvgPool2d(3, 2, padding=1, count_include_pad=False),
      [(2, 3, 7, 6)], None),
-    ("avgpool2d_ceil", lambda nn: nn.AvgPool2d(3, 2, padding=1, ceil_mode=True),
-     [(1, 2, 6, 6)], None),
     ("avgpool2d_ceil_nocount", lambda nn: nn.AvgPool2d(
         3, 2, ceil_mode=True, count_include_pad=False), [(1, 2, 6, 6)], None),
-    ("avgpool2d_divisor", lambda nn: nn.AvgPool2d(2, divisor_override=3), [(1, 2, 4, 4)], None),
     ("adaptive_avg", lambda nn: nn.AdaptiveAvgPool2d((3, 2)), [(2, 3, 7, 5)],
      "AdaptiveAvgPool2DBackward0"),
-    ("adaptive_avg_1", lambda nn: nn.AdaptiveAvgPool2d(1), [(2, 3, 4, 4)], None),
     ("adaptive_avg_none", lambda nn: nn.AdaptiveAvgPool2d((None, 3)), [(2, 3, 4, 7)], None),
     ("batchnorm1d", lambda nn: nn.BatchNorm1d(4), [(6, 4)], "NativeBatchNormBackward0"),
-    ("batchnorm1d_3d", lambda nn: nn.BatchNorm1d(4), [(3, 4, 5)], None),
-    ("batchnorm2d", lambda nn: nn.BatchNorm2d(3), [(2, 3, 4, 4)], "NativeBatchNormBackward0"),
     ("batchnorm2d_noaffine", lambda nn: nn.BatchNorm2d(3, affine=False, momentum=0.3),
      [(2, 3, 4, 4)], None),
-    ("batchnorm2d_cma", lambda nn: nn.BatchNorm2d(3, momentum=None), [(2, 3, 4, 4)], None),
     ("batchnorm2d_notrack", lambda nn: nn.BatchNorm2d(3, track_running_stats=False),
      [(2, 3, 4, 4)], None),
-    ("layernorm", lambda nn: nn.LayerNorm(5), [(3, 5)], "NativeLayerNormBackward0"),
-    ("layernorm_2d", lambda nn: nn.LayerNorm((4, 5), eps=1e-3), [(2, 3, 4, 5)], None),
+    ("layernorm_2d", lambda nn: nn.LayerNorm((4, 5), eps=1e-3), [(2, 3, 4, 5)],
+     "NativeLayerNormBackward0"),
     ("layernorm_nobias", lambda nn: nn.LayerNorm(5, bias=False), [(3, 5)], None),
-    ("layernorm_noaffine", lambda nn: nn.LayerNorm(5, elementwise_affine=False), [(3, 5)],
-     None),
     ("groupnorm", lambda nn: nn.GroupNorm(2, 4), [(3, 4, 5)], "NativeGroupNormBackward0"),
-    ("groupnorm_4d", lambda nn: nn.GroupNorm(3, 6, affine=False), [(2, 6, 3, 3)], None),
-    ("rmsnorm", lambda nn: nn.RMSNorm(5), [(3, 5)], None),
     ("rmsnorm_eps", lambda nn: nn.RMSNorm((2, 5), eps=1e-3), [(3, 2, 5)], None),
-    ("embedding", lambda nn: nn.Embedding(10, 3), [("int", (4, 5), 10)], "EmbeddingBackward0"),
-    ("embedding_pad", lambda nn: nn.Embedding(6, 3, padding_idx=2), [("int", (20,), 6)], None),
+    ("embedding_pad", lambda nn: nn.Embedding(6, 3, padding_idx=2), [("int", (20,), 6)],
+     "EmbeddingBackward0"),
     ("dropout_eval", lambda nn: nn.Dropout(0.5), [(3, 4)], None),
     ("prelu", lambda nn: nn.PReLU(3), [(2, 3, 4)], None),
-    ("prelu_one", lambda nn: nn.PReLU(), [(2, 3)], None),
 ]
 
 
@@ -157,7 +148,6 @@ def test_layer(name, make, specs, grad_fn):
 
 
 def test_batchnorm_eval_uses_running_stats():
-    tm, sm = compare_module(lambda nn: nn.BatchNorm2d(3), [(2, 3, 4, 4)])
     compare_module(lambda nn: nn.BatchNorm2d(3), [(2, 3, 4, 4)], train=False, seed=1)
 
 
@@ -173,16 +163,12 @@ def test_batchnorm_several_steps():
 
 
 RNNS = [
-    ("rnn", lambda nn: nn.RNN(3, 4), [(5, 2, 3)]),
     ("rnn_relu_2layer", lambda nn: nn.RNN(3, 4, num_layers=2, nonlinearity="relu"),
      [(5, 2, 3)]),
-    ("lstm", lambda nn: nn.LSTM(3, 4), [(5, 2, 3)]),
     ("lstm_bf_bi_2layer", lambda nn: nn.LSTM(3, 4, 2, batch_first=True, bidirectional=True),
      [(2, 5, 3)]),
-    ("lstm_nobias", lambda nn: nn.LSTM(3, 4, bias=False), [(5, 2, 3)]),
     ("lstm_unbatched", lambda nn: nn.LSTM(3, 4), [(5, 3)]),
     ("gru", lambda nn: nn.GRU(3, 4), [(5, 2, 3)]),
-    ("gru_bi", lambda nn: nn.GRU(3, 4, num_layers=2, bidirectional=True), [(5, 2, 3)]),
 ]
 
 
@@ -192,7 +178,6 @@ def test_rnn(name, make, specs):
 
 
 def test_rnn_with_initial_state():
-    compare_module(lambda nn: nn.GRU(3, 4, num_layers=2), [(5, 2, 3), (2, 2, 4)], rtol=1e-4)
     compare_module(lambda nn: nn.LSTM(3, 4), [(5, 2, 3), (1, 2, 4), (1, 2, 4)],
                    call=lambda m, x, h, c: m(x, (h, c)), rtol=1e-4)
 
@@ -209,13 +194,10 @@ ATTENTION = [
     ("mha", lambda nn: nn.MultiheadAttention(8, 2), [(4, 2, 8), (5, 2, 8), (5, 2, 8)], {}),
     ("mha_bf", lambda nn: nn.MultiheadAttention(8, 4, batch_first=True),
      [(2, 4, 8), (2, 4, 8), (2, 4, 8)], {}),
-    ("mha_no_weights", lambda nn: nn.MultiheadAttention(8, 2), [(4, 2, 8)] * 3,
-     {"need_weights": False}),
     ("mha_heads_weights", lambda nn: nn.MultiheadAttention(8, 2), [(4, 2, 8)] * 3,
      {"average_attn_weights": False}),
     ("mha_kdim", lambda nn: nn.MultiheadAttention(8, 2, kdim=5, vdim=3),
      [(4, 2, 8), (6, 2, 5), (6, 2, 3)], {}),
-    ("mha_unbatched", lambda nn: nn.MultiheadAttention(8, 2, bias=False), [(4, 8)] * 3, {}),
 ]
 
 
@@ -229,7 +211,7 @@ def test_attention_masks():
         return m(q, q, q, key_padding_mask=kpm, attn_mask=mask)
 
     compare_module(lambda nn: nn.MultiheadAttention(8, 2, batch_first=True),
-                   [(2, 4, 8), ("bool", (2, 4)), (4, 4)], call=call, rtol=1e-4, atol=1e-5)
+                   [(2, 4, 8), ("bool", (2, 4)), ("bool", (4, 4))], call=call, rtol=1e-4, atol=1e-5)
 
 
 def test_attention_causal_bool_mask():
@@ -242,8 +224,7 @@ def test_attention_causal_bool_mask():
     compare_module(lambda nn: nn.MultiheadAttention(8, 2), [(4, 2, 8)], call=call, rtol=1e-4)
 
 
-@pytest.mark.parametrize("norm_first", [False, True])
-@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("norm_first,activation", [(False, "relu"), (True, "gelu")])
 def test_transformer_encoder_layer(norm_first, activation):
     compare_module(lambda nn: nn.TransformerEncoderLayer(
         8, 2, 16, dropout=0.0, norm_first=norm_first, activation=activation, batch_first=True),

@@ -56,7 +56,7 @@ class RemovableHandle:
 
 def _typename(obj: Any) -> str:
     if isinstance(obj, Tensor):
-        return obj._type_name()
+        return obj._type_name().replace("torch.", "tensorish.")
     cls = type(obj)
     module = cls.__module__
     if module in ("", "builtins"):
@@ -191,7 +191,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"cannot assign '{_typename(param)}' object to parameter '{name}' "
-                "(torch.nn.Parameter or None required)")
+                "(tensorish.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(
                 f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must "
@@ -240,7 +240,7 @@ class Module:
             if value is not None:
                 raise TypeError(
                     f"cannot assign '{_typename(value)}' as parameter '{name}' "
-                    "(torch.nn.Parameter or None expected)")
+                    "(tensorish.nn.Parameter or None expected)")
             self.register_parameter(name, value)
         else:
             modules = d.get("_modules")
@@ -253,7 +253,7 @@ class Module:
                 if value is not None:
                     raise TypeError(
                         f"cannot assign '{_typename(value)}' as child module '{name}' "
-                        "(torch.nn.Module or None expected)")
+                        "(tensorish.nn.Module or None expected)")
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
@@ -261,7 +261,7 @@ class Module:
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(
                             f"cannot assign '{_typename(value)}' as buffer '{name}' "
-                            "(torch.nn.Buffer, torch.Tensor or None expected)")
+                            "(tensorish.nn.Buffer, tensorish.Tensor or None expected)")
                     persistent = (value.persistent if isinstance(value, Buffer)
                                   else name not in self._non_persistent_buffers_set)
                     self.register_buffer(name, value, persistent)
@@ -476,7 +476,7 @@ class Module:
             entry = state_dict[key]
             if not hasattr(entry, "shape"):
                 error_msgs.append(
-                    f'While copying the parameter named "{key}", expected torch.Tensor or '
+                    f'While copying the parameter named "{key}", expected tensorish.Tensor or '
                     f"Tensor-like object from checkpoint but received {type(entry)}")
                 continue
             value = _as_value(entry)

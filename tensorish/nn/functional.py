@@ -614,6 +614,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 
 
 def _cos_sim_fn(a, b, dim, eps):
+    a, b = jnp.broadcast_arrays(a, b)
     na = jnp.sqrt(jnp.sum(a * a, axis=dim, keepdims=True))
     nb = jnp.sqrt(jnp.sum(b * b, axis=dim, keepdims=True))
     return jnp.sum(a / jnp.maximum(na, eps) * (b / jnp.maximum(nb, eps)), axis=dim)
@@ -699,8 +700,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if input.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
-            f"types: Long, Int; but got torch.{input.dtype.title}Tensor instead (while checking "
-            "arguments for embedding)")
+            f"types: Long, Int; but got tensorish.{input.dtype.title}Tensor instead (while "
+            "checking arguments for embedding)")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
     return apply(_embedding, (input, weight), _static(padding_idx=padding_idx))
@@ -729,28 +730,38 @@ def _where_pos(x, pos, neg):
     return jnp.where(x > 0, pos, neg)
 
 
+def _neg(x):
+    return jnp.where(x > 0, jnp.zeros_like(x), x)
+
+
+def _below(x, limit):
+    return jnp.where(x > limit, jnp.full_like(x, limit), x)
+
+
 _relu = Op("ReluBackward0", lambda x: jnp.where(x > 0, x, jnp.zeros_like(x)), saves=())
 # NOTE: jnp.where(inside, x, clipped) gives zero gradient at both edges, as PyTorch's hardtanh.
 _hardtanh = Op("HardtanhBackward0",
                 lambda x, lo, hi: jnp.where(x <= lo, jnp.asarray(lo, x.dtype),
                                             jnp.where(x >= hi, jnp.asarray(hi, x.dtype), x)))
 _leaky_relu = Op("LeakyReluBackward0", lambda x, slope: _where_pos(x, x, x * slope))
+# NOTE: the masked copies (``_neg``, ``_below``) keep the unused branch finite without the
+# 0.5/0.5 split jnp.minimum gives at a tie, so each kink gets PyTorch's one-sided derivative.
 _elu = Op("EluBackward0", lambda x, alpha, scale: scale * _where_pos(
-    x, x, alpha * jnp.expm1(jnp.minimum(x, 0))))
+    x, x, alpha * jnp.expm1(_neg(x))))
 _celu = Op("CeluBackward0", lambda x, alpha: _where_pos(
-    x, x, alpha * jnp.expm1(jnp.minimum(x, 0) / alpha)))
+    x, x, alpha * jnp.expm1(_neg(x) / alpha)))
 _gelu = Op("GeluBackward0", lambda x, approximate: jax.nn.gelu(x, approximate=approximate))
 _silu = Op("SiluBackward0", jax.nn.silu)
 _mish = Op("MishBackward0", lambda x: x * jnp.tanh(jax.nn.softplus(x)))
 _softplus = Op("SoftplusBackward0", lambda x, beta, threshold: jnp.where(
-    x * beta > threshold, x, jnp.log1p(jnp.exp(jnp.minimum(x * beta, threshold))) / beta))
+    x * beta > threshold, x, jnp.log1p(jnp.exp(_below(x * beta, threshold))) / beta))
 _sigmoid = Op("SigmoidBackward0", jax.nn.sigmoid)
 _tanh = Op("TanhBackward0", jnp.tanh)
 _hardsigmoid = Op("HardsigmoidBackward0", lambda x: jnp.where(
     x <= -3, jnp.zeros_like(x), jnp.where(x >= 3, jnp.ones_like(x), x / 6 + 0.5)))
-# NOTE: PyTorch's hardswish gradient is x/3 + 0.5 on [-3, 3] (edges included).
+# NOTE: PyTorch's hardswish gradient at the edges is 0 (at -3) and 1 (at 3).
 _hardswish = Op("HardswishBackward0", lambda x: jnp.where(
-    x < -3, jnp.zeros_like(x), jnp.where(x <= 3, x * (x + 3) / 6, x)))
+    x <= -3, jnp.zeros_like(x), jnp.where(x < 3, x * (x + 3) / 6, x)))
 _logsigmoid = Op("LogSigmoidBackward0", jax.nn.log_sigmoid)
 _softsign = Op("DivBackward0", lambda x: x / (1 + jnp.abs(x)))
 _tanhshrink = Op("SubBackward0", lambda x: x - jnp.tanh(x))

@@ -380,7 +380,7 @@ class ParameterDict(Module):
 
     def extra_repr(self) -> str:
         return "\n".join(f"  ({k}): " + _param_line(
-            _typename(p).replace("torch.", "tensorish.") if isinstance(p, Tensor) else "", p)
+            _typename(p) if isinstance(p, Tensor) else "", p)
             for k, p in self.items())
 
     def __call__(self, input):
