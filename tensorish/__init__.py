@@ -91,3 +91,4 @@ from .ops import *
 from . import func as func
 from . import optim as optim
 from . import linalg as linalg
+from . import nn as nn  # isort: skip

@@ -1,0 +1,8 @@
+"""The layer classes, re-exported by tensorish.nn."""
+
+from ._activation import *
+from ._container import *
+from ._layers import *
+from ._loss import *
+from ._rnn import *
+from ._transformer import *
