@@ -8,6 +8,7 @@ tensor([10., 10.])
 """
 
 from . import autograd as autograd
+from . import distributed as distributed
 from ._compile import compile as compile
 from ._creation import arange as arange
 from ._creation import empty as empty

@@ -33,6 +33,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding
 
 from . import _random
 from ._tensor import Tensor
@@ -316,6 +317,11 @@ class _Trace:
         self.traced: set = set()     # hyperparameters used as traced values
         self.differentiable = False
 
+    def original(self, t):
+        """The value ``t`` had before the trace (a tracer if it was given one)."""
+        i = id(t)
+        return self.installed[i][1] if i in self.installed else self.orig.get(i, (t, None))[1]
+
     def touch(self, t, v) -> None:
         i = id(t)
         if i in self.read:
@@ -365,6 +371,15 @@ def _leaf_key(x):
     if t is bool or t is str or x is None:
         return (t, x)
     return (t, id(x))
+
+
+def _keep_layout(new, old):
+    """``new``, constrained to ``old``'s sharding when that is a mesh layout (DTensor state
+    stays where it was placed; XLA inserts the collectives)."""
+    s = getattr(old, "sharding", None)
+    if isinstance(s, NamedSharding) and not isinstance(old, jax.core.Tracer):
+        return jax.lax.with_sharding_constraint(new, s)
+    return new
 
 
 def _sig(g):
@@ -692,8 +707,8 @@ class _Entry:
             layout.append(how)
 
         for i, t in tr.written.items():
-            emit(_V.__get__(t), ("arg_value", self.arg_ids[i]) if i in self.arg_ids
-                 else ("value", t))
+            emit(_keep_layout(_V.__get__(t), tr.original(t)),
+                 ("arg_value", self.arg_ids[i]) if i in self.arg_ids else ("value", t))
         for t, orig in tr.grad_orig.values():
             g = _G.__get__(t)
             if g is orig:
@@ -702,7 +717,7 @@ class _Entry:
                 layout.append(("grad_none", t))
             elif id(g) in tr.new:
                 placed.add(id(g))
-                emit(_V.__get__(g), ("grad_new", t))
+                emit(_keep_layout(_V.__get__(g), tr.original(t)), ("grad_new", t))
             else:
                 layout.append(("grad_ref", t, g))
         for (c, k, _), was in zip(self.walk.slots, after_install):
