@@ -24,6 +24,7 @@ import functools
 import gc
 import operator
 import sys
+import threading
 import types
 import warnings
 import weakref
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.extend.core as jax_core
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding
@@ -45,7 +47,7 @@ _MISSING = object()
 _WALK_LIMIT = 20000
 _WIDE = 4096
 _OPAQUE = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinMethodType,
-           np.ndarray, str, bytes, weakref.ref, range)
+           np.ndarray, str, bytes, weakref.ref, range, threading.local)
 
 
 class CompileError(RuntimeError):
@@ -144,12 +146,22 @@ class _Walk:
         for cell in f.__closure__ or ():
             self._slot(cell, None, _get(cell, None))
         g = f.__globals__
+        if _library(g.get("__name__")):
+            return
         for name in _names(f.__code__):
             if name in g:
                 self._slot(g, name, g[name])
 
 
 _SCALARS = (bool, int, float, complex, type(None))
+_LIBRARIES = frozenset(("tensorish", "jax", "jaxlib", "numpy", "torch", "equinox", "optax"))
+
+
+@functools.lru_cache(maxsize=256)
+def _library(module: str | None) -> bool:
+    """Whether ``module``'s globals are library internals, not the user's state."""
+    root = (module or "").partition(".")[0]
+    return root in _LIBRARIES or root in sys.stdlib_module_names
 
 
 @functools.lru_cache(maxsize=1024)
@@ -382,6 +394,16 @@ def _keep_layout(new, old):
     return new
 
 
+def _positions(flags: list) -> list:
+    """Each item's index within its group (donated or kept)."""
+    count = [0, 0]
+    out = []
+    for f in flags:
+        out.append(count[f])
+        count[f] += 1
+    return out
+
+
 def _sig(g):
     if g is None:
         return None
@@ -529,6 +551,8 @@ class _Entry:
         hv = entry._hyper_values(leaves)
         entry.value_guards += [(j, hv[j]) for j in sorted(tr.guards & tr.traced)]
         entry.differentiable = tr.differentiable
+        entry.adopt(probe)
+        owner.compile_count += 1
         return entry
 
     def _hyper_values(self, leaves: list) -> list:
@@ -569,8 +593,8 @@ class _Entry:
             v = leaves[k] if c is None else _get(c, k)
             hit = cache[n]
             if hit is None or hit[0] != v:
-                hit = cache[n] = (v, jnp.asarray(v, jnp.float64 if type(v) is float
-                                                 else jnp.int64))
+                hit = cache[n] = (v, jax.device_put(np.asarray(v, np.float64 if type(v) is float
+                                                               else np.int64)))
             hv.append(hit[1])
         state = [t._value for t in self.state]
         don = [v for v, d in zip(state, self.donate) if d]
@@ -589,7 +613,7 @@ class _Entry:
             donate = bool(don) and all(sys.getrefcount(v) <= 4 for v in don)
             fn = self._fns.get(donate)
             if fn is None:
-                fn = self._fns[donate] = jax.jit(self.traced,
+                fn = self._fns[donate] = jax.jit(self.fun,
                                                  donate_argnums=(0,) if donate else ())
             out = fn(don, keep, grads, hv, arrays, argv)
         del don
@@ -604,24 +628,16 @@ class _Entry:
 
             def flat(*xs):
                 it = iter(xs)
-                return tuple(self.traced(*[[next(it) for _ in range(n)] for n in sizes]))
+                return tuple(self.fun(*[[next(it) for _ in range(n)] for n in sizes]))
 
             op = self._fns["op"] = Op("CompiledFunctionBackward", flat, saves=(),
-                                      n_out=len(self.n_outputs()))
+                                      n_out=self.n_out)
         tensors = [t for t, d in zip(self.state, self.donate) if d]
         tensors += [t for t, d in zip(self.state, self.donate) if not d]
         tensors += [p._grad for p in self.grads] + hv + arrays
         tensors += [leaves[i] for i in self.arg_tensors]
         out = apply(op, tuple(tensors))
         return out if isinstance(out, tuple) else (out,)
-
-    def n_outputs(self) -> list:
-        """The output count, found by tracing abstractly when no jit trace has run yet."""
-        if self.layout is None:
-            jax.eval_shape(functools.partial(self.traced, box=[]),
-                           *self.inputs(self._leaves_now()))
-        n = sum(1 for how in self.layout[:-1] if how[0] in _EMITS)
-        return [None] * (n + sum(1 for r in self.layout[-1][2] if r[0] in ("new", "scalar")))
 
     def _leaves_now(self) -> list:
         leaves: list = []
@@ -630,16 +646,39 @@ class _Entry:
 
     # -- tracing ------------------------------------------------------------------------
     def discover(self, leaves: list) -> _Trace:
-        """Trace abstractly with every candidate lifted, to see what the function touches."""
+        """Trace with every candidate lifted, to see what the function touches."""
         box: list = []
-        jax.make_jaxpr(functools.partial(self.traced, box=box))(*self.inputs(leaves))
+        inputs = self.inputs(leaves)
+        self._jaxpr = jax.make_jaxpr(functools.partial(self.traced, box=box))(*inputs)
+        self._avals = [[(np.shape(v), v.dtype) for v in group] for group in inputs]
         return box[0]
+
+    def adopt(self, probe: _Entry) -> None:
+        """Compile ``probe``'s trace instead of tracing again: its inputs that this entry
+        does not lift were never used, so placeholders stand in for them."""
+        state = {id(t): (0 if d else 1, n) for t, d, n in zip(
+            self.state, self.donate, _positions(self.donate))}
+        grads = {id(p): (2, i) for i, p in enumerate(self.grads)}
+        hyper = {j: (3, i) for i, j in enumerate(self.traced_h)}
+        where = [state.get(id(t)) for t in probe.state]
+        where += [grads.get(id(p)) for p in probe.grads]
+        where += [hyper.get(j) for j in probe.traced_h]
+        where += [(4, i) for i in range(len(self.arrays))]
+        where += [(5, i) for i in range(len(self.arg_tensors))]
+        avals = [a for group in probe._avals for a in group]
+        fun = jax_core.jaxpr_as_fun(probe._jaxpr)
+
+        def compiled_fn(*groups):
+            return fun(*[jnp.zeros(*a) if w is None else groups[w[0]][w[1]]
+                         for w, a in zip(where, avals)])
+
+        self.fun = compiled_fn
+        self.layout = probe.layout
+        self.n_out = len(probe._jaxpr.out_avals)
 
     def traced(self, don, keep, grads, hv, arrays, argv, box=None):
         """The pure function: state, hyperparameters and arguments in; new state and result out."""
         global _active
-        if box is None:
-            self.owner.compile_count += 1
         leaves = self._leaves_now()
         w = self.walk
         before = [_get(c, k) for c, k, _ in w.slots]
