@@ -1,15 +1,19 @@
 """MLP 784-256-10, batch 64, SGD: a ``tensorish.compile``d imperative step vs hand-written
 ``jax.jit(jax.value_and_grad)`` with the same math, in one run.
 
-Run: ``python bench/compile.py``. Prints the first-step latency (trace + compile + run) and the
-median time per step of each, and their ratios (targets: steady <= 1.02, first step <= 1.2).
+Run: ``python bench/compile.py [--device cuda]``. Prints the first-step latency (trace + compile +
+run) and the median time per step of each, and their ratios (targets: steady <= 1.02, first step
+<= 1.2).
 The loss is MSE against one-hot targets after a ReLU hidden layer (nn is not used: the ReLU is
 declared here as an op, the rest is ``@``, ``+``, ``-``, ``**``, ``mean``).
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
+import subprocess
+import sys
 import time
 
 import jax
@@ -88,7 +92,8 @@ def jax_step():
         return loss, [a - LR * b for a, b in zip(p, g)]
 
     step = jax.jit(step, donate_argnums=0)
-    state = {"params": [jnp.asarray(a) for a in init()]}
+    dev = tensorish.ones(1).jax().devices().pop()
+    state = {"params": [jax.device_put(a, dev) for a in init()]}
 
     def call(x, y):
         loss, state["params"] = step(state["params"], x, y)
@@ -97,35 +102,76 @@ def jax_step():
     return call, state, step
 
 
+def first_step(variant: str) -> float:
+    """Seconds from a fresh process's first call to its first result (trace + compile + run)."""
+    jax.jit(lambda a: a + 1)(jnp.ones(2)).block_until_ready()  # JAX's one-time start-up
+    (x, y), = batches(1)
+    if variant == "jax":
+        jdev = tensorish.ones(1).jax().devices().pop()
+        x, y = jax.device_put(x, jdev), jax.device_put(y, jdev)
+        call = jax_step()[0]
+    else:
+        x, y = tensorish.tensor(x), tensorish.tensor(y)
+        call = tensorish_step()[0]
+    jax.block_until_ready((x, y))
+    t0 = time.perf_counter()
+    call(x, y).block_until_ready()
+    return time.perf_counter() - t0
+
+
+def first_steps(device: str, repeats: int = 3) -> tuple[float, float]:
+    """Median first-step latency of each variant, each measured in a fresh process."""
+    times: dict = {"jax": [], "tensorish": []}
+    for _ in range(repeats):
+        for variant in times:
+            out = subprocess.run([sys.executable, __file__, "--device", device, "--first",
+                                  variant], capture_output=True, text=True, check=True)
+            times[variant].append(float(out.stdout.split()[-1]))
+    return statistics.median(times["jax"]), statistics.median(times["tensorish"])
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--first", choices=("jax", "tensorish"))
+    opts = parser.parse_args()
+    device = opts.device
+    tensorish.set_default_device(device)
+    if opts.first:
+        print(first_step(opts.first))
+        return
+    jdev = tensorish.ones(1).jax().devices().pop()
     data = batches(STEPS)
     tx = [(tensorish.tensor(x), tensorish.tensor(y)) for x, y in data]
-    jx = [(jnp.asarray(x), jnp.asarray(y)) for x, y in data]
+    jx = [(jax.device_put(x, jdev), jax.device_put(y, jdev)) for x, y in data]
     jax.block_until_ready([t.jax() for pair in tx for t in pair])
 
-    jax.jit(lambda a: a + 1)(jnp.ones(2)).block_until_ready()  # JAX's one-time start-up
     runs = {}
     for name, make, batch in (("jax.jit", jax_step, jx), ("tensorish.compile", tensorish_step,
                                                              tx)):
         call, state, fn = make()
-        t0 = time.perf_counter()
         call(*batch[0]).block_until_ready()
-        runs[name] = [call, batch, time.perf_counter() - t0, [], fn]
+        runs[name] = [call, batch, None, [], fn]
     for _ in range(ROUNDS):
         for run in runs.values():
             call, batch = run[0], run[1]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for x, y in batch:
                 loss = call(x, y)
             loss.block_until_ready()
-            run[3].append((time.perf_counter() - t0) / len(batch))
-    (_, _, first_j, steps_j, _), (_, _, first_t, steps_t, fn) = runs.values()
-    med_j, med_t = statistics.median(steps_j) * 1e6, statistics.median(steps_t) * 1e6
-    print(f"devices: {jax.devices()}")
+            run[3].append(((time.perf_counter() - t0) / len(batch),
+                           (time.process_time() - c0) / len(batch)))
+    (_, _, _, steps_j, _), (_, _, _, steps_t, fn) = runs.values()
+    first_j, first_t = first_steps(device)
+    med_j, med_t = (statistics.median(s[0] for s in steps) * 1e6 for steps in (steps_j, steps_t))
+    cpu_j, cpu_t = (statistics.median(s[1] for s in steps) * 1e6 for steps in (steps_j, steps_t))
+    print(f"device: {jdev.device_kind} ({jdev.platform}), jax {jax.__version__}")
     print(f"first step   jax.jit {first_j * 1e3:8.1f} ms   tensorish.compile "
-          f"{first_t * 1e3:8.1f} ms   ratio {first_t / first_j:5.2f}")
+          f"{first_t * 1e3:8.1f} ms   ratio {first_t / first_j:5.2f}   (fresh processes)")
     print(f"steady step  jax.jit {med_j:8.1f} us   tensorish.compile {med_t:8.1f} us   "
           f"ratio {med_t / med_j:5.2f}")
+    print(f"CPU time     jax.jit {cpu_j:8.1f} us   tensorish.compile {cpu_t:8.1f} us   "
+          f"ratio {cpu_t / cpu_j:5.2f}   (all threads; steadier on a busy machine)")
     print(f"tensorish.compile traces: {fn.compile_count}")
 
 

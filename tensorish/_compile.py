@@ -373,11 +373,32 @@ def _unflatten(spec, leaves):
     return t(_unflatten(s, leaves) for s in items)
 
 
+def _split(args: tuple, kwargs: dict) -> tuple:
+    """The call's structure and its leaves (a fast path for flat positional calls)."""
+    if not kwargs:
+        for a in args:
+            if type(a) in _CONTAINERS:
+                break
+        else:
+            return len(args), list(args)
+    leaves: list = []
+    return _flatten((args, kwargs), leaves), leaves
+
+
+def _join(spec, leaves: list) -> tuple:
+    if type(spec) is int:
+        return tuple(leaves), {}
+    return _unflatten(spec, iter(leaves))
+
+
+_CONTAINERS = frozenset((tuple, list, dict))
+
+
 def _leaf_key(x):
     t = type(x)
     if t is Tensor:
         v = x._value
-        return (v.shape, v.dtype, x._requires_grad, getattr(v, "sharding", None))
+        return (v.aval, x._requires_grad, getattr(v, "sharding", None))
     if t is int or t is float:
         return t
     if t is bool or t is str or x is None:
@@ -456,8 +477,7 @@ class compiled:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        leaves: list = []
-        spec = _flatten((args, kwargs), leaves)
+        spec, leaves = _split(args, kwargs)
         key = (spec, tuple(map(_leaf_key, leaves)))
         for entry in self._entries.get(key, ()):
             if entry.check(leaves):
@@ -640,9 +660,7 @@ class _Entry:
         return out if isinstance(out, tuple) else (out,)
 
     def _leaves_now(self) -> list:
-        leaves: list = []
-        _flatten((self.args, self.kwargs), leaves)
-        return leaves
+        return _split(self.args, self.kwargs)[1]
 
     # -- tracing ------------------------------------------------------------------------
     def discover(self, leaves: list) -> _Trace:
@@ -706,7 +724,7 @@ class _Entry:
         for (c, k), v in zip(self.arrays, arrays):
             _set(c, k, v)
         after_install = [_get(c, k) for c, k, _ in w.slots]
-        args, kwargs = _unflatten(self.spec, iter(leaves))
+        args, kwargs = _join(self.spec, leaves)
         tr = _Trace(installed)
         _active = tr
         _watch(True)
