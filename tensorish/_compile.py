@@ -694,8 +694,9 @@ class _Entry:
         self.layout = probe.layout
         self.n_out = len(probe._jaxpr.out_avals)
 
-    def traced(self, don, keep, grads, hv, arrays, argv, box=None):
-        """The pure function: state, hyperparameters and arguments in; new state and result out."""
+    def traced(self, don, keep, grads, hv, arrays, argv, box: list):
+        """The pure function: state, hyperparameters and arguments in; new state and result out
+        (what the function touched is put in ``box``)."""
         global _active
         leaves = self._leaves_now()
         w = self.walk
@@ -748,8 +749,7 @@ class _Entry:
         finally:
             _active = None
             self._restore(tr, before, snaps, grad_before)
-        if box is not None:
-            box.append(tr)
+        box.append(tr)
         self.layout = layout
         return out
 

@@ -385,3 +385,26 @@ def test_docstring_examples_run():
     for mod in (tensorish._compile, tensorish.distributed._mesh,
                 tensorish.distributed.tensor._api):
         assert doctest.testmod(mod).failed == 0
+
+
+def test_hyperparameter_as_a_static_op_parameter_specializes():
+    # `alpha=` is a static op parameter: the compiled step specializes on its value (one trace
+    # per distinct value) and stays exact; `p.sub_(lr * g)` keeps lr traced instead.
+    def run(compiled):
+        w = tensorish.tensor([1.0, 2.0], requires_grad=True)
+        hp = {"lr": 0.1}
+
+        def step(x):
+            w.grad = None
+            (w * x * x).sum().backward()
+            with tensorish.no_grad():
+                w.add_(w.grad, alpha=-hp["lr"])
+
+        fn = tensorish.compile(step) if compiled else step
+        for lr in (0.1, 0.2, 0.1, 0.3):
+            hp["lr"] = lr
+            fn(tensorish.tensor([1.0, 3.0]))
+        return w.tolist(), fn
+
+    (got, fn), (want, _) = run(True), run(False)
+    assert got == pytest.approx(want) and fn.compile_count == 3
