@@ -131,6 +131,8 @@ class _Walk:
         elif t is types.MethodType:
             self.root(v.__self__)
             self._visit(v.__func__)
+        elif isinstance(v, (compiled, CompiledModule)):  # its function, not its caches
+            self._visit(v.fn if isinstance(v, compiled) else v._orig_mod)
         elif isinstance(v, functools.partial):
             self._visit(v.func)
             self.root(v.args)
@@ -477,6 +479,8 @@ class compiled:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _active is not None:  # called from inside another compiled function: inline it
+            return self.fn(*args, **kwargs)
         spec, leaves = _split(args, kwargs)
         key = (spec, tuple(map(_leaf_key, leaves)))
         for entry in self._entries.get(key, ()):

@@ -408,3 +408,14 @@ def test_hyperparameter_as_a_static_op_parameter_specializes():
 
     (got, fn), (want, _) = run(True), run(False)
     assert got == pytest.approx(want) and fn.compile_count == 3
+
+
+def test_compiled_module_inside_a_compiled_step():
+    model = MLP(tensorish, np.random.default_rng(0))
+    eager_model = MLP(tensorish, np.random.default_rng(0))
+    fast = tensorish.compile(model)
+    step = tensorish.compile(make_step(fast, SGD(model.params, 0.1)))
+    eager = make_step(eager_model, SGD(eager_model.params, 0.1))
+    for x, y in data(tensorish, 3):
+        assert step(x, y).item() == pytest.approx(eager(x, y).item(), rel=1e-5)
+    assert step.compile_count == 1 and fast.compile_count == 0
