@@ -10,6 +10,7 @@ tensor([10., 10.])
 from . import autograd as autograd
 from ._bridge import unwrap as unwrap
 from ._bridge import wrap_jax as wrap_jax
+from . import distributed as distributed
 from ._compile import compile as compile
 from ._creation import arange as arange
 from ._creation import as_tensor as as_tensor

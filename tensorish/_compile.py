@@ -24,6 +24,7 @@ import functools
 import gc
 import operator
 import sys
+import threading
 import types
 import warnings
 import weakref
@@ -31,8 +32,10 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.extend.core as jax_core
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding
 
 from . import _random
 from ._tensor import Tensor
@@ -44,7 +47,7 @@ _MISSING = object()
 _WALK_LIMIT = 20000
 _WIDE = 4096
 _OPAQUE = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinMethodType,
-           np.ndarray, str, bytes, weakref.ref, range)
+           np.ndarray, str, bytes, weakref.ref, range, threading.local)
 
 
 class CompileError(RuntimeError):
@@ -128,6 +131,8 @@ class _Walk:
         elif t is types.MethodType:
             self.root(v.__self__)
             self._visit(v.__func__)
+        elif isinstance(v, (compiled, CompiledModule)):  # its function, not its caches
+            self._visit(v.fn if isinstance(v, compiled) else v._orig_mod)
         elif isinstance(v, functools.partial):
             self._visit(v.func)
             self.root(v.args)
@@ -143,12 +148,22 @@ class _Walk:
         for cell in f.__closure__ or ():
             self._slot(cell, None, _get(cell, None))
         g = f.__globals__
+        if _library(g.get("__name__")):
+            return
         for name in _names(f.__code__):
             if name in g:
                 self._slot(g, name, g[name])
 
 
 _SCALARS = (bool, int, float, complex, type(None))
+_LIBRARIES = frozenset(("tensorish", "jax", "jaxlib", "numpy", "torch", "equinox", "optax"))
+
+
+@functools.lru_cache(maxsize=256)
+def _library(module: str | None) -> bool:
+    """Whether ``module``'s globals are library internals, not the user's state."""
+    root = (module or "").partition(".")[0]
+    return root in _LIBRARIES or root in sys.stdlib_module_names
 
 
 @functools.lru_cache(maxsize=1024)
@@ -316,6 +331,11 @@ class _Trace:
         self.traced: set = set()     # hyperparameters used as traced values
         self.differentiable = False
 
+    def original(self, t):
+        """The value ``t`` had before the trace (a tracer if it was given one)."""
+        i = id(t)
+        return self.installed[i][1] if i in self.installed else self.orig.get(i, (t, None))[1]
+
     def touch(self, t, v) -> None:
         i = id(t)
         if i in self.read:
@@ -355,16 +375,56 @@ def _unflatten(spec, leaves):
     return t(_unflatten(s, leaves) for s in items)
 
 
+def _split(args: tuple, kwargs: dict) -> tuple:
+    """The call's structure and its leaves (a fast path for flat positional calls)."""
+    if not kwargs:
+        for a in args:
+            if type(a) in _CONTAINERS:
+                break
+        else:
+            return len(args), list(args)
+    leaves: list = []
+    return _flatten((args, kwargs), leaves), leaves
+
+
+def _join(spec, leaves: list) -> tuple:
+    if type(spec) is int:
+        return tuple(leaves), {}
+    return _unflatten(spec, iter(leaves))
+
+
+_CONTAINERS = frozenset((tuple, list, dict))
+
+
 def _leaf_key(x):
     t = type(x)
     if t is Tensor:
         v = x._value
-        return (v.shape, v.dtype, x._requires_grad, getattr(v, "sharding", None))
+        return (v.aval, x._requires_grad, getattr(v, "sharding", None))
     if t is int or t is float:
         return t
     if t is bool or t is str or x is None:
         return (t, x)
     return (t, id(x))
+
+
+def _keep_layout(new, old):
+    """``new``, constrained to ``old``'s sharding when that is a mesh layout (DTensor state
+    stays where it was placed; XLA inserts the collectives)."""
+    s = getattr(old, "sharding", None)
+    if isinstance(s, NamedSharding) and not isinstance(old, jax.core.Tracer):
+        return jax.lax.with_sharding_constraint(new, s)
+    return new
+
+
+def _positions(flags: list) -> list:
+    """Each item's index within its group (donated or kept)."""
+    count = [0, 0]
+    out = []
+    for f in flags:
+        out.append(count[f])
+        count[f] += 1
+    return out
 
 
 def _sig(g):
@@ -419,8 +479,9 @@ class compiled:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        leaves: list = []
-        spec = _flatten((args, kwargs), leaves)
+        if _active is not None:  # called from inside another compiled function: inline it
+            return self.fn(*args, **kwargs)
+        spec, leaves = _split(args, kwargs)
         key = (spec, tuple(map(_leaf_key, leaves)))
         for entry in self._entries.get(key, ()):
             if entry.check(leaves):
@@ -514,6 +575,8 @@ class _Entry:
         hv = entry._hyper_values(leaves)
         entry.value_guards += [(j, hv[j]) for j in sorted(tr.guards & tr.traced)]
         entry.differentiable = tr.differentiable
+        entry.adopt(probe)
+        owner.compile_count += 1
         return entry
 
     def _hyper_values(self, leaves: list) -> list:
@@ -554,8 +617,8 @@ class _Entry:
             v = leaves[k] if c is None else _get(c, k)
             hit = cache[n]
             if hit is None or hit[0] != v:
-                hit = cache[n] = (v, jnp.asarray(v, jnp.float64 if type(v) is float
-                                                 else jnp.int64))
+                hit = cache[n] = (v, jax.device_put(np.asarray(v, np.float64 if type(v) is float
+                                                               else np.int64)))
             hv.append(hit[1])
         state = [t._value for t in self.state]
         don = [v for v, d in zip(state, self.donate) if d]
@@ -574,7 +637,7 @@ class _Entry:
             donate = bool(don) and all(sys.getrefcount(v) <= 4 for v in don)
             fn = self._fns.get(donate)
             if fn is None:
-                fn = self._fns[donate] = jax.jit(self.traced,
+                fn = self._fns[donate] = jax.jit(self.fun,
                                                  donate_argnums=(0,) if donate else ())
             out = fn(don, keep, grads, hv, arrays, argv)
         del don
@@ -589,10 +652,10 @@ class _Entry:
 
             def flat(*xs):
                 it = iter(xs)
-                return tuple(self.traced(*[[next(it) for _ in range(n)] for n in sizes]))
+                return tuple(self.fun(*[[next(it) for _ in range(n)] for n in sizes]))
 
             op = self._fns["op"] = Op("CompiledFunctionBackward", flat, saves=(),
-                                      n_out=len(self.n_outputs()))
+                                      n_out=self.n_out)
         tensors = [t for t, d in zip(self.state, self.donate) if d]
         tensors += [t for t, d in zip(self.state, self.donate) if not d]
         tensors += [p._grad for p in self.grads] + hv + arrays
@@ -600,31 +663,45 @@ class _Entry:
         out = apply(op, tuple(tensors))
         return out if isinstance(out, tuple) else (out,)
 
-    def n_outputs(self) -> list:
-        """The output count, found by tracing abstractly when no jit trace has run yet."""
-        if self.layout is None:
-            jax.eval_shape(functools.partial(self.traced, box=[]),
-                           *self.inputs(self._leaves_now()))
-        n = sum(1 for how in self.layout[:-1] if how[0] in _EMITS)
-        return [None] * (n + sum(1 for r in self.layout[-1][2] if r[0] in ("new", "scalar")))
-
     def _leaves_now(self) -> list:
-        leaves: list = []
-        _flatten((self.args, self.kwargs), leaves)
-        return leaves
+        return _split(self.args, self.kwargs)[1]
 
     # -- tracing ------------------------------------------------------------------------
     def discover(self, leaves: list) -> _Trace:
-        """Trace abstractly with every candidate lifted, to see what the function touches."""
+        """Trace with every candidate lifted, to see what the function touches."""
         box: list = []
-        jax.make_jaxpr(functools.partial(self.traced, box=box))(*self.inputs(leaves))
+        inputs = self.inputs(leaves)
+        self._jaxpr = jax.make_jaxpr(functools.partial(self.traced, box=box))(*inputs)
+        self._avals = [[(np.shape(v), v.dtype) for v in group] for group in inputs]
         return box[0]
 
-    def traced(self, don, keep, grads, hv, arrays, argv, box=None):
-        """The pure function: state, hyperparameters and arguments in; new state and result out."""
+    def adopt(self, probe: _Entry) -> None:
+        """Compile ``probe``'s trace instead of tracing again: its inputs that this entry
+        does not lift were never used, so placeholders stand in for them."""
+        state = {id(t): (0 if d else 1, n) for t, d, n in zip(
+            self.state, self.donate, _positions(self.donate))}
+        grads = {id(p): (2, i) for i, p in enumerate(self.grads)}
+        hyper = {j: (3, i) for i, j in enumerate(self.traced_h)}
+        where = [state.get(id(t)) for t in probe.state]
+        where += [grads.get(id(p)) for p in probe.grads]
+        where += [hyper.get(j) for j in probe.traced_h]
+        where += [(4, i) for i in range(len(self.arrays))]
+        where += [(5, i) for i in range(len(self.arg_tensors))]
+        avals = [a for group in probe._avals for a in group]
+        fun = jax_core.jaxpr_as_fun(probe._jaxpr)
+
+        def compiled_fn(*groups):
+            return fun(*[jnp.zeros(*a) if w is None else groups[w[0]][w[1]]
+                         for w, a in zip(where, avals)])
+
+        self.fun = compiled_fn
+        self.layout = probe.layout
+        self.n_out = len(probe._jaxpr.out_avals)
+
+    def traced(self, don, keep, grads, hv, arrays, argv, box: list):
+        """The pure function: state, hyperparameters and arguments in; new state and result out
+        (what the function touched is put in ``box``)."""
         global _active
-        if box is None:
-            self.owner.compile_count += 1
         leaves = self._leaves_now()
         w = self.walk
         before = [_get(c, k) for c, k, _ in w.slots]
@@ -652,7 +729,7 @@ class _Entry:
         for (c, k), v in zip(self.arrays, arrays):
             _set(c, k, v)
         after_install = [_get(c, k) for c, k, _ in w.slots]
-        args, kwargs = _unflatten(self.spec, iter(leaves))
+        args, kwargs = _join(self.spec, leaves)
         tr = _Trace(installed)
         _active = tr
         _watch(True)
@@ -676,8 +753,7 @@ class _Entry:
         finally:
             _active = None
             self._restore(tr, before, snaps, grad_before)
-        if box is not None:
-            box.append(tr)
+        box.append(tr)
         self.layout = layout
         return out
 
@@ -692,8 +768,8 @@ class _Entry:
             layout.append(how)
 
         for i, t in tr.written.items():
-            emit(_V.__get__(t), ("arg_value", self.arg_ids[i]) if i in self.arg_ids
-                 else ("value", t))
+            emit(_keep_layout(_V.__get__(t), tr.original(t)),
+                 ("arg_value", self.arg_ids[i]) if i in self.arg_ids else ("value", t))
         for t, orig in tr.grad_orig.values():
             g = _G.__get__(t)
             if g is orig:
@@ -702,7 +778,7 @@ class _Entry:
                 layout.append(("grad_none", t))
             elif id(g) in tr.new:
                 placed.add(id(g))
-                emit(_V.__get__(g), ("grad_new", t))
+                emit(_keep_layout(_V.__get__(g), tr.original(t)), ("grad_new", t))
             else:
                 layout.append(("grad_ref", t, g))
         for (c, k, _), was in zip(self.walk.slots, after_install):

@@ -73,7 +73,7 @@ class Op:
     def forward_fn(self, key: tuple) -> Callable:
         f = self._fwd.get(key)
         if f is None:
-            f = self._fwd[key] = jax.jit(self.bind(key))
+            f = self._fwd[key] = jax.jit(self.bind(key), inline=True)
         return f
 
     def backward_fn(self, key: tuple, mask: tuple) -> Callable:
@@ -90,7 +90,7 @@ class Op:
                 out, pull = jax.vjp(g, *diff)
                 return pull(_fill_cotangents(cts, out))
 
-            b = self._bwd[(key, mask)] = jax.jit(bwd)
+            b = self._bwd[(key, mask)] = jax.jit(bwd, inline=True)
         return b
 
 

@@ -355,3 +355,69 @@ def test_returns_and_python_numbers():
     assert c.n == 3 and isinstance(c.n, int) and out["n"] == 3
     assert c.total.item() == pytest.approx(6.0) and out["half"].item() == pytest.approx(3.0)
     assert f.compile_count == 1
+
+
+def test_fused_backward_cache_works_under_the_trace():
+    # Eager steps first, so the engine has compiled this graph's backward as one fused
+    # function; the compiled step then traces through that cached function with tracers.
+    def run(compile_after):
+        model = MLP(tensorish, np.random.default_rng(0))
+        opt = SGD(model.params, 0.1)
+        step = make_step(model, opt)
+        batches = data(tensorish, 8)
+        out = [step(x, y).item() for x, y in batches[:4]]
+        if compile_after:
+            step = tensorish.compile(step)
+        out += [step(x, y).item() for x, y in batches[4:]]
+        return out, step
+
+    compiled, fn = run(True)
+    eager, _ = run(False)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-5)
+    assert fn.compile_count == 1
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import tensorish._compile
+    import tensorish.distributed._mesh
+    import tensorish.distributed.tensor._api
+
+    for mod in (tensorish._compile, tensorish.distributed._mesh,
+                tensorish.distributed.tensor._api):
+        assert doctest.testmod(mod).failed == 0
+
+
+def test_hyperparameter_as_a_static_op_parameter_specializes():
+    # `alpha=` is a static op parameter: the compiled step specializes on its value (one trace
+    # per distinct value) and stays exact; `p.sub_(lr * g)` keeps lr traced instead.
+    def run(compiled):
+        w = tensorish.tensor([1.0, 2.0], requires_grad=True)
+        hp = {"lr": 0.1}
+
+        def step(x):
+            w.grad = None
+            (w * x * x).sum().backward()
+            with tensorish.no_grad():
+                w.add_(w.grad, alpha=-hp["lr"])
+
+        fn = tensorish.compile(step) if compiled else step
+        for lr in (0.1, 0.2, 0.1, 0.3):
+            hp["lr"] = lr
+            fn(tensorish.tensor([1.0, 3.0]))
+        return w.tolist(), fn
+
+    (got, fn), (want, _) = run(True), run(False)
+    assert got == pytest.approx(want) and fn.compile_count == 3
+
+
+def test_compiled_module_inside_a_compiled_step():
+    model = MLP(tensorish, np.random.default_rng(0))
+    eager_model = MLP(tensorish, np.random.default_rng(0))
+    fast = tensorish.compile(model)
+    step = tensorish.compile(make_step(fast, SGD(model.params, 0.1)))
+    eager = make_step(eager_model, SGD(eager_model.params, 0.1))
+    for x, y in data(tensorish, 3):
+        assert step(x, y).item() == pytest.approx(eager(x, y).item(), rel=1e-5)
+    assert step.compile_count == 1 and fast.compile_count == 0
