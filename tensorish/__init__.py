@@ -8,9 +8,9 @@ tensor([10., 10.])
 """
 
 from . import autograd as autograd
+from . import distributed as distributed
 from ._bridge import unwrap as unwrap
 from ._bridge import wrap_jax as wrap_jax
-from . import distributed as distributed
 from ._compile import compile as compile
 from ._creation import arange as arange
 from ._creation import as_tensor as as_tensor
@@ -65,10 +65,8 @@ from ._dtype import int64 as long
 from ._dtype import promote_types as promote_types
 from ._dtype import set_default_dtype as set_default_dtype
 from ._dtype import uint8 as uint8
-from ._interop import as_tensor as as_tensor
 from ._interop import from_dlpack as from_dlpack
 from ._interop import from_jax as from_jax
-from ._interop import from_numpy as from_numpy
 from ._interop import to_jax as to_jax
 from ._printing import set_printoptions as set_printoptions
 from ._random import Generator as Generator
@@ -104,6 +102,7 @@ from .ops import *
 # isort: split
 # Subpackages, one line each.
 from . import func as func
-from . import optim as optim
 from . import linalg as linalg
+from . import optim as optim
+
 from . import nn as nn  # isort: skip

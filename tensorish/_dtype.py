@@ -78,9 +78,10 @@ def from_np(np_dtype) -> dtype:
             return _by_np[d]
         if d.kind == "u":  # PyTorch has no uint16/32/64 tensors worth matching; widen safely
             return int64
-        raise TypeError(f"can't convert np.ndarray of type {d}. The only supported types are: "
-                        "float64, float32, float16, complex64, complex128, int64, int32, int16, "
-                        "int8, uint8, and bool.") from None
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{d.type.__name__}. The only supported types "
+            "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            "uint64, uint32, uint16, uint8, and bool.") from None
 
 
 def _category(d: dtype) -> int:

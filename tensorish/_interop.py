@@ -6,12 +6,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from . import _dtype
 from ._tensor import Tensor
 
-__all__ = ["from_jax", "to_jax", "from_numpy", "as_tensor", "from_dlpack"]
+__all__ = ["from_jax", "to_jax", "from_dlpack"]
 
 
 def from_jax(array: jax.Array, requires_grad: bool = False) -> Tensor:
@@ -37,45 +35,6 @@ def to_jax(tensor: Tensor) -> jax.Array:
     Array([1., 1.], dtype=float32)
     """
     return tensor._value
-
-
-def from_numpy(ndarray: np.ndarray) -> Tensor:
-    """A Tensor with the values and dtype of ``ndarray`` (a copy: JAX arrays own their memory).
-
-    >>> import numpy as np, tensorish
-    >>> tensorish.from_numpy(np.arange(3))
-    tensor([0, 1, 2])
-    """
-    if not isinstance(ndarray, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    try:
-        dt = _dtype.from_np(ndarray.dtype)
-    except (KeyError, TypeError):
-        raise TypeError(
-            f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. The only "
-            "supported "
-            "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
-            "int8, uint64, uint32, uint16, uint8, and bool.") from None
-    return Tensor._wrap(jnp.asarray(ndarray, dtype=dt.np))
-
-
-def as_tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None) -> Tensor:
-    """``data`` as a Tensor; a Tensor of the right dtype is returned as is (no copy).
-
-    >>> import tensorish
-    >>> t = tensorish.ones(2)
-    >>> tensorish.as_tensor(t) is t
-    True
-    """
-    from ._creation import tensor
-
-    if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype) and device is None:
-        return data
-    if isinstance(data, Tensor):
-        data = data.detach()
-    if isinstance(data, jax.Array) and dtype is None:
-        return Tensor._wrap(data)
-    return tensor(data, dtype=dtype, device=device)
 
 
 def from_dlpack(ext_tensor: Any) -> Tensor:
