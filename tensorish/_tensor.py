@@ -76,8 +76,9 @@ class Tensor:
         raise TypeError("use tensorish.tensor(data) or a creation function to make a Tensor")
 
     @staticmethod
-    def _wrap(value: jax.Array, grad_fn=None, output_nr: int = 0) -> Tensor:
-        t = _new(Tensor)
+    def _wrap(value: jax.Array, grad_fn=None, output_nr: int = 0, cls: type | None = None
+              ) -> Tensor:
+        t = _new(cls or Tensor)
         t._value = value
         t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn

@@ -10,15 +10,8 @@ def _adopt(cls: type, data: Tensor, requires_grad: bool) -> Tensor:
     immutable)."""
     if requires_grad and not (data.dtype.is_floating_point or data.dtype.is_complex):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    t = object.__new__(cls)
-    t._value = data._value
+    t = Tensor._wrap(data._value, cls=cls)
     t._requires_grad = bool(requires_grad)
-    t.grad_fn = None
-    t._output_nr = 0
-    t._grad = None
-    t._vc = [0]
-    t._acc = None
-    t._retains_grad = False
     return t
 
 
