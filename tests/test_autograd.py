@@ -560,3 +560,18 @@ def test_fused_and_nodewise_agree():
         f(tensorish, x, y).backward()
         xs.append(np.asarray(x.grad.jax()))
     np.testing.assert_allclose(xs[0], xs[2], rtol=1e-6)
+
+
+def test_hooks_see_graph_gradients_under_create_graph():
+    def run(m):
+        seen = []
+        x = leaf(m)
+        x.register_hook(lambda g: seen.append((g.requires_grad, g.grad_fn is not None)))
+        y = x * x
+        y.register_hook(lambda g: g * 2)
+        g, = m.autograd.grad((y * x).sum(), x, create_graph=True)
+        gg, = m.autograd.grad(g.sum(), x)
+        return seen, (g, gg)
+    t, s = pair(run)
+    assert t[0] == s[0]
+    assert_same(t[1], s[1], "hooked create_graph")

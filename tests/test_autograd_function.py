@@ -343,3 +343,31 @@ def test_functional_agrees_with_backward():
 def test_functional_errors():
     errors_match(lambda m: m.autograd.functional.vjp(lambda a: a * 2, m.ones(2)))
     errors_match(lambda m: m.autograd.functional.jacobian(lambda a: a, [m.ones(1), 3]))
+
+
+def test_function_mark_dirty():
+    def add_one(m):
+        class AddOne(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        return AddOne
+
+    def run(m):
+        x = leaf(m)
+        h = x * 3
+        o = add_one(m).apply(h)
+        o.sum().backward()
+        return (o is h, h.grad_fn.name(), h._version), (h, x.grad)
+
+    t, s = pair(run)
+    assert t[0] == s[0]
+    assert_same(t[1], s[1], "dirty")
+    errors_match(lambda m: add_one(m).apply(leaf(m)))

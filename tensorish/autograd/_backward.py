@@ -11,11 +11,9 @@ from . import _engine
 
 
 def _as_list(xs) -> list:
-    from .._tensor import Tensor
-
     if xs is None:
         return []
-    return [xs] if isinstance(xs, Tensor) else list(xs)
+    return [xs] if hasattr(xs, "_value") else list(xs)  # a Tensor, or a sequence of them
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
@@ -31,7 +29,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     """
     if grad_variables is not None:
         grad_tensors = grad_variables
-    tensors = _as_list(tensors)
+    tensors = [tensors] if hasattr(tensors, "_value") else list(tensors)
     if inputs is not None:
         inputs = _as_list(inputs)
         if not inputs:
@@ -39,7 +37,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         for t in inputs:
             if not t.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    seeds = _make_seeds(tensors, _grads_for(tensors, grad_tensors), create_graph)
+    grads = [None] * len(tensors) if grad_tensors is None else _grads_for(tensors, grad_tensors)
+    seeds = _make_seeds(tensors, grads, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
     if create_graph and not _warned[0]:
@@ -131,8 +130,6 @@ def _grads_for(tensors: list, grads) -> list:
 
 
 def _make_seeds(tensors: Sequence, grads: Sequence, create_graph: bool = False) -> list:
-    from .._tensor import Tensor
-
     seeds = []
     for i, (t, g) in enumerate(zip(tensors, grads)):
         if not t.requires_grad:
@@ -147,14 +144,15 @@ def _make_seeds(tensors: Sequence, grads: Sequence, create_graph: bool = False) 
                     f"{t.dtype}".replace("tensorish.", "torch."))
             seeds.append(None)  # ones, made inside the compiled backward
             continue
-        gv = g._value if isinstance(g, Tensor) else jnp.asarray(g)
+        is_tensor = hasattr(g, "_value")
+        gv = g._value if is_tensor else jnp.asarray(g)
         if gv.shape != t._value.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {_size(gv.shape)} and "
                 f"output[{i}] has a shape of {_size(t._value.shape)}.")
-        if create_graph and isinstance(g, Tensor):
+        if create_graph and is_tensor:
             seeds.append(g if gv.dtype == t._value.dtype
-                         else Tensor._wrap(gv.astype(t._value.dtype)))
+                         else type(g)._wrap(gv.astype(t._value.dtype)))
         else:
             seeds.append(gv.astype(t._value.dtype))
     return seeds

@@ -207,7 +207,12 @@ class Function(metaclass=_FunctionMeta):
                 result.append(o)
                 continue
             ctx._outputs.append((o.shape, o._value.dtype))
-            if id(o) in inputs and id(o) not in ctx._dirty:
+            if id(o) in ctx._dirty:
+                if record and o.grad_fn is None and o._requires_grad:
+                    raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                       "in-place operation.")
+                o._vc[0] += 1
+            elif id(o) in inputs:
                 o = Tensor._wrap(o._value)  # a returned input is a new tensor, as in PyTorch
             diff = (record and id(o) not in ctx._non_differentiable
                     and jnp.issubdtype(o._value.dtype, jnp.inexact))
