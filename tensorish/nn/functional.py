@@ -654,8 +654,8 @@ def _dropout_fn(x, key, p):
 _dropout = Op("MulBackward0", _dropout_fn, saves=())
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
-            generator=None) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
 
     >>> import tensorish
@@ -666,7 +666,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training:
         return input
-    out = apply(_dropout, (input, next_key(generator)), _static(p=float(p)))
+    out = apply(_dropout, (input, next_key()), _static(p=float(p)))
     if inplace:
         from ..ops._common import inplace as _inplace
 
@@ -965,21 +965,55 @@ def _by_reduction(name_none: str, name_mean: str, name_sum: str, fn) -> dict:
     return {"none": Op(name_none, fn), "mean": Op(name_mean, fn), "sum": Op(name_sum, fn)}
 
 
-def _pointwise_loss(ops: dict, input: Tensor, target: Tensor, reduction: str, **static):
+def _pointwise(elementwise, weighted_mean_by_weight: bool):
+    """A loss fn(x, y, w, reduction, **static) from its elementwise form; with a weight, the
+    mean divides by the weights' sum (mse, l1) or by the count (huber), as PyTorch does."""
+    def fn(x, y, w, reduction, **kw):
+        loss = elementwise(x, y, **kw)
+        if w is None:
+            return _reduce(loss, reduction)
+        loss = loss * w
+        if reduction == "mean" and weighted_mean_by_weight:
+            return loss.sum() / w.sum()
+        return _reduce(loss, reduction)
+    return fn
+
+
+def _loss_ops(fn, names: dict, weighted_mean: str) -> dict:
+    ops = {(r, False): Op(names.get(r, names["mean"]), fn) for r in ("none", "mean", "sum")}
+    ops.update({("none", True): Op("MulBackward0", fn), ("sum", True): Op("SumBackward0", fn),
+                ("mean", True): Op(weighted_mean, fn)})
+    return ops
+
+
+def _smooth_l1(x, y, beta):
+    d = jnp.abs(x - y)
+    return d if beta == 0 else jnp.where(d < beta, 0.5 * jnp.square(x - y) / beta, d - 0.5 * beta)
+
+
+def _huber(x, y, delta):
+    d = jnp.abs(x - y)
+    return jnp.where(d <= delta, 0.5 * jnp.square(x - y), delta * (d - 0.5 * delta))
+
+
+_mse = _loss_ops(_pointwise(lambda x, y: jnp.square(x - y), True),
+                 {"mean": "MseLossBackward0"}, "DivBackward0")
+_l1 = _loss_ops(_pointwise(lambda x, y: jnp.abs(x - y), True),
+                {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"},
+                "DivBackward0")
+_smooth_l1_ops = _loss_ops(_pointwise(_smooth_l1, True), {"mean": "SmoothL1LossBackward0"},
+                           "DivBackward0")
+_huber_ops = _loss_ops(_pointwise(_huber, False), {"mean": "HuberLossBackward0"},
+                       "MeanBackward0")
+
+
+def _pointwise_loss(ops: dict, input: Tensor, target: Tensor, weight, reduction: str,
+                    **static) -> Tensor:
     _target_warning(input, target)
-    return apply(ops[reduction], (input, target), _static(reduction=reduction, **static))
-
-
-_mse = Op("MseLossBackward0", lambda x, y, reduction: _reduce(jnp.square(x - y), reduction))
-_l1 = _by_reduction("AbsBackward0", "MeanBackward0", "SumBackward0",
-                    lambda x, y, reduction: _reduce(jnp.abs(x - y), reduction))
-_smooth_l1 = Op("SmoothL1LossBackward0", lambda x, y, reduction, beta: _reduce(
-    jnp.abs(x - y) if beta == 0 else jnp.where(
-        jnp.abs(x - y) < beta, 0.5 * jnp.square(x - y) / beta, jnp.abs(x - y) - 0.5 * beta),
-    reduction))
-_huber = Op("HuberLossBackward0", lambda x, y, reduction, delta: _reduce(jnp.where(
-    jnp.abs(x - y) <= delta, 0.5 * jnp.square(x - y), delta * (jnp.abs(x - y) - 0.5 * delta)),
-    reduction))
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    return apply(ops[(reduction, weight is not None)], (input, target, weight),
+                 _static(reduction=reduction, **static))
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -990,28 +1024,28 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     >>> tensorish.nn.functional.mse_loss(tensorish.tensor([1., 3.]), tensorish.zeros(2))
     tensor(5.)
     """
-    reduction = _reduction(size_average, reduce, reduction)
-    return _pointwise_loss({r: _mse for r in ("none", "mean", "sum")}, input, target,
-                           reduction)
+    return _pointwise_loss(_mse, input, target, weight,
+                           _reduction(size_average, reduce, reduction))
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error."""
-    return _pointwise_loss(_l1, input, target, _reduction(size_average, reduce, reduction))
+    return _pointwise_loss(_l1, input, target, weight,
+                           _reduction(size_average, reduce, reduction))
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Squared error below ``beta``, absolute error above."""
-    return _pointwise_loss({r: _smooth_l1 for r in ("none", "mean", "sum")}, input, target,
+    return _pointwise_loss(_smooth_l1_ops, input, target, None,
                            _reduction(size_average, reduce, reduction), beta=beta)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
                delta: float = 1.0, weight: Tensor | None = None) -> Tensor:
     """Squared error below ``delta``, ``delta``-scaled absolute error above."""
-    return _pointwise_loss({r: _huber for r in ("none", "mean", "sum")}, input, target,
+    return _pointwise_loss(_huber_ops, input, target, weight,
                            _reduction(None, None, reduction), delta=delta)
 
 
@@ -1428,7 +1462,7 @@ _mha = {(w, bf): Op("TransposeBackward0" if bf else "ViewBackward0", _mha_fn,
                      n_out=2 if w else 1) for w in (True, False) for bf in (True, False)}
 
 
-def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias,
+def _multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias,
                                  out_proj_weight, out_proj_bias, *, training=True,
                                  key_padding_mask=None, need_weights=True, attn_mask=None,
                                  dropout_p=0.0, q_proj_weight=None, k_proj_weight=None,
@@ -1559,5 +1593,4 @@ __all__ = [
     "huber_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
     "margin_ranking_loss", "pad", "interpolate", "scaled_dot_product_attention",
-    "multi_head_attention_forward",
 ]
