@@ -251,6 +251,18 @@ def test_dropout():
     np.testing.assert_array_equal(sF.dropout(x, 1.0).numpy(force=True), 0)
 
 
+def test_feature_dropout():
+    x = tensorish.ones(8, 30, 3, 3, requires_grad=True)
+    y = sF.dropout2d(x, 0.5).numpy(force=True)
+    assert ((y == 0).all(axis=(2, 3)) | (y == 2).all(axis=(2, 3))).all()
+    assert 0.3 < (y == 0).mean() < 0.7
+    y1 = tensorish.nn.Dropout1d(0.5)(tensorish.ones(30, 4)).numpy()
+    assert ((y1 == 0).all(axis=1) | (y1 == 2).all(axis=1)).all()
+    for F, lib in ((torch.nn.functional, torch), (sF, tensorish)):
+        with pytest.raises(RuntimeError):
+            F.dropout1d(lib.ones(2, 3, 4, 5))
+
+
 def test_dropout_module_train_eval():
     m = tensorish.nn.Dropout(0.5)
     x = tensorish.ones(100)

@@ -231,6 +231,12 @@ def test_transformer_encoder_layer(norm_first, activation):
         [(2, 5, 8)], rtol=1e-4, atol=1e-5)
 
 
+def test_transformer_encoder():
+    compare_module(lambda nn: nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2,
+        norm=nn.LayerNorm(8)), [(2, 5, 8)], rtol=1e-4, atol=1e-5)
+
+
 def test_transformer_encoder_layer_eval_with_mask():
     compare_module(lambda nn: nn.TransformerEncoderLayer(8, 2, 16),
                    [(5, 2, 8), ("bool", (2, 5))], train=False,

@@ -666,12 +666,45 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training:
         return input
-    out = apply(_dropout, (input, next_key()), _static(p=float(p)))
-    if inplace:
-        from ..ops._common import inplace as _inplace
+    return _inplace_result(input, apply(_dropout, (input, next_key()), _static(p=float(p))),
+                           inplace)
 
-        return _inplace(input, lambda _: out)
-    return out
+
+def _feature_dropout_fn(x, key, p, nd):
+    if p >= 1:
+        return x * 0
+    keep = jax.random.bernoulli(key, 1 - p, x.shape[:x.ndim - nd] + (1,) * nd)
+    return jnp.where(keep, x / (1 - p), 0).astype(x.dtype)
+
+
+_feature_dropout = Op("MulBackward0", _feature_dropout_fn, saves=())
+
+
+def _dropoutnd(nd: int, input: Tensor, p: float, training: bool, inplace: bool) -> Tensor:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"dropout{nd}d: Expected {nd + 1}D or {nd + 2}D input, but received a "
+            f"{input.ndim}D input. Note that dropout{nd}d exists to provide channel-wise "
+            "dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            "batch dimension (i.e. 2D or 3D inputs).")
+    if not training:
+        return input
+    out = apply(_feature_dropout, (input, next_key()), _static(p=float(p), nd=nd))
+    return _inplace_result(input, out, inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p``."""
+    return _dropoutnd(1, input, p, training, inplace)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) or (C, H, W) input with probability ``p``."""
+    return _dropoutnd(2, input, p, training, inplace)
 
 
 def _embedding_fn(idx, w, padding_idx):
@@ -713,7 +746,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     >>> import tensorish
     >>> tensorish.nn.functional.one_hot(tensorish.tensor([0, 2]))
     tensor([[1, 0, 0],
-            [0, 1, 0]])
+            [0, 0, 1]])
     """
     if tensor.dtype is not _dtype.int64:
         raise RuntimeError(
@@ -1585,12 +1618,12 @@ __all__ = [
     "linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
     "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "batch_norm",
-    "layer_norm", "group_norm", "rms_norm", "normalize", "cosine_similarity",
-    "pairwise_distance", "dropout", "embedding", "one_hot", "relu", "relu6", "hardtanh",
+    "layer_norm", "group_norm", "rms_norm", "normalize", "cosine_similarity", "pairwise_distance",
+    "dropout", "dropout1d", "dropout2d", "embedding", "one_hot", "relu", "relu6", "hardtanh",
     "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh",
     "hardsigmoid", "hardswish", "logsigmoid", "softsign", "tanhshrink", "threshold", "glu",
     "prelu", "softmax", "softmin", "log_softmax", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
-    "margin_ranking_loss", "pad", "interpolate", "scaled_dot_product_attention",
+    "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss", "margin_ranking_loss",
+    "pad", "interpolate", "scaled_dot_product_attention",
 ]

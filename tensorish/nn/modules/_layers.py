@@ -494,16 +494,19 @@ class _BatchNorm(Module):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            nbt = self.num_batches_tracked
-            nbt._set_value(nbt._value + 1)
-            if self.momentum is None:
-                factor = 1.0 / float(nbt._value)
+        counting = (self.training and self.track_running_stats
+                    and self.num_batches_tracked is not None)
+        nbt = self.num_batches_tracked
+        if counting and self.momentum is None:
+            factor = 1.0 / (float(nbt._value) + 1)
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            use_batch, factor, self.eps)
+        out = F.batch_norm(input, self.running_mean if track else None,
+                           self.running_var if track else None, self.weight, self.bias,
+                           use_batch, factor, self.eps)
+        if counting:
+            nbt._set_value(nbt._value + 1)
+        return out
 
     def extra_repr(self) -> str:
         return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, "
@@ -638,6 +641,20 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class Dropout1d(Dropout):
+    """Zero whole channels with probability ``p`` in training mode."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zero whole feature maps with probability ``p`` in training mode."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors, initialised N(0, 1)."""
 
@@ -708,5 +725,5 @@ __all__ = [
     "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d",
     "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
-    "RMSNorm", "Dropout", "Embedding"
+    "RMSNorm", "Dropout", "Dropout1d", "Dropout2d", "Embedding",
 ]
