@@ -220,6 +220,18 @@ def test_load_state_dict_copies_values():
     assert s.fc.weight.dtype is tensorish.float32
 
 
+def test_load_state_dict_assign():
+    t, s = _Net.make(torch.nn, torch), _Net.make(tensorish.nn, tensorish)
+    old = s.fc.weight
+    s.fc.weight.requires_grad_(False)
+    s.load_state_dict({k: tensorish.tensor(v.numpy()) for k, v in t.state_dict().items()},
+                      assign=True)
+    assert s.fc.weight is not old and isinstance(s.fc.weight, tensorish.nn.Parameter)
+    assert not s.fc.weight.requires_grad and s.fc.bias.requires_grad
+    for (k, a), b in zip(t.state_dict().items(), s.state_dict().values()):
+        assert_same(a, b, k)
+
+
 def test_parameter():
     p = tensorish.nn.Parameter(tensorish.ones(2))
     tp = torch.nn.Parameter(torch.ones(2))

@@ -23,7 +23,7 @@ from .._random import next_key
 from .._tensor import Tensor, _wrap_dim
 
 
-def _tuple(x, n: int, what: str = "") -> tuple[int, ...]:
+def _tuple(x, n: int) -> tuple[int, ...]:
     if isinstance(x, (int, np.integer)):
         return (int(x),) * n
     x = tuple(int(v) for v in x)
