@@ -107,6 +107,10 @@ LAYERS = [
     ("conv2d_groups", lambda nn: nn.Conv2d(4, 6, 3, groups=2, padding=1), [(2, 4, 5, 5)], None),
     ("conv2d_same", lambda nn: nn.Conv2d(3, 2, 4, padding="same", dilation=2),
      [(1, 3, 8, 7)], None),
+    ("conv2d_reflect", lambda nn: nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode="reflect"),
+     [(1, 2, 5, 6)], None),
+    ("conv1d_circular_same", lambda nn: nn.Conv1d(2, 3, 4, padding="same",
+                                                  padding_mode="circular"), [(2, 2, 7)], None),
     ("conv_transpose2d_stride", lambda nn: nn.ConvTranspose2d(
         4, 6, (3, 2), stride=2, padding=1, output_padding=1, groups=2, dilation=(1, 2)),
      [(2, 4, 5, 4)], None),

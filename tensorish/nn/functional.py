@@ -178,13 +178,14 @@ def _check_conv(input: Tensor, weight: Tensor, bias, groups: int, nd: int,
                 f"expected scalar type {input.dtype.title} but found {t.dtype.title}")
 
 
-def _conv_padding(padding, weight: Tensor, dilation: tuple, nd: int) -> tuple:
+def _conv_padding(padding, weight: Tensor | None, dilation: tuple, nd: int,
+                  kernel: tuple | None = None) -> tuple:
     if isinstance(padding, str):
         if padding == "valid":
             return ((0, 0),) * nd
         if padding == "same":
             out = []
-            for k, d in zip(weight.shape[2:], dilation):
+            for k, d in zip(kernel or weight.shape[2:], dilation):
                 total = d * (k - 1)
                 out.append((total // 2, total - total // 2))
             return tuple(out)
