@@ -84,6 +84,12 @@ LOSSES = [
     ("smooth_l1", lambda F, x, y: F.smooth_l1_loss(x, y, beta=0.5), [X, X],
      "SmoothL1LossBackward0"),
     ("huber", lambda F, x, y: F.huber_loss(x, y, delta=0.7), [X, X], "HuberLossBackward0"),
+    ("mse_weight", lambda F, x, y, w: F.mse_loss(x, y, weight=w), [X, X, ("prob", X)],
+     "DivBackward0"),
+    ("l1_weight_sum", lambda F, x, y, w: F.l1_loss(x, y, weight=w, reduction="sum"),
+     [X, X, ("prob", X)], "SumBackward0"),
+    ("huber_weight", lambda F, x, y, w: F.huber_loss(x, y, weight=w), [X, X, ("prob", X)],
+     "MeanBackward0"),
     ("ce", lambda F, x, t: F.cross_entropy(x, t), [X, ("int", (4,), 5)], "NllLossBackward0"),
     ("ce_none", lambda F, x, t: F.cross_entropy(x, t, reduction="none"),
      [X, ("int", (4,), 5)], None),
@@ -243,6 +249,18 @@ def test_dropout():
     np.testing.assert_array_equal(sF.dropout(x, 0.3).numpy(force=True), v)
     assert sF.dropout(x, 0.3, training=False) is x
     np.testing.assert_array_equal(sF.dropout(x, 1.0).numpy(force=True), 0)
+
+
+def test_feature_dropout():
+    x = tensorish.ones(8, 30, 3, 3, requires_grad=True)
+    y = sF.dropout2d(x, 0.5).numpy(force=True)
+    assert ((y == 0).all(axis=(2, 3)) | (y == 2).all(axis=(2, 3))).all()
+    assert 0.3 < (y == 0).mean() < 0.7
+    y1 = tensorish.nn.Dropout1d(0.5)(tensorish.ones(30, 4)).numpy()
+    assert ((y1 == 0).all(axis=1) | (y1 == 2).all(axis=1)).all()
+    for F, lib in ((torch.nn.functional, torch), (sF, tensorish)):
+        with pytest.raises(RuntimeError):
+            F.dropout1d(lib.ones(2, 3, 4, 5))
 
 
 def test_dropout_module_train_eval():

@@ -107,6 +107,10 @@ LAYERS = [
     ("conv2d_groups", lambda nn: nn.Conv2d(4, 6, 3, groups=2, padding=1), [(2, 4, 5, 5)], None),
     ("conv2d_same", lambda nn: nn.Conv2d(3, 2, 4, padding="same", dilation=2),
      [(1, 3, 8, 7)], None),
+    ("conv2d_reflect", lambda nn: nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode="reflect"),
+     [(1, 2, 5, 6)], None),
+    ("conv1d_circular_same", lambda nn: nn.Conv1d(2, 3, 4, padding="same",
+                                                  padding_mode="circular"), [(2, 2, 7)], None),
     ("conv_transpose2d_stride", lambda nn: nn.ConvTranspose2d(
         4, 6, (3, 2), stride=2, padding=1, output_padding=1, groups=2, dilation=(1, 2)),
      [(2, 4, 5, 4)], None),
@@ -229,6 +233,12 @@ def test_transformer_encoder_layer(norm_first, activation):
     compare_module(lambda nn: nn.TransformerEncoderLayer(
         8, 2, 16, dropout=0.0, norm_first=norm_first, activation=activation, batch_first=True),
         [(2, 5, 8)], rtol=1e-4, atol=1e-5)
+
+
+def test_transformer_encoder():
+    compare_module(lambda nn: nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2,
+        norm=nn.LayerNorm(8)), [(2, 5, 8)], rtol=1e-4, atol=1e-5)
 
 
 def test_transformer_encoder_layer_eval_with_mask():

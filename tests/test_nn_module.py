@@ -45,7 +45,9 @@ def _zoo(nn):
         nn.Bilinear(2, 3, 4), nn.Identity(), nn.CrossEntropyLoss(), nn.MSELoss(),
         nn.BCEWithLogitsLoss(), nn.Threshold(0.1, 2.0), nn.PReLU(), nn.GLU(), nn.Sigmoid(),
         nn.Hardswish(), nn.Hardsigmoid(), nn.SiLU(), nn.Mish(), nn.Tanh(), nn.LogSigmoid(),
-        nn.Linear(3, 3, bias=False), nn.Sequential(), nn.ModuleList(),
+        nn.Linear(3, 3, bias=False), nn.Sequential(), nn.ModuleList(), nn.Dropout1d(0.3),
+        nn.Dropout2d(), nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), 2,
+                                              norm=nn.LayerNorm(4), enable_nested_tensor=False),
     )
 
 
@@ -218,6 +220,18 @@ def test_load_state_dict_copies_values():
     assert s.fc.weight.dtype is tensorish.float32
 
 
+def test_load_state_dict_assign():
+    t, s = _Net.make(torch.nn, torch), _Net.make(tensorish.nn, tensorish)
+    old = s.fc.weight
+    s.fc.weight.requires_grad_(False)
+    s.load_state_dict({k: tensorish.tensor(v.numpy()) for k, v in t.state_dict().items()},
+                      assign=True)
+    assert s.fc.weight is not old and isinstance(s.fc.weight, tensorish.nn.Parameter)
+    assert not s.fc.weight.requires_grad and s.fc.bias.requires_grad
+    for (k, a), b in zip(t.state_dict().items(), s.state_dict().values()):
+        assert_same(a, b, k)
+
+
 def test_parameter():
     p = tensorish.nn.Parameter(tensorish.ones(2))
     tp = torch.nn.Parameter(torch.ones(2))
@@ -254,6 +268,15 @@ def test_hooks():
     assert log[0] == log[3] == "Linear"
     assert_same(log[1], log[4], "unhooked")
     assert_same(log[2], log[5], "hooked")
+
+
+def test_transformer_encoder_nested_warning():
+    msgs = []
+    for nn in (torch.nn, tensorish.nn):
+        with pytest.warns(UserWarning) as w:
+            nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), 2)
+        msgs.append([str(m.message) for m in w])
+    assert msgs[0] == msgs[1]
 
 
 def test_train_eval_apply_requires_grad():

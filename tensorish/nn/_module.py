@@ -8,7 +8,6 @@ Parameters, buffers and submodules live in three ordered dicts (``_parameters``,
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -490,8 +489,7 @@ class Module:
                 continue
             with no_grad():
                 if assign:
-                    new = value if isinstance(entry, Tensor) else value
-                    t = Tensor._wrap(new)
+                    t = Tensor._wrap(value)
                     if isinstance(param, Parameter):
                         t = Parameter(t, requires_grad=param.requires_grad)
                     setattr(self, name, t)
@@ -644,7 +642,3 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
-
-
-def _warn_deprecated(msg: str) -> None:
-    warnings.warn(msg, UserWarning, stacklevel=3)

@@ -23,7 +23,7 @@ from .._random import next_key
 from .._tensor import Tensor, _wrap_dim
 
 
-def _tuple(x, n: int, what: str = "") -> tuple[int, ...]:
+def _tuple(x, n: int) -> tuple[int, ...]:
     if isinstance(x, (int, np.integer)):
         return (int(x),) * n
     x = tuple(int(v) for v in x)
@@ -178,13 +178,14 @@ def _check_conv(input: Tensor, weight: Tensor, bias, groups: int, nd: int,
                 f"expected scalar type {input.dtype.title} but found {t.dtype.title}")
 
 
-def _conv_padding(padding, weight: Tensor, dilation: tuple, nd: int) -> tuple:
+def _conv_padding(padding, weight: Tensor | None, dilation: tuple, nd: int,
+                  kernel: tuple | None = None) -> tuple:
     if isinstance(padding, str):
         if padding == "valid":
             return ((0, 0),) * nd
         if padding == "same":
             out = []
-            for k, d in zip(weight.shape[2:], dilation):
+            for k, d in zip(kernel or weight.shape[2:], dilation):
                 total = d * (k - 1)
                 out.append((total // 2, total - total // 2))
             return tuple(out)
@@ -654,8 +655,8 @@ def _dropout_fn(x, key, p):
 _dropout = Op("MulBackward0", _dropout_fn, saves=())
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
-            generator=None) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
 
     >>> import tensorish
@@ -666,12 +667,45 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training:
         return input
-    out = apply(_dropout, (input, next_key(generator)), _static(p=float(p)))
-    if inplace:
-        from ..ops._common import inplace as _inplace
+    return _inplace_result(input, apply(_dropout, (input, next_key()), _static(p=float(p))),
+                           inplace)
 
-        return _inplace(input, lambda _: out)
-    return out
+
+def _feature_dropout_fn(x, key, p, nd):
+    if p >= 1:
+        return x * 0
+    keep = jax.random.bernoulli(key, 1 - p, x.shape[:x.ndim - nd] + (1,) * nd)
+    return jnp.where(keep, x / (1 - p), 0).astype(x.dtype)
+
+
+_feature_dropout = Op("MulBackward0", _feature_dropout_fn, saves=())
+
+
+def _dropoutnd(nd: int, input: Tensor, p: float, training: bool, inplace: bool) -> Tensor:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"dropout{nd}d: Expected {nd + 1}D or {nd + 2}D input, but received a "
+            f"{input.ndim}D input. Note that dropout{nd}d exists to provide channel-wise "
+            "dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            "batch dimension (i.e. 2D or 3D inputs).")
+    if not training:
+        return input
+    out = apply(_feature_dropout, (input, next_key()), _static(p=float(p), nd=nd))
+    return _inplace_result(input, out, inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p``."""
+    return _dropoutnd(1, input, p, training, inplace)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) or (C, H, W) input with probability ``p``."""
+    return _dropoutnd(2, input, p, training, inplace)
 
 
 def _embedding_fn(idx, w, padding_idx):
@@ -713,7 +747,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     >>> import tensorish
     >>> tensorish.nn.functional.one_hot(tensorish.tensor([0, 2]))
     tensor([[1, 0, 0],
-            [0, 1, 0]])
+            [0, 0, 1]])
     """
     if tensor.dtype is not _dtype.int64:
         raise RuntimeError(
@@ -965,21 +999,55 @@ def _by_reduction(name_none: str, name_mean: str, name_sum: str, fn) -> dict:
     return {"none": Op(name_none, fn), "mean": Op(name_mean, fn), "sum": Op(name_sum, fn)}
 
 
-def _pointwise_loss(ops: dict, input: Tensor, target: Tensor, reduction: str, **static):
+def _pointwise(elementwise, weighted_mean_by_weight: bool):
+    """A loss fn(x, y, w, reduction, **static) from its elementwise form; with a weight, the
+    mean divides by the weights' sum (mse, l1) or by the count (huber), as PyTorch does."""
+    def fn(x, y, w, reduction, **kw):
+        loss = elementwise(x, y, **kw)
+        if w is None:
+            return _reduce(loss, reduction)
+        loss = loss * w
+        if reduction == "mean" and weighted_mean_by_weight:
+            return loss.sum() / w.sum()
+        return _reduce(loss, reduction)
+    return fn
+
+
+def _loss_ops(fn, names: dict, weighted_mean: str) -> dict:
+    ops = {(r, False): Op(names.get(r, names["mean"]), fn) for r in ("none", "mean", "sum")}
+    ops.update({("none", True): Op("MulBackward0", fn), ("sum", True): Op("SumBackward0", fn),
+                ("mean", True): Op(weighted_mean, fn)})
+    return ops
+
+
+def _smooth_l1(x, y, beta):
+    d = jnp.abs(x - y)
+    return d if beta == 0 else jnp.where(d < beta, 0.5 * jnp.square(x - y) / beta, d - 0.5 * beta)
+
+
+def _huber(x, y, delta):
+    d = jnp.abs(x - y)
+    return jnp.where(d <= delta, 0.5 * jnp.square(x - y), delta * (d - 0.5 * delta))
+
+
+_mse = _loss_ops(_pointwise(lambda x, y: jnp.square(x - y), True),
+                 {"mean": "MseLossBackward0"}, "DivBackward0")
+_l1 = _loss_ops(_pointwise(lambda x, y: jnp.abs(x - y), True),
+                {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"},
+                "DivBackward0")
+_smooth_l1_ops = _loss_ops(_pointwise(_smooth_l1, True), {"mean": "SmoothL1LossBackward0"},
+                           "DivBackward0")
+_huber_ops = _loss_ops(_pointwise(_huber, False), {"mean": "HuberLossBackward0"},
+                       "MeanBackward0")
+
+
+def _pointwise_loss(ops: dict, input: Tensor, target: Tensor, weight, reduction: str,
+                    **static) -> Tensor:
     _target_warning(input, target)
-    return apply(ops[reduction], (input, target), _static(reduction=reduction, **static))
-
-
-_mse = Op("MseLossBackward0", lambda x, y, reduction: _reduce(jnp.square(x - y), reduction))
-_l1 = _by_reduction("AbsBackward0", "MeanBackward0", "SumBackward0",
-                    lambda x, y, reduction: _reduce(jnp.abs(x - y), reduction))
-_smooth_l1 = Op("SmoothL1LossBackward0", lambda x, y, reduction, beta: _reduce(
-    jnp.abs(x - y) if beta == 0 else jnp.where(
-        jnp.abs(x - y) < beta, 0.5 * jnp.square(x - y) / beta, jnp.abs(x - y) - 0.5 * beta),
-    reduction))
-_huber = Op("HuberLossBackward0", lambda x, y, reduction, delta: _reduce(jnp.where(
-    jnp.abs(x - y) <= delta, 0.5 * jnp.square(x - y), delta * (jnp.abs(x - y) - 0.5 * delta)),
-    reduction))
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    return apply(ops[(reduction, weight is not None)], (input, target, weight),
+                 _static(reduction=reduction, **static))
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -990,28 +1058,28 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     >>> tensorish.nn.functional.mse_loss(tensorish.tensor([1., 3.]), tensorish.zeros(2))
     tensor(5.)
     """
-    reduction = _reduction(size_average, reduce, reduction)
-    return _pointwise_loss({r: _mse for r in ("none", "mean", "sum")}, input, target,
-                           reduction)
+    return _pointwise_loss(_mse, input, target, weight,
+                           _reduction(size_average, reduce, reduction))
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error."""
-    return _pointwise_loss(_l1, input, target, _reduction(size_average, reduce, reduction))
+    return _pointwise_loss(_l1, input, target, weight,
+                           _reduction(size_average, reduce, reduction))
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Squared error below ``beta``, absolute error above."""
-    return _pointwise_loss({r: _smooth_l1 for r in ("none", "mean", "sum")}, input, target,
+    return _pointwise_loss(_smooth_l1_ops, input, target, None,
                            _reduction(size_average, reduce, reduction), beta=beta)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
                delta: float = 1.0, weight: Tensor | None = None) -> Tensor:
     """Squared error below ``delta``, ``delta``-scaled absolute error above."""
-    return _pointwise_loss({r: _huber for r in ("none", "mean", "sum")}, input, target,
+    return _pointwise_loss(_huber_ops, input, target, weight,
                            _reduction(None, None, reduction), delta=delta)
 
 
@@ -1428,7 +1496,7 @@ _mha = {(w, bf): Op("TransposeBackward0" if bf else "ViewBackward0", _mha_fn,
                      n_out=2 if w else 1) for w in (True, False) for bf in (True, False)}
 
 
-def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias,
+def _multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias,
                                  out_proj_weight, out_proj_bias, *, training=True,
                                  key_padding_mask=None, need_weights=True, attn_mask=None,
                                  dropout_p=0.0, q_proj_weight=None, k_proj_weight=None,
@@ -1551,13 +1619,12 @@ __all__ = [
     "linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
     "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "batch_norm",
-    "layer_norm", "group_norm", "rms_norm", "normalize", "cosine_similarity",
-    "pairwise_distance", "dropout", "embedding", "one_hot", "relu", "relu6", "hardtanh",
+    "layer_norm", "group_norm", "rms_norm", "normalize", "cosine_similarity", "pairwise_distance",
+    "dropout", "dropout1d", "dropout2d", "embedding", "one_hot", "relu", "relu6", "hardtanh",
     "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh",
     "hardsigmoid", "hardswish", "logsigmoid", "softsign", "tanhshrink", "threshold", "glu",
     "prelu", "softmax", "softmin", "log_softmax", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
-    "margin_ranking_loss", "pad", "interpolate", "scaled_dot_product_attention",
-    "multi_head_attention_forward",
+    "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss", "margin_ranking_loss",
+    "pad", "interpolate", "scaled_dot_product_attention",
 ]
