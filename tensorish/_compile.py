@@ -139,7 +139,7 @@ class _Walk:
             self._visit(v.keywords)
         elif isinstance(v, _OPAQUE) or isinstance(v, jax.Array) or t in _SCALARS:
             return
-        elif hasattr(v, "__dict__") and not isinstance(v, types.FunctionType):
+        elif hasattr(v, "__dict__") and not _foreign(t):
             d = v.__dict__
             if type(d) is dict:
                 self._visit(d)
@@ -157,6 +157,14 @@ class _Walk:
 
 _SCALARS = (bool, int, float, complex, type(None))
 _LIBRARIES = frozenset(("tensorish", "jax", "jaxlib", "numpy", "torch", "equinox", "optax"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _foreign(cls: type) -> bool:
+    """Whether instances of ``cls`` belong to another library (jax's Mesh, numpy, threading):
+    their attributes are not the user's state, so the walk leaves them alone."""
+    root = cls.__module__.partition(".")[0]
+    return root != "tensorish" and root not in ("types", "argparse") and _library(root)
 
 
 @functools.lru_cache(maxsize=256)

@@ -83,7 +83,7 @@ class Model:
         self.w = T.tensor(w, requires_grad=True)
         self.b = T.tensor(b, requires_grad=True)
 
-def train(mesh, w_place, steps=12):
+def train(mesh, w_place, x_place, steps=12):
     rng = np.random.default_rng(0)
     m = Model((rng.normal(size=(16, 64)) * 0.2).astype(np.float32), np.zeros(64, np.float32))
     if mesh is not None:
@@ -107,36 +107,31 @@ def train(mesh, w_place, steps=12):
     for i in range(steps):
         x, y = T.tensor(X[i]), T.tensor(Y[i])
         if mesh is not None:
-            x = distribute_tensor(x, mesh, [X_PLACE])
-            y = distribute_tensor(y, mesh, [X_PLACE])
+            x = distribute_tensor(x, mesh, x_place)
+            y = distribute_tensor(y, mesh, x_place)
         losses.append(step(x, y).item())
     assert step.compile_count == 1
     return losses, m, step, (x, y)
 
-ref, ref_m, _, _ = train(None, None)
+ref, ref_m, _, _ = train(None, None, None)
 """
 
 
-def test_data_parallel_step_matches_one_device():
-    on_8_devices(STEP.replace("X_PLACE", "Shard(0)") + textwrap.dedent("""
-    mesh = init_device_mesh("cpu", (8,), mesh_dim_names=("dp",))
-    losses, m, step, (x, y) = train(mesh, [Replicate()])
+def test_data_and_tensor_parallel_steps_match_one_device():
+    on_8_devices(STEP + textwrap.dedent("""
+    dp = init_device_mesh("cpu", (8,), mesh_dim_names=("dp",))
+    losses, m, step, (x, y) = train(dp, [Replicate()], [Shard(0)])
     np.testing.assert_allclose(losses, ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(m.w.detach().numpy(), ref_m.w.detach().numpy(), rtol=1e-5,
                                atol=1e-6)
     assert m.w.placements == (Replicate(),) and x.placements == (Shard(0),)
     # The gradient all-reduce is XLA's: find it in the compiled step.
     (entry,) = [e for es in step._entries.values() for e in es]
-    leaves = [x, y]
-    hlo = jax.jit(entry.traced).lower(*entry.inputs(leaves)).compile().as_text()
+    hlo = jax.jit(entry.fun).lower(*entry.inputs([x, y])).compile().as_text()
     assert "all-reduce" in hlo
-    """))
 
-
-def test_tensor_parallel_linear_matches_one_device():
-    on_8_devices(STEP.replace("X_PLACE", "Replicate()") + textwrap.dedent("""
-    mesh = init_device_mesh("cpu", (8,), mesh_dim_names=("tp",))
-    losses, m, _, _ = train(mesh, [Shard(1)])
+    tp = init_device_mesh("cpu", (8,), mesh_dim_names=("tp",))
+    losses, m, _, _ = train(tp, [Shard(1)], [Replicate()])
     np.testing.assert_allclose(losses, ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(m.w.full_tensor().detach().numpy(),
                                ref_m.w.detach().numpy(), rtol=1e-5, atol=1e-6)
