@@ -408,7 +408,7 @@ def _leaf_key(x):
     t = type(x)
     if t is Tensor:
         v = x._value
-        return (v.aval, x._requires_grad, getattr(v, "sharding", None))
+        return (v.aval, x._requires_grad)
     if t is int or t is float:
         return t
     if t is bool or t is str or x is None:
@@ -597,7 +597,7 @@ class _Entry:
             if leaves[i] is not x:
                 return False
         for c, k, v in self.id_guards:
-            if _get(c, k) is not v:
+            if (c.get(k, _MISSING) if type(c) is dict else _get(c, k)) is not v:
                 return False
         for c, n in self.len_guards:
             if len(c) != n:
