@@ -1,23 +1,26 @@
 """tensorish.compile: run an imperative step (forward, backward, optimizer) as one ``jax.jit`` call.
 
-How it works (one structure = one trace, then one XLA call per step):
+How it works (one trace per structure, then one XLA call per step):
 
 1. **Walk.** Everything the function can reach (its arguments, closure cells, the globals its code
-   names, the default RNG generator, recursively through objects, dicts and lists) is listed as
-   *slots*: Tensors, JAX arrays (RNG keys), Python ints/floats (hyperparameters: learning rates,
-   step counts) and every other value, which is guarded.
-2. **Trace with watching.** While the function is traced, ``Tensor._value`` and ``Tensor._grad``
-   are temporarily properties, so every pre-existing Tensor the step reads or writes is seen
-   (nothing is paid for this outside a trace). State tensors get tracers as values, Python
-   numbers become ``TracedScalar`` s (traced arithmetic; a concrete use such as ``if lr > 0``
-   or ``alpha=lr`` specializes on the value and adds a guard).
-   A first trace discovers the state; the ``jax.jit`` trace lifts it: values read are inputs,
-   values written (``_set_value``, new ``.grad`` s, rebound slots, RNG keys) are outputs.
-   After every trace all Python state is restored exactly.
+   names, the default RNG generator, recursively through the user's objects, dicts and lists)
+   is listed as *slots*: Tensors, JAX arrays (RNG keys), Python ints/floats (hyperparameters:
+   learning rates, step counts) and every other value, which is guarded by identity.
+2. **Trace with watching.** While the function is traced (``jax.make_jaxpr``), ``Tensor._value``
+   and ``Tensor._grad`` are temporarily properties, so every pre-existing Tensor the step reads
+   or writes is seen (nothing is paid for this outside a trace). State tensors get tracers as
+   values, Python numbers become ``TracedScalar`` s (traced arithmetic; a concrete use such as
+   ``if momentum != 0`` or ``alpha=lr`` specializes on the value and adds a guard). Values read
+   are inputs; values written (in-place writes, new ``.grad`` s, rebound slots, RNG keys) are
+   outputs. Afterwards all Python state is restored exactly, and that jaxpr is what is compiled
+   (a tensor found only by watching, not by the walk, costs one more trace).
 3. **Call.** Each call checks the guards, gathers the state values, runs the compiled function
    (donating the buffers it overwrites) and writes the new values back.
-"""
 
+State created on a first call (an optimizer's lazy buffers) makes that call run eagerly; the
+next one compiles. A compiled function called inside another is inlined. Tracing patches the
+Tensor class, so compile from one thread at a time.
+"""
 from __future__ import annotations
 
 import functools
