@@ -905,16 +905,22 @@ class _Entry:
                 _set(how[1], how[2], how[3])
             elif kind == "tensor_new":
                 t = Tensor._wrap(v)
-                t._requires_grad = how[4]
+                t._requires_grad = how[3]
                 self._rebind(how[1], how[2], t)
             else:
                 _set(how[1], how[2], v)
         return result
 
     def _rebind(self, c, k, t) -> None:
+        """Put the new tensor ``t`` in slot ``c[k]``; the next call reads state from it."""
+        old = _get(c, k)
         _set(c, k, t)
         self.id_guards = [(c2, k2, t if c2 is c and k2 == k else v)
                           for c2, k2, v in self.id_guards]
+        self.state = [t if s is old else s for s in self.state]
+        self.grads = [t if s is old else s for s in self.grads]
+        self.layout = [tuple(t if x is old else x for x in how) if how[0] != "return" else how
+                       for how in self.layout]
 
     def _result(self, how, it, leaves: list):
         _, spec, rlay = how

@@ -419,3 +419,33 @@ def test_compiled_module_inside_a_compiled_step():
     for x, y in data(tensorish, 3):
         assert step(x, y).item() == pytest.approx(eager(x, y).item(), rel=1e-5)
     assert step.compile_count == 1 and fast.compile_count == 0
+
+
+def test_functional_optimizer_state_rebinding():
+    # Adam-style state kept by rebinding dict entries to new tensors, and a Python step count.
+    def run(compiled):
+        w = tensorish.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        st = {"m": tensorish.zeros(3), "v": tensorish.zeros(3), "t": 0}
+
+        def step(x):
+            w.grad = None
+            loss = ((w * x - 1.0) ** 2).sum()
+            loss.backward()
+            with tensorish.no_grad():
+                st["t"] += 1
+                st["m"] = st["m"] * 0.9 + w.grad * 0.1
+                st["v"] = st["v"] * 0.999 + w.grad * w.grad * 0.001
+                mhat = st["m"] / (1 - 0.9 ** st["t"])
+                vhat = st["v"] / (1 - 0.999 ** st["t"])
+                w.sub_(0.1 * mhat / (vhat ** 0.5 + 1e-8))
+            return loss
+
+        fn = tensorish.compile(step) if compiled else step
+        losses = [fn(tensorish.tensor([1.0, 2.0, 0.5])).item() for _ in range(20)]
+        return losses, w.tolist(), st["t"], fn
+
+    a, wa, ta, fn = run(True)
+    b, wb, tb, _ = run(False)
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+    np.testing.assert_allclose(wa, wb, rtol=1e-5)
+    assert ta == tb == 20 and fn.compile_count == 1
