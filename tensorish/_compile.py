@@ -49,7 +49,7 @@ _G = Tensor.__dict__["_grad"]
 _MISSING = object()
 _WALK_LIMIT = 20000
 _WIDE = 4096
-_OPAQUE = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinMethodType,
+_OPAQUE = (type, types.BuiltinFunctionType, types.BuiltinMethodType,
            np.ndarray, str, bytes, weakref.ref, range, threading.local)
 
 
@@ -134,6 +134,12 @@ class _Walk:
         elif t is types.MethodType:
             self.root(v.__self__)
             self._visit(v.__func__)
+        elif t is types.ModuleType:
+            if not _library(v.__name__):  # the user's own module: its globals are state too
+                d = vars(v)
+                for name, x in list(d.items()):
+                    if not name.startswith("__"):
+                        self._slot(d, name, x)
         elif isinstance(v, (compiled, CompiledModule)):  # its function, not its caches
             self._visit(v.fn if isinstance(v, compiled) else v._orig_mod)
         elif isinstance(v, functools.partial):
@@ -663,7 +669,8 @@ class _Entry:
 
             def flat(*xs):
                 it = iter(xs)
-                return tuple(self.fun(*[[next(it) for _ in range(n)] for n in sizes]))
+                outs = self.fun(*[[next(it) for _ in range(n)] for n in sizes])
+                return outs[0] if len(outs) == 1 else tuple(outs)
 
             op = self._fns["op"] = Op("CompiledFunctionBackward", flat, saves=(),
                                       n_out=self.n_out)

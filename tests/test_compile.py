@@ -4,6 +4,7 @@ nn and optim are written elsewhere; the model, optimizer and scheduler here are 
 they are (state in Tensors and dicts, ``p.grad`` read, ``_set_value``/in-place writes).
 """
 
+import types
 import warnings
 import weakref
 from collections import defaultdict
@@ -17,6 +18,8 @@ import tensorish
 from tensorish import _random
 from tensorish._compile import CompileError
 from tensorish._dispatch import Op, apply
+
+user_module = types.ModuleType("user_module")  # state in another module of the user's
 
 
 class SGD:
@@ -449,3 +452,18 @@ def test_functional_optimizer_state_rebinding():
     np.testing.assert_allclose(a, b, rtol=1e-5)
     np.testing.assert_allclose(wa, wb, rtol=1e-5)
     assert ta == tb == 20 and fn.compile_count == 1
+
+
+def test_state_in_another_module_is_guarded():
+    user_module.w = tensorish.tensor([1.0, 2.0], requires_grad=True)
+
+    @tensorish.compile
+    def f(x):
+        return (user_module.w * x).sum()
+
+    y = f(tensorish.ones(2))
+    assert y.item() == 3.0 and y.grad_fn.name() == "CompiledFunctionBackward"
+    y.backward()
+    assert user_module.w.grad.tolist() == [1.0, 1.0]
+    user_module.w = tensorish.tensor([5.0, 5.0])
+    assert f(tensorish.ones(2)).item() == 10.0 and f.compile_count == 2
