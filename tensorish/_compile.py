@@ -499,7 +499,7 @@ class compiled:
         if _active is not None:  # called from inside another compiled function: inline it
             return self.fn(*args, **kwargs)
         spec, leaves = _split(args, kwargs)
-        key = (spec, tuple(map(_leaf_key, leaves)))
+        key = (spec, tuple(map(_leaf_key, leaves)), is_grad_enabled())
         for entry in self._entries.get(key, ()):
             if entry.check(leaves):
                 return entry.run(leaves)
@@ -555,6 +555,7 @@ class _Entry:
         self.donate = [False] * len(state)
         self.grads = grads
         self.grad_guards: list = []
+        self.state_guards: list = []
         self.layout: list | None = None
         self.differentiable = False
         self._fns: dict = {}
@@ -589,6 +590,7 @@ class _Entry:
                        sorted(tr.traced))
         entry.donate = [id(t) in tr.written for t in entry.state]
         entry.grad_guards = [(t, _sig(g)) for t, g in tr.grad_read.values()]
+        entry.state_guards = [(t, t._value.aval, t._requires_grad) for t in entry.state]
         hv = entry._hyper_values(leaves)
         entry.value_guards += [(j, hv[j]) for j in sorted(tr.guards & tr.traced)]
         entry.differentiable = tr.differentiable
@@ -613,6 +615,9 @@ class _Entry:
                 return False
         for p, sig in self.grad_guards:
             if _sig(p._grad) != sig:
+                return False
+        for t, aval, req in self.state_guards:
+            if t._requires_grad is not req or t._value.aval != aval:
                 return False
         hyper = self.hyper
         for j, v in self.value_guards:
@@ -925,6 +930,7 @@ class _Entry:
         self.id_guards = [(c2, k2, t if c2 is c and k2 == k else v)
                           for c2, k2, v in self.id_guards]
         self.state = [t if s is old else s for s in self.state]
+        self.state_guards = [(t if s is old else s, a, r) for s, a, r in self.state_guards]
         self.grads = [t if s is old else s for s in self.grads]
         self.layout = [tuple(t if x is old else x for x in how) if how[0] != "return" else how
                        for how in self.layout]

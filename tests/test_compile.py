@@ -467,3 +467,25 @@ def test_state_in_another_module_is_guarded():
     assert user_module.w.grad.tolist() == [1.0, 1.0]
     user_module.w = tensorish.tensor([5.0, 5.0])
     assert f(tensorish.ones(2)).item() == 10.0 and f.compile_count == 2
+
+
+def test_requires_grad_and_grad_mode_changes_retrace():
+    w = tensorish.tensor([1.0, 2.0], requires_grad=True)
+    v = tensorish.tensor([3.0, 4.0], requires_grad=True)
+
+    @tensorish.compile
+    def step(x):
+        w.grad = v.grad = None
+        loss = (w * v * x).sum()
+        if loss.requires_grad:
+            loss.backward()
+        return loss
+
+    step(tensorish.ones(2))
+    assert w.grad.tolist() == [3.0, 4.0] and v.grad.tolist() == [1.0, 2.0]
+    v.requires_grad_(False)                # freeze v: its gradient must stop
+    step(tensorish.ones(2))
+    assert w.grad.tolist() == [3.0, 4.0] and v.grad is None
+    with tensorish.no_grad():
+        step(tensorish.ones(2))
+    assert w.grad is None and step.compile_count == 3
