@@ -139,3 +139,23 @@ def test_data_and_tensor_parallel_steps_match_one_device():
     assert len(m.w._value.addressable_shards) == 8
     assert m.w._value.addressable_shards[0].data.shape == (16, 8)
     """))
+
+
+def test_process_group_lifecycle_as_torch(tmp_path):
+    import torch.distributed as tdist
+
+    dist = tensorish.distributed
+    for lib in (tdist, dist):
+        with pytest.raises(ValueError) as err:
+            lib.get_rank()
+        lib.init_process_group("gloo", init_method=f"file://{tmp_path}/pg", world_size=1,
+                               rank=0)
+        assert (lib.get_rank(), lib.get_world_size(), lib.is_initialized()) == (0, 1, True)
+        with pytest.raises(ValueError) as again:
+            lib.init_process_group("gloo", world_size=1, rank=0)
+        lib.destroy_process_group()
+        assert not lib.is_initialized()
+        messages = (str(err.value), str(again.value))
+        if lib is tdist:
+            expected = messages
+    assert messages == expected
