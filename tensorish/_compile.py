@@ -88,7 +88,6 @@ class _Walk:
     def __init__(self) -> None:
         self.slots: list = []          # (container, key, value at walk time)
         self.containers: list = []     # dicts and lists seen whole: guarded by length, restored
-        self.tensor_slot: dict = {}    # id(tensor) -> slot index (the first path to it)
         self.tensors: dict = {}        # id -> tensor, every tensor reached
         self._seen: set = set()
         self._budget = _WALK_LIMIT
@@ -100,10 +99,8 @@ class _Walk:
             self._visit(v)
 
     def _slot(self, c, k, v) -> None:
-        i = len(self.slots)
         self.slots.append((c, k, v))
         if type(v) is Tensor:
-            self.tensor_slot.setdefault(id(v), i)
             self.tensors[id(v)] = v
         else:
             self._visit(v)
@@ -677,7 +674,7 @@ class _Entry:
                 outs = self.fun(*[[next(it) for _ in range(n)] for n in sizes])
                 return outs[0] if len(outs) == 1 else tuple(outs)
 
-            op = self._fns["op"] = Op("CompiledFunctionBackward", flat, saves=(),
+            op = self._fns["op"] = Op("CompiledFunctionBackward", flat,
                                       n_out=self.n_out)
         tensors = [t for t, d in zip(self.state, self.donate) if d]
         tensors += [t for t, d in zip(self.state, self.donate) if not d]
