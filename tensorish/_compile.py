@@ -674,8 +674,9 @@ class _Entry:
                 outs = self.fun(*[[next(it) for _ in range(n)] for n in sizes])
                 return outs[0] if len(outs) == 1 else tuple(outs)
 
+            # Buffers the call overwrites are not saved for backward (as in eager).
             op = self._fns["op"] = Op("CompiledFunctionBackward", flat,
-                                      n_out=self.n_out)
+                                      saves=range(len(don), sum(sizes)), n_out=self.n_out)
         tensors = [t for t, d in zip(self.state, self.donate) if d]
         tensors += [t for t, d in zip(self.state, self.donate) if not d]
         tensors += [p._grad for p in self.grads] + hv + arrays
