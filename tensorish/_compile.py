@@ -1,23 +1,26 @@
 """tensorish.compile: run an imperative step (forward, backward, optimizer) as one ``jax.jit`` call.
 
-How it works (one structure = one trace, then one XLA call per step):
+How it works (one trace per structure, then one XLA call per step):
 
 1. **Walk.** Everything the function can reach (its arguments, closure cells, the globals its code
-   names, the default RNG generator, recursively through objects, dicts and lists) is listed as
-   *slots*: Tensors, JAX arrays (RNG keys), Python ints/floats (hyperparameters: learning rates,
-   step counts) and every other value, which is guarded.
-2. **Trace with watching.** While the function is traced, ``Tensor._value`` and ``Tensor._grad``
-   are temporarily properties, so every pre-existing Tensor the step reads or writes is seen
-   (nothing is paid for this outside a trace). State tensors get tracers as values, Python
-   numbers become ``TracedScalar`` s (traced arithmetic; a concrete use such as ``if lr > 0``
-   or ``alpha=lr`` specializes on the value and adds a guard).
-   A first trace discovers the state; the ``jax.jit`` trace lifts it: values read are inputs,
-   values written (``_set_value``, new ``.grad`` s, rebound slots, RNG keys) are outputs.
-   After every trace all Python state is restored exactly.
+   names, the default RNG generator, recursively through the user's objects, dicts and lists)
+   is listed as *slots*: Tensors, JAX arrays (RNG keys), Python ints/floats (hyperparameters:
+   learning rates, step counts) and every other value, which is guarded by identity.
+2. **Trace with watching.** While the function is traced (``jax.make_jaxpr``), ``Tensor._value``
+   and ``Tensor._grad`` are temporarily properties, so every pre-existing Tensor the step reads
+   or writes is seen (nothing is paid for this outside a trace). State tensors get tracers as
+   values, Python numbers become ``TracedScalar`` s (traced arithmetic; a concrete use such as
+   ``if momentum != 0`` or ``alpha=lr`` specializes on the value and adds a guard). Values read
+   are inputs; values written (in-place writes, new ``.grad`` s, rebound slots, RNG keys) are
+   outputs. Afterwards all Python state is restored exactly, and that jaxpr is what is compiled
+   (a tensor found only by watching, not by the walk, costs one more trace).
 3. **Call.** Each call checks the guards, gathers the state values, runs the compiled function
    (donating the buffers it overwrites) and writes the new values back.
-"""
 
+State created on a first call (an optimizer's lazy buffers) makes that call run eagerly; the
+next one compiles. A compiled function called inside another is inlined. Tracing patches the
+Tensor class, so compile from one thread at a time.
+"""
 from __future__ import annotations
 
 import functools
@@ -46,7 +49,7 @@ _G = Tensor.__dict__["_grad"]
 _MISSING = object()
 _WALK_LIMIT = 20000
 _WIDE = 4096
-_OPAQUE = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinMethodType,
+_OPAQUE = (type, types.BuiltinFunctionType, types.BuiltinMethodType,
            np.ndarray, str, bytes, weakref.ref, range, threading.local)
 
 
@@ -85,7 +88,6 @@ class _Walk:
     def __init__(self) -> None:
         self.slots: list = []          # (container, key, value at walk time)
         self.containers: list = []     # dicts and lists seen whole: guarded by length, restored
-        self.tensor_slot: dict = {}    # id(tensor) -> slot index (the first path to it)
         self.tensors: dict = {}        # id -> tensor, every tensor reached
         self._seen: set = set()
         self._budget = _WALK_LIMIT
@@ -97,10 +99,8 @@ class _Walk:
             self._visit(v)
 
     def _slot(self, c, k, v) -> None:
-        i = len(self.slots)
         self.slots.append((c, k, v))
         if type(v) is Tensor:
-            self.tensor_slot.setdefault(id(v), i)
             self.tensors[id(v)] = v
         else:
             self._visit(v)
@@ -131,6 +131,12 @@ class _Walk:
         elif t is types.MethodType:
             self.root(v.__self__)
             self._visit(v.__func__)
+        elif t is types.ModuleType:
+            if not _library(v.__name__):  # the user's own module: its globals are state too
+                d = vars(v)
+                for name, x in list(d.items()):
+                    if not name.startswith("__"):
+                        self._slot(d, name, x)
         elif isinstance(v, (compiled, CompiledModule)):  # its function, not its caches
             self._visit(v.fn if isinstance(v, compiled) else v._orig_mod)
         elif isinstance(v, functools.partial):
@@ -139,7 +145,7 @@ class _Walk:
             self._visit(v.keywords)
         elif isinstance(v, _OPAQUE) or isinstance(v, jax.Array) or t in _SCALARS:
             return
-        elif hasattr(v, "__dict__") and not isinstance(v, types.FunctionType):
+        elif hasattr(v, "__dict__") and not _foreign(t):
             d = v.__dict__
             if type(d) is dict:
                 self._visit(d)
@@ -157,6 +163,14 @@ class _Walk:
 
 _SCALARS = (bool, int, float, complex, type(None))
 _LIBRARIES = frozenset(("tensorish", "jax", "jaxlib", "numpy", "torch", "equinox", "optax"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _foreign(cls: type) -> bool:
+    """Whether instances of ``cls`` belong to another library (jax's Mesh, numpy, threading):
+    their attributes are not the user's state, so the walk leaves them alone."""
+    root = cls.__module__.partition(".")[0]
+    return root != "tensorish" and root not in ("types", "argparse") and _library(root)
 
 
 @functools.lru_cache(maxsize=256)
@@ -400,7 +414,7 @@ def _leaf_key(x):
     t = type(x)
     if t is Tensor:
         v = x._value
-        return (v.aval, x._requires_grad, getattr(v, "sharding", None))
+        return (v.aval, x._requires_grad)
     if t is int or t is float:
         return t
     if t is bool or t is str or x is None:
@@ -482,7 +496,7 @@ class compiled:
         if _active is not None:  # called from inside another compiled function: inline it
             return self.fn(*args, **kwargs)
         spec, leaves = _split(args, kwargs)
-        key = (spec, tuple(map(_leaf_key, leaves)))
+        key = (spec, tuple(map(_leaf_key, leaves)), is_grad_enabled())
         for entry in self._entries.get(key, ()):
             if entry.check(leaves):
                 return entry.run(leaves)
@@ -538,6 +552,7 @@ class _Entry:
         self.donate = [False] * len(state)
         self.grads = grads
         self.grad_guards: list = []
+        self.state_guards: list = []
         self.layout: list | None = None
         self.differentiable = False
         self._fns: dict = {}
@@ -572,6 +587,7 @@ class _Entry:
                        sorted(tr.traced))
         entry.donate = [id(t) in tr.written for t in entry.state]
         entry.grad_guards = [(t, _sig(g)) for t, g in tr.grad_read.values()]
+        entry.state_guards = [(t, t._value.aval, t._requires_grad) for t in entry.state]
         hv = entry._hyper_values(leaves)
         entry.value_guards += [(j, hv[j]) for j in sorted(tr.guards & tr.traced)]
         entry.differentiable = tr.differentiable
@@ -589,13 +605,16 @@ class _Entry:
             if leaves[i] is not x:
                 return False
         for c, k, v in self.id_guards:
-            if _get(c, k) is not v:
+            if (c.get(k, _MISSING) if type(c) is dict else _get(c, k)) is not v:
                 return False
         for c, n in self.len_guards:
             if len(c) != n:
                 return False
         for p, sig in self.grad_guards:
             if _sig(p._grad) != sig:
+                return False
+        for t, aval, req in self.state_guards:
+            if t._requires_grad is not req or t._value.aval != aval:
                 return False
         hyper = self.hyper
         for j, v in self.value_guards:
@@ -652,10 +671,12 @@ class _Entry:
 
             def flat(*xs):
                 it = iter(xs)
-                return tuple(self.fun(*[[next(it) for _ in range(n)] for n in sizes]))
+                outs = self.fun(*[[next(it) for _ in range(n)] for n in sizes])
+                return outs[0] if len(outs) == 1 else tuple(outs)
 
-            op = self._fns["op"] = Op("CompiledFunctionBackward", flat, saves=(),
-                                      n_out=self.n_out)
+            # Buffers the call overwrites are not saved for backward (as in eager).
+            op = self._fns["op"] = Op("CompiledFunctionBackward", flat,
+                                      saves=range(len(don), sum(sizes)), n_out=self.n_out)
         tensors = [t for t, d in zip(self.state, self.donate) if d]
         tensors += [t for t, d in zip(self.state, self.donate) if not d]
         tensors += [p._grad for p in self.grads] + hv + arrays
@@ -894,16 +915,23 @@ class _Entry:
                 _set(how[1], how[2], how[3])
             elif kind == "tensor_new":
                 t = Tensor._wrap(v)
-                t._requires_grad = how[4]
+                t._requires_grad = how[3]
                 self._rebind(how[1], how[2], t)
             else:
                 _set(how[1], how[2], v)
         return result
 
     def _rebind(self, c, k, t) -> None:
+        """Put the new tensor ``t`` in slot ``c[k]``; the next call reads state from it."""
+        old = _get(c, k)
         _set(c, k, t)
         self.id_guards = [(c2, k2, t if c2 is c and k2 == k else v)
                           for c2, k2, v in self.id_guards]
+        self.state = [t if s is old else s for s in self.state]
+        self.state_guards = [(t if s is old else s, a, r) for s, a, r in self.state_guards]
+        self.grads = [t if s is old else s for s in self.grads]
+        self.layout = [tuple(t if x is old else x for x in how) if how[0] != "return" else how
+                       for how in self.layout]
 
     def _result(self, how, it, leaves: list):
         _, spec, rlay = how

@@ -4,6 +4,7 @@ nn and optim are written elsewhere; the model, optimizer and scheduler here are 
 they are (state in Tensors and dicts, ``p.grad`` read, ``_set_value``/in-place writes).
 """
 
+import types
 import warnings
 import weakref
 from collections import defaultdict
@@ -17,6 +18,8 @@ import tensorish
 from tensorish import _random
 from tensorish._compile import CompileError
 from tensorish._dispatch import Op, apply
+
+user_module = types.ModuleType("user_module")  # state in another module of the user's
 
 
 class SGD:
@@ -421,3 +424,70 @@ def test_compiled_module_inside_a_compiled_step():
     for x, y in data(tensorish, 3):
         assert step(x, y).item() == pytest.approx(eager(x, y).item(), rel=1e-5)
     assert step.compile_count == 1 and fast.compile_count == 0
+
+
+def test_functional_optimizer_state_rebinding():
+    # Adam-style state kept by rebinding dict entries to new tensors, and a Python step count.
+    def run(compiled):
+        w = tensorish.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        st = {"m": tensorish.zeros(3), "v": tensorish.zeros(3), "t": 0}
+
+        def step(x):
+            w.grad = None
+            loss = ((w * x - 1.0) ** 2).sum()
+            loss.backward()
+            with tensorish.no_grad():
+                st["t"] += 1
+                st["m"] = st["m"] * 0.9 + w.grad * 0.1
+                st["v"] = st["v"] * 0.999 + w.grad * w.grad * 0.001
+                mhat = st["m"] / (1 - 0.9 ** st["t"])
+                vhat = st["v"] / (1 - 0.999 ** st["t"])
+                w.sub_(0.1 * mhat / (vhat ** 0.5 + 1e-8))
+            return loss
+
+        fn = tensorish.compile(step) if compiled else step
+        losses = [fn(tensorish.tensor([1.0, 2.0, 0.5])).item() for _ in range(20)]
+        return losses, w.tolist(), st["t"], fn
+
+    a, wa, ta, fn = run(True)
+    b, wb, tb, _ = run(False)
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+    np.testing.assert_allclose(wa, wb, rtol=1e-5)
+    assert ta == tb == 20 and fn.compile_count == 1
+
+
+def test_state_in_another_module_is_guarded():
+    user_module.w = tensorish.tensor([1.0, 2.0], requires_grad=True)
+
+    @tensorish.compile
+    def f(x):
+        return (user_module.w * x).sum()
+
+    y = f(tensorish.ones(2))
+    assert y.item() == 3.0 and y.grad_fn.name() == "CompiledFunctionBackward"
+    y.backward()
+    assert user_module.w.grad.tolist() == [1.0, 1.0]
+    user_module.w = tensorish.tensor([5.0, 5.0])
+    assert f(tensorish.ones(2)).item() == 10.0 and f.compile_count == 2
+
+
+def test_requires_grad_and_grad_mode_changes_retrace():
+    w = tensorish.tensor([1.0, 2.0], requires_grad=True)
+    v = tensorish.tensor([3.0, 4.0], requires_grad=True)
+
+    @tensorish.compile
+    def step(x):
+        w.grad = v.grad = None
+        loss = (w * v * x).sum()
+        if loss.requires_grad:
+            loss.backward()
+        return loss
+
+    step(tensorish.ones(2))
+    assert w.grad.tolist() == [3.0, 4.0] and v.grad.tolist() == [1.0, 2.0]
+    v.requires_grad_(False)                # freeze v: its gradient must stop
+    step(tensorish.ones(2))
+    assert w.grad.tolist() == [3.0, 4.0] and v.grad is None
+    with tensorish.no_grad():
+        step(tensorish.ones(2))
+    assert w.grad is None and step.compile_count == 3

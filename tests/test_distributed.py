@@ -83,7 +83,7 @@ class Model:
         self.w = T.tensor(w, requires_grad=True)
         self.b = T.tensor(b, requires_grad=True)
 
-def train(mesh, w_place, steps=12):
+def train(mesh, w_place, x_place, steps=12):
     rng = np.random.default_rng(0)
     m = Model((rng.normal(size=(16, 64)) * 0.2).astype(np.float32), np.zeros(64, np.float32))
     if mesh is not None:
@@ -107,36 +107,31 @@ def train(mesh, w_place, steps=12):
     for i in range(steps):
         x, y = T.tensor(X[i]), T.tensor(Y[i])
         if mesh is not None:
-            x = distribute_tensor(x, mesh, [X_PLACE])
-            y = distribute_tensor(y, mesh, [X_PLACE])
+            x = distribute_tensor(x, mesh, x_place)
+            y = distribute_tensor(y, mesh, x_place)
         losses.append(step(x, y).item())
     assert step.compile_count == 1
     return losses, m, step, (x, y)
 
-ref, ref_m, _, _ = train(None, None)
+ref, ref_m, _, _ = train(None, None, None)
 """
 
 
-def test_data_parallel_step_matches_one_device():
-    on_8_devices(STEP.replace("X_PLACE", "Shard(0)") + textwrap.dedent("""
-    mesh = init_device_mesh("cpu", (8,), mesh_dim_names=("dp",))
-    losses, m, step, (x, y) = train(mesh, [Replicate()])
+def test_data_and_tensor_parallel_steps_match_one_device():
+    on_8_devices(STEP + textwrap.dedent("""
+    dp = init_device_mesh("cpu", (8,), mesh_dim_names=("dp",))
+    losses, m, step, (x, y) = train(dp, [Replicate()], [Shard(0)])
     np.testing.assert_allclose(losses, ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(m.w.detach().numpy(), ref_m.w.detach().numpy(), rtol=1e-5,
                                atol=1e-6)
     assert m.w.placements == (Replicate(),) and x.placements == (Shard(0),)
     # The gradient all-reduce is XLA's: find it in the compiled step.
     (entry,) = [e for es in step._entries.values() for e in es]
-    leaves = [x, y]
-    hlo = jax.jit(entry.traced).lower(*entry.inputs(leaves)).compile().as_text()
+    hlo = jax.jit(entry.fun).lower(*entry.inputs([x, y])).compile().as_text()
     assert "all-reduce" in hlo
-    """))
 
-
-def test_tensor_parallel_linear_matches_one_device():
-    on_8_devices(STEP.replace("X_PLACE", "Replicate()") + textwrap.dedent("""
-    mesh = init_device_mesh("cpu", (8,), mesh_dim_names=("tp",))
-    losses, m, _, _ = train(mesh, [Shard(1)])
+    tp = init_device_mesh("cpu", (8,), mesh_dim_names=("tp",))
+    losses, m, _, _ = train(tp, [Shard(1)], [Replicate()])
     np.testing.assert_allclose(losses, ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(m.w.full_tensor().detach().numpy(),
                                ref_m.w.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -144,3 +139,23 @@ def test_tensor_parallel_linear_matches_one_device():
     assert len(m.w._value.addressable_shards) == 8
     assert m.w._value.addressable_shards[0].data.shape == (16, 8)
     """))
+
+
+def test_process_group_lifecycle_as_torch(tmp_path):
+    import torch.distributed as tdist
+
+    dist = tensorish.distributed
+    for lib in (tdist, dist):
+        with pytest.raises(ValueError) as err:
+            lib.get_rank()
+        lib.init_process_group("gloo", init_method=f"file://{tmp_path}/pg", world_size=1,
+                               rank=0)
+        assert (lib.get_rank(), lib.get_world_size(), lib.is_initialized()) == (0, 1, True)
+        with pytest.raises(ValueError) as again:
+            lib.init_process_group("gloo", world_size=1, rank=0)
+        lib.destroy_process_group()
+        assert not lib.is_initialized()
+        messages = (str(err.value), str(again.value))
+        if lib is tdist:
+            expected = messages
+    assert messages == expected
