@@ -318,6 +318,13 @@ def _iter(self: Tensor):
     return iter(unbind(self, 0))
 
 
+def _index(self: Tensor) -> int:
+    if self.numel() != 1 or self.dtype.is_floating_point or self.dtype.is_complex:
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+    return int(self.item())
+
+
+Tensor.__index__ = _index
 Tensor.__getitem__ = _getitem
 Tensor.__setitem__ = _setitem
 Tensor.__iter__ = _iter
