@@ -617,10 +617,6 @@ _index_fill = [Op(f"IndexFillBackward{n}",
                for n in range(2)]
 
 
-def _dim_of(input: Tensor, dim: int) -> int:
-    return _wrap_dim(dim, input.ndim) if input.ndim else _wrap_dim(dim, 0)
-
-
 @method
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``index`` along ``dim``.
@@ -629,7 +625,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     >>> tensorish.arange(4).index_select(0, tensorish.tensor([3, 0]))
     tensor([3, 0])
     """
-    axis = _dim_of(input, dim)
+    axis = _wrap_dim(dim, input.ndim)
     idx = _vector_index(index, "index_select")
     if _out_of_bounds(idx, input.shape[axis] if input.ndim else 1, axis):
         raise IndexError("index out of range in self")
@@ -639,7 +635,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 
 def _index_source(input: Tensor, dim: int, index: Tensor, source: Tensor, name: str):
-    axis = _dim_of(input, dim)
+    axis = _wrap_dim(dim, input.ndim)
     idx = _vector_index(index, name)
     n_src = source.shape[axis] if source.ndim else 1
     if idx.size != n_src:
@@ -684,7 +680,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     >>> tensorish.zeros(3).index_fill(0, tensorish.tensor([1]), 5.)
     tensor([0., 5., 0.])
     """
-    axis = _dim_of(input, dim)
+    axis = _wrap_dim(dim, input.ndim)
     idx = _vector_index(index, "index_fill_")
     msg = _out_of_bounds(idx, input.shape[axis] if input.ndim else 1, axis, True)
     if msg:
