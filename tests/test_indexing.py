@@ -226,6 +226,29 @@ def test_setitem_value_type_error(value):
     assert str(s_err.value) == str(t_err.value).replace("torch.", "tensorish.")
 
 
+def test_augmented_assignment():
+    outs = []
+    for m in (torch, tensorish):
+        x = m.tensor(DATA, requires_grad=True)
+        y = x * 1
+        y[0] += 1
+        y[:, [0, 1]] *= 2
+        y[1:, 2] -= y[0, 0]
+        y.backward(m.tensor(np.linspace(0.5, 1.5, 60).reshape(3, 4, 5).astype(np.float32)))
+        outs.append((y, x.grad, type(y.grad_fn).__name__))
+    assert_same(outs[0][0], outs[1][0], "value")
+    assert_same(outs[0][1], outs[1][1], "grad")
+    assert outs[0][2] == outs[1][2]
+
+
+def test_tensor_as_slice_bound():
+    for m in (torch, tensorish):
+        x = m.arange(5.0)
+        assert x[: m.tensor(2)].tolist() == [0.0, 1.0] and x[m.tensor(3):].tolist() == [3.0, 4.0]
+        with pytest.raises(TypeError, match="only integer tensors of a single element"):
+            x[: m.tensor(2.0)]
+
+
 def test_view_is_a_copy():
     # Deviation: JAX arrays cannot alias, so a write into a view does not reach its base.
     x = tensorish.zeros(2, 3)

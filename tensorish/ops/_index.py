@@ -318,6 +318,13 @@ def _iter(self: Tensor):
     return iter(unbind(self, 0))
 
 
+def _index(self: Tensor) -> int:
+    if self.numel() != 1 or self.dtype.is_floating_point or self.dtype.is_complex:
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+    return int(self.item())
+
+
+Tensor.__index__ = _index
 Tensor.__getitem__ = _getitem
 Tensor.__setitem__ = _setitem
 Tensor.__iter__ = _iter
@@ -610,10 +617,6 @@ _index_fill = [Op(f"IndexFillBackward{n}",
                for n in range(2)]
 
 
-def _dim_of(input: Tensor, dim: int) -> int:
-    return _wrap_dim(dim, input.ndim) if input.ndim else _wrap_dim(dim, 0)
-
-
 @method
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``index`` along ``dim``.
@@ -622,7 +625,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     >>> tensorish.arange(4).index_select(0, tensorish.tensor([3, 0]))
     tensor([3, 0])
     """
-    axis = _dim_of(input, dim)
+    axis = _wrap_dim(dim, input.ndim)
     idx = _vector_index(index, "index_select")
     if _out_of_bounds(idx, input.shape[axis] if input.ndim else 1, axis):
         raise IndexError("index out of range in self")
@@ -632,7 +635,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 
 def _index_source(input: Tensor, dim: int, index: Tensor, source: Tensor, name: str):
-    axis = _dim_of(input, dim)
+    axis = _wrap_dim(dim, input.ndim)
     idx = _vector_index(index, name)
     n_src = source.shape[axis] if source.ndim else 1
     if idx.size != n_src:
@@ -677,7 +680,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     >>> tensorish.zeros(3).index_fill(0, tensorish.tensor([1]), 5.)
     tensor([0., 5., 0.])
     """
-    axis = _dim_of(input, dim)
+    axis = _wrap_dim(dim, input.ndim)
     idx = _vector_index(index, "index_fill_")
     msg = _out_of_bounds(idx, input.shape[axis] if input.ndim else 1, axis, True)
     if msg:

@@ -215,10 +215,7 @@ def _squeezed(input: Tensor, dim) -> tuple[tuple[int, ...], int]:
     s = input.shape
     if dim is None:
         return tuple(n for n in s if n != 1), 0
-    if input.ndim == 0:
-        axes = dims(dim, 1) and ()
-    else:
-        axes = dims(dim, input.ndim)
+    axes = dims(dim, max(input.ndim, 1))  # a 0-dim tensor accepts dim 0 and -1
     return tuple(n for i, n in enumerate(s) if not (i in axes and n == 1)), (
         1 if isinstance(dim, int) else 2)
 
