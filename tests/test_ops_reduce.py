@@ -22,7 +22,10 @@ FAMILY = [
     ("sum_dim", lambda m, a: a.sum(1), [(3, 4)], "SumBackward1"),
     ("sum_dims_keepdim", lambda m, a: m.sum(a, (0, -1), keepdim=True), [(2, 3, 4)], None),
     ("sum_list_dtype", lambda m, a: a.sum([1], dtype=m.float64), [(3, 4)], "SumBackward1"),
-    ("sum_empty_dims", lambda m, a: a.sum(()), [(3, 4)], None),
+    ("sum_empty_dims", lambda m, a: a.sum(()), [(3, 4)], "SumBackward1"),
+    ("sum_dim_none", lambda m, a: m.sum(a, dim=None), [(3, 4)], "SumBackward1"),
+    ("sum_all_keepdim", lambda m, a: a.sum(None, True), [(3, 4)], "SumBackward1"),
+    ("mean_dim_none_keepdim", lambda m, a: a.mean(None, True), [(3, 4)], "MeanBackward1"),
     ("nansum", lambda m, a: a.nansum(), [(3, 4)], "NansumBackward0"),
     ("nansum_dim", lambda m, a: m.nansum(a, -1, keepdim=True), [(3, 4)], None),
     ("mean", lambda m, a: a.mean(), [(3, 4)], "MeanBackward0"),
@@ -124,7 +127,8 @@ def _node_name(t):
     return type(t.grad_fn).__name__ if t.grad_fn is not None else None
 
 
-DIFFERENTIABLE = [f for f in FAMILY if not f[0].startswith("arg")]
+# One entry per differentiable op (and per norm formula), to keep compile time down.
+DIFFERENTIABLE = [f for f in FAMILY if f[3] is not None or f[0].startswith("norm_")]
 
 
 def test_norm_0():
@@ -396,6 +400,22 @@ def test_half_precision():
     check_op([(3, 4)], *_both(lambda m, a: a.max(1)), dtype="float16")
 
 
+@pytest.mark.parametrize("fn", [
+    lambda m, a: a.std(), lambda m, a: a.var(0), lambda m, a: m.std_mean(a, 1),
+    lambda m, a: m.var_mean(a, correction=3), lambda m, a: a.var(1, correction=0),
+])
+def test_degrees_of_freedom_warning(fn):
+    t, s = torch.ones(1, 1), tensorish.ones(1, 1)
+    with warnings.catch_warnings(record=True) as want:
+        warnings.simplefilter("always")
+        fn(torch, t)
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        fn(tensorish, s)
+    strip = lambda w: [str(x.message).split(" (Triggered")[0] for x in w]
+    assert strip(got) == strip(want)
+
+
 # -- unique, bincount, histc -----------------------------------------------------------------
 @pytest.mark.parametrize("data,kw", [
     ([3, 1, 2, 3, 1], {}),
@@ -516,6 +536,7 @@ ERRORS = [
     lambda m: m.ones(2, 2, 2).norm(p="fro", dim=(0, 1, 2)),
     lambda m: m.ones(0).norm(INF), lambda m: m.ones(0).norm(-INF),
     lambda m: m.ones(0, 3).norm(INF, dim=0), lambda m: m.ones(2, 3).logsumexp(),
+    lambda m: m.ones(2, 3).logsumexp(None),
     lambda m: m.ones(2, 3).cumsum(), lambda m: m.ones(2, 3).cumprod(),
     lambda m: m.ones(2, 3).sum(2), lambda m: m.ones(2, 3).sum((0, 0)),
     lambda m: m.ones(2, 3).max(-3), lambda m: m.tensor(1.).max(1),

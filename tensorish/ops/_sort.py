@@ -17,9 +17,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim, method
 from ._common import Op, apply
-from ._reduce import _evenly, _no_identity, return_types
-
-_MISSING = object()
+from ._reduce import _MISSING, _evenly, _no_identity, return_types
 
 
 def _need_dim(name: str, dim) -> None:
