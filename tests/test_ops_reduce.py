@@ -74,6 +74,10 @@ FAMILY = [
     ("norm_half", lambda m, a: a.norm(0.5, 1, True), [(3, 4)], None),
     ("norm_fro_dims", lambda m, a: m.norm(a, "fro", dim=(0, 1), keepdim=True), [(3, 4)], None),
     ("norm_dtype", lambda m, a: m.norm(a, dtype=m.float64), [(3, 4)], None),
+    ("norm_nuc", lambda m, a: a.norm("nuc"), [(3, 4)], "SumBackward1"),
+    ("norm_nuc_dims", lambda m, a: m.norm(a, "nuc", dim=(2, 0)), [(2, 3, 4)], "SumBackward1"),
+    ("norm_nuc_keepdim", lambda m, a: m.norm(a, "nuc", dim=(-1, 0), keepdim=True), [(2, 3, 4)],
+     None),
     ("logsumexp", lambda m, a: a.logsumexp(1), [(3, 4)], "LogsumexpBackward0"),
     ("logsumexp_dims", lambda m, a: m.logsumexp(a, (0, 1), keepdim=True), [(3, 4)], None),
     ("cumsum", lambda m, a: a.cumsum(1), [(3, 4)], "CumsumBackward0"),
@@ -532,7 +536,9 @@ ERRORS = [
     lambda m: m.var_mean(m.ones(2, 3, dtype=m.uint8), 1),
     lambda m: m.ones(3, dtype=m.int64).mean(), lambda m: m.ones(3, dtype=m.int64).nanmean(),
     lambda m: m.ones(3, dtype=m.int64).norm(), lambda m: m.ones(3).norm(p="abc"),
-    lambda m: m.ones(2, 2).norm(p="nuc", dim=0),
+    lambda m: m.ones(2, 2).norm(p="nuc", dim=0), lambda m: m.ones(2, 2, 2).norm(p="nuc"),
+    lambda m: m.ones(2, 2).norm(p="nuc", dim=(1, -1)),
+    lambda m: m.ones(2, 2, dtype=m.int32).norm(p="nuc"),
     lambda m: m.ones(2, 2, 2).norm(p="fro", dim=(0, 1, 2)),
     lambda m: m.ones(0).norm(INF), lambda m: m.ones(0).norm(-INF),
     lambda m: m.ones(0, 3).norm(INF, dim=0), lambda m: m.ones(2, 3).logsumexp(),
@@ -550,7 +556,8 @@ ERRORS = [
     lambda m: m.tensor([[1, 2]]).bincount(), lambda m: m.tensor([1., 2.]).bincount(),
     lambda m: m.tensor([1, 2]).bincount(m.ones(3)), lambda m: m.tensor([1, 2]).histc(),
     lambda m: m.tensor([1., 2.]).histc(min=3, max=1), lambda m: m.tensor([1., 2.]).histc(0),
-    lambda m: m.ones(2, 3).unique(dim=2),
+    lambda m: m.ones(2, 3).unique(dim=2), lambda m: m.ones(2, dtype=m.complex64).nansum(),
+    lambda m: m.ones(2, dtype=m.complex64).nanmean(),
 ]
 
 

@@ -208,6 +208,8 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *,
     >>> tensorish.nansum(tensorish.tensor([1., float('nan'), 2.]))
     tensor(3.)
     """
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     dt = dtype or _int64_if_integral(input.dtype)
     return _reduce(None, _nansum, input, dim, keepdim, dt)
 
@@ -238,6 +240,8 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *,
     >>> tensorish.nanmean(tensorish.tensor([1., float('nan'), 2.]))
     tensor(1.5000)
     """
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if not _is_float(input.dtype):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {input.dtype.title}")
@@ -552,14 +556,12 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False,
     tensor(5.)
     """
     if isinstance(p, str):
-        axes = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
-        if p != "fro" or (axes is not None and len(axes) > 2):
-            if p == "nuc" or p == "fro":
-                got = " ".join(str(d) for d in axes) if axes is not None else ""
-                if axes is not None and len(axes) != 2:
-                    raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
-                raise NotImplementedError("norm(p='nuc') is not supported")
+        if p not in ("fro", "nuc"):
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        given = (tuple(range(input.ndim)) if dim is None
+                 else (dim,) if isinstance(dim, int) else tuple(dim))
+        if p == "nuc" or len(given) > 2:
+            return _matrix_norm(input, p, given, keepdim)
         p = 2
     if not _is_float(input.dtype):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
@@ -579,6 +581,28 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False,
     static = (("p", p), ("dim", axes), ("keepdim", keepdim),
               ("dtype", dtype.np if dtype is not None else None))
     return apply(_norm, (input,), static)
+
+
+def _nuclear_norm(x, dim, keepdim):
+    s = jnp.linalg.svd(jnp.moveaxis(x, dim, (-2, -1)), compute_uv=False).sum(-1)
+    return jnp.expand_dims(s, sorted(dim)) if keepdim else s
+
+
+# PyTorch computes the nuclear norm as the sum of the singular values (grad_fn SumBackward1).
+_nuclear = Op("SumBackward1", _nuclear_norm)
+
+
+def _matrix_norm(input: Tensor, p: str, dim: tuple, keepdim: bool) -> Tensor:
+    if len(dim) != 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           + " ".join(str(d) for d in dim))
+    a, b = (_wrap_dim(d, input.ndim) for d in dim)
+    if a == b:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({a}, {b})")
+    if not _is_float(input.dtype):
+        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {input.dtype.title}")
+    return apply(_nuclear, (input,), (("dim", (a, b)), ("keepdim", keepdim)))
 
 
 def _logsumexp(x, dim, keepdim):
