@@ -317,6 +317,22 @@ def test_topk_ties_stable():
     assert r.indices.tolist() == [[0, 2]]
 
 
+@pytest.mark.parametrize("fn", [lambda a: a.cumsum_(1), lambda a: a.cumprod_(0),
+                                lambda a: a.cumsum_(-1, dtype=a.dtype)])
+@pytest.mark.parametrize("dtype", ["float32", "int32"])
+def test_inplace_cumulative(fn, dtype):
+    data = np.array([[1, 2, 0], [3, -1, 2]], dtype)
+    t = torch.tensor(data.astype(np.float32), requires_grad=True)
+    s = tensorish.tensor(data.astype(np.float32), requires_grad=True)
+    assert_same(fn(torch.tensor(data)), fn(tensorish.tensor(data)), "in place")
+    a, b = t * 1, s * 1
+    fn(a), fn(b)
+    assert b.grad_fn.name() == a.grad_fn.name()
+    (a * torch.tensor([[1., 2., 3.]])).sum().backward()
+    (b * tensorish.tensor([[1., 2., 3.]])).sum().backward()
+    assert_same(t.grad, s.grad, "backward")
+
+
 # -- 0-dim and empty inputs ------------------------------------------------------------------
 SCALAR = [
     lambda m, a: a.sum(), lambda m, a: a.sum(0), lambda m, a: a.mean(-1, keepdim=True),
