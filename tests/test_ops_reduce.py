@@ -22,7 +22,10 @@ FAMILY = [
     ("sum_dim", lambda m, a: a.sum(1), [(3, 4)], "SumBackward1"),
     ("sum_dims_keepdim", lambda m, a: m.sum(a, (0, -1), keepdim=True), [(2, 3, 4)], None),
     ("sum_list_dtype", lambda m, a: a.sum([1], dtype=m.float64), [(3, 4)], "SumBackward1"),
-    ("sum_empty_dims", lambda m, a: a.sum(()), [(3, 4)], None),
+    ("sum_empty_dims", lambda m, a: a.sum(()), [(3, 4)], "SumBackward1"),
+    ("sum_dim_none", lambda m, a: m.sum(a, dim=None), [(3, 4)], "SumBackward1"),
+    ("sum_all_keepdim", lambda m, a: a.sum(None, True), [(3, 4)], "SumBackward1"),
+    ("mean_dim_none_keepdim", lambda m, a: a.mean(None, True), [(3, 4)], "MeanBackward1"),
     ("nansum", lambda m, a: a.nansum(), [(3, 4)], "NansumBackward0"),
     ("nansum_dim", lambda m, a: m.nansum(a, -1, keepdim=True), [(3, 4)], None),
     ("mean", lambda m, a: a.mean(), [(3, 4)], "MeanBackward0"),
@@ -71,6 +74,10 @@ FAMILY = [
     ("norm_half", lambda m, a: a.norm(0.5, 1, True), [(3, 4)], None),
     ("norm_fro_dims", lambda m, a: m.norm(a, "fro", dim=(0, 1), keepdim=True), [(3, 4)], None),
     ("norm_dtype", lambda m, a: m.norm(a, dtype=m.float64), [(3, 4)], None),
+    ("norm_nuc", lambda m, a: a.norm("nuc"), [(3, 4)], "SumBackward1"),
+    ("norm_nuc_dims", lambda m, a: m.norm(a, "nuc", dim=(2, 0)), [(2, 3, 4)], "SumBackward1"),
+    ("norm_nuc_keepdim", lambda m, a: m.norm(a, "nuc", dim=(-1, 0), keepdim=True), [(2, 3, 4)],
+     None),
     ("logsumexp", lambda m, a: a.logsumexp(1), [(3, 4)], "LogsumexpBackward0"),
     ("logsumexp_dims", lambda m, a: m.logsumexp(a, (0, 1), keepdim=True), [(3, 4)], None),
     ("cumsum", lambda m, a: a.cumsum(1), [(3, 4)], "CumsumBackward0"),
@@ -124,7 +131,8 @@ def _node_name(t):
     return type(t.grad_fn).__name__ if t.grad_fn is not None else None
 
 
-DIFFERENTIABLE = [f for f in FAMILY if not f[0].startswith("arg")]
+# One entry per differentiable op (and per norm formula), to keep compile time down.
+DIFFERENTIABLE = [f for f in FAMILY if f[3] is not None or f[0].startswith("norm_")]
 
 
 def test_norm_0():
@@ -309,6 +317,22 @@ def test_topk_ties_stable():
     assert r.indices.tolist() == [[0, 2]]
 
 
+@pytest.mark.parametrize("fn", [lambda a: a.cumsum_(1), lambda a: a.cumprod_(0),
+                                lambda a: a.cumsum_(-1, dtype=a.dtype)])
+@pytest.mark.parametrize("dtype", ["float32", "int32"])
+def test_inplace_cumulative(fn, dtype):
+    data = np.array([[1, 2, 0], [3, -1, 2]], dtype)
+    t = torch.tensor(data.astype(np.float32), requires_grad=True)
+    s = tensorish.tensor(data.astype(np.float32), requires_grad=True)
+    assert_same(fn(torch.tensor(data)), fn(tensorish.tensor(data)), "in place")
+    a, b = t * 1, s * 1
+    fn(a), fn(b)
+    assert b.grad_fn.name() == a.grad_fn.name()
+    (a * torch.tensor([[1., 2., 3.]])).sum().backward()
+    (b * tensorish.tensor([[1., 2., 3.]])).sum().backward()
+    assert_same(t.grad, s.grad, "backward")
+
+
 # -- 0-dim and empty inputs ------------------------------------------------------------------
 SCALAR = [
     lambda m, a: a.sum(), lambda m, a: a.sum(0), lambda m, a: a.mean(-1, keepdim=True),
@@ -394,6 +418,22 @@ def test_small_integers(dtype):
 def test_half_precision():
     check_op([(3, 4)], *_both(lambda m, a: a.sum(1)), dtype="float16", rtol=1e-2, atol=1e-2)
     check_op([(3, 4)], *_both(lambda m, a: a.max(1)), dtype="float16")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, a: a.std(), lambda m, a: a.var(0), lambda m, a: m.std_mean(a, 1),
+    lambda m, a: m.var_mean(a, correction=3), lambda m, a: a.var(1, correction=0),
+])
+def test_degrees_of_freedom_warning(fn):
+    t, s = torch.ones(1, 1), tensorish.ones(1, 1)
+    with warnings.catch_warnings(record=True) as want:
+        warnings.simplefilter("always")
+        fn(torch, t)
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        fn(tensorish, s)
+    strip = lambda w: [str(x.message).split(" (Triggered")[0] for x in w]
+    assert strip(got) == strip(want)
 
 
 # -- unique, bincount, histc -----------------------------------------------------------------
@@ -512,10 +552,13 @@ ERRORS = [
     lambda m: m.var_mean(m.ones(2, 3, dtype=m.uint8), 1),
     lambda m: m.ones(3, dtype=m.int64).mean(), lambda m: m.ones(3, dtype=m.int64).nanmean(),
     lambda m: m.ones(3, dtype=m.int64).norm(), lambda m: m.ones(3).norm(p="abc"),
-    lambda m: m.ones(2, 2).norm(p="nuc", dim=0),
+    lambda m: m.ones(2, 2).norm(p="nuc", dim=0), lambda m: m.ones(2, 2, 2).norm(p="nuc"),
+    lambda m: m.ones(2, 2).norm(p="nuc", dim=(1, -1)),
+    lambda m: m.ones(2, 2, dtype=m.int32).norm(p="nuc"),
     lambda m: m.ones(2, 2, 2).norm(p="fro", dim=(0, 1, 2)),
     lambda m: m.ones(0).norm(INF), lambda m: m.ones(0).norm(-INF),
     lambda m: m.ones(0, 3).norm(INF, dim=0), lambda m: m.ones(2, 3).logsumexp(),
+    lambda m: m.ones(2, 3).logsumexp(None),
     lambda m: m.ones(2, 3).cumsum(), lambda m: m.ones(2, 3).cumprod(),
     lambda m: m.ones(2, 3).sum(2), lambda m: m.ones(2, 3).sum((0, 0)),
     lambda m: m.ones(2, 3).max(-3), lambda m: m.tensor(1.).max(1),
@@ -529,7 +572,8 @@ ERRORS = [
     lambda m: m.tensor([[1, 2]]).bincount(), lambda m: m.tensor([1., 2.]).bincount(),
     lambda m: m.tensor([1, 2]).bincount(m.ones(3)), lambda m: m.tensor([1, 2]).histc(),
     lambda m: m.tensor([1., 2.]).histc(min=3, max=1), lambda m: m.tensor([1., 2.]).histc(0),
-    lambda m: m.ones(2, 3).unique(dim=2),
+    lambda m: m.ones(2, 3).unique(dim=2), lambda m: m.ones(2, dtype=m.complex64).nansum(),
+    lambda m: m.ones(2, dtype=m.complex64).nanmean(),
 ]
 
 

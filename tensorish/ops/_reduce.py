@@ -6,6 +6,7 @@ import builtins
 import collections
 import math
 import types
+import warnings
 from functools import partial
 
 import jax
@@ -173,16 +174,20 @@ _prod = Op("ProdBackward1",
            lambda x, dim, keepdim, dtype: jnp.prod(x, axis=dim, keepdims=keepdim, dtype=dtype))
 
 
+_MISSING = object()  # a dim left out, which PyTorch tells apart from an explicit dim=None
+
+
 def _reduce(all_op: Op | None, dim_op: Op, input: Tensor, dim, keepdim: bool,
             dt: _dtype.dtype) -> Tensor:
-    if dim is None and all_op is not None:
+    """The all-elements op when no dim is given (and no keepdim), else the dim op."""
+    if dim is _MISSING and not keepdim and all_op is not None:
         return apply(all_op, (input,), (("dtype", dt.np),))
-    static = (("dim", _axes(input, dim)), ("keepdim", keepdim), ("dtype", dt.np))
-    return apply(dim_op, (input,), static)
+    axes = _axes(input, None if dim is _MISSING else dim)
+    return apply(dim_op, (input,), (("dim", axes), ("keepdim", keepdim), ("dtype", dt.np)))
 
 
 @method
-def sum(input: Tensor, dim=None, keepdim: bool = False, *,
+def sum(input: Tensor, dim=_MISSING, keepdim: bool = False, *,
         dtype: _dtype.dtype | None = None) -> Tensor:
     """The sum of all elements, or over ``dim``; integer and bool inputs sum in int64.
 
@@ -203,12 +208,14 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *,
     >>> tensorish.nansum(tensorish.tensor([1., float('nan'), 2.]))
     tensor(3.)
     """
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     dt = dtype or _int64_if_integral(input.dtype)
     return _reduce(None, _nansum, input, dim, keepdim, dt)
 
 
 @method
-def mean(input: Tensor, dim=None, keepdim: bool = False, *,
+def mean(input: Tensor, dim=_MISSING, keepdim: bool = False, *,
          dtype: _dtype.dtype | None = None) -> Tensor:
     """The mean of all elements, or over ``dim``.
 
@@ -233,6 +240,8 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *,
     >>> tensorish.nanmean(tensorish.tensor([1., float('nan'), 2.]))
     tensor(1.5000)
     """
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if not _is_float(input.dtype):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {input.dtype.title}")
@@ -240,7 +249,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *,
 
 
 @method
-def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+def prod(input: Tensor, dim: int = _MISSING, keepdim: bool = False, *,
          dtype: _dtype.dtype | None = None) -> Tensor:
     """The product of all elements, or along ``dim``; integer inputs multiply in int64.
 
@@ -249,7 +258,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     tensor([ 2., 12.])
     """
     dt = dtype or _int64_if_integral(input.dtype)
-    if dim is not None:
+    if dim is not _MISSING:
         dim = _wrap_dim(dim, input.ndim)
     return _reduce(_prod_all, _prod, input, dim, keepdim, dt)
 
@@ -307,6 +316,11 @@ def _moment(op: Op, name: str, input: Tensor, dim, unbiased, keepdim, correction
     if correction is None:
         correction = 1 if unbiased is None else int(builtins.bool(unbiased))
     axes = _axes(input, dim)
+    n = input.numel() if axes is None else math.prod(input.shape[a] for a in axes)
+    if n - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
     static = (("dim", axes), ("correction", correction), ("keepdim", keepdim),
               ("all_reduce", axes is None))
     return apply(op, (input,), static)
@@ -542,14 +556,12 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False,
     tensor(5.)
     """
     if isinstance(p, str):
-        axes = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
-        if p != "fro" or (axes is not None and len(axes) > 2):
-            if p == "nuc" or p == "fro":
-                got = " ".join(str(d) for d in axes) if axes is not None else ""
-                if axes is not None and len(axes) != 2:
-                    raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
-                raise NotImplementedError("norm(p='nuc') is not supported")
+        if p not in ("fro", "nuc"):
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        given = (tuple(range(input.ndim)) if dim is None
+                 else (dim,) if isinstance(dim, int) else tuple(dim))
+        if p == "nuc" or len(given) > 2:
+            return _matrix_norm(input, p, given, keepdim)
         p = 2
     if not _is_float(input.dtype):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
@@ -571,6 +583,28 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False,
     return apply(_norm, (input,), static)
 
 
+def _nuclear_norm(x, dim, keepdim):
+    s = jnp.linalg.svd(jnp.moveaxis(x, dim, (-2, -1)), compute_uv=False).sum(-1)
+    return jnp.expand_dims(s, sorted(dim)) if keepdim else s
+
+
+# PyTorch computes the nuclear norm as the sum of the singular values (grad_fn SumBackward1).
+_nuclear = Op("SumBackward1", _nuclear_norm)
+
+
+def _matrix_norm(input: Tensor, p: str, dim: tuple, keepdim: bool) -> Tensor:
+    if len(dim) != 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           + " ".join(str(d) for d in dim))
+    a, b = (_wrap_dim(d, input.ndim) for d in dim)
+    if a == b:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({a}, {b})")
+    if not _is_float(input.dtype):
+        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {input.dtype.title}")
+    return apply(_nuclear, (input,), (("dim", (a, b)), ("keepdim", keepdim)))
+
+
 def _logsumexp(x, dim, keepdim):
     if x.ndim == 0:
         return x
@@ -578,8 +612,6 @@ def _logsumexp(x, dim, keepdim):
 
 
 _logsumexp_op = Op("LogsumexpBackward0", _logsumexp)
-_MISSING = object()
-
 
 @method
 def logsumexp(input: Tensor, dim=_MISSING, keepdim: bool = False) -> Tensor:
@@ -591,6 +623,9 @@ def logsumexp(input: Tensor, dim=_MISSING, keepdim: bool = False) -> Tensor:
     """
     if dim is _MISSING:
         raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not "
+                        "NoneType")
     dt = input.dtype if _is_float(input.dtype) else _dtype.get_default_dtype()
     axes = _axes(input, dim)
     cast = None if dt is input.dtype else (dt.np,)

@@ -16,10 +16,8 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim, method
-from ._common import Op, apply
-from ._reduce import _evenly, _no_identity, return_types
-
-_MISSING = object()
+from ._common import Op, apply, inplace
+from ._reduce import _MISSING, _evenly, _no_identity, return_types
 
 
 def _need_dim(name: str, dim) -> None:
@@ -67,6 +65,18 @@ def cumprod(input: Tensor, dim=_MISSING, *, dtype: _dtype.dtype | None = None) -
     """
     _need_dim("cumprod", dim)
     return _cumulative(_cumprod, input, dim, dtype)
+
+
+@method
+def cumsum_(self: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
+    """In-place ``cumsum``."""
+    return inplace(self, lambda s: cumsum(s, dim, dtype=dtype or s.dtype))
+
+
+@method
+def cumprod_(self: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
+    """In-place ``cumprod``."""
+    return inplace(self, lambda s: cumprod(s, dim, dtype=dtype or s.dtype))
 
 
 def _cum_extreme(x, dim, better):
