@@ -6,12 +6,16 @@ tensor(5.)
 """
 
 from .ops._linalg import cross as _cross
+from .ops._linalg import matmul as matmul
 from .ops._linalg_functions import LinAlgError as LinAlgError
 from .ops._linalg_functions import cholesky as cholesky
+from .ops._linalg_functions import cholesky_ex as cholesky_ex
+from .ops._linalg_functions import cond as cond
 from .ops._linalg_functions import det as det
 from .ops._linalg_functions import eigh as eigh
 from .ops._linalg_functions import eigvalsh as eigvalsh
 from .ops._linalg_functions import inv as inv
+from .ops._linalg_functions import inv_ex as inv_ex
 from .ops._linalg_functions import lstsq as lstsq
 from .ops._linalg_functions import matrix_exp as matrix_exp
 from .ops._linalg_functions import matrix_norm as matrix_norm
@@ -23,8 +27,10 @@ from .ops._linalg_functions import pinv as pinv
 from .ops._linalg_functions import qr as qr
 from .ops._linalg_functions import slogdet as slogdet
 from .ops._linalg_functions import solve as solve
+from .ops._linalg_functions import solve_ex as solve_ex
 from .ops._linalg_functions import svd as svd
 from .ops._linalg_functions import svdvals as svdvals
+from .ops._linalg_functions import vecdot as vecdot
 from .ops._linalg_functions import vector_norm as vector_norm
 
 

@@ -639,7 +639,7 @@ def einsum(equation: str, *operands) -> Tensor:
 
 
 _SlogdetResult = _fns._return_type("slogdet", "sign logabsdet")
-_cholesky_old_op = Op("CholeskyBackward0", lambda a, upper: _fns._cholesky_fn(a, upper)[0])
+_cholesky_old_op = Op("CholeskyBackward0", _fns._cholesky_fn)
 # -- PyTorch's older top-level forms -------------------------------------------------------------
 _logdet = Op("WhereBackward0", lambda a: jnp.where(
     jnp.linalg.slogdet(a)[0] < 0, jnp.nan, jnp.linalg.slogdet(a)[1]))
@@ -681,8 +681,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     _fns._check_square("cholesky", input)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise NotImplementedError(f"\"cholesky_cpu\" not implemented for '{input.dtype.title}'")
-    return _fns._cholesky_checked("cholesky", input,
-                             apply(_cholesky_old_op, (input,), (("upper", upper),)))
+    return _fns._cholesky_ex("cholesky", _cholesky_old_op, input, upper, True).L
 
 
 @method

@@ -38,6 +38,9 @@ SlogdetResult = _return_type("linalg_slogdet", "sign logabsdet")
 LstsqResult = _return_type("linalg_lstsq", "solution residuals rank singular_values")
 QRResult = _return_type("linalg_qr", "Q R")
 SVDResult = _return_type("linalg_svd", "U S Vh")
+InvExResult = _return_type("linalg_inv_ex", "inverse info")
+SolveExResult = _return_type("linalg_solve_ex", "result info")
+CholeskyExResult = _return_type("linalg_cholesky_ex", "L info")
 EighResult = _return_type("linalg_eigh", "eigenvalues eigenvectors")
 
 
@@ -120,12 +123,12 @@ _det = Op("LinalgDetBackward0", jnp.linalg.det)
 _slogdet = Op("LinalgSlogdetBackward0", lambda a: tuple(jnp.linalg.slogdet(a)), n_out=2)
 
 
-def _inv_checked(A: Tensor) -> Tensor:
+def _inv_checked(A: Tensor, name: str = "linalg.inv") -> InvExResult:
     out, info = apply(_inv, (A,))
     _raise_info(info, lambda p, i: (
-        f"linalg.inv: {p}The diagonal element {i} is zero, the inversion could not be completed "
+        f"{name}: {p}The diagonal element {i} is zero, the inversion could not be completed "
         "because the input matrix is singular."))
-    return out
+    return InvExResult(out, info)
 
 
 def inv(A: Tensor) -> Tensor:
@@ -137,7 +140,20 @@ def inv(A: Tensor) -> Tensor:
             [0.0000, 0.2500]])
     """
     _square_float("linalg.inv", A)
-    return _inv_checked(A)
+    return _inv_checked(A).inverse
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+    """The inverse and LAPACK's ``info`` (nonzero where the matrix is singular).
+
+    >>> import tensorish
+    >>> tensorish.linalg.inv_ex(tensorish.zeros(2, 2)).info
+    tensor(1, dtype=tensorish.int32)
+    """
+    _square_float("linalg.inv_ex", A)
+    if check_errors:
+        return _inv_checked(A, "linalg.inv_ex")
+    return InvExResult(*apply(_inv, (A,)))
 
 
 def det(A: Tensor) -> Tensor:
@@ -177,13 +193,7 @@ def _solve_fn(a, b, left, vector):
 _solve = Op("LinalgSolveExBackward0", _solve_fn, n_out=2)
 
 
-def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
-    """The solution ``X`` of ``A @ X = B`` (or ``X @ A = B`` with ``left=False``).
-
-    >>> import tensorish
-    >>> tensorish.linalg.solve(tensorish.tensor([[2., 0.], [0., 4.]]), tensorish.ones(2))
-    tensor([0.5000, 0.2500])
-    """
+def _solve_ex(name: str, A: Tensor, B: Tensor, left: bool, check: bool) -> SolveExResult:
     _square_float("linalg.solve", A)
     _check_float("linalg.solve", B)
     if A.dtype is not B.dtype:
@@ -202,9 +212,31 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
             f"linalg.solve: Incompatible shapes of A and B for the equation {eq} "
             f"({A.shape[-2]}x{A.shape[-1]} and {b_shape})")
     x, info = apply(_solve, (A, B), (("left", left), ("vector", vector)))
-    _raise_info(info, lambda p, i: (
-        f"torch.linalg.solve: {p}The solver failed because the input matrix is singular."))
-    return x
+    if check:
+        _raise_info(info, lambda p, i: (
+            f"torch.{name}: {p}The solver failed because the input matrix is singular."))
+    return SolveExResult(x, info)
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True,
+             check_errors: bool = False) -> SolveExResult:
+    """The solution of ``A @ X = B`` and LAPACK's ``info`` (nonzero where A is singular).
+
+    >>> import tensorish
+    >>> tensorish.linalg.solve_ex(tensorish.tensor([[2., 0.], [0., 4.]]), tensorish.ones(2)).info
+    tensor(0, dtype=tensorish.int32)
+    """
+    return _solve_ex("linalg.solve_ex", A, B, left, check_errors)
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """The solution ``X`` of ``A @ X = B`` (or ``X @ A = B`` with ``left=False``).
+
+    >>> import tensorish
+    >>> tensorish.linalg.solve(tensorish.tensor([[2., 0.], [0., 4.]]), tensorish.ones(2))
+    tensor([0.5000, 0.2500])
+    """
+    return _solve_ex("linalg.solve", A, B, left, True).result
 
 
 def _pinv_fn(a, atol, rtol, hermitian):
@@ -273,7 +305,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     no residuals and no singular values).
 
     >>> import tensorish
-    >>> tensorish.linalg.lstsq(tensorish.tensor([[1.], [1.]]), tensorish.tensor([1., 3.])).solution
+    >>> tensorish.linalg.lstsq(tensorish.tensor([[2.], [0.]]), tensorish.tensor([4., 1.])).solution
     tensor([2.])
     """
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
@@ -307,33 +339,39 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
 # -- factorizations -----------------------------------------------------------------------------
 def _cholesky_fn(a, upper):
     l = jnp.linalg.cholesky(a)
-    return (_mH(l) if upper else l), jnp.zeros(a.shape[:-2], jnp.int32)
+    return _mH(l) if upper else l
 
 
-_cholesky = Op("LinalgCholeskyExBackward0", _cholesky_fn, n_out=2)
+_cholesky = Op("LinalgCholeskyExBackward0", _cholesky_fn)
 
 
-def _cholesky_order(A: Tensor) -> tuple[int, int]:
-    """The first failing batch element and the order of its first non-positive-definite
-    leading minor (LAPACK potrf's ``info``)."""
-    a = np.asarray(A._value).reshape((-1,) + A.shape[-2:])
-    for b, m in enumerate(a):
+def _cholesky_info(A: Tensor) -> np.ndarray:
+    """LAPACK potrf's ``info`` per matrix: the order of the first leading minor that is not
+    positive-definite, or 0 (computed on the host, only after the factorization failed)."""
+    a = np.asarray(A._value)
+    flat = a.reshape((-1,) + a.shape[-2:])
+    info = np.zeros(len(flat), np.int32)
+    for b, m in enumerate(flat):
         for k in range(1, m.shape[0] + 1):
             try:
                 np.linalg.cholesky(m[:k, :k])
             except np.linalg.LinAlgError:
-                return b, k
-    return 0, 0
+                info[b] = k
+                break
+    return info.reshape(a.shape[:-2])
 
 
-def _cholesky_checked(name: str, A: Tensor, out: Tensor) -> Tensor:
+def _cholesky_ex(name: str, op: Op, A: Tensor, upper: bool, check: bool) -> CholeskyExResult:
+    out = apply(op, (A,), (("upper", upper),))
+    info = np.zeros(A.shape[:-2], np.int32)
     if bool(jnp.isnan(out._value).any()):
-        b, k = _cholesky_order(A)
-        prefix = f"(Batch element {b}): " if A.ndim > 2 else ""
-        raise LinAlgError(
-            f"{name}: {prefix}The factorization could not be completed because the input is not "
-            f"positive-definite (the leading minor of order {k} is not positive-definite).")
-    return out
+        info = _cholesky_info(A)
+    info = Tensor._wrap(jnp.asarray(info))
+    if check:
+        _raise_info(info, lambda p, k: (
+            f"{name}: {p}The factorization could not be completed because the input is not "
+            f"positive-definite (the leading minor of order {k} is not positive-definite)."))
+    return CholeskyExResult(out, info)
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
@@ -345,7 +383,20 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
             [1., 2.]])
     """
     _square_float("linalg.cholesky", A)
-    return _cholesky_checked("linalg.cholesky", A, apply(_cholesky, (A,), (("upper", upper),))[0])
+    return _cholesky_ex("linalg.cholesky", _cholesky, A, upper, True).L
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False,
+                check_errors: bool = False) -> CholeskyExResult:
+    """The Cholesky factor and LAPACK's ``info`` (the order of the first leading minor that
+    is not positive-definite, or 0).
+
+    >>> import tensorish
+    >>> tensorish.linalg.cholesky_ex(tensorish.tensor([[1., 2.], [2., 1.]])).info
+    tensor(2, dtype=tensorish.int32)
+    """
+    _square_float("linalg.cholesky", A)
+    return _cholesky_ex("linalg.cholesky_ex", _cholesky, A, upper, check_errors)
 
 
 _QR_MODES = ("reduced", "complete", "r")
@@ -373,9 +424,9 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     """The QR decomposition ``A = Q @ R`` (``mode``: reduced, complete or r).
 
     >>> import tensorish
-    >>> tensorish.linalg.qr(tensorish.tensor([[3., 0.], [4., 1.]])).R.abs()
-    tensor([[5.0000, 0.8000],
-            [0.0000, 0.6000]])
+    >>> tensorish.linalg.qr(tensorish.tensor([[3., 0.], [4., 1.]])).R
+    tensor([[-5.0000, -0.8000],
+            [ 0.0000,  0.6000]])
     """
     _check_matrix("linalg.qr", A)
     _check_float("linalg.qr", A)
@@ -507,7 +558,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     _check_square("linalg.matrix_power", A)
     if n < 0:
         _check_float("linalg.inv", A)
-        A, n = _inv_checked(A), -n
+        A, n = _inv_checked(A).inverse, -n
         if n == 1:
             return A
     name = ("CopyBackwards" if n == 0 else "CloneBackward0" if n == 1
@@ -613,6 +664,62 @@ def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = No
     static = (("atol", None if atol is None else float(atol)),
               ("rtol", None if rtol is None else float(rtol)), ("hermitian", hermitian))
     return apply(_matrix_rank, (A,), static)
+
+
+_vecdot = Op("SumBackward1", lambda x, y, dim: jnp.sum(jnp.conj(x) * y, axis=dim))
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product of vectors along ``dim``, broadcasting the other dimensions.
+
+    >>> import tensorish
+    >>> tensorish.linalg.vecdot(tensorish.ones(2, 3), tensorish.ones(3))
+    tensor([3., 3.])
+    """
+    if x.dtype is not y.dtype:
+        raise RuntimeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+            f"{x.dtype.title} and y of type {y.dtype.title} instead")
+    shape = jnp.broadcast_shapes(x.shape, y.shape)
+    return apply(_vecdot, (x, y), (("dim", _wrap_dim(dim, len(shape)) - len(shape)),))
+
+
+def _cond_fn(a, p):
+    if p in (None, 2.0, -2.0):
+        s = jnp.linalg.svd(a, compute_uv=False)
+        return s[..., -1] / s[..., 0] if p == -2.0 else s[..., 0] / s[..., -1]
+    def norm(x):
+        if p == "fro":
+            return jnp.sqrt(jnp.sum(_abs(x) ** 2, axis=(-2, -1)))
+        return _matrix_norm_fn(x, p, (-2, -1), False, x.dtype)
+
+    r = norm(a) * norm(jnp.linalg.inv(a))
+    return r if p == "nuc" else jnp.where(jnp.isnan(r), jnp.inf, r)
+
+
+# PyTorch's cond ends in the node of its last step: squeezing the singular-value ratio, the
+# product of the two nuclear norms, or replacing the nan of a singular input by inf.
+_cond_ops = {name: Op(name, _cond_fn) for name in
+             ("SqueezeBackward1", "MulBackward0", "NanToNumBackward0")}
+
+
+def cond(A: Tensor, p=None) -> Tensor:
+    """The condition number of ``A`` in the matrix norm ``p`` (default: the 2-norm).
+
+    >>> import tensorish
+    >>> tensorish.linalg.cond(tensorish.tensor([[2., 0.], [0., 1.]]))
+    tensor(2.)
+    """
+    _check_matrix("linalg.cond", A)
+    _check_float("linalg.cond", A)
+    if p not in (None,) + _MATRIX_ORDS:
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    name = ("SqueezeBackward1" if p in (None, 2, -2) else "MulBackward0" if p == "nuc"
+            else "NanToNumBackward0")
+    if name != "SqueezeBackward1":
+        _check_square("linalg.cond", A)
+    return apply(_cond_ops[name], (A,), (("p", p if p is None or p in ("fro", "nuc")
+                                          else float(p)),))
 
 
 # -- norms ---------------------------------------------------------------------------------------
@@ -734,6 +841,7 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *,
     return vector_norm(A, ord, None, keepdim, dtype=dtype)
 
 
-__all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet",
-           "solve", "lstsq", "cholesky", "qr", "svd", "svdvals", "eigh", "eigvalsh", "pinv",
-           "matrix_power", "matrix_exp", "multi_dot", "matrix_rank"]
+__all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det",
+           "slogdet", "solve", "solve_ex", "lstsq", "cholesky", "cholesky_ex", "qr", "svd",
+           "svdvals", "eigh", "eigvalsh", "pinv", "matrix_power", "matrix_exp", "multi_dot",
+           "matrix_rank", "vecdot", "cond"]
