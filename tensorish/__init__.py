@@ -74,7 +74,10 @@ from .autograd import is_grad_enabled as is_grad_enabled
 from .autograd import no_grad as no_grad
 from .autograd import set_grad_enabled as set_grad_enabled
 from .ops import *
+from .serialization import load as load
+from .serialization import save as save
 
 # isort: split
 # Subpackages, one line each.
+from . import cuda as cuda
 from . import optim as optim

@@ -91,17 +91,42 @@ class Generator:
 
 
 default_generator = Generator()
+_cuda_generators: dict[int, Generator] = {}
+_cuda_seed = [_DEFAULT_SEED]
+
+
+def cuda_generator(index: int) -> Generator:
+    """The default generator of CUDA device ``index`` (made on first use)."""
+    gen = _cuda_generators.get(index)
+    if gen is None:
+        gen = _cuda_generators[index] = Generator(f"cuda:{index}").manual_seed(_cuda_seed[0])
+    return gen
+
+
+def _default_for(device: Any) -> Generator:
+    """The generator a draw on ``device`` uses when none is given (one per CUDA device)."""
+    if device is None:
+        dev = _device.get_default_device()
+    else:
+        dev = device if isinstance(device, _device.device) else _device.device(device)
+    if dev.type == "cuda":
+        return cuda_generator(dev.index or 0)
+    return default_generator
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator.
+    """Seed the default generator (and every CUDA device's, as PyTorch does).
 
     >>> import tensorish
     >>> _ = tensorish.manual_seed(0)
     >>> tensorish.initial_seed()
     0
     """
-    return default_generator.manual_seed(seed)
+    gen = default_generator.manual_seed(seed)
+    _cuda_seed[0] = gen.initial_seed()
+    for g in _cuda_generators.values():
+        g.manual_seed(seed)
+    return gen
 
 
 def seed() -> int:
@@ -196,8 +221,8 @@ def _draw(key, params, *, kind, shape, dtype):
 
 
 def _sample(kind: str, generator: Generator | None, params: tuple, shape: tuple,
-            dtype: _dtype.dtype) -> jax.Array:
-    gen = generator if generator is not None else default_generator
+            dtype: _dtype.dtype, device: Any = None) -> jax.Array:
+    gen = generator if generator is not None else _default_for(device)
     gen._key, out = _draw(gen._key, params, kind=kind, shape=tuple(shape), dtype=dtype.np)
     return out
 
@@ -239,7 +264,7 @@ def rand(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | N
     """
     shape = _size(size, "rand", kw)
     dt = _float_dtype(dtype, "check_uniform_bounds")
-    out = _sample("uniform", generator, (0.0, 1.0), shape, dt)
+    out = _sample("uniform", generator, (0.0, 1.0), shape, dt, device)
     return _creation._finish(out, dt, device, requires_grad)
 
 
@@ -253,7 +278,7 @@ def randn(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | 
     """
     shape = _size(size, "randn", kw)
     dt = _float_dtype(dtype, "normal_kernel_cpu")
-    out = _sample("normal", generator, (0.0, 1.0), shape, dt)
+    out = _sample("normal", generator, (0.0, 1.0), shape, dt, device)
     return _creation._finish(out, dt, device, requires_grad)
 
 
@@ -291,7 +316,7 @@ def randint(*args: Any, size: Sequence[int] | None = None,
     dt = dtype or _dtype.int64
     shape = _creation._shape(tuple(size), "randint")
     _check_range(low, high, dt)
-    out = _sample("integers", generator, (low, high), shape, dt)
+    out = _sample("integers", generator, (low, high), shape, dt, device)
     return _creation._finish(out, dt, device, requires_grad)
 
 
@@ -305,7 +330,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: _dtype.dtype 
     """
     shape = _creation._shape((n,), "randperm")
     dt = dtype or _dtype.int64
-    out = _sample("perm", generator, (), shape, dt)
+    out = _sample("perm", generator, (), shape, dt, device)
     return _creation._finish(out, dt, device, requires_grad)
 
 
@@ -379,7 +404,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
         _check_std(std)
         dt = _float_dtype(dtype, "normal_kernel_cpu")
         out = _sample("normal", generator, (float(mean), float(std)),
-                      _creation._shape(tuple(size), "normal"), dt)
+                      _creation._shape(tuple(size), "normal"), dt, device)
         return _creation._finish(out, dt, device, requires_grad)
     from .ops._common import result_type
 
@@ -397,7 +422,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
         where = mean if tm else std
     _check_std(std)
     dt = _float_dtype(dt, "normal_kernel_cpu")
-    out = _sample("normal", generator, (_param(mean), _param(std)), tuple(shape), dt)
+    out = _sample("normal", generator, (_param(mean), _param(std)), tuple(shape), dt,
+                  where.device)
     return _creation._finish(out, dt, where.device, False)
 
 
@@ -434,7 +460,7 @@ def bernoulli(input: Tensor, p: float | None = None, *,
     else:
         _check_p(p)
         prob = float(p)
-    out = _sample("bernoulli", generator, (prob,), tuple(input.shape), dt)
+    out = _sample("bernoulli", generator, (prob,), tuple(input.shape), dt, input.device)
     return _creation._finish(out, dt, input.device, False)
 
 
@@ -477,7 +503,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     if not replacement and num_samples > input.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
-    gen = generator if generator is not None else default_generator
+    gen = generator if generator is not None else _default_for(input.device)
     key, out, bad, empty = _multinomial(gen._key, input.jax(), n=int(num_samples),
                                         replacement=bool(replacement))
     if bool(bad):
@@ -497,7 +523,8 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """
     if input.numel() and not bool(jnp.all(input.jax() >= 0)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    out = _sample("poisson", generator, (input.jax(),), tuple(input.shape), input.dtype)
+    out = _sample("poisson", generator, (input.jax(),), tuple(input.shape), input.dtype,
+                  input.device)
     return _creation._finish(out, input.dtype, input.device, False)
 
 
@@ -512,7 +539,7 @@ _FILL_OPS = {kind: Op(name, lambda x, v: v, saves=()) for kind, name in (
 
 
 def _fill_(self: Tensor, kind: str, params: tuple, generator: Generator | None) -> Tensor:
-    value = _sample(kind, generator, params, tuple(self.shape), self.dtype)
+    value = _sample(kind, generator, params, tuple(self.shape), self.dtype, self.device)
     value = jax.device_put(value, next(iter(self.jax().devices())))
     if is_grad_enabled() and self._requires_grad:
         from .ops._common import inplace
