@@ -455,3 +455,19 @@ def test_cosine_schedule_drives_adam_like_torch():
     assert ss.get_last_lr() == st.get_last_lr()
     assert not math.isnan(ss.get_last_lr()[0])
     _close(ps, pt, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01, amsgrad=True)),
+                                     ("RMSprop", dict(centered=True, momentum=0.5))])
+def test_complex_parameters_as_real_views(name, kw):
+    w0 = (RNG.normal(size=4) + 1j * RNG.normal(size=4)).astype(np.complex64)
+    results = []
+    for m in (torch, tensorish):
+        w = m.tensor(w0.copy(), requires_grad=True)
+        opt = getattr(m.optim, name)([w], **kw)
+        for i in range(100):
+            w.grad = m.tensor((w0 * (1 + 0.01 * i)).astype(np.complex64))
+            opt.step()
+        results.append(w)
+    np.testing.assert_allclose(np.asarray(results[1].jax()), results[0].detach().numpy(),
+                               rtol=1e-5, atol=2e-6)
