@@ -252,6 +252,22 @@ def _float_dtype(dtype: _dtype.dtype | None, kernel: str) -> _dtype.dtype:
     return dt
 
 
+# NOTE: PyTorch gives samples drawn from tensor parameters a grad_fn whose gradient is zero
+# (no reparameterisation); the parameters are inputs the op does not use, so the vjp is zero.
+_SAMPLE_OPS: dict[str, Op] = {}
+
+
+def _recorded(name: str, inputs: tuple, value: jax.Array, device: Any) -> Tensor:
+    """``value`` as a new tensor on ``device``, recorded as ``name`` if an input needs grad."""
+    value = jax.device_put(value, _device.to_jax(device))
+    if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
+        op = _SAMPLE_OPS.get(name)
+        if op is None:
+            op = _SAMPLE_OPS[name] = Op(name, lambda *xs: xs[-1], saves=())
+        return apply(op, (*[t for t in inputs if isinstance(t, Tensor)], value))
+    return Tensor._wrap(value)
+
+
 # -- creation -----------------------------------------------------------------------------
 def rand(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | None = None,
          device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
@@ -424,7 +440,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
     dt = _float_dtype(dt, "normal_kernel_cpu")
     out = _sample("normal", generator, (_param(mean), _param(std)), tuple(shape), dt,
                   where.device)
-    return _creation._finish(out, dt, where.device, False)
+    name = "NormalBackward3" if tm and ts else "NormalBackward1" if tm else "NormalBackward2"
+    return _recorded(name, (mean, std), out, where.device)
 
 
 def _broadcast_message(a: tuple, b: tuple) -> str:
@@ -461,7 +478,7 @@ def bernoulli(input: Tensor, p: float | None = None, *,
         _check_p(p)
         prob = float(p)
     out = _sample("bernoulli", generator, (prob,), tuple(input.shape), dt, input.device)
-    return _creation._finish(out, dt, input.device, False)
+    return _recorded("BernoulliBackward0", (input,), out, input.device)
 
 
 def _check_p(p: float) -> None:
@@ -525,7 +542,7 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     out = _sample("poisson", generator, (input.jax(),), tuple(input.shape), input.dtype,
                   input.device)
-    return _creation._finish(out, input.dtype, input.device, False)
+    return _recorded("PoissonBackward0", (input,), out, input.device)
 
 
 # -- in-place samplers --------------------------------------------------------------------

@@ -232,6 +232,28 @@ def test_in_place_sampler_on_non_leaf_records_zero_gradient():
     assert grads[0] == grads[1] == [0.0, 0.0, 0.0]
 
 
+SAMPLES_OF_GRAD_TENSORS = [
+    lambda m, x: m.normal(x, 1.0),
+    lambda m, x: m.normal(1.0, x),
+    lambda m, x: m.normal(x, x * 2),
+    lambda m, x: m.bernoulli(x * 0.5),
+    lambda m, x: m.poisson(x),
+]
+
+
+@pytest.mark.parametrize("i", range(len(SAMPLES_OF_GRAD_TENSORS)))
+def test_samples_of_tensors_that_require_grad(i):
+    names, grads = [], []
+    for m in (torch, tensorish):
+        x = m.ones(3, requires_grad=True)
+        y = SAMPLES_OF_GRAD_TENSORS[i](m, x)
+        names.append(type(y.grad_fn).__name__)
+        (y * 3).sum().backward()
+        grads.append(x.grad.tolist())
+    assert names[0] == names[1]
+    assert grads[0] == grads[1] == [0.0, 0.0, 0.0]
+
+
 def test_in_place_sampler_under_no_grad_on_parameter():
     w = tensorish.ones(4, requires_grad=True)
     with tensorish.no_grad():
