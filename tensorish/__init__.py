@@ -98,11 +98,14 @@ from .autograd import set_grad_enabled as set_grad_enabled
 from .autograd._anomaly import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
 from .autograd._anomaly import is_anomaly_enabled as is_anomaly_enabled
 from .ops import *
+from .serialization import load as load
+from .serialization import save as save
 
 # isort: split
 # Subpackages, one line each.
 from . import func as func
 from . import linalg as linalg
+from . import cuda as cuda
 from . import optim as optim
 
 from . import nn as nn  # isort: skip

@@ -91,17 +91,42 @@ class Generator:
 
 
 default_generator = Generator()
+_cuda_generators: dict[int, Generator] = {}
+_cuda_seed = [_DEFAULT_SEED]
+
+
+def cuda_generator(index: int) -> Generator:
+    """The default generator of CUDA device ``index`` (made on first use)."""
+    gen = _cuda_generators.get(index)
+    if gen is None:
+        gen = _cuda_generators[index] = Generator(f"cuda:{index}").manual_seed(_cuda_seed[0])
+    return gen
+
+
+def _default_for(device: Any) -> Generator:
+    """The generator a draw on ``device`` uses when none is given (one per CUDA device)."""
+    if device is None:
+        dev = _device.get_default_device()
+    else:
+        dev = device if isinstance(device, _device.device) else _device.device(device)
+    if dev.type == "cuda":
+        return cuda_generator(dev.index or 0)
+    return default_generator
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator.
+    """Seed the default generator (and every CUDA device's, as PyTorch does).
 
     >>> import tensorish
     >>> _ = tensorish.manual_seed(0)
     >>> tensorish.initial_seed()
     0
     """
-    return default_generator.manual_seed(seed)
+    gen = default_generator.manual_seed(seed)
+    _cuda_seed[0] = gen.initial_seed()
+    for g in _cuda_generators.values():
+        g.manual_seed(seed)
+    return gen
 
 
 def seed() -> int:
@@ -196,8 +221,8 @@ def _draw(key, params, *, kind, shape, dtype):
 
 
 def _sample(kind: str, generator: Generator | None, params: tuple, shape: tuple,
-            dtype: _dtype.dtype) -> jax.Array:
-    gen = generator if generator is not None else default_generator
+            dtype: _dtype.dtype, device: Any = None) -> jax.Array:
+    gen = generator if generator is not None else _default_for(device)
     gen._key, out = _draw(gen._key, params, kind=kind, shape=tuple(shape), dtype=dtype.np)
     return out
 
@@ -227,6 +252,22 @@ def _float_dtype(dtype: _dtype.dtype | None, kernel: str) -> _dtype.dtype:
     return dt
 
 
+# NOTE: PyTorch gives samples drawn from tensor parameters a grad_fn whose gradient is zero
+# (no reparameterisation); the parameters are inputs the op does not use, so the vjp is zero.
+_SAMPLE_OPS: dict[str, Op] = {}
+
+
+def _recorded(name: str, inputs: tuple, value: jax.Array, device: Any) -> Tensor:
+    """``value`` as a new tensor on ``device``, recorded as ``name`` if an input needs grad."""
+    value = jax.device_put(value, _device.to_jax(device))
+    if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
+        op = _SAMPLE_OPS.get(name)
+        if op is None:
+            op = _SAMPLE_OPS[name] = Op(name, lambda *xs: xs[-1], saves=())
+        return apply(op, (*[t for t in inputs if isinstance(t, Tensor)], value))
+    return Tensor._wrap(value)
+
+
 # -- creation -----------------------------------------------------------------------------
 def rand(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | None = None,
          device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
@@ -239,7 +280,7 @@ def rand(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | N
     """
     shape = _size(size, "rand", kw)
     dt = _float_dtype(dtype, "check_uniform_bounds")
-    out = _sample("uniform", generator, (0.0, 1.0), shape, dt)
+    out = _sample("uniform", generator, (0.0, 1.0), shape, dt, device)
     return _creation._finish(out, dt, device, requires_grad)
 
 
@@ -253,7 +294,7 @@ def randn(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | 
     """
     shape = _size(size, "randn", kw)
     dt = _float_dtype(dtype, "normal_kernel_cpu")
-    out = _sample("normal", generator, (0.0, 1.0), shape, dt)
+    out = _sample("normal", generator, (0.0, 1.0), shape, dt, device)
     return _creation._finish(out, dt, device, requires_grad)
 
 
@@ -291,7 +332,7 @@ def randint(*args: Any, size: Sequence[int] | None = None,
     dt = dtype or _dtype.int64
     shape = _creation._shape(tuple(size), "randint")
     _check_range(low, high, dt)
-    out = _sample("integers", generator, (low, high), shape, dt)
+    out = _sample("integers", generator, (low, high), shape, dt, device)
     return _creation._finish(out, dt, device, requires_grad)
 
 
@@ -305,7 +346,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: _dtype.dtype 
     """
     shape = _creation._shape((n,), "randperm")
     dt = dtype or _dtype.int64
-    out = _sample("perm", generator, (), shape, dt)
+    out = _sample("perm", generator, (), shape, dt, device)
     return _creation._finish(out, dt, device, requires_grad)
 
 
@@ -379,7 +420,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
         _check_std(std)
         dt = _float_dtype(dtype, "normal_kernel_cpu")
         out = _sample("normal", generator, (float(mean), float(std)),
-                      _creation._shape(tuple(size), "normal"), dt)
+                      _creation._shape(tuple(size), "normal"), dt, device)
         return _creation._finish(out, dt, device, requires_grad)
     from .ops._common import result_type
 
@@ -397,8 +438,10 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
         where = mean if tm else std
     _check_std(std)
     dt = _float_dtype(dt, "normal_kernel_cpu")
-    out = _sample("normal", generator, (_param(mean), _param(std)), tuple(shape), dt)
-    return _creation._finish(out, dt, where.device, False)
+    out = _sample("normal", generator, (_param(mean), _param(std)), tuple(shape), dt,
+                  where.device)
+    name = "NormalBackward3" if tm and ts else "NormalBackward1" if tm else "NormalBackward2"
+    return _recorded(name, (mean, std), out, where.device)
 
 
 def _broadcast_message(a: tuple, b: tuple) -> str:
@@ -434,8 +477,8 @@ def bernoulli(input: Tensor, p: float | None = None, *,
     else:
         _check_p(p)
         prob = float(p)
-    out = _sample("bernoulli", generator, (prob,), tuple(input.shape), dt)
-    return _creation._finish(out, dt, input.device, False)
+    out = _sample("bernoulli", generator, (prob,), tuple(input.shape), dt, input.device)
+    return _recorded("BernoulliBackward0", (input,), out, input.device)
 
 
 def _check_p(p: float) -> None:
@@ -477,7 +520,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     if not replacement and num_samples > input.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
-    gen = generator if generator is not None else default_generator
+    gen = generator if generator is not None else _default_for(input.device)
     key, out, bad, empty = _multinomial(gen._key, input.jax(), n=int(num_samples),
                                         replacement=bool(replacement))
     if bool(bad):
@@ -497,8 +540,9 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """
     if input.numel() and not bool(jnp.all(input.jax() >= 0)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    out = _sample("poisson", generator, (input.jax(),), tuple(input.shape), input.dtype)
-    return _creation._finish(out, input.dtype, input.device, False)
+    out = _sample("poisson", generator, (input.jax(),), tuple(input.shape), input.dtype,
+                  input.device)
+    return _recorded("PoissonBackward0", (input,), out, input.device)
 
 
 # -- in-place samplers --------------------------------------------------------------------
@@ -512,7 +556,7 @@ _FILL_OPS = {kind: Op(name, lambda x, v: v, saves=()) for kind, name in (
 
 
 def _fill_(self: Tensor, kind: str, params: tuple, generator: Generator | None) -> Tensor:
-    value = _sample(kind, generator, params, tuple(self.shape), self.dtype)
+    value = _sample(kind, generator, params, tuple(self.shape), self.dtype, self.device)
     value = jax.device_put(value, next(iter(self.jax().devices())))
     if is_grad_enabled() and self._requires_grad:
         from .ops._common import inplace

@@ -294,6 +294,9 @@ SCHEDULERS = [
     ("CosineAnnealingLR", dict(T_max=25, eta_min=0.001)),
     ("LinearLR", dict(start_factor=0.2, end_factor=0.9, total_iters=40)),
     ("LambdaLR", dict(lr_lambda=lambda e: 1.0 / (1 + e) ** 0.5)),
+    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.99 if e % 3 else 1.01)),
+    ("ConstantLR", dict(factor=0.25, total_iters=30)),
+    ("PolynomialLR", dict(total_iters=90, power=2.0)),
     ("OneCycleLR", dict(max_lr=1.0, total_steps=130)),
     ("OneCycleLR", dict(max_lr=[0.5, 1.0], epochs=13, steps_per_epoch=10, three_phase=True,
                         anneal_strategy="linear")),
@@ -332,7 +335,7 @@ def test_scheduler_matches_torch(name, kw):
 
 
 def test_scheduler_closed_form_with_epoch():
-    for name, kw in SCHEDULERS[:5]:
+    for name, kw in SCHEDULERS[:5] + SCHEDULERS[7:9]:
         res = []
         for m in (torch, tensorish):
             opt = _two_groups(m)
@@ -414,6 +417,8 @@ SCHED_BAD = [
     lambda m: m.optim.lr_scheduler.OneCycleLR(_two_groups(m), max_lr=[1.0], total_steps=5),
     lambda m: m.optim.lr_scheduler.ExponentialLR(_two_groups(m), gamma=0.5, last_epoch=3),
     lambda m: m.optim.lr_scheduler.LambdaLR(_two_groups(m), [lambda e: 1.0]),
+    lambda m: m.optim.lr_scheduler.MultiplicativeLR(_two_groups(m), [1.0, 2.0]),
+    lambda m: m.optim.lr_scheduler.ConstantLR(_two_groups(m), factor=2.0),
     lambda m: m.optim.lr_scheduler.SequentialLR(_two_groups(m), [], milestones=[]),
 ]
 
@@ -455,3 +460,19 @@ def test_cosine_schedule_drives_adam_like_torch():
     assert ss.get_last_lr() == st.get_last_lr()
     assert not math.isnan(ss.get_last_lr()[0])
     _close(ps, pt, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01, amsgrad=True)),
+                                     ("RMSprop", dict(centered=True, momentum=0.5))])
+def test_complex_parameters_as_real_views(name, kw):
+    w0 = (RNG.normal(size=4) + 1j * RNG.normal(size=4)).astype(np.complex64)
+    results = []
+    for m in (torch, tensorish):
+        w = m.tensor(w0.copy(), requires_grad=True)
+        opt = getattr(m.optim, name)([w], **kw)
+        for i in range(100):
+            w.grad = m.tensor((w0 * (1 + 0.01 * i)).astype(np.complex64))
+            opt.step()
+        results.append(w)
+    np.testing.assert_allclose(np.asarray(results[1].jax()), results[0].detach().numpy(),
+                               rtol=1e-5, atol=2e-6)

@@ -193,7 +193,7 @@ CALLS = [
     lambda m: m.multinomial(_t(m, [0.1, 0.2, 0.7]), 2),
     lambda m: m.multinomial(_t(m, [[0.1, 0.9], [0.5, 0.5]]), 6, True),
     lambda m: _t(m, [0.3, 0.7]).multinomial(1),
-    lambda m: m.poisson(m.ones(3, dtype=m.float64)),
+    lambda m: m.poisson(m.ones(N) * 4),  # the shape the moment test compiles for
     lambda m: m.zeros(3).uniform_(-1, 1),
     lambda m: m.zeros(3, dtype=m.float64).normal_(2, 3),
     lambda m: m.zeros(3).bernoulli_(0.3),
@@ -230,6 +230,28 @@ def test_in_place_sampler_on_non_leaf_records_zero_gradient():
         grads.append(x.grad.tolist())
     assert names[0] == names[1] == "UniformBackward0"
     assert grads[0] == grads[1] == [0.0, 0.0, 0.0]
+
+
+SAMPLES_OF_GRAD_TENSORS = [
+    lambda m, x: m.normal(x, 1.0),
+    lambda m, x: m.normal(1.0, x),
+    lambda m, x: m.normal(x, x * 2),
+    lambda m, x: m.bernoulli(x * 0.5),
+    lambda m, x: m.poisson(x),
+]
+
+
+@pytest.mark.parametrize("i", range(len(SAMPLES_OF_GRAD_TENSORS)))
+def test_samples_of_tensors_that_require_grad(i):
+    names, grads = [], []
+    for m in (torch, tensorish):
+        x = m.ones(N, requires_grad=True)  # N: poisson's sampler compiles once per shape
+        y = SAMPLES_OF_GRAD_TENSORS[i](m, x)
+        names.append(type(y.grad_fn).__name__)
+        (y * 3).sum().backward()
+        grads.append(x.grad.sum().item())
+    assert names[0] == names[1]
+    assert grads[0] == grads[1] == 0.0
 
 
 def test_in_place_sampler_under_no_grad_on_parameter():

@@ -334,14 +334,27 @@ def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
     return value
 
 
+def _as_real(x: Any) -> Any:
+    return jnp.stack([x.real, x.imag], -1) if x is not None and jnp.iscomplexobj(x) else x
+
+
+def _as_complex(x: jax.Array, like: Any) -> jax.Array:
+    return jax.lax.complex(x[..., 0], x[..., 1]) if jnp.iscomplexobj(like) else x
+
+
 def map_group(one: Callable) -> Callable:
-    """A group update from a per-parameter update ``one(p, g, *bufs, **hyper_and_flags)``."""
+    """A group update from a per-parameter update ``one(p, g, *bufs, **hyper_and_flags)`` that
+    returns ``(p, *bufs)``. Complex tensors are updated as real (..., 2) views, as PyTorch's
+    ``view_as_real`` does."""
 
     @functools.wraps(one)
     def update(params, grads, bufs, hyper, **flags):
         new_p, new_b = [], [[] for _ in bufs]
         for i, (p, g) in enumerate(zip(params, grads)):
-            out = one(p, g, *(b[i] for b in bufs), **hyper, **flags)
+            ins = (p, *(b[i] for b in bufs))
+            out = one(_as_real(p), _as_real(g), *(_as_real(b) for b in ins[1:]), **hyper,
+                      **flags)
+            out = [v if v is None else _as_complex(v, x) for v, x in zip(out, ins)]
             new_p.append(out[0])
             for lst, v in zip(new_b, out[1:]):
                 lst.append(v)

@@ -1,0 +1,100 @@
+"""``tensorish.cuda``: CUDA devices as JAX sees them (``jax.devices("gpu")``).
+
+>>> import tensorish
+>>> isinstance(tensorish.cuda.is_available(), bool)
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+from . import _device, _random
+
+__all__ = ["is_available", "device_count", "current_device", "set_device", "synchronize",
+           "manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed",
+           "get_device_name", "is_initialized"]
+
+_current = [0]
+
+
+def _require() -> list:
+    devs = _device.jax_devices("cuda")
+    if not devs:
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    return devs
+
+
+def is_available() -> bool:
+    """Whether a CUDA device is present."""
+    return bool(_device.jax_devices("cuda"))
+
+
+def is_initialized() -> bool:
+    return is_available()
+
+
+def device_count() -> int:
+    """How many CUDA devices there are (0 without CUDA)."""
+    return len(_device.jax_devices("cuda"))
+
+
+def current_device() -> int:
+    """The index of the current CUDA device."""
+    _require()
+    return _current[0]
+
+
+def set_device(device: Any) -> None:
+    """Make ``device`` (an index, ``"cuda:1"`` or a ``device``) the current CUDA device."""
+    idx = device if isinstance(device, int) else _device.device(device).index or 0
+    if idx < 0:
+        return
+    if idx >= len(_require()):
+        raise RuntimeError("CUDA error: invalid device ordinal")
+    _current[0] = idx
+
+
+def get_device_name(device: Any = None) -> str:
+    devs = _require()
+    idx = _current[0] if device is None else (
+        device if isinstance(device, int) else _device.device(device).index or 0)
+    return getattr(devs[idx], "device_kind", str(devs[idx]))
+
+
+def synchronize(device: Any = None) -> None:
+    """Wait until all queued work has finished."""
+    _require()
+    jax.effects_barrier()
+    for arr in jax.live_arrays():
+        arr.block_until_ready()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the current CUDA device's generator (a no-op without CUDA, as in PyTorch)."""
+    if is_available():
+        _random.cuda_generator(current_device()).manual_seed(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed every CUDA device's generator (a no-op without CUDA, as in PyTorch)."""
+    for idx in range(device_count()):
+        _random.cuda_generator(idx).manual_seed(seed)
+
+
+def seed() -> None:
+    if is_available():
+        _random.cuda_generator(current_device()).seed()
+
+
+def seed_all() -> None:
+    if is_available():
+        s = _random.cuda_generator(0).seed()
+        for idx in range(1, device_count()):
+            _random.cuda_generator(idx).manual_seed(s)
+
+
+def initial_seed() -> int:
+    return _random.cuda_generator(current_device()).initial_seed()
