@@ -197,8 +197,8 @@ class finfo:
     def __init__(self, type: dtype | None = None) -> None:
         type = type or get_default_dtype()
         if not (type.is_floating_point or type.is_complex):
-            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
-                            "to handle 'torch.finfo'")
+            raise TypeError("tensorish.finfo() requires a floating point input type. Use "
+                            "tensorish.iinfo to handle 'tensorish.finfo'")
         type = type.to_real()
         info = jnp.finfo(type.np)
         self.bits = int(info.bits)
@@ -225,10 +225,10 @@ class iinfo:
 
     def __init__(self, type: dtype) -> None:
         if type.is_floating_point or type.is_complex:
-            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
-                            "handle 'torch.iinfo'")
+            raise TypeError("tensorish.iinfo() requires an integer input type. Use tensorish.finfo "
+                            "to handle 'tensorish.iinfo'")
         if type is bool_:
-            raise TypeError("torch.bool is not supported by torch.iinfo")
+            raise TypeError("tensorish.bool is not supported by tensorish.iinfo")
         info = np.iinfo(type.np)
         self.bits = int(info.bits)
         self.max = int(info.max)

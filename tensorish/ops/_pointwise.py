@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -89,14 +90,54 @@ def _no_derivative(fn: Callable, aten: str) -> Callable:
     return f
 
 
+def _sign_fn(x):
+    # PyTorch's sign of nan is 0.
+    if x.dtype == jnp.bool_:
+        return x
+    s = jnp.sign(x)
+    return jnp.where(jnp.isnan(x), 0, s) if jnp.issubdtype(x.dtype, jnp.floating) else s
+
+
 # -- subgradient conventions where PyTorch and JAX differ ---------------------------------------
 @jax.custom_jvp
 def _abs_fn(x):
     return jnp.abs(x)
 
 
-# NOTE: d|x|/dx at 0 is 0 in PyTorch (sgn(0)); JAX's abs passes 1.
-_abs_fn.defjvp(lambda p, t: (jnp.abs(p[0]), t[0] * jnp.sign(p[0])))
+# NOTE: d|x|/dx is PyTorch's sgn(x): 0 at 0 and at nan; JAX's abs passes 1 at 0.
+_abs_fn.defjvp(lambda p, t: (jnp.abs(p[0]), t[0] * _sign_fn(p[0])))
+
+
+@jax.custom_jvp
+def _rsqrt_fn(x):
+    return lax.rsqrt(x)
+
+
+# NOTE: PyTorch's gradient is -0.5 * rsqrt(x) ** 3 (+inf at -0.0, where JAX's gives -inf).
+_rsqrt_fn.defjvp(lambda p, t: (lax.rsqrt(p[0]), -0.5 * lax.rsqrt(p[0]) ** 3 * t[0]))
+
+
+def _torch_pow(x, e):
+    """``x ** e`` as PyTorch's kernel computes it, with its special cases for common exponents
+    (they decide the sign of infinities and nan at -0.0 and -inf)."""
+    special = {0.5: jnp.sqrt, -0.5: lax.rsqrt, 2: lambda v: v * v, 3: lambda v: v * v * v,
+               -1: jnp.reciprocal, -2: lambda v: 1 / (v * v)}
+    return special[e](x) if e in special else x**e
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _pow_scalar_fn(x, exponent):
+    return _torch_pow(x, exponent)
+
+
+@_pow_scalar_fn.defjvp
+def _pow_scalar_jvp(exponent, p, t):
+    # NOTE: PyTorch's gradient of x ** e is e * x ** (e - 1) through the same special cases as
+    # the forward, and exactly 0 for e == 0 (JAX: nan at x == 0).
+    (x,), (dx,) = p, t
+    if exponent == 0:
+        return _torch_pow(x, exponent), jnp.zeros_like(dx)
+    return _torch_pow(x, exponent), exponent * _torch_pow(x, exponent - 1) * dx
 
 
 @jax.custom_jvp
@@ -127,9 +168,15 @@ def _atan2_jvp(p, t):
     return jnp.arctan2(y, x), (x * dy - y * dx) * recip
 
 
+def _int_pow(x, y):
+    # PyTorch's integer pow: a negative exponent gives 0, except for bases 1 and -1.
+    neg = jnp.where(x == 1, 1, jnp.where(x == -1, jnp.where(y % 2 == 0, 1, -1), 0))
+    return jnp.where(y < 0, neg.astype(x.dtype), jnp.power(x, jnp.maximum(y, 0)))
+
+
 @jax.custom_jvp
 def _pow_fn(x, y):
-    return jnp.power(x, y)
+    return _int_pow(x, y) if jnp.issubdtype(x.dtype, jnp.signedinteger) else jnp.power(x, y)
 
 
 @_pow_fn.defjvp
@@ -142,12 +189,6 @@ def _pow_jvp(p, t):
     dbase = jnp.where(y == 0, 0, y * jnp.power(x, y - 1))
     dexp = jnp.where((x == 0) & (y >= 0), 0, out * jnp.log(jnp.where((x == 0) & (y >= 0), 1, x)))
     return out, dbase * dx + dexp * dy
-
-
-def _pow_scalar_fn(x, exponent):
-    if exponent == 0:  # NOTE: PyTorch's gradient of x ** 0 is 0, also at x == 0 (JAX: nan).
-        return jnp.power(x, lax.stop_gradient(x) * 0)
-    return x**exponent
 
 
 @jax.custom_jvp
@@ -187,9 +228,27 @@ def _copysign_jvp(p, t):
     return out, jnp.where(x == 0, 0, out / jnp.where(x == 0, 1, x)) * dx
 
 
+def _trigamma(x):
+    """PyTorch's trigamma (its series, so the values at the poles match too)."""
+    sign = jnp.where(x < 0.5, -1.0, 1.0).astype(x.dtype)
+    result = jnp.where(x < 0.5, -(math.pi**2) / jnp.sin(math.pi * x) ** 2, 0).astype(x.dtype)
+    x = jnp.where(x < 0.5, 1 - x, x)
+    for _ in range(6):
+        result = result + 1 / (x * x)
+        x = x + 1
+    ixx = 1 / (x * x)
+    result = result + (1 + 1 / (2 * x) + ixx * (1 / 6 - ixx * (1 / 30 - ixx * (1 / 42)))) / x
+    return sign * result
+
+
+@jax.custom_jvp
 def _digamma(x):
-    # PyTorch defines digamma(0) = -inf (XLA: nan), the limit from the left of the pole at 0.
-    return jnp.where(x == 0, -jnp.inf, lax.digamma(x))
+    # PyTorch's digamma(+-0) is -+inf (XLA: nan).
+    return jnp.where(x == 0, jnp.copysign(jnp.inf, -x), lax.digamma(x))
+
+
+# NOTE: the gradient is PyTorch's trigamma (XLA's polygamma is nan at 0 and inf at the poles).
+_digamma.defjvp(lambda p, t: (_digamma(p[0]), _trigamma(p[0]) * t[0]))
 
 
 @jax.custom_jvp
@@ -208,22 +267,46 @@ def _xlogy_fn(x, y):
 
 @_xlogy_fn.defjvp
 def _xlogy_jvp(p, t):
-    # NOTE: PyTorch's gradient for x is xlogy(x != 0, y): 0 where x == 0, even at y == 0.
+    # NOTE: PyTorch's gradient for x is log(y), masked to 0 where x == 0 and y <= 0.
     (x, y), (dx, dy) = p, t
-    dlog = jnp.where(x == 0, 0, jnp.log(y))
+    dlog = jnp.where((x == 0) & (y <= 0), 0, jnp.log(y))
     return _xlogy_fn(x, y), dlog * dx + x / y * dy
 
 
 def _clamp_fn(x, *bounds, lo: bool = True, hi: bool = True):
-    # ``where`` gives PyTorch's clamp gradient: to x where lo <= x <= hi, else to the bound.
-    b = iter(bounds)
-    if lo:
-        low = next(b)
-        x = jnp.where(x < low, low, x)
-    if hi:
-        high = next(b)
-        x = jnp.where(x > high, high, x)
-    return x
+    return _CLAMPS[lo, hi](x, *bounds)
+
+
+def _clamp_rule(lo: bool, hi: bool):
+    def fwd(x, *b):
+        return jnp.minimum(jnp.maximum(x, b[0]), b[1]) if lo and hi else (
+            jnp.maximum(x, b[0]) if lo else jnp.minimum(x, b[0]))
+
+    f = jax.custom_jvp(fwd)
+
+    @f.defjvp
+    def jvp(p, t):
+        # NOTE: PyTorch's clamp masks: x passes where lo <= x <= hi (never at nan); a tensor
+        # bound gets the gradient where it is the result and lo < hi (max wins if lo > hi).
+        x, *b = p
+        dx, *db = t
+        if lo and hi:
+            (low, high), (dlow, dhigh) = b, db
+            keep = (x >= low) & (x <= high)
+            to_low = (x < low) & (low < high)
+            to_high = (x > high) | (high < low)
+            dy = jnp.where(keep, dx, 0) + jnp.where(to_low, dlow, 0) + jnp.where(to_high, dhigh, 0)
+        elif lo:
+            dy = jnp.where(x >= b[0], dx, 0) + jnp.where(x < b[0], db[0], 0)
+        else:
+            dy = jnp.where(x <= b[0], dx, 0) + jnp.where(x > b[0], db[0], 0)
+        return fwd(x, *b), dy
+
+    return f
+
+
+_CLAMPS = {(lo, hi): _clamp_rule(lo, hi) for lo, hi in ((True, True), (True, False),
+                                                        (False, True))}
 
 
 def _round_fn(x, decimals: int = 0):
@@ -236,15 +319,80 @@ def _round_fn(x, decimals: int = 0):
     return jnp.round(x / f) * f
 
 
+@partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _logit_fn(x, eps=None):
     if eps is not None:
-        x = jnp.where(x < eps, eps, jnp.where(x > 1 - eps, 1 - eps, x))
+        x = jnp.clip(x, eps, 1 - eps)
     return jnp.log(x / (1 - x))
 
 
+@_logit_fn.defjvp
+def _logit_jvp(eps, p, t):
+    # NOTE: PyTorch's gradient is 1 / (x (1 - x)) (inf at 0 and 1, where JAX's is nan); outside
+    # [0, 1] it is nan, or with eps, 0 outside [eps, 1 - eps].
+    (x,), (dx,) = p, t
+    g = 1 / (x * (1 - x))
+    if eps is None:
+        g = jnp.where((x < 0) | (x > 1), jnp.nan, g)
+    else:
+        g = jnp.where((x < eps) | (x > 1 - eps), 0, g)
+    return _logit_fn(x, eps), g * dx
+
+
+@jax.custom_jvp
 def _lerp_fn(a, b, w):
     # PyTorch's two-sided formula: exact at both ends.
     return jnp.where(jnp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+
+@_lerp_fn.defjvp
+def _lerp_jvp(p, t):
+    # NOTE: PyTorch's gradients (1 - w, w, b - a), without the nan that differentiating both
+    # branches of the ``where`` leaves at infinite inputs.
+    (a, b, w), (da, db, dw) = p, t
+    return _lerp_fn(a, b, w), da * (1 - w) + db * w + dw * (b - a)
+
+
+def _extremum_rule(fn, beaten):
+    f = jax.custom_jvp(fn)
+
+    @f.defjvp
+    def jvp(p, t):
+        # NOTE: PyTorch splits the gradient at ties and, where either is nan, passes it whole to
+        # both inputs (JAX gives it to one).
+        (a, b), (da, db) = p, t
+        half = jnp.asarray(0.5, a.dtype)
+        wa = jnp.where(a == b, half, jnp.where(beaten(a, b), 0, 1).astype(a.dtype))
+        wb = jnp.where(a == b, half, jnp.where(beaten(b, a), 0, 1).astype(a.dtype))
+        return fn(a, b), wa * da + wb * db
+
+    return f
+
+
+_maximum_fn = _extremum_rule(jnp.maximum, jnp.less)
+_minimum_fn = _extremum_rule(jnp.minimum, jnp.greater)
+
+
+def _remainder_rule(fn, quotient):
+    f = jax.custom_jvp(fn)
+
+    # NOTE: PyTorch's gradient for the divisor is -quotient (nan for an infinite dividend).
+    f.defjvp(lambda p, t: (fn(*p), t[0] - t[1] * quotient(*p)))
+    return f
+
+
+_remainder_fn = _remainder_rule(jnp.remainder, lambda a, b: _torch_floor_div(a, b))
+_fmod_fn = _remainder_rule(jnp.fmod, lambda a, b: jnp.trunc(a / b))
+
+
+def _torch_floor_div(a, b):
+    """PyTorch's floor division of floats (via fmod, so nan for an infinite dividend)."""
+    mod = jnp.fmod(a, b)
+    div = (a - mod) / b
+    div = jnp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)
+    floor = jnp.floor(div)
+    floor = jnp.where(div - floor > 0.5, floor + 1, floor)
+    return jnp.where(b == 0, a / b, jnp.where(div != 0, floor, jnp.copysign(0, a / b)))
 
 
 def _fmax_fn(a, b):
@@ -256,19 +404,35 @@ def _fmin_fn(a, b):
 
 
 def _floor_div_fn(a, b):
-    return jnp.floor_divide(a, b)
+    return jnp.floor_divide(a, b) if _is_int(a) else _torch_floor_div(a, b)
 
 
 def _trunc_div_fn(a, b):
     return lax.div(a, b) if _is_int(a) else jnp.trunc(a / b)
 
 
+def _rounded_div(fn):
+    # PyTorch's gradient of a rounded quotient is exactly zero (also where b == 0).
+    return lambda a, b: lax.stop_gradient(fn(a, b))
+
+
 # -- unary ops ----------------------------------------------------------------------------------
+def _in_float32(fn: Callable) -> Callable:
+    """``fn`` computed in float32 for half-precision inputs, as PyTorch's CPU kernels do (XLA's
+    bfloat16 ``exp2(5)`` is 31.625)."""
+    def f(x):
+        if x.dtype in (jnp.float16, jnp.bfloat16):
+            return fn(x.astype(jnp.float32)).astype(x.dtype)
+        return fn(x)
+
+    return f
+
+
 def _unary(name: str, grad_name: str, fn: Callable, *, to_float: bool = True,
            refuse: frozenset = frozenset(), kernel: str | None = None, saves=ALL_INPUTS,
            has_inplace: bool = True) -> Callable:
     """Declare a unary op: ``tensorish.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_``."""
-    op = Op(grad_name, fn, saves=saves)
+    op = Op(grad_name, _in_float32(fn) if to_float else fn, saves=saves)
 
     def f(input: Tensor) -> Tensor:
         _need_tensor(name, ("input", input))
@@ -307,7 +471,7 @@ log2 = _unary("log2", "Log2Backward0", jnp.log2)
 log10 = _unary("log10", "Log10Backward0", jnp.log10)
 log1p = _unary("log1p", "Log1PBackward0", jnp.log1p)
 sqrt = _unary("sqrt", "SqrtBackward0", jnp.sqrt, saves=())
-rsqrt = _unary("rsqrt", "RsqrtBackward0", lax.rsqrt, saves=())
+rsqrt = _unary("rsqrt", "RsqrtBackward0", _rsqrt_fn, saves=())
 sin = _unary("sin", "SinBackward0", jnp.sin)
 cos = _unary("cos", "CosBackward0", jnp.cos)
 tan = _unary("tan", "TanBackward0", jnp.tan, saves=())
@@ -339,9 +503,8 @@ trunc = _unary("trunc", "TruncBackward0", _keep_int(jnp.trunc), **_NO_BOOL,
 fix = trunc
 frac = _unary("frac", "FracBackward0", lambda x: x - jnp.trunc(x), **_FLOAT_ONLY,
               kernel="frac_cpu", saves=())
-sgn = _unary("sgn", "SgnBackward0", lambda x: x if x.dtype == jnp.bool_ else jnp.sign(x),
-             to_float=False)
-_sign = Op("SignBackward0", lambda x: x if x.dtype == jnp.bool_ else jnp.sign(x), saves=())
+sgn = _unary("sgn", "SgnBackward0", _sign_fn, to_float=False)
+_sign = Op("SignBackward0", _sign_fn, saves=())
 _round = Op("RoundBackward0", _keep_int(jnp.round), saves=())
 _round_decimals = Op("RoundBackward1", _round_fn, saves=())
 _logit = Op("LogitBackward0", _logit_fn)
@@ -359,8 +522,8 @@ def sign(input: Tensor) -> Tensor:
     """
     _need_tensor("sign", ("input", input))
     if input.dtype.is_complex:
-        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex "
-                                  "numbers. Please use torch.sgn instead.")
+        raise NotImplementedError("Unlike NumPy, tensorish.sign is not intended to support "
+                                  "complex numbers. Please use tensorish.sgn instead.")
     return apply(_sign, (input,))
 
 
@@ -374,9 +537,9 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """
     _need_tensor("round", ("input", input))
     dt = input.dtype
-    if dt is _dtype.bool_:
-        _not_implemented("round_vml_cpu", dt)
     if decimals == 0:
+        if dt is _dtype.bool_:
+            _not_implemented("round_vml_cpu", dt)
         return apply(_round, (input,))
     if not _is_float(dt):
         _not_implemented("round_cpu", dt)
@@ -441,23 +604,23 @@ _rsub = Op("RsubBackward1", lambda a, b, alpha=1: b - alpha * a if alpha != 1 el
            saves=(), on_error=_broadcast_error)
 _mul = Op("MulBackward0", jnp.multiply, on_error=_broadcast_error)
 _div = Op("DivBackward0", jnp.true_divide, on_error=_broadcast_error)
-_div_floor = Op("DivBackward2", _floor_div_fn, saves=(), on_error=_broadcast_error)
-_div_trunc = Op("DivBackward2", _trunc_div_fn, saves=(), on_error=_broadcast_error)
+_div_floor = Op("DivBackward2", _rounded_div(_floor_div_fn), saves=(), on_error=_broadcast_error)
+_div_trunc = Op("DivBackward2", _rounded_div(_trunc_div_fn), saves=(), on_error=_broadcast_error)
 _floor_divide = Op("NotImplemented", _no_derivative(_floor_div_fn, "floor_divide"), saves=(),
                    on_error=_broadcast_error)
-_remainder = Op("RemainderBackward1", jnp.remainder, on_error=_broadcast_error)
-_remainder_scalar = Op("RemainderBackward0", jnp.remainder, saves=())
+_remainder = Op("RemainderBackward1", _remainder_fn, on_error=_broadcast_error)
+_remainder_scalar = Op("RemainderBackward0", _remainder_fn, saves=())
 _rremainder = Op("NotImplemented", _no_derivative(jnp.remainder, "remainder"), saves=())
-_fmod = Op("FmodBackward1", jnp.fmod, on_error=_broadcast_error)
-_fmod_scalar = Op("FmodBackward0", jnp.fmod, saves=())
+_fmod = Op("FmodBackward1", _fmod_fn, on_error=_broadcast_error)
+_fmod_scalar = Op("FmodBackward0", _fmod_fn, saves=())
 _pow_scalar = Op("PowBackward0", _pow_scalar_fn, saves=(0,))
 _pow = Op("PowBackward1", _pow_fn, on_error=_broadcast_error)
 _rpow = Op("PowBackward2", _pow_fn, saves=(1,))
 _neg = Op("NegBackward0", jnp.negative, saves=())
 _reciprocal = Op("ReciprocalBackward0", jnp.reciprocal, saves=())
 _atan2 = Op("Atan2Backward0", _atan2_fn, on_error=_broadcast_error)
-_maximum = Op("MaximumBackward0", jnp.maximum, on_error=_broadcast_error)
-_minimum = Op("MinimumBackward0", jnp.minimum, on_error=_broadcast_error)
+_maximum = Op("MaximumBackward0", _maximum_fn, on_error=_broadcast_error)
+_minimum = Op("MinimumBackward0", _minimum_fn, on_error=_broadcast_error)
 _fmax = Op("FmaxBackward0", _fmax_fn, on_error=_broadcast_error)
 _fmin = Op("FminBackward0", _fmin_fn, on_error=_broadcast_error)
 _hypot = Op("HypotBackward0", _hypot_fn, on_error=_broadcast_error)
@@ -805,7 +968,7 @@ _clamp_max_t = Op("ClampMaxBackward1", _clamp_fn, on_error=_broadcast_error)
 
 def _clamp(input: Tensor, min, max, ops: tuple[Op, Op]) -> Tensor:
     if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("tensorish.clamp: At least one of 'min' or 'max' must not be None")
     bounds = [b for b in (min, max) if b is not None]
     tensors = [isinstance(b, Tensor) for b in bounds]
     if any(tensors) and not all(tensors):
@@ -866,6 +1029,9 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     >>> tensorish.lerp(tensorish.zeros(2), tensorish.ones(2), 0.25)
     tensor([0.2500, 0.2500])
     """
+    if not _is_float(input.dtype):
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        _not_implemented(kernel, input.dtype)
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t.dtype is not input.dtype:
             raise RuntimeError(f"expected dtype {_CPP[input.dtype.name]} for `{name}` but got "
@@ -889,7 +1055,9 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
     >>> tensorish.addcmul(tensorish.ones(2), tensorish.ones(2), tensorish.ones(2), value=2)
     tensor([3., 3.])
     """
-    args, cast, _ = promote(input, tensor1, tensor2)
+    args, cast, dt = promote(input, tensor1, tensor2)
+    if dt is _dtype.bool_:
+        _not_implemented("addcmul_cpu_out", dt)
     return apply(_addcmul, args, (("value", value),) if value != 1 else (), cast)
 
 
@@ -905,7 +1073,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future  release "
             "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
-            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))."
+            "behavior can be implemented as (input + value * tensorish.trunc(tensor1 / tensor2))."
             "to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
             "float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes.")
