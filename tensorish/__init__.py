@@ -103,9 +103,9 @@ from .serialization import save as save
 
 # isort: split
 # Subpackages, one line each.
+from . import cuda as cuda
 from . import func as func
 from . import linalg as linalg
-from . import cuda as cuda
 from . import optim as optim
 
 from . import nn as nn  # isort: skip

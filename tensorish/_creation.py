@@ -21,7 +21,14 @@ from ._tensor import Tensor
 _NP_KIND = {"b": _dtype.bool_, "i": _dtype.int64, "u": _dtype.int64}
 
 
-def _finish(value: jax.Array, dtype: _dtype.dtype, device, requires_grad: bool) -> Tensor:
+def _finish(value: Any, dtype: _dtype.dtype, device, requires_grad: bool,
+            fresh: bool = False) -> Tensor:
+    """A leaf on ``device`` holding ``value`` (array-like) as ``dtype``. Host data is copied
+    first (unless ``fresh``: made here), so a tensor never shares the caller's memory."""
+    if isinstance(value, jax.Array):
+        value = value.astype(dtype.np)
+    elif not fresh or value.dtype != dtype.np:
+        value = np.array(value, dtype=dtype.np)
     value = jax.device_put(value, _device.to_jax(device))
     if requires_grad and not (dtype.is_floating_point or dtype.is_complex):
         raise RuntimeError(
@@ -110,7 +117,7 @@ def tensor(data: Any, *, dtype: _dtype.dtype | None = None, device=None,
             "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
     arr, inferred = _from_data(data)
     dt = dtype or inferred
-    return _finish(jnp.asarray(arr, dtype=dt.np), dt, device, requires_grad)
+    return _finish(arr, dt, device, requires_grad)
 
 
 def _shape(size: tuple, name: str) -> tuple[int, ...]:
@@ -143,7 +150,8 @@ def _size(args: tuple, size) -> tuple:
 
 def _filled(name: str, size: tuple, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
     dt = dtype or _dtype.get_default_dtype()
-    return _finish(jnp.full(_shape(size, name), fill, dtype=dt.np), dt, device, requires_grad)
+    return _finish(np.full(_shape(size, name), fill, dtype=dt.np), dt, device, requires_grad,
+                   fresh=True)
 
 
 def ones(*args: int, size: Sequence[int] | None = None,
@@ -193,7 +201,7 @@ def full(size: tuple, fill_value: Any, *, dtype: _dtype.dtype | None = None, dev
 def _like(t: Tensor, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
     dt = dtype or t.dtype
     dev = device if device is not None else t.device
-    return _finish(jnp.full(t.shape, fill, dtype=dt.np), dt, dev, requires_grad)
+    return _finish(np.full(t.shape, fill, dtype=dt.np), dt, dev, requires_grad, fresh=True)
 
 
 def ones_like(input: Tensor, *, dtype: _dtype.dtype | None = None, device=None,
@@ -244,7 +252,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _dtype.dtype | 
         vals = start + np.arange(n, dtype=np.int64) * step
     else:  # as PyTorch: start + i * step in double, then cast
         vals = start + np.arange(n, dtype=np.float64) * step
-    return _finish(jnp.asarray(vals, dtype=dtype.np), dtype, device, requires_grad)
+    return _finish(vals, dtype, device, requires_grad)
 
 
 def linspace(start: Any, end: Any, steps: int, *, dtype: _dtype.dtype | None = None,
@@ -259,7 +267,7 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: _dtype.dtype | None = N
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or _dtype.get_default_dtype()
     vals = _linspace_values(float(start), float(end), steps)
-    return _finish(jnp.asarray(vals, dtype=dtype.np), dtype, device, requires_grad)
+    return _finish(vals, dtype, device, requires_grad)
 
 
 def _linspace_values(start: float, end: float, steps: int) -> np.ndarray:
@@ -318,7 +326,7 @@ def asarray(obj: Any, *, dtype: _dtype.dtype | None = None, device=None, copy: b
         return obj
     arr, inferred = _from_data(obj)
     dt = dtype or inferred
-    return _finish(jnp.asarray(arr, dtype=dt.np), dt, device, bool(requires_grad))
+    return _finish(arr, dt, device, bool(requires_grad))
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
@@ -331,7 +339,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     dt = _dtype.from_np(ndarray.dtype)
-    return _finish(jnp.asarray(ndarray, dtype=dt.np), dt, None, False)
+    return _finish(ndarray, dt, None, False)
 
 
 def scalar_tensor(s: Any, *, dtype: _dtype.dtype | None = None, device=None,
@@ -343,7 +351,7 @@ def scalar_tensor(s: Any, *, dtype: _dtype.dtype | None = None, device=None,
     tensor(3.)
     """
     dt = dtype or _dtype.get_default_dtype()
-    return _finish(jnp.asarray(s, dtype=dt.np), dt, device, requires_grad)
+    return _finish(s, dt, device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype: _dtype.dtype | None = None, device=None,
@@ -361,7 +369,7 @@ def eye(n: int, m: int | None = None, *, dtype: _dtype.dtype | None = None, devi
     if m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     dt = dtype or _dtype.get_default_dtype()
-    return _finish(jnp.eye(n, m, dtype=dt.np), dt, device, requires_grad)
+    return _finish(np.eye(n, m, dtype=dt.np), dt, device, requires_grad, fresh=True)
 
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *,
@@ -379,7 +387,7 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *,
     vals = np.power(float(base), _linspace_values(float(start), float(end), steps))
     if not (dtype.is_floating_point or dtype.is_complex):
         vals = np.round(vals)
-    return _finish(jnp.asarray(vals, dtype=dtype.np), dtype, device, requires_grad)
+    return _finish(vals, dtype, device, requires_grad)
 
 
 def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple[Tensor, ...]:
@@ -451,7 +459,7 @@ def _triangle_indices(row: int, col: int, offset: int, lower: bool, dtype, devic
     keep = (c - r <= offset) if lower else (c - r >= offset)
     idx = np.stack([r[keep], c[keep]]) if row and col else np.zeros((2, 0), np.int64)
     dt = dtype or _dtype.int64
-    return _finish(jnp.asarray(idx, dtype=dt.np), dt, device, False)
+    return _finish(idx, dt, device, False)
 
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype: _dtype.dtype | None = None,

@@ -157,6 +157,7 @@ class _MoveOp:
 
             class Move(Op):
                 __slots__ = ()
+                fusable = False
 
                 def forward_fn(self, key):
                     dst = dict(key[0])["dst"]

@@ -37,6 +37,7 @@ class Op:
     >>> mul = Op("MulBackward0", jnp.multiply)
     """
 
+    fusable = True  # False for ops whose forward/backward are not ``bind(key)`` (device moves)
     __slots__ = ("name", "fn", "node_cls", "saves", "differentiable", "n_out", "on_error",
                  "_fwd", "_bwd", "_vjp")
 

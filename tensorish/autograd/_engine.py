@@ -518,6 +518,8 @@ def _run_fused(roots: list, start: list, seeds: list, order: list) -> bool:
             struct.append(None)
             leaves.append(node)
             continue
+        if not node._op.fusable:
+            return False
         targets = tuple((index[id(nxt)], nr) for (nxt, nr), m in zip(node._edges, node._mask)
                         if m)
         struct.append((node._op, node._static, node._mask, node._n_out, targets))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterator
 
-import jax
 import jax.numpy as jnp
 
 from .. import _device, _dtype
@@ -64,12 +63,7 @@ def _to(self: Tensor, *args, **kwargs) -> Tensor:
     dev, dt, copy = _parse_to(args, kwargs)
     out = _cast(self, dt or self.dtype, copy)
     if dev is not None:
-        target = _device.to_jax(dev)
-        if target not in self._value.devices():
-            if out is self:
-                out = apply(_to_copy if self.dtype.is_floating_point or self.dtype.is_complex
-                            else _to_int, (self,), (("dtype", self.dtype.np),))
-            out._value = jax.device_put(out._value, target)
+        out = _device.move(out, dev)
     return out
 
 
