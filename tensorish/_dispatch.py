@@ -151,6 +151,9 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     try:
         out = fwd(*vals)
     except (TypeError, ValueError):
+        from ._device import check_same_device
+
+        check_same_device(args)
         if op.on_error is not None:
             op.on_error(args, static)
         raise

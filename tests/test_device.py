@@ -93,8 +93,12 @@ TWO_DEVICES = textwrap.dedent("""
     z.sum().backward()
     assert x.grad.tolist() == [2.0, 4.0], x.grad
     assert next(iter(x.grad.jax().devices())).id == 0
+    for _ in range(3):  # the repeated graph (fused after its second sighting) moves back too
+        x.grad = None
+        (x.to("cpu:1") * 2).sum().backward()
+        assert next(iter(x.grad.jax().devices())).id == 0 and x.grad.tolist() == [2.0, 2.0]
     try:
-        _device.check_same_device([x, y])
+        x + y
     except RuntimeError as e:
         print(e)
     """)
