@@ -132,10 +132,11 @@ def _fill_cotangents(cts, out):
         for c, o in zip(cts, out))
 
 
+Tensor: type = None  # bound by _tensor.py once the class exists (the modules import each other)
+
+
 def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     """Run ``op`` on ``args`` (Tensors and plain arrays) and record it for backward."""
-    from ._tensor import Tensor
-
     key = (static, cast)
     # Inside a tensorish.func transform the op traces inline: a jitted call per op would make
     # JAX compile each op's transformed (jvp, vmap) version separately.

@@ -434,3 +434,8 @@ def method(fn: Callable) -> Callable:
     """Also make ``fn`` the Tensor method of the same name (the op modules use this)."""
     setattr(Tensor, fn.__name__, fn)
     return fn
+
+
+from . import _dispatch  # noqa: E402  (after Tensor exists: _dispatch is imported by ops)
+
+_dispatch.Tensor = _engine.Tensor = Tensor

@@ -27,6 +27,7 @@ _add = jax.jit(operator.add)
 _ones_like = jax.jit(jnp.ones_like)
 _any_nan = jax.jit(lambda x: jnp.isnan(x).any())
 _node_classes: dict[str, type] = {}
+Tensor: type = None  # bound by _tensor.py once the class exists (the modules import each other)
 _anomaly = [False, True]  # [enabled, check_nan]; global, as in PyTorch
 
 
@@ -125,8 +126,6 @@ class Node(_GraphNode):
     _fusable = True
 
     def __init__(self, op, static, args, vals, n_out):
-        from .._tensor import Tensor
-
         self._op = op
         self._static = static
         self._args = args
@@ -208,8 +207,6 @@ def version_error(t, now: int, seen: int) -> RuntimeError:
 def _proxy(value, edge):
     """A Tensor holding a node's saved ``value`` that stands, in a new graph, for the input
     the node recorded (its grad_fn, or its leaf's AccumulateGrad)."""
-    from .._tensor import Tensor
-
     node, nr = edge
     if node is None:
         return value
@@ -241,8 +238,6 @@ class AccumulateGrad(_GraphNode):
         return f"<AccumulateGrad object at {id(self):#x}>"
 
     def _accumulate(self, g, graph: bool) -> None:
-        from .._tensor import Tensor
-
         var = self.variable
         if graph:
             var._grad = g if var._grad is None else var._grad + g
@@ -298,7 +293,6 @@ def run_backward(roots: list, seeds: list, retain_graph: bool, create_graph: boo
     result = None
     if (inputs is not None or create_graph or _anomaly[0]
             or not _run_fused(roots, start, seeds, order)):
-        from .._tensor import Tensor
         from ._grad_mode import set_grad_enabled
 
         with set_grad_enabled(create_graph):
@@ -335,8 +329,6 @@ def _needed(order: list, where: dict) -> set:
 
 
 def _run_nodes(roots, start, seeds, order, graph, inputs, accumulate):
-    from .._tensor import Tensor
-
     add = operator.add if graph else _add
     buf: dict = {}
     for t, node, g in zip(roots, start, seeds):
@@ -400,8 +392,6 @@ def _zeros_for(node) -> list:
 
 def _accumulate_nonleaf(node, cts, where, inputs, graph) -> None:
     """``backward(inputs=[t])`` for a non-leaf ``t``: its total gradient goes to ``t.grad``."""
-    from .._tensor import Tensor
-
     for nr, g in enumerate(cts):
         for i in where.get((id(node), nr), ()):
             t = inputs[i]
@@ -414,8 +404,6 @@ def _accumulate_nonleaf(node, cts, where, inputs, graph) -> None:
 
 
 def _as_tensor(g, graph):
-    from .._tensor import Tensor
-
     return g if graph or g is None else Tensor._wrap(g)
 
 
@@ -437,8 +425,6 @@ def _run_tensor_hooks(hooks: dict, g, graph: bool):
 
 def _pre_hooks(node, cts: list, graph: bool) -> list:
     """Tensor hooks and retain_grad of each output (in that order), then the node's prehooks."""
-    from .._tensor import Tensor
-
     ext = node._extra
     cts = list(cts)
     for nr, hooks in ext.tensor_hooks.items():
@@ -540,8 +526,6 @@ def _run_fused(roots: list, start: list, seeds: list, order: list) -> bool:
                 for leaf in leaves)
     new = fn(tuple(saved), tuple(g for g in seeds if g is not None),
              tuple(t._value for t, g in zip(roots, seeds) if g is None), old)
-    from .._tensor import Tensor
-
     for leaf, value in zip(leaves, new):
         var = leaf.variable
         if var._grad is None:

@@ -47,6 +47,10 @@ def result_type(*xs) -> _dtype.dtype:
 def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _dtype.dtype]:
     """Operands ready for ``apply``: scalars become arrays of the common dtype, and the casts
     that bring tensors to it (None when none is needed)."""
+    if to is None and len(xs) == 2:  # the common case: two tensors of one dtype
+        a, b = xs
+        if type(a) is Tensor and type(b) is Tensor and a._value.dtype == b._value.dtype:
+            return xs, None, _dtype.from_np(a._value.dtype)
     dt = to or result_type(*xs)
     npd = dt.np
     args = []
