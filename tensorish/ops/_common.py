@@ -5,9 +5,11 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
-from .. import _dtype
+from .. import _device, _dtype
 from .._compile import TracedScalar
 from .._dispatch import Op, apply
 from .._tensor import Tensor, _wrap_dim
@@ -34,14 +36,39 @@ def result_type(*xs) -> _dtype.dtype:
     >>> tensorish.result_type(tensorish.tensor([1, 2]), 2.5)
     tensorish.float32
     """
-    key = tuple(kind(x) for x in xs)
-    dt = _result_cache.get(key)
+    # The cache key is cheap to build (NumPy dtypes and Python types); ``kind`` runs on a miss.
+    fast = [_dtype.get_default_dtype()]
+    for x in xs:
+        if isinstance(x, Tensor):
+            v = x._value
+            fast.append((v.dtype, v.ndim == 0))
+        else:
+            fast.append(x.dtype if isinstance(x, np.generic) else x.__class__)
+    fast = tuple(fast)
+    dt = _result_cache.get(fast)
     if dt is None:
+        key = [kind(x) for x in xs]
         dims = tuple(d for d, k in key if k is False)
         zeros = tuple(d for d, k in key if k is True)
         scalars = tuple(d for d, k in key if k == 2)
-        dt = _result_cache[key] = _dtype.result_type_of(dims, zeros, scalars)
+        dt = _result_cache[fast] = _dtype.result_type_of(dims, zeros, scalars)
     return dt
+
+
+_scalars: dict = {}
+
+
+def _scalar(x, npd) -> jax.Array:
+    """A Python scalar as a cached uncommitted 0-d array: passing a NumPy scalar to a jitted
+    function costs a host transfer per call (about 10 us); a device array does not."""
+    key = (type(x), x, npd)
+    a = _scalars.get(key)
+    if a is None:
+        if len(_scalars) > 4096:
+            _scalars.clear()
+        with jax.default_device(_device.get_default_jax()):
+            a = _scalars[key] = jnp.asarray(x, dtype=npd)
+    return a
 
 
 def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _dtype.dtype]:
@@ -64,7 +91,7 @@ def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _
             if not isinstance(x, Scalar):
                 raise TypeError(f"unsupported operand type: {type(x).__name__}")
             # A hyperparameter inside tensorish.compile is a traced value, not a constant.
-            args.append(x.traced(npd) if type(x) is TracedScalar else np.asarray(x, dtype=npd))
+            args.append(x.traced(npd) if type(x) is TracedScalar else _scalar(x, npd))
     return tuple(args), cast, dt
 
 
