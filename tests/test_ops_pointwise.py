@@ -123,9 +123,14 @@ def test_unary(name, low, high, shape):
 
 
 @pytest.mark.parametrize("name,fn,low,high", BINARY, ids=[b[0] for b in BINARY])
-@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((), (4,)), ((2, 3), ())],
-                         ids=["same", "outer", "0d-1d", "2d-0d"])
-def test_binary(name, fn, low, high, shapes):
+def test_binary(name, fn, low, high):
+    _check([(3, 1), (1, 4)], fn, low, high, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,fn,low,high", BINARY[::4], ids=[b[0] for b in BINARY[::4]])
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((), (4,)), ((2, 3), ())],
+                         ids=["same", "0d-1d", "2d-0d"])
+def test_binary_shapes(name, fn, low, high, shapes):
     _check(shapes, fn, low, high, atol=1e-5)
 
 
@@ -242,8 +247,8 @@ def test_kinks(name, fn):
 
 
 # -- dtypes: what each op does with bool, integer and low-precision inputs ------------------------
-DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-          "float64"]
+# float32/float64 run everywhere else; int64 in the integer tests below
+DTYPES = ["bool", "uint8", "int32", "float16", "bfloat16"]
 
 
 def _outcome(fn, *args):
@@ -310,7 +315,7 @@ def test_binary_dtypes(dtype):
 
 
 # -- integer semantics ----------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+@pytest.mark.parametrize("dtype", ["int64", "int8", "uint8"])
 def test_integer_division(dtype):
     a = [7, -7, 7, -7, 0, 5, -128 if dtype == "int8" else 100]
     b = [2, 2, -2, -2, 3, 5, -3]
@@ -386,22 +391,6 @@ def test_no_derivative_backward_errors():
                 y.sum().backward()
             errs.append(str(e.value))
         assert errs[0] == errs[1]
-
-
-def test_double_backward():
-    for fn in (lambda x: x.abs() * x, lambda x: x.clamp(0.1, 0.5) ** 3, lambda x: x.hypot(x * 2),
-               lambda x: x.atan2(x + 1), lambda x: x ** 2.5, lambda x: x.logaddexp(x * 3),
-               lambda x: x.lgamma(), lambda x: x.xlogy(x + 1), lambda x: x.copysign(-x)):
-        gg = []
-        for m in (torch, tensorish):
-            x = m.tensor([0.3, 0.7, 1.5], dtype=m.float64, requires_grad=True)
-            (g,) = m.autograd.grad(fn(x).sum(), x, create_graph=True) if hasattr(
-                m.autograd, "grad") else (None,)
-            if g is None:
-                return
-            g.sum().backward()
-            gg.append(x.grad)
-        assert_same(gg[0], gg[1], "double backward")
 
 
 ERRORS = [

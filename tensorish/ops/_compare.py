@@ -80,7 +80,7 @@ def signbit(input: Tensor) -> Tensor:
     """
     _need_tensor("signbit", ("input", input))
     if input.dtype.is_complex:
-        raise RuntimeError("signbit is not implemented for complex tensors.")
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
     return apply(_signbit, (input,))
 
 
@@ -196,9 +196,9 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{input.dtype.title} did not match {other.dtype.title}")
     if rtol < 0:
-        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol:g}")
     if atol < 0:
-        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol:g}")
     static = (("rtol", float(rtol)), ("atol", float(atol)), ("equal_nan", bool(equal_nan)),
               ("default", _dtype.get_default_dtype().np))
     return apply(_isclose, (input, other), static)
@@ -259,7 +259,14 @@ Tensor.__lshift__ = _operator(bitwise_left_shift)
 Tensor.__rlshift__ = _reflected(bitwise_left_shift)
 Tensor.__rshift__ = _operator(bitwise_right_shift)
 Tensor.__rrshift__ = _reflected(bitwise_right_shift)
-Tensor.__invert__ = bitwise_not
+def _invert(self: Tensor) -> Tensor:
+    if self.dtype in _NOT_BITS:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
+
+
+Tensor.__invert__ = _invert
 Tensor.__iand__ = Tensor.bitwise_and_
 Tensor.__ior__ = Tensor.bitwise_or_
 Tensor.__ixor__ = Tensor.bitwise_xor_

@@ -12,10 +12,18 @@ from .. import _device, _dtype
 from .._tensor import Tensor, method
 from ._common import Op, apply
 
-_to_copy = Op("ToCopyBackward0", lambda x, dtype: x.astype(dtype), saves=())
+
+def _astype(x, dtype):
+    # PyTorch converts floats to narrow integers through int64, so they wrap (-2.7 -> 254 as
+    # uint8) where XLA would saturate.
+    if jnp.issubdtype(x.dtype, jnp.inexact) and dtype in (jnp.uint8, jnp.int8, jnp.int16):
+        x = x.real.astype(jnp.int64) if jnp.iscomplexobj(x) else x.astype(jnp.int64)
+    return x.astype(dtype)
+
+
+_to_copy = Op("ToCopyBackward0", _astype, saves=())
 # A cast to an integer or bool dtype ends the graph, as in PyTorch.
-_to_int = Op("ToCopyBackward0", lambda x, dtype: x.astype(dtype), saves=(),
-             differentiable=False)
+_to_int = Op("ToCopyBackward0", _astype, saves=(), differentiable=False)
 _unbind_ops: dict[int, Op] = {}
 
 
@@ -139,7 +147,7 @@ def _int(self: Tensor) -> int:
 
 def _index(self: Tensor) -> int:
     dt = self.dtype
-    if self._value.size != 1 or dt.is_floating_point or dt.is_complex or dt is _dtype.bool_:
+    if self._value.size != 1 or dt.is_floating_point or dt.is_complex:
         raise TypeError("only integer tensors of a single element can be converted to an index")
     return int(self._value.reshape(()))
 
