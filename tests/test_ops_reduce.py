@@ -93,6 +93,7 @@ FAMILY = [
     ("nanmedian", lambda m, a: a.nanmedian(), [(3, 4)], "NanmedianBackward0"),
     ("nanmedian_dim", lambda m, a: a.nanmedian(-1), [(3, 4)], "NanmedianBackward1"),
     ("mode", lambda m, a: a.mode(1), [(3, 4)], "ModeBackward0"),
+    ("mode_dim0", lambda m, a: a.mode(0, keepdim=True), [(4, 3)], None),
     ("kthvalue", lambda m, a: a.kthvalue(2, 1), [(3, 4)], "KthvalueBackward0"),
     ("kthvalue_keepdim", lambda m, a: m.kthvalue(a, 3, 0, True), [(4, 3)], None),
     ("topk", lambda m, a: a.topk(2), [(3, 4)], "TopkBackward0"),
@@ -221,6 +222,7 @@ EXACT = [
     ("median_dim_ties_long", lambda m, a: a.median(1),
      [[3., 1., 3., 1., 2, 2, 0, 2, 1, 3, 3, 2, 1, 1, 2, 0, 3, 2, 2, 1]]),
     ("mode_ties", lambda m, a: a.mode(1), [[1., 2., 2., 1., 3.], [4., 4., 0., 0., 4.]]),
+    ("mode_ties_dim0", lambda m, a: a.mode(0), [[1., 4.], [2., 4.], [2., 0.], [1., 0.]]),
     ("sort_stable_ties", lambda m, a: a.sort(stable=True),
      [[3., 1., 3., 1., 2, 2, 0, 2, 1, 3, 3, 2, 1, 1, 2, 0, 3, 2, 2, 1]]),
     ("sort_stable_desc_ties", lambda m, a: a.sort(descending=True, stable=True),
@@ -376,6 +378,7 @@ INTEGRAL = [
     lambda m, a: a.argmax(), lambda m, a: a.argmin(1), lambda m, a: a.all(),
     lambda m, a: a.all(1), lambda m, a: a.any((0, 1)), lambda m, a: a.count_nonzero(1),
     lambda m, a: a.logsumexp(1), lambda m, a: a.median(), lambda m, a: a.median(1),
+    lambda m, a: a.median(0), lambda m, a: a.nanmedian(0, keepdim=True),
     lambda m, a: a.mode(1), lambda m, a: a.kthvalue(2, 1).values,
     lambda m, a: a.sort(dim=1, stable=True),
     lambda m, a: a.argsort(dim=0, stable=True), lambda m, a: a.cummax(1), lambda m, a: a.cummin(0),
@@ -400,7 +403,8 @@ def test_integral(fn, dtype="int64"):
 
 @pytest.mark.parametrize("dtype", ["int32", "uint8", "int8", "bool"])
 def test_small_integers(dtype):
-    picks = [0, 3, 5, 10, 16, 18] + ([14, 21, 24, 25, 27, 29, 20] if dtype == "bool" else [])
+    picks = [0, 3, 5, 10, 16, 18] + ([14, 20, 21, 24, 25, 26, 27, 29, 31] if dtype == "bool"
+                                     else [])
     for i in picks:
         test_integral(INTEGRAL[i], dtype)
 
