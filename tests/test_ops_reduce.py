@@ -93,6 +93,7 @@ FAMILY = [
     ("nanmedian", lambda m, a: a.nanmedian(), [(3, 4)], "NanmedianBackward0"),
     ("nanmedian_dim", lambda m, a: a.nanmedian(-1), [(3, 4)], "NanmedianBackward1"),
     ("mode", lambda m, a: a.mode(1), [(3, 4)], "ModeBackward0"),
+    ("mode_dim0", lambda m, a: a.mode(0, keepdim=True), [(4, 3)], None),
     ("kthvalue", lambda m, a: a.kthvalue(2, 1), [(3, 4)], "KthvalueBackward0"),
     ("kthvalue_keepdim", lambda m, a: m.kthvalue(a, 3, 0, True), [(4, 3)], None),
     ("topk", lambda m, a: a.topk(2), [(3, 4)], "TopkBackward0"),
@@ -131,8 +132,10 @@ def _node_name(t):
     return type(t.grad_fn).__name__ if t.grad_fn is not None else None
 
 
-# One entry per differentiable op (and per norm formula), to keep compile time down.
-DIFFERENTIABLE = [f for f in FAMILY if f[3] is not None or f[0].startswith("norm_")]
+# One entry per grad_fn (and per norm formula), to keep compile time down.
+DIFFERENTIABLE = [f for i, f in enumerate(FAMILY)
+                  if f[0].startswith("norm_") or f[3] is not None
+                  and f[3] not in [g[3] for g in FAMILY[:i]]]
 
 
 def test_norm_0():
@@ -209,28 +212,23 @@ ZEROS = [[0., 2., 3.], [0., 0., 4.], [1., 2., 3.]]
 EXACT = [
     ("max_ties", lambda m, a: a.max(), TIES),
     ("max_dim_ties", lambda m, a: a.max(1), TIES),
-    ("min_ties", lambda m, a: a.min(), TIES),
     ("min_dim_ties", lambda m, a: a.min(0), TIES),
     ("amax_ties", lambda m, a: a.amax(1), TIES),
-    ("amin_ties", lambda m, a: a.amin(), TIES),
     ("aminmax_ties", lambda m, a: m.aminmax(a, dim=0), TIES),
     ("aminmax_all_ties", lambda m, a: m.aminmax(a), TIES),
     ("argmax_ties", lambda m, a: a.argmax(1), TIES),
-    ("argmin_ties", lambda m, a: a.argmin(), TIES),
     ("median_ties", lambda m, a: a.median(), TIES),
     ("median_dim_ties", lambda m, a: a.median(1), TIES),
     ("median_dim_ties_long", lambda m, a: a.median(1),
      [[3., 1., 3., 1., 2, 2, 0, 2, 1, 3, 3, 2, 1, 1, 2, 0, 3, 2, 2, 1]]),
-    ("nanmedian_ties", lambda m, a: a.nanmedian(0), TIES),
     ("mode_ties", lambda m, a: a.mode(1), [[1., 2., 2., 1., 3.], [4., 4., 0., 0., 4.]]),
-    ("mode_dim0", lambda m, a: a.mode(0), TIES),
+    ("mode_ties_dim0", lambda m, a: a.mode(0), [[1., 4.], [2., 4.], [2., 0.], [1., 0.]]),
     ("sort_stable_ties", lambda m, a: a.sort(stable=True),
      [[3., 1., 3., 1., 2, 2, 0, 2, 1, 3, 3, 2, 1, 1, 2, 0, 3, 2, 2, 1]]),
     ("sort_stable_desc_ties", lambda m, a: a.sort(descending=True, stable=True),
      [[3., 1., 3., 1., 2, 2, 0, 2, 1, 3, 3, 2, 1, 1, 2, 0, 3, 2, 2, 1]]),
     ("argsort_stable_ties", lambda m, a: a.argsort(dim=1, descending=True, stable=True), TIES),
     ("cummax_ties", lambda m, a: a.cummax(1), TIES),
-    ("cummin_ties", lambda m, a: a.cummin(0), TIES),
     ("norm_inf_ties", lambda m, a: a.norm(INF), [[3., -3., 1.]]),
     ("norm_inf_ties_dim", lambda m, a: a.norm(-INF, dim=1), [[3., -3., -3.], [1., 2., 1.]]),
     ("max_nan", lambda m, a: a.max(), NANS),
@@ -256,18 +254,13 @@ EXACT = [
     ("prod_zero", lambda m, a: a.prod(), [[1., 0., 3.], [2., 4., 5.]]),
     ("prod_zeros", lambda m, a: a.prod(), ZEROS),
     ("prod_dim_zeros", lambda m, a: a.prod(1), ZEROS),
-    ("prod_dim0_zeros", lambda m, a: a.prod(0, keepdim=True), ZEROS),
     ("cumprod_zeros", lambda m, a: a.cumprod(1), ZEROS),
-    ("cumprod_zeros_dim0", lambda m, a: a.cumprod(0), ZEROS),
     ("norm_at_zero", lambda m, a: a.norm(), [[0., 0.], [0., 0.]]),
-    ("norm_dim_at_zero", lambda m, a: a.norm(dim=1), [[0., 0.], [3., 4.]]),
     ("norm_3_at_zero", lambda m, a: a.norm(3, dim=1), [[0., 0.], [3., -4.]]),
     ("norm_1_at_zero", lambda m, a: a.norm(1), [[0., 1.], [-3., 0.]]),
     ("norm_inf_at_zero", lambda m, a: a.norm(INF), [[0., 0.]]),
     ("std_constant", lambda m, a: a.std(1), [[2., 2., 2.], [1., 2., 3.]]),
-    ("std_all_constant", lambda m, a: a.std(), [[5., 5.], [5., 5.]]),
     ("std_one_element", lambda m, a: a.std(), [[5.]]),
-    ("var_one_element", lambda m, a: a.var(), [[5.]]),
     ("var_dim_one", lambda m, a: a.var(1), [[5.], [3.]]),
     ("var_correction_n", lambda m, a: a.var(1, correction=2), [[1., 2.], [3., 3.]]),
     ("var_correction_gt_n", lambda m, a: a.var(correction=3), [[1., 2.]]),
@@ -279,8 +272,6 @@ EXACT = [
     ("std_mean_constant", lambda m, a: m.std_mean(a, 1), [[2., 2.], [1., 3.]]),
     ("logsumexp_neg_inf", lambda m, a: a.logsumexp(1), [[-INF, -INF], [0., -INF], [1., 2.]]),
     ("logsumexp_inf", lambda m, a: a.logsumexp(1), [[INF, 1.], [1., 2.]]),
-    ("max_inf", lambda m, a: a.max(), [[INF, 1.], [INF, 2.]]),
-    ("median_inf", lambda m, a: a.median(), [[INF, -INF, 2.]]),
     ("max_binary_ties", lambda m, a, b: m.max(a, b), [[1., 2., 3.]], [[1., 0., 3.]]),
     ("min_binary_nan", lambda m, a, b: m.min(a, b), [[1., NAN, 3.]], [[2., 0., NAN]]),
     ("max_other_kw", lambda m, a, b: m.max(a, other=b), [[1., 2., 3.]], [[2., 0., 3.]]),
@@ -371,9 +362,10 @@ EMPTY = [
 ]
 
 
-@pytest.mark.parametrize("fn", EMPTY, ids=range(len(EMPTY)))
-def test_empty(fn):
-    check_data(fn, np.zeros((0, 3)))
+@pytest.mark.parametrize("i", range(len(EMPTY)))
+def test_empty(i):
+    # Gradients of empty inputs are empty; check them on every third op, to save compiling.
+    check_data(EMPTY[i], np.zeros((0, 3)), grad=i % 3 == 0)
 
 
 # -- integer and bool dtype rules ------------------------------------------------------------
@@ -386,6 +378,7 @@ INTEGRAL = [
     lambda m, a: a.argmax(), lambda m, a: a.argmin(1), lambda m, a: a.all(),
     lambda m, a: a.all(1), lambda m, a: a.any((0, 1)), lambda m, a: a.count_nonzero(1),
     lambda m, a: a.logsumexp(1), lambda m, a: a.median(), lambda m, a: a.median(1),
+    lambda m, a: a.median(0), lambda m, a: a.nanmedian(0, keepdim=True),
     lambda m, a: a.mode(1), lambda m, a: a.kthvalue(2, 1).values,
     lambda m, a: a.sort(dim=1, stable=True),
     lambda m, a: a.argsort(dim=0, stable=True), lambda m, a: a.cummax(1), lambda m, a: a.cummin(0),
@@ -394,9 +387,8 @@ INTEGRAL = [
 ]
 
 
-@pytest.mark.parametrize("dtype", ["int64", "bool"])
 @pytest.mark.parametrize("fn", INTEGRAL, ids=range(len(INTEGRAL)))
-def test_integral(fn, dtype):
+def test_integral(fn, dtype="int64"):
     data = np.array([[3, 0, 2, 2, 7], [1, 1, 0, 5, 5], [4, 4, 4, 1, 0]])
     t, s = torch.tensor(data.astype(dtype)), tensorish.tensor(data.astype(dtype))
     try:
@@ -409,10 +401,12 @@ def test_integral(fn, dtype):
     assert_same(want, fn(tensorish, s), dtype)
 
 
-@pytest.mark.parametrize("dtype", ["int32", "uint8", "int8"])
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "int8", "bool"])
 def test_small_integers(dtype):
-    for fn in (INTEGRAL[0], INTEGRAL[3], INTEGRAL[5], INTEGRAL[10], INTEGRAL[16], INTEGRAL[18]):
-        test_integral(fn, dtype)
+    picks = [0, 3, 5, 10, 16, 18] + ([14, 20, 21, 24, 25, 26, 27, 29, 31] if dtype == "bool"
+                                     else [])
+    for i in picks:
+        test_integral(INTEGRAL[i], dtype)
 
 
 def test_half_precision():

@@ -561,14 +561,14 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False,
         given = (tuple(range(input.ndim)) if dim is None
                  else (dim,) if isinstance(dim, int) else tuple(dim))
         if p == "nuc" or len(given) > 2:
-            return _matrix_norm(input, p, given, keepdim)
+            return _matrix_norm(input, given, keepdim)
         p = 2
     if not _is_float(input.dtype):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {input.dtype.title}")
     p = float(p)
     axes = _axes(input, dim)
-    if p < 0 and math.isinf(p) or p == math.inf:
+    if math.isinf(p):
         what = "inf" if p > 0 else "-inf"
         if dim is None and input.numel() == 0:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {what} norm on an empty "
@@ -592,7 +592,8 @@ def _nuclear_norm(x, dim, keepdim):
 _nuclear = Op("SumBackward1", _nuclear_norm)
 
 
-def _matrix_norm(input: Tensor, p: str, dim: tuple, keepdim: bool) -> Tensor:
+def _matrix_norm(input: Tensor, dim: tuple, keepdim: bool) -> Tensor:
+    """The nuclear norm over the two dims ``dim`` (any other dim count is PyTorch's error)."""
     if len(dim) != 2:
         raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
                            + " ".join(str(d) for d in dim))

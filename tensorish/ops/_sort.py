@@ -232,8 +232,9 @@ def _median_dim(x, dim, keepdim, ignore_nan):
         return x, jnp.zeros((), jnp.int64)
     idx = _argsort(x, dim, False)
     n = x.shape[dim]
-    valid = jnp.sum(~jnp.isnan(x), axis=dim, keepdims=True) if jnp.issubdtype(
-        x.dtype, jnp.inexact) else jnp.full_like(idx[..., :1], n)
+    valid = (jnp.sum(~jnp.isnan(x), axis=dim, keepdims=True)
+             if jnp.issubdtype(x.dtype, jnp.inexact)
+             else jnp.full(x.shape[:dim] + (1,) + x.shape[dim + 1:], n))
     if ignore_nan:
         pos = jnp.where(valid > 0, (valid - 1) // 2, 0)
     else:  # the median of a row with NaN is its first NaN, which the sort puts at ``valid``
@@ -302,9 +303,9 @@ def _check_sortable(name: str, input: Tensor) -> None:
 
 def _median(name: str, all_op: Op, dim_op: Op, input: Tensor, dim, keepdim: bool):
     if dim is None:
-        _check_sortable(f"{name}_cpu", input)
+        _check_sortable("median_cpu", input)
         return apply(all_op, (input,))
-    _check_sortable(f"{name}_out", input)
+    _check_sortable("median_out", input)
     d = _wrap_dim(dim, input.ndim)
     _no_identity(name, input, dim, (d,) if input.ndim else ())
     v, i = apply(dim_op, (input,), (("dim", d), ("keepdim", keepdim)))
