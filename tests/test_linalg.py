@@ -12,6 +12,7 @@ from oracle import assert_same, check_op
 
 import tensorish
 
+pytestmark = pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")
 
 def eye(m, n, dtype, k=None):
     return m.tensor(np.eye(n, k), dtype=dtype)

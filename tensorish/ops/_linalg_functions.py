@@ -568,12 +568,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     return apply(_power_ops[name], (A,), (("n", n),))
 
 
-def _expm(a):
-    return jax.scipy.linalg.expm(a) if a.ndim == 2 else jax.vmap(_expm)(a)
-
-
-_matrix_exp = Op("LinalgMatrixExpBackward0", lambda a: _expm(a.reshape((-1,) + a.shape[-2:]))
-                 .reshape(a.shape) if a.ndim > 2 else _expm(a))
+_matrix_exp = Op("LinalgMatrixExpBackward0", jax.scipy.linalg.expm)
 
 
 def matrix_exp(A: Tensor) -> Tensor:
