@@ -12,6 +12,7 @@ from oracle import assert_same, check_op
 
 import tensorish
 
+pytestmark = pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")
 
 def eye(m, n, dtype, k=None):
     return m.tensor(np.eye(n, k), dtype=dtype)
@@ -159,6 +160,8 @@ TABLE = [
                       (1, "AmaxBackward0"), (-1, "AminBackward0"), (2, "AmaxBackward0"),
                       (-2, "AminBackward0"), (math.inf, "AmaxBackward0"),
                       (-math.inf, "AminBackward0")]],
+    ("vector_norm_empty_dim", [(3, 4)], lambda m, a: m.linalg.vector_norm(a, 3, dim=()),
+     "LinalgVectorNormBackward0", {}),
     ("matrix_norm_dim", [(3, 2, 4)], lambda m, a: m.linalg.matrix_norm(a, 1, dim=(2, 0),
                                                                        keepdim=True),
      "AmaxBackward0", {}),
@@ -393,6 +396,15 @@ def test_lstsq_like_torch():
         assert_same(tuple(t), tuple(s), f"lstsq {driver}", rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("f", [
+    lambda m: m.kron(m.tensor([True, False]), m.tensor([[True], [True]])),
+    lambda m: m.linalg.inv(m.ones(2, 0, 0)), lambda m: m.linalg.det(m.ones(0, 0)),
+    lambda m: m.matmul(m.ones(0, 3), m.ones(3, 2)), lambda m: m.mm(m.ones(2, 0), m.ones(0, 2)),
+    lambda m: m.linalg.vector_norm(m.ones(0)), lambda m: m.linalg.svdvals(m.ones(3, 0))])
+def test_edge_cases(f):
+    assert_same(f(torch), f(tensorish), "edge")
+
+
 def test_matrix_rank():
     rng = np.random.default_rng(4)
     a = rng.normal(size=(3, 4, 2)) @ rng.normal(size=(3, 2, 4))
@@ -606,6 +618,10 @@ ERRORS = [
     ("multi_dot_middle", "linalg.multi_dot", [r(3, 3), r(3), r(3, 3)]),
     ("multi_dot_shapes", "linalg.multi_dot", [r(2, 3), r(4, 3)]),
     ("multi_dot_dtype", "linalg.multi_dot", [r(2, 3), r(3, 3, dtype=F64)]),
+    ("einsum_dtype", "einsum", "i,i", r(3), r(3, dtype=F64)),
+    ("norm_dims_repeat", "linalg.norm", r(2, 3), {"dim": (0, 0)}),
+    ("matrix_norm_dims_repeat", "linalg.matrix_norm", r(2, 3), {"dim": (0, -2)}),
+    ("vector_norm_dim_range", "linalg.vector_norm", r(2, 3), {"dim": 5}),
     ("inv_ex_check", "linalg.inv_ex", c(np.zeros((2, 2))), {"check_errors": True}),
     ("cholesky_ex_check", "linalg.cholesky_ex", c(np.stack([np.eye(2), -np.eye(2)])),
      {"check_errors": True}),

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim, method
 from . import _linalg_functions as _fns
-from ._common import Op, apply, promote, result_type
+from ._common import Op, apply, promote
 
 _mm = Op("MmBackward0", jnp.matmul)
 _mv = Op("MvBackward0", jnp.matmul)
@@ -33,7 +33,8 @@ _matmul_squeeze = Op("SqueezeBackward4", jnp.matmul)
 _outer = Op("MulBackward0", lambda a, b: a[:, None] * b[None, :])
 _inner = Op("ViewBackward0", jnp.inner)
 _tensordot = Op("ViewBackward0", lambda a, b, axes: jnp.tensordot(a, b, axes))
-_kron = Op("UnsafeViewBackward0", jnp.kron)
+_kron = Op("UnsafeViewBackward0", lambda a, b: jnp.kron(a, b) if a.dtype != bool else jnp.kron(
+    a.astype(jnp.uint8), b.astype(jnp.uint8)).astype(bool))
 _cross_op = Op("LinalgCrossBackward0", lambda a, b, dim: jnp.cross(a, b, axis=dim))
 
 
@@ -628,14 +629,16 @@ def einsum(equation: str, *operands) -> Tensor:
         counts = "".join(t.replace("...", "") for t in terms)
         out = ("..." if "..." in lhs else "") + "".join(
             sorted(c for c in set(counts) if counts.count(c) == 1))
+    for x in operands[1:]:
+        if x.dtype is not operands[0].dtype:
+            raise RuntimeError(
+                f"expected scalar type {operands[0].dtype.title} but found {x.dtype.title}")
     name = _einsum_node([t.replace("...", "") for t in terms], out.replace("...", ""))
     op = _einsum_ops.get(name)
     if op is None:
         op = _einsum_ops[name] = Op(
             name, lambda *xs, equation: jnp.einsum(equation, *xs, precision="highest"))
-    dt = result_type(*operands)
-    cast = None if all(x.dtype is dt for x in operands) else (dt.np,) * len(operands)
-    return apply(op, tuple(operands), (("equation", f"{lhs}->{out}"),), cast)
+    return apply(op, tuple(operands), (("equation", f"{lhs}->{out}"),))
 
 
 _SlogdetResult = _fns._return_type("slogdet", "sign logabsdet")

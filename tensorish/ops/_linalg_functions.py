@@ -80,6 +80,8 @@ def _raise_info(info: Tensor, message) -> None:
 
 def _lu_info(a):
     """LAPACK getrf's ``info``: the 1-based index of the first zero pivot, or 0."""
+    if a.shape[-1] == 0:
+        return jnp.zeros(a.shape[:-2], jnp.int32)
     lu = jax.lax.linalg.lu(jax.lax.stop_gradient(a))[0]
     zero = jnp.diagonal(lu, axis1=-2, axis2=-1) == 0
     return jnp.where(zero.any(-1), jnp.argmax(zero, -1) + 1, 0).astype(jnp.int32)
@@ -566,12 +568,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     return apply(_power_ops[name], (A,), (("n", n),))
 
 
-def _expm(a):
-    return jax.scipy.linalg.expm(a) if a.ndim == 2 else jax.vmap(_expm)(a)
-
-
-_matrix_exp = Op("LinalgMatrixExpBackward0", lambda a: _expm(a.reshape((-1,) + a.shape[-2:]))
-                 .reshape(a.shape) if a.ndim > 2 else _expm(a))
+_matrix_exp = Op("LinalgMatrixExpBackward0", jax.scipy.linalg.expm)
 
 
 def matrix_exp(A: Tensor) -> Tensor:
@@ -751,11 +748,15 @@ def _norm_dtype(name: str, A: Tensor, dtype) -> None:
 
 
 def _norm_dims(dim, ndim: int) -> tuple[int, ...]:
-    if dim is None:
+    if dim is None or (not isinstance(dim, int) and len(dim) == 0):
         return tuple(range(ndim))
     if isinstance(dim, int):
         dim = (dim,)
-    return tuple(_wrap_dim(d, max(ndim, 1)) for d in dim) if ndim else ()
+    dims = tuple(_wrap_dim(d, max(ndim, 1)) for d in dim) if ndim else ()
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return dims
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
@@ -809,6 +810,8 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     _norm_dtype("linalg.matrix_norm", A, dtype)
     dims = tuple(_wrap_dim(d, A.ndim) for d in dim)
+    if dims[0] == dims[1]:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got {dims}")
     if ord == "fro":
         return vector_norm(A, 2, dims, keepdim, dtype=dtype)
     name = ("SumBackward1" if ord == "nuc" else "AmaxBackward0" if ord > 0 else "AminBackward0")
@@ -825,13 +828,13 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *,
     >>> tensorish.linalg.norm(tensorish.tensor([[3., 0.], [0., 4.]]))
     tensor(5.)
     """
+    if ord is None:
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         if len(dims) == 2:
-            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
-        return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
-    if ord is None:
-        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+            return matrix_norm(A, ord, dims, keepdim, dtype=dtype)
+        return vector_norm(A, ord, dims, keepdim, dtype=dtype)
     if A.ndim not in (1, 2):
         raise RuntimeError(
             f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
