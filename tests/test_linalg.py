@@ -308,10 +308,8 @@ def _fd_check(f, xs, eps=1e-6):
 # torch only
 NON_DIFFERENTIABLE = {"matrix_power_0", "vector_norm_0", "vector_norm_zero", "cdist_self",
                       "cdist_self_p"}
-FLOAT32 = ["dot", "mv", "mm", "bmm", "matmul_1x2", "matmul_3x3", "matmul_2x3", "addmm_ab",
-           "addbmm", "einsum_chain", "tensordot_int", "kron", "cross", "cdist_p3", "norm_dim2",
-           "matrix_norm_2", "inv_batch", "det", "slogdet", "solve_mat", "cholesky_upper",
-           "qr_wide_batch", "svd_full", "eigh_upper", "pinv", "matrix_power_-3", "multi_dot"]
+FLOAT32 = ["mm", "matmul_2x3", "addbmm", "einsum_chain", "cdist_p3", "matrix_norm_2",
+           "inv_batch", "slogdet", "cholesky_upper", "svd_full", "eigh_upper", "pinv"]
 
 
 def _sym(m, a):
