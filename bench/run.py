@@ -169,6 +169,7 @@ def memory_growth(step: Callable, steps: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true", help="a few repetitions of each")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (~1 minute)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda, for both libraries")
     args = parser.parse_args()
     _jax_device.append(tensorish._device.to_jax(args.device))
@@ -177,7 +178,9 @@ def main() -> None:
         tensorish.set_default_device(args.device)
         _sync.append(lambda: torch.cuda.synchronize())
     smoke = args.smoke
-    n_small, n_step, repeat = (20, 3, 2) if smoke else (2000, 50, 15)
+    n_small, n_step, repeat = ((20, 3, 2) if smoke else (300, 20, 7) if args.quick
+                               else (2000, 50, 15))
+    mem_steps = 100 if smoke else 1000 if args.quick else 10_000
     torch.set_num_threads(os.cpu_count() or 1)
     rows: list[tuple[str, str, tuple, tuple | None]] = []
 
@@ -214,14 +217,15 @@ def main() -> None:
             first_j = first_call(lambda: mlp_jax_step(xm, ym))
             lines.append(f"- first MLP step, compiled: tensorish {first_c / 1e3:.1f} ms, "
                          f"jax.jit {first_j / 1e3:.1f} ms, ratio {first_c / first_j:.2f}x")
-        growth = memory_growth(train_step(tensorish, mlp, xm, ym), 100 if smoke else 10_000)
-        lines.append(f"- resident memory growth over {100 if smoke else 10_000} eager MLP "
-                     f"steps: {growth:.1f} MB")
+        growth = memory_growth(train_step(tensorish, mlp, xm, ym), mem_steps)
+        lines.append(f"- resident memory growth over {mem_steps} eager MLP steps: "
+                     f"{growth:.1f} MB")
 
     report = render(rows, lines)
     print(report)
-    if not smoke:
-        (ROOT / "RESULTS.md").write_text(report)
+    if not (smoke or args.quick):
+        name = "RESULTS.md" if args.device == "cpu" else f"RESULTS-{args.device}.md"
+        (ROOT / name).write_text(report)
 
 
 def render(rows, lines) -> str:
