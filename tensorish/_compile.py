@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding
 
-from . import _random
+from . import _dispatch, _random
 from ._tensor import Tensor
 from .autograd._grad_mode import is_grad_enabled
 
@@ -153,6 +153,10 @@ class _Walk:
     def _function(self, f) -> None:
         for cell in f.__closure__ or ():
             self._slot(cell, None, _get(cell, None))
+        if f.__defaults__:  # `def step(model=model, opt=opt)` reaches state as well
+            self.root(f.__defaults__)
+        if f.__kwdefaults__:
+            self._visit(f.__kwdefaults__)
         g = f.__globals__
         if _library(g.get("__name__")):
             return
@@ -200,10 +204,12 @@ class TracedScalar:
     of an op, ``float(lr)``) gets it and makes the compiled function specialize on it.
     """
 
-    __slots__ = ("v", "t", "src")
+    __slots__ = ("v", "t", "src", "fn")
 
-    def __init__(self, v, t, src: frozenset) -> None:
-        self.v, self.t, self.src = v, t, src
+    def __init__(self, v, t, src: frozenset, fn: Callable | None = None) -> None:
+        # fn recomputes the value from the hyperparameter values of a later call, so that a
+        # comparison (``if last_epoch == 0``) guards on its outcome, not on the exact value.
+        self.v, self.t, self.src, self.fn = v, t, src, fn
 
     @property
     def __class__(self):
@@ -246,6 +252,12 @@ class TracedScalar:
         return round(self.concrete(), n)
 
 
+def _recompute(x) -> Callable | None:
+    if type(x) is TracedScalar:
+        return x.fn
+    return lambda h, x=x: x
+
+
 def _arith(fn: Callable, reflected: bool = False) -> Callable:
     def op(self, other):
         if type(other) is TracedScalar:
@@ -256,17 +268,27 @@ def _arith(fn: Callable, reflected: bool = False) -> Callable:
             return NotImplemented
         else:  # a raw array inside an op's function: use the concrete value
             return fn(other, self.concrete()) if reflected else fn(self.concrete(), other)
+        f, g = self.fn, _recompute(other)
+        rec = None if f is None or g is None else (
+            (lambda h: fn(g(h), f(h))) if reflected else (lambda h: fn(f(h), g(h))))
         if reflected:
-            return TracedScalar(fn(ov, self.v), fn(ot, self.t), src)
-        return TracedScalar(fn(self.v, ov), fn(self.t, ot), src)
+            return TracedScalar(fn(ov, self.v), fn(ot, self.t), src, rec)
+        return TracedScalar(fn(self.v, ov), fn(self.t, ot), src, rec)
 
     return op
 
 
 def _compare(fn: Callable) -> Callable:
     def op(self, other):
-        other = other.concrete() if type(other) is TracedScalar else other
-        return fn(self.concrete(), other)
+        f, g = self.fn, _recompute(other)
+        if _active is None or f is None or g is None:
+            other = other.concrete() if type(other) is TracedScalar else other
+            return fn(self.concrete(), other)
+        # Guard on the outcome: `last_epoch == 0` stays False for every later step.
+        result = fn(self.v, other.v if type(other) is TracedScalar else other)
+        _active.preds.append((lambda h: fn(f(h), g(h)), result))
+        _active.traced |= self.src | (other.src if type(other) is TracedScalar else frozenset())
+        return result
 
     return op
 
@@ -277,9 +299,11 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
     setattr(TracedScalar, f"__r{_name}__", _arith(_f, reflected=True))
 for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
     setattr(TracedScalar, f"__{_name}__", _compare(getattr(operator, _name)))
-TracedScalar.__neg__ = lambda self: TracedScalar(-self.v, -self.t, self.src)
+TracedScalar.__neg__ = lambda self: TracedScalar(
+    -self.v, -self.t, self.src, self.fn and (lambda h, f=self.fn: -f(h)))
 TracedScalar.__pos__ = lambda self: self
-TracedScalar.__abs__ = lambda self: TracedScalar(abs(self.v), jnp.abs(self.t), self.src)
+TracedScalar.__abs__ = lambda self: TracedScalar(
+    abs(self.v), jnp.abs(self.t), self.src, self.fn and (lambda h, f=self.fn: abs(f(h))))
 
 
 # -- watching Tensor state during a trace --------------------------------------------------
@@ -342,6 +366,7 @@ class _Trace:
         self.grad_orig: dict = {}    # id -> (tensor, .grad before it was rebound)
         self.meta: dict = {}         # id -> (tensor, grad_fn, output_nr, requires_grad)
         self.guards: set = set()     # hyperparameters used concretely
+        self.preds: list = []        # (recompute outcome from hyperparameters, outcome seen)
         self.traced: set = set()     # hyperparameters used as traced values
         self.differentiable = False
 
@@ -361,6 +386,7 @@ class _Trace:
 
 
 def _watch(on: bool) -> None:
+    _dispatch.compiling[0] = on
     if on:
         Tensor._value, Tensor._grad = _WATCH
     else:
@@ -553,6 +579,7 @@ class _Entry:
         self.grads = grads
         self.grad_guards: list = []
         self.state_guards: list = []
+        self.pred_guards: list = []
         self.layout: list | None = None
         self.differentiable = False
         self._fns: dict = {}
@@ -590,8 +617,15 @@ class _Entry:
         entry.state_guards = [(t, t._value.aval, t._requires_grad) for t in entry.state]
         hv = entry._hyper_values(leaves)
         entry.value_guards += [(j, hv[j]) for j in sorted(tr.guards & tr.traced)]
+        entry.pred_guards = list(tr.preds)
         entry.differentiable = tr.differentiable
         entry.adopt(probe)
+        # A hyperparameter the function overwrites without using (a scheduler's last lr) needs
+        # no guard on its old value.
+        written = {(id(item[1]), item[2]) for item in entry.layout
+                   if type(item) is tuple and item and item[0] == "hyper"}
+        entry.value_guards = [(j, v) for j, v in entry.value_guards if j in tr.guards
+                              or (id(entry.hyper[j][0]), entry.hyper[j][1]) not in written]
         owner.compile_count += 1
         return entry
 
@@ -622,6 +656,14 @@ class _Entry:
             now = leaves[k] if c is None else _get(c, k)
             if type(now) is not type(v) or now != v:
                 return False
+        if self.pred_guards:
+            h = self._hyper_values(leaves)
+            for pred, seen in self.pred_guards:
+                try:
+                    if pred(h) != seen:
+                        return False
+                except Exception:
+                    return False
         for j, t in zip(self.traced_h, self.hyper_types):
             c, k = hyper[j]
             if type(leaves[k] if c is None else _get(c, k)) is not t:
@@ -744,9 +786,9 @@ class _Entry:
         for j, v in zip(self.traced_h, hv):
             c, k = self.hyper[j]
             if c is None:
-                leaves[k] = TracedScalar(leaves[k], v, frozenset((j,)))
+                leaves[k] = TracedScalar(leaves[k], v, frozenset((j,)), lambda h, j=j: h[j])
             else:
-                _set(c, k, TracedScalar(_get(c, k), v, frozenset((j,))))
+                _set(c, k, TracedScalar(_get(c, k), v, frozenset((j,)), lambda h, j=j: h[j]))
         for (c, k), v in zip(self.arrays, arrays):
             _set(c, k, v)
         after_install = [_get(c, k) for c, k, _ in w.slots]

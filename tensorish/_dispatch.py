@@ -133,10 +133,24 @@ def _fill_cotangents(cts, out):
 
 
 Tensor: type = None  # bound by _tensor.py once the class exists (the modules import each other)
+compiling = [False]  # set while tensorish.compile traces a function
+
+
+def _concrete(static: tuple) -> tuple:
+    """Static parameters with compile's traced hyperparameters made concrete: a cached jitted
+    function must never close over a tracer (the compiled step specializes on the value)."""
+    def c(v):
+        if type(v) is tuple:
+            return tuple(map(c, v))
+        return v.concrete() if hasattr(v, "concrete") else v
+
+    return tuple((k, c(v)) for k, v in static)
 
 
 def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     """Run ``op`` on ``args`` (Tensors and plain arrays) and record it for backward."""
+    if compiling[0] and static:
+        static = _concrete(static)
     key = (static, cast)
     # Inside a tensorish.func transform the op traces inline: a jitted call per op would make
     # JAX compile each op's transformed (jvp, vmap) version separately.

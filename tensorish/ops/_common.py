@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _device, _dtype
+from .. import _device, _dispatch, _dtype
 from .._compile import TracedScalar
 from .._dispatch import Op, apply
 from .._tensor import Tensor, _wrap_dim
@@ -60,7 +60,10 @@ _scalars: dict = {}
 
 def _scalar(x, npd) -> jax.Array:
     """A Python scalar as a cached uncommitted 0-d array: passing a NumPy scalar to a jitted
-    function costs a host transfer per call (about 10 us); a device array does not."""
+    function costs a host transfer per call (about 10 us); a device array does not. While
+    tensorish.compile traces, a plain constant (one program, no transfers anyway)."""
+    if _dispatch.compiling[0]:
+        return np.asarray(x, dtype=npd)
     key = (type(x), x, npd)
     a = _scalars.get(key)
     if a is None:

@@ -142,9 +142,18 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
 
+    def _set_last_lr(self, values: list) -> None:
+        # Updated in place, so tensorish.compile sees changed hyperparameters, not a new object.
+        last = self.__dict__.get("_last_lr")
+        if isinstance(last, list) and len(last) == len(values):
+            last[:] = values
+        else:
+            self._last_lr = list(values)
+
     def get_last_lr(self) -> list:
-        """The learning rates the last ``step()`` set, one per group."""
-        return self._last_lr
+        """The learning rates the last ``step()`` set, one per group (a new list, as PyTorch's
+        is new after every step)."""
+        return list(self._last_lr)
 
     def get_lr(self) -> list:
         raise NotImplementedError
@@ -184,7 +193,7 @@ class LRScheduler:
                 values = closed() if closed is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             _set_group_value(group, "lr", lr)
-        self._last_lr = _group_values(self.optimizer, "lr")
+        self._set_last_lr(_group_values(self.optimizer, "lr"))
 
 
 class _Lambdas(LRScheduler):
@@ -461,7 +470,7 @@ class SequentialLR(LRScheduler):
         self.recursive_undo()
         idx = bisect_right(self._milestones, 0)
         self._schedulers[idx]._initial_step()
-        self._last_lr = schedulers[idx].get_last_lr()
+        self._set_last_lr(schedulers[idx].get_last_lr())
 
     def recursive_undo(self, sched: Any = None) -> None:
         """Undo the step each scheduler took when it was built."""
@@ -480,7 +489,7 @@ class SequentialLR(LRScheduler):
             scheduler._update_lr(0)
         else:
             scheduler.step()
-        self._last_lr = scheduler.get_last_lr()
+        self._set_last_lr(scheduler.get_last_lr())
 
     def state_dict(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items()
@@ -521,7 +530,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown = cooldown
         self.eps = eps
         self.last_epoch = 0
-        self._last_lr = _group_values(self.optimizer, "lr")
+        self._set_last_lr(_group_values(self.optimizer, "lr"))
         self._init_is_better(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
         self._reset()
 
@@ -549,7 +558,7 @@ class ReduceLROnPlateau(LRScheduler):
             self._reduce_lr(epoch)
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = _group_values(self.optimizer, "lr")
+        self._set_last_lr(_group_values(self.optimizer, "lr"))
 
     def _reduce_lr(self, epoch: int) -> None:
         if len(self.optimizer.param_groups) != len(self.min_lrs):

@@ -35,8 +35,13 @@ def _typename(x: Any) -> str:
 
 
 def scalar(x: Any) -> float:
-    """A hyperparameter as a Python float (a 1-element tensor gives its value)."""
-    return float(x.item()) if isinstance(x, Tensor) else float(x)
+    """A hyperparameter as a Python number (a 1-element tensor gives its value). A number is
+    passed through as it is, so under tensorish.compile it stays a traced value."""
+    if isinstance(x, Tensor):
+        return float(x.item())
+    if hasattr(x, "traced"):  # a hyperparameter inside tensorish.compile: its traced value
+        return x.traced()
+    return x if isinstance(x, (int, float)) else float(x)
 
 
 def check_lr(lr: Any) -> None:
