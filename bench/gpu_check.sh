@@ -9,7 +9,7 @@ export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
 python3 -c "import jax, torch, numpy; print('jax', jax.__version__, jax.devices()); \
 print('torch', torch.__version__, torch.cuda.is_available())" | tee -a "$out/gpu.txt"
-timeout 240 python3 bench/run.py --quick --device cuda 2>&1 | tee "$out/bench_cuda.md"
-TENSORISH_TEST_DEVICE=cuda timeout 300 python3 -m pytest -q --tb=line -p no:cacheprovider \
+timeout 170 python3 bench/run.py --quick --device cuda 2>&1 | tee "$out/bench_cuda.md"
+TENSORISH_TEST_DEVICE=cuda timeout 170 python3 -m pytest -q --tb=line -p no:cacheprovider \
   tests/test_foundation.py tests/test_seed.py tests/test_nn_layers.py tests/test_compile.py \
   tests/test_optim.py tests/test_autograd.py 2>&1 | tail -60 | tee "$out/tests_cuda.txt"
