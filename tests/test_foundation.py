@@ -399,3 +399,19 @@ def test_failed_inplace_leaves_state():
     with pytest.raises(RuntimeError):
         x.add_(1.5)
     assert x.tolist() == [1, 2] and x._vc[0] == 0
+
+
+def test_grad_zero_and_none_between_steps():
+    grads = []
+    for m in (torch, tensorish):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward()
+        g = x.grad
+        x.grad.zero_()
+        (x * 3).sum().backward()
+        assert x.grad is g
+        first = x.grad.tolist()
+        x.grad = None
+        (x * 5).sum().backward()
+        grads.append((first, x.grad.tolist()))
+    assert grads[0] == grads[1] == ([3.0, 3.0], [5.0, 5.0])
