@@ -102,6 +102,7 @@ from .ops import *
 # isort: split
 # Subpackages, one line each.
 from . import func as func
+from . import interop as interop
 from . import linalg as linalg
 from . import optim as optim
 

@@ -19,6 +19,7 @@ def _adopt(cls: type, data: Tensor, requires_grad: bool) -> Tensor:
     t._vc = [0]
     t._acc = None
     t._retains_grad = False
+    t._hooks = t._alias = None
     return t
 
 
