@@ -12,6 +12,10 @@ axis of every input by default (PyTorch's convention: inputs carry a batch dimen
 ``batched=False`` to call the model on its inputs as they are. ``to_equinox`` calls the tensorish
 forward on what it is given: for layers that accept unbatched inputs (``nn.Linear``,
 activations) that is one example, as Equinox expects, and ``jax.vmap`` over it makes a batch.
+
+Dtypes: tensorish turns on ``jax_enable_x64``, so Equinox layers built without ``dtype=`` hold
+float64 arrays; pass ``dtype=jnp.float32`` for PyTorch's default, and give a module made by
+``to_equinox`` inputs of its parameters' dtype (``jnp.ones(3)`` is float64 here).
 """
 
 from __future__ import annotations
@@ -98,7 +102,8 @@ def from_equinox(model: Any, *, batched: bool = True) -> EquinoxModule:
     its inputs.
 
     >>> import equinox as eqx, jax, tensorish
-    >>> m = tensorish.interop.from_equinox(eqx.nn.Linear(3, 2, key=jax.random.key(0)))
+    >>> lin = eqx.nn.Linear(3, 2, key=jax.random.key(0), dtype=jax.numpy.float32)
+    >>> m = tensorish.interop.from_equinox(lin)
     >>> [n for n, _ in m.named_parameters()], m(tensorish.ones(5, 3)).shape
     (['weight', 'bias'], tensorish.Size([5, 2]))
     """
@@ -114,7 +119,7 @@ def to_equinox(module: Any) -> Any:
 
     >>> import jax, jax.numpy as jnp, tensorish
     >>> m = tensorish.interop.to_equinox(tensorish.nn.Linear(3, 1))
-    >>> jax.grad(lambda m, x: m(x).sum())(m, jnp.ones(3)).params["bias"]
+    >>> jax.grad(lambda m, x: m(x).sum())(m, jnp.ones(3, jnp.float32)).params["bias"]
     Array([1.], dtype=float32)
     """
     if isinstance(module, EquinoxModule):

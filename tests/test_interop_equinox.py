@@ -1,6 +1,8 @@
 """tensorish.interop: Equinox models as tensorish modules and back, same weights, same forward,
 same gradients and the same training (tensorish.optim.SGD against optax.sgd)."""
 
+import doctest
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -126,3 +128,32 @@ def test_tensorish_module_to_equinox_and_back():
     assert sorted(n for n, _ in again.named_parameters()) == sorted(e.params)
     np.testing.assert_allclose(again(tensorish.from_jax(X)).detach().jax(), want.detach().jax(),
                                rtol=1e-6)
+
+
+def test_compiled_training_of_an_equinox_model():
+    model, _ = _models()["mlp"]
+    m = from_equinox(model)
+    opt = tensorish.optim.SGD(m.parameters(), lr=0.1)
+    x, y = tensorish.from_jax(X), tensorish.from_jax(Y)
+
+    @tensorish.compile
+    def step():
+        opt.zero_grad()
+        loss = ((m(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    losses = [step().item() for _ in range(4)]
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    want = []
+    for _ in range(4):
+        loss, g = jax.value_and_grad(lambda p: _loss_eqx(eqx.combine(p, static)))(params)
+        params = jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, params, g)
+        want.append(float(loss))
+    np.testing.assert_allclose(losses, want, rtol=1e-5)
+    assert step.compile_count == 1
+
+
+def test_doctests():
+    assert doctest.testmod(tensorish.interop).failed == 0
