@@ -105,6 +105,7 @@ from .serialization import save as save
 # Subpackages, one line each.
 from . import cuda as cuda
 from . import func as func
+from . import interop as interop
 from . import linalg as linalg
 from . import optim as optim
 
