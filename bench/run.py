@@ -12,6 +12,10 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+
+# torch's OpenMP threads spin while they wait; sharing the cores with XLA's threads in one
+# process, that made torch's MLP step 100x slower here. Passive waiting keeps both honest.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import platform
 import resource
 import statistics

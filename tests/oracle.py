@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pytest
 import torch
 
 import tensorish
@@ -55,6 +56,17 @@ def assert_same(t, s, stage: str, rtol: float = 1e-5, atol: float = 1e-6) -> Non
         assert tdtype(t.dtype) is s.dtype, f"{stage} dtype: {t.dtype} vs {s.dtype}"
     np.testing.assert_allclose(to_numpy(s), to_numpy(t), rtol=rtol, atol=atol, equal_nan=True,
                                err_msg=stage)
+
+
+def assert_same_error(fn: Callable) -> None:
+    """``fn(torch)`` and ``fn(tensorish)`` raise the same exception type with the same message
+    (the module name aside)."""
+    with pytest.raises(Exception) as te:
+        fn(torch)
+    with pytest.raises(Exception) as se:
+        fn(tensorish)
+    assert type(se.value) is type(te.value), (se.value, te.value)
+    assert str(se.value) == str(te.value).replace("torch.", "tensorish.")
 
 
 def check_op(shapes: Sequence[tuple], torch_fn: Callable, tensorish_fn: Callable | None = None,
