@@ -44,7 +44,8 @@ operand = st.tuples(st.sampled_from(["dims", "zero-dim", "bool", "int", "float",
                     st.sampled_from(DTYPES))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(op=st.sampled_from(sorted(OPS)), left=operand, right=operand)
 def test_result_dtype_matches_torch(op, left, right):
     if left[0] in SCALARS and right[0] in SCALARS:
@@ -54,7 +55,14 @@ def test_result_dtype_matches_torch(op, left, right):
     fn = OPS[op]
     t = _outcome(fn, _operand(torch, *left), _operand(torch, *right))
     s = _outcome(fn, _operand(tensorish, *left), _operand(tensorish, *right))
-    if isinstance(t, Exception):
+    if isinstance(t, Exception) and "ComplexHalf" in str(t):
+        # no complex32 in tensorish: it computes such mixes in complex64 (documented), or
+        # refuses them as it refuses complex64 (comparisons)
+        if isinstance(s, Exception):
+            assert type(s) is type(t), (s, t)
+        else:
+            assert s.dtype is tensorish.complex64, s
+    elif isinstance(t, Exception):
         assert isinstance(s, Exception), f"torch raised {t!r}, tensorish gave {s!r}"
         assert type(s) is type(t), (s, t)
     else:

@@ -177,7 +177,8 @@ def test_to_forms():
         assert (out_s is s) == (out_t is t)
         assert (out_s.grad_fn is None) == (out_t.grad_fn is None)
     assert s.to(tensorish.float32) is s and s.to("cpu") is s
-    assert s.type() == t.type() == "torch.FloatTensor"
+    assert s.type() == t.type().replace("torch.", "tensorish.") == "tensorish.FloatTensor"
+    assert s.type("tensorish.DoubleTensor").dtype is tensorish.float64
 
 
 def test_python_scalars():

@@ -102,16 +102,18 @@ def type_as(self: Tensor, other: Tensor) -> Tensor:
     return _cast(self, other.dtype)
 
 
-_TYPE_NAMES = {f"torch.{d.title}Tensor": d for d in _dtype.ALL}
+# PyTorch's names are accepted as well as ours, so code written for torch runs unchanged.
+_TYPE_NAMES = {f"{m}.{d.title}Tensor": d for d in _dtype.ALL for m in ("torch", "tensorish")}
 
 
 @method
 def type(self: Tensor, dtype: _dtype.dtype | str | None = None, non_blocking: bool = False):
-    """The type name (``'torch.FloatTensor'``) without ``dtype``, else ``self.to(dtype)``.
+    """The type name (``'tensorish.FloatTensor'``, PyTorch's with our module name) without
+    ``dtype``, else ``self.to(dtype)``.
 
     >>> import tensorish
     >>> tensorish.ones(1).type()
-    'torch.FloatTensor'
+    'tensorish.FloatTensor'
     """
     if dtype is None:
         return self._type_name()
