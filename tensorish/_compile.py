@@ -498,6 +498,12 @@ def _user_frame(tb) -> str:
     return where
 
 
+def _tracable(v) -> bool:
+    """A Python number that can be a traced hyperparameter (an int must fit in int64; a larger
+    one, such as a 64-bit seed, is guarded by identity instead)."""
+    return type(v) is float or (type(v) is int and -(2**63) <= v < 2**63)
+
+
 class _Unstable(Exception):
     """The trace left new state behind (an optimizer creating its buffers): run eagerly once."""
 
@@ -563,8 +569,8 @@ class _Entry:
                             if type(x) not in (Tensor, int, float, bool, str) and x is not None]
         slots = walk.slots
         # Hyperparameters: Python ints and floats in slots, then in the arguments.
-        self.hyper = [(c, k) for c, k, v in slots if type(v) in (int, float)]
-        self.hyper += [(None, i) for i, x in enumerate(leaves) if type(x) in (int, float)]
+        self.hyper = [(c, k) for c, k, v in slots if _tracable(v)]
+        self.hyper += [(None, i) for i, x in enumerate(leaves) if _tracable(x)]
         hv = self._hyper_values(leaves)
         self.traced_h = list(range(len(hv))) if traced_h is None else traced_h
         self.hyper_types = [type(hv[j]) for j in self.traced_h]
@@ -572,7 +578,7 @@ class _Entry:
         self.arrays = [(c, k) for c, k, v in slots
                        if isinstance(v, jax.Array) and not isinstance(v, jax.core.Tracer)]
         self.id_guards = [(c, k, v) for c, k, v in slots
-                          if type(v) not in (int, float) and not isinstance(v, jax.Array)]
+                          if not _tracable(v) and not isinstance(v, jax.Array)]
         self.len_guards = [(c, len(c)) for c in walk.containers]
         self.state = state
         self.donate = [False] * len(state)
