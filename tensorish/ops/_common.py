@@ -98,6 +98,22 @@ def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _
     return tuple(args), cast, dt
 
 
+def operator_method(fn):
+    """``fn`` as a binary operator method: ``NotImplemented`` for operands it does not take."""
+    def op(self, other):
+        return fn(self, other) if is_operand(other) else NotImplemented
+
+    return op
+
+
+def reflected_method(fn):
+    """``fn`` as a reflected operator method (``__radd__``): the operands swapped."""
+    def op(self, other):
+        return fn(other, self) if is_operand(other) else NotImplemented
+
+    return op
+
+
 def is_operand(x) -> bool:
     return isinstance(x, (Tensor, numbers.Number, np.generic))
 

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from .. import _dtype
 from .._tensor import Tensor, method
-from ._common import Op, apply, is_operand, promote, result_type
+from ._common import Op, apply, operator_method, promote, reflected_method, result_type
 from ._pointwise import _broadcast_error, _inplace_method, _need_tensor, _not_implemented
 
 
@@ -232,33 +232,19 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 
 # -- operators ----------------------------------------------------------------------------------
-def _operator(fn):
-    def op(self, other):
-        return fn(self, other) if is_operand(other) else NotImplemented
-
-    return op
-
-
-def _reflected(fn):
-    def op(self, other):
-        return fn(other, self) if is_operand(other) else NotImplemented
-
-    return op
-
-
-Tensor.__eq__ = _operator(eq)
-Tensor.__ne__ = _operator(ne)
-Tensor.__lt__ = _operator(lt)
-Tensor.__le__ = _operator(le)
-Tensor.__gt__ = _operator(gt)
-Tensor.__ge__ = _operator(ge)
-Tensor.__and__ = Tensor.__rand__ = _operator(bitwise_and)
-Tensor.__or__ = Tensor.__ror__ = _operator(bitwise_or)
-Tensor.__xor__ = Tensor.__rxor__ = _operator(bitwise_xor)
-Tensor.__lshift__ = _operator(bitwise_left_shift)
-Tensor.__rlshift__ = _reflected(bitwise_left_shift)
-Tensor.__rshift__ = _operator(bitwise_right_shift)
-Tensor.__rrshift__ = _reflected(bitwise_right_shift)
+Tensor.__eq__ = operator_method(eq)
+Tensor.__ne__ = operator_method(ne)
+Tensor.__lt__ = operator_method(lt)
+Tensor.__le__ = operator_method(le)
+Tensor.__gt__ = operator_method(gt)
+Tensor.__ge__ = operator_method(ge)
+Tensor.__and__ = Tensor.__rand__ = operator_method(bitwise_and)
+Tensor.__or__ = Tensor.__ror__ = operator_method(bitwise_or)
+Tensor.__xor__ = Tensor.__rxor__ = operator_method(bitwise_xor)
+Tensor.__lshift__ = operator_method(bitwise_left_shift)
+Tensor.__rlshift__ = reflected_method(bitwise_left_shift)
+Tensor.__rshift__ = operator_method(bitwise_right_shift)
+Tensor.__rrshift__ = reflected_method(bitwise_right_shift)
 def _invert(self: Tensor) -> Tensor:
     if self.dtype in _NOT_BITS:
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "

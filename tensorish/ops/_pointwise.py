@@ -21,7 +21,15 @@ from jax.scipy import special
 from .. import _dtype
 from .._dispatch import ALL_INPUTS
 from .._tensor import Tensor, method
-from ._common import Op, apply, inplace, is_operand, promote, result_type
+from ._common import (
+    Op,
+    apply,
+    inplace,
+    operator_method,
+    promote,
+    reflected_method,
+    result_type,
+)
 
 _INTEGRAL = frozenset({_dtype.bool_, _dtype.uint8, _dtype.int8, _dtype.int16, _dtype.int32,
                        _dtype.int64})
@@ -1082,33 +1090,19 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
 
 
 # -- operators and in-place forms -----------------------------------------------------------------
-def _operator(fn):
-    def op(self, other):
-        return fn(self, other) if is_operand(other) else NotImplemented
-
-    return op
-
-
-def _reflected(fn):
-    def op(self, other):
-        return fn(other, self) if is_operand(other) else NotImplemented
-
-    return op
-
-
-Tensor.__add__ = Tensor.__radd__ = _operator(add)
-Tensor.__sub__ = _operator(sub)
-Tensor.__rsub__ = _operator(rsub)
-Tensor.__mul__ = Tensor.__rmul__ = _operator(mul)
-Tensor.__truediv__ = _operator(div)
+Tensor.__add__ = Tensor.__radd__ = operator_method(add)
+Tensor.__sub__ = operator_method(sub)
+Tensor.__rsub__ = operator_method(rsub)
+Tensor.__mul__ = Tensor.__rmul__ = operator_method(mul)
+Tensor.__truediv__ = operator_method(div)
 # PyTorch computes ``scalar / t`` as ``t.reciprocal() * scalar`` (so its grad_fn is Mul).
-Tensor.__rtruediv__ = _operator(lambda self, other: mul(reciprocal(self), other))
-Tensor.__floordiv__ = _operator(floor_divide)
-Tensor.__rfloordiv__ = _reflected(floor_divide)
-Tensor.__mod__ = _operator(remainder)
-Tensor.__rmod__ = _reflected(remainder)
-Tensor.__pow__ = _operator(pow)
-Tensor.__rpow__ = _reflected(pow)
+Tensor.__rtruediv__ = operator_method(lambda self, other: mul(reciprocal(self), other))
+Tensor.__floordiv__ = operator_method(floor_divide)
+Tensor.__rfloordiv__ = reflected_method(floor_divide)
+Tensor.__mod__ = operator_method(remainder)
+Tensor.__rmod__ = reflected_method(remainder)
+Tensor.__pow__ = operator_method(pow)
+Tensor.__rpow__ = reflected_method(pow)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = abs
