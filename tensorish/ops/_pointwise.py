@@ -34,7 +34,6 @@ from ._common import (
 _INTEGRAL = frozenset({_dtype.bool_, _dtype.uint8, _dtype.int8, _dtype.int16, _dtype.int32,
                        _dtype.int64})
 _BOOL = frozenset({_dtype.bool_})
-_FLOATS = frozenset(d for d in _dtype.ALL if d.is_floating_point)
 
 
 def _broadcast_error(args, static) -> None:
@@ -437,8 +436,8 @@ def _in_float32(fn: Callable) -> Callable:
 
 
 def _unary(name: str, grad_name: str, fn: Callable, *, to_float: bool = True,
-           refuse: frozenset = frozenset(), kernel: str | None = None, saves=ALL_INPUTS,
-           has_inplace: bool = True) -> Callable:
+           refuse: frozenset = frozenset(), kernel: str | None = None,
+           saves=ALL_INPUTS) -> Callable:
     """Declare a unary op: ``tensorish.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_``."""
     op = Op(grad_name, _in_float32(fn) if to_float else fn, saves=saves)
 
@@ -455,8 +454,7 @@ def _unary(name: str, grad_name: str, fn: Callable, *, to_float: bool = True,
     f.__doc__ = (f"Elementwise ``{name}``" + ("; integer and bool inputs give the default float "
                                               "dtype." if to_float else "."))
     method(f)
-    if has_inplace:
-        method(_inplace_method(f))
+    method(_inplace_method(f))
     return f
 
 
@@ -518,6 +516,7 @@ _round_decimals = Op("RoundBackward1", _round_fn, saves=())
 _logit = Op("LogitBackward0", _logit_fn)
 _nan_to_num = Op("NanToNumBackward0", lambda x, nan, posinf, neginf: jnp.nan_to_num(
     x, nan=nan, posinf=posinf, neginf=neginf), saves=())
+_nan_to_num_int = Op("NanToNumBackward0", lambda x: x, saves=())
 
 
 @method
@@ -582,9 +581,6 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
         return apply(_nan_to_num_int, (input,))
     return apply(_nan_to_num, (input,), (("nan", float(nan)), ("posinf", posinf),
                                          ("neginf", neginf)))
-
-
-_nan_to_num_int = Op("NanToNumBackward0", lambda x: x, saves=())
 
 
 @method
@@ -984,9 +980,7 @@ def _clamp(input: Tensor, min, max, ops: tuple[Op, Op]) -> Tensor:
                                       (("max", max), ("min", min)) if b is not None])
         raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), "
                         "but expected one of:")
-    args, cast, dt = promote(input, *bounds)
-    if dt is _dtype.bool_ and not all(tensors):
-        args, cast, dt = promote(input, *bounds, to=_dtype.int64)
+    args, cast, _ = promote(input, *bounds)
     op = ops[1] if all(tensors) else ops[0]
     return apply(op, args, (("hi", max is not None), ("lo", min is not None)), cast)
 
