@@ -71,6 +71,19 @@ def _out(x, create_graph: bool):
     return x if create_graph else x.detach()
 
 
+def _input_vector(inputs: tuple, v: Any, fn: str) -> tuple:
+    """``v`` as a tuple; None only for one single-element input, where it means ones."""
+    if v is not None:
+        return _as_tuple(v, "v", fn)[1]
+    if len(inputs) != 1 or inputs[0].numel() != 1:
+        raise RuntimeError(
+            "The vector v can only be None if the input to the user-provided function is a "
+            "single Tensor with a single element.")
+    from .._creation import ones_like
+
+    return (ones_like(inputs[0]),)
+
+
 def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """``(func(inputs), v^T J)``.
@@ -110,16 +123,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     from .._creation import zeros_like
 
     in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-    if v is None:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the input to the user-provided function is a "
-                "single Tensor with a single element.")
-        from .._creation import ones_like
-
-        v = (ones_like(inputs[0]),)
-    else:
-        v = _as_tuple(v, "v", "jvp")[1]
+    v = _input_vector(inputs, v, "jvp")
     xs = _leaves(inputs, create_graph)
     out_tuple, outputs = _as_tuple(func(*xs), "outputs of the user-provided function", "jvp")
     us = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
@@ -218,16 +222,7 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     tensor([ 6., 12.])
     """
     in_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-    if v is None:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the input to the user-provided function is a "
-                "single Tensor with a single element.")
-        from .._creation import ones_like
-
-        v = (ones_like(inputs[0]),)
-    else:
-        v = _as_tuple(v, "v", "vhp")[1]
+    v = _input_vector(inputs, v, "vhp")
     xs = _leaves(inputs, create_graph)
     _, outputs = _as_tuple(func(*xs), "outputs of the user-provided function", "vhp")
     if len(outputs) != 1 or outputs[0].numel() != 1:
