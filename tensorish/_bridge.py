@@ -37,7 +37,7 @@ def wrap_jax(f: Callable, name: str | None = None) -> Callable:
     def wrapped(*args: Any) -> Any:
         tensors = tuple(a if isinstance(a, Tensor) else Tensor._wrap(jax.numpy.asarray(a))
                         for a in args)
-        avals = tuple((t.shape, t._value.dtype) for t in tensors)
+        avals = tuple((t.shape, t._v.dtype) for t in tensors)
         entry = ops.get(avals)
         if entry is None:
             out = jax.eval_shape(f, *(t._value for t in tensors))

@@ -41,10 +41,28 @@ import numpy as np
 from jax.sharding import NamedSharding
 
 from . import _dispatch, _random
+from ._lazy import Pending, force
 from ._tensor import Tensor
 from .autograd._grad_mode import is_grad_enabled
 
-_V = Tensor.__dict__["_value"]
+_SLOT = Tensor.__dict__["_v"]
+
+
+class _Slot:
+    """The tensor value slot, read with deferred values (see _lazy) computed first."""
+
+    @staticmethod
+    def __get__(t):
+        v = _SLOT.__get__(t)
+        if v.__class__ is Pending:
+            v = force(v)
+            _SLOT.__set__(t, v)
+        return v
+
+    __set__ = staticmethod(_SLOT.__set__)
+
+
+_V = _Slot()
 _G = Tensor.__dict__["_grad"]
 _MISSING = object()
 _WALK_LIMIT = 20000
@@ -388,9 +406,9 @@ class _Trace:
 def _watch(on: bool) -> None:
     _dispatch.compiling[0] = on
     if on:
-        Tensor._value, Tensor._grad = _WATCH
+        Tensor._v, Tensor._grad = _WATCH
     else:
-        Tensor._value, Tensor._grad = _V, _G
+        Tensor._v, Tensor._grad = _SLOT, _G
 
 
 # -- the compiled function -----------------------------------------------------------------

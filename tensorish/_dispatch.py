@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .autograd._engine import node_class
+from . import _lazy
+from .autograd._engine import _anomaly, node_class
 from .autograd._grad_mode import is_grad_enabled
 
 ALL_INPUTS = frozenset(range(64))
@@ -39,7 +40,7 @@ class Op:
 
     fusable = True  # False for ops whose forward/backward are not ``bind(key)`` (device moves)
     __slots__ = ("name", "fn", "node_cls", "saves", "differentiable", "n_out", "on_error",
-                 "_fwd", "_bwd", "_vjp")
+                 "lazy", "_fwd", "_bwd", "_vjp", "_shapes")
 
     def __init__(self, grad_name: str, fn: Callable, *, saves=ALL_INPUTS,
                  differentiable: bool = True, n_out: int = 1,
@@ -51,9 +52,11 @@ class Op:
         self.differentiable = differentiable
         self.n_out = n_out
         self.on_error = on_error
+        self.lazy = n_out == 1 and self.fusable  # recorded calls may defer (see _lazy)
         self._fwd: dict = {}
         self._bwd: dict = {}
         self._vjp: dict = {}
+        self._shapes: dict = {}  # (key, *input avals) -> output ShapeDtypeStruct
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -152,17 +155,21 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     if compiling[0] and static:
         static = _concrete(static)
     key = (static, cast)
+    req = False
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            req = True
+            break
+    record = req and op.differentiable and is_grad_enabled()
+    if (record and op.lazy and _lazy.enabled[0] and not (inline[0] or compiling[0])
+            and not _anomaly[0]):
+        out = _lazy.record(op, key, args)
+        if out is not None:
+            return out
     # Inside a tensorish.func transform the op traces inline: a jitted call per op would make
     # JAX compile each op's transformed (jvp, vmap) version separately.
     fwd = op.bind(key) if inline[0] else op._fwd.get(key) or op.forward_fn(key)
-    req = False
-    vals = []
-    for a in args:
-        if isinstance(a, Tensor):
-            vals.append(a._value)
-            req = req or a._requires_grad
-        else:
-            vals.append(a)
+    vals = [a._value if isinstance(a, Tensor) else a for a in args]
     try:
         out = fwd(*vals)
     except (TypeError, ValueError):
@@ -173,7 +180,7 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
             op.on_error(args, static)
         raise
     wrap = Tensor._wrap
-    if req and op.differentiable and is_grad_enabled():
+    if record:
         node = op.node_cls(op, key, args, vals, op.n_out)
         if op.n_out == 1:
             return wrap(out, node, 0)

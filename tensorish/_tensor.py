@@ -19,12 +19,14 @@ from __future__ import annotations
 import warnings
 import weakref
 from collections.abc import Callable
+from sys import getrefcount
 from typing import Any
 
 import jax
 import numpy as np
 
 from . import _dtype
+from ._lazy import Pending, force
 from .autograd import _engine
 
 
@@ -68,7 +70,7 @@ class Tensor:
     tensor([3., 3.])
     """
 
-    __slots__ = ("_value", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_vc", "_acc",
+    __slots__ = ("_v", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_vc", "_acc",
                  "_retains_grad", "_hooks", "_alias", "__weakref__")
     __array_priority__ = 1000
 
@@ -79,7 +81,7 @@ class Tensor:
     def _wrap(value: jax.Array, grad_fn=None, output_nr: int = 0, cls: type | None = None
               ) -> Tensor:
         t = _new(cls or Tensor)
-        t._value = value
+        t._v = value
         t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
         t._output_nr = output_nr
@@ -89,6 +91,18 @@ class Tensor:
         t._retains_grad = False
         t._hooks = t._alias = None
         return t
+
+    @property
+    def _value(self) -> jax.Array:
+        """The value as a jax.Array (a deferred op's value is computed on first use)."""
+        v = self._v
+        if v.__class__ is Pending:
+            v = self._v = force(v)
+        return v
+
+    @_value.setter
+    def _value(self, value) -> None:
+        self._v = value
 
     # -- autograd state -------------------------------------------------------------------
     @property
@@ -208,7 +222,7 @@ class Tensor:
     def data(self) -> Tensor:
         """This tensor's value outside the graph, with its own version counter; in-place
         writes to it (``w.data -= lr * g``) change this tensor too, untracked by autograd."""
-        t = Tensor._wrap(self._value)
+        t = Tensor._wrap(self._v)
         t._join(self)
         return t
 
@@ -216,7 +230,7 @@ class Tensor:
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
-        self._value = value._value
+        self._v = value._v
         self._join(value)
 
     def _join(self, other: Tensor) -> None:
@@ -249,14 +263,24 @@ class Tensor:
         >>> x.grad
         tensor([10., 10.])
         """
+        if (gradient is None and inputs is None and not create_graph and self._requires_grad
+                and self._v.size == 1 and _dtype.from_np(self._v.dtype).is_floating_point):
+            # The common ``loss.backward()``: no argument handling to do. A root nobody else
+            # holds (``(a * b).sum().backward()``) can never be read: its value is not kept.
+            held = getrefcount(self) > _TEMPORARY_REFS
+            _engine.run_backward([self], [None], bool(retain_graph), held=held)
+            return
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
+    def _refs(self) -> int:
+        return getrefcount(self)
+
     def detach(self) -> Tensor:
         """A new tensor with the same value, outside the graph; it shares the version counter,
         and an in-place write to either reaches both (as shared storage would)."""
-        t = Tensor._wrap(self._value)
+        t = Tensor._wrap(self._v)
         t._vc = self._vc
         t._join(self)
         return t
@@ -270,13 +294,13 @@ class Tensor:
 
     def _set_value(self, value: jax.Array) -> None:
         """Rebind the value, as an in-place write does, and bump the version."""
-        self._value = value
+        self._v = value
         self._vc[0] += 1
         if self._alias is not None:
             for ref in self._alias:
                 t = ref()
                 if t is not None and t is not self:
-                    t._value = value
+                    t._v = value
 
     def _type_name(self) -> str:
         return f"tensorish.{self.dtype.title}Tensor"
@@ -291,30 +315,30 @@ class Tensor:
     # -- metadata -------------------------------------------------------------------------
     @property
     def dtype(self) -> _dtype.dtype:
-        return _dtype.from_np(self._value.dtype)
+        return _dtype.from_np(self._v.dtype)
 
     @property
     def shape(self) -> Size:
-        return Size(self._value.shape)
+        return Size(self._v.shape)
 
     def size(self, dim: int | None = None) -> Size | int:
         """The shape, or the length of dimension ``dim``."""
         if dim is None:
-            return Size(self._value.shape)
-        return self._value.shape[_wrap_dim(dim, self.ndim)]
+            return Size(self._v.shape)
+        return self._v.shape[_wrap_dim(dim, self.ndim)]
 
     def dim(self) -> int:
-        return self._value.ndim
+        return self._v.ndim
 
     @property
     def ndim(self) -> int:
-        return self._value.ndim
+        return self._v.ndim
 
     def ndimension(self) -> int:
-        return self._value.ndim
+        return self._v.ndim
 
     def numel(self) -> int:
-        return int(self._value.size)
+        return int(self._v.size)
 
     nelement = numel
 
@@ -338,16 +362,16 @@ class Tensor:
         return self.dtype.is_complex
 
     def __len__(self) -> int:
-        if self._value.ndim == 0:
+        if self._v.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self._value.shape[0]
+        return self._v.shape[0]
 
     # -- leaving the facade ---------------------------------------------------------------
     def item(self) -> int | float | bool | complex:
         """The value of a one-element tensor as a Python number."""
-        if self._value.size != 1:
+        if self._v.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self._value.size} elements cannot be converted to Scalar")
+                f"a Tensor with {self._v.size} elements cannot be converted to Scalar")
         return self._value.reshape(()).item()
 
     def tolist(self) -> Any:
@@ -387,13 +411,17 @@ class Tensor:
         return tensor_repr(self, tensor_contents=tensor_contents)
 
     def __format__(self, spec: str) -> str:
-        if self._value.ndim == 0:
+        if self._v.ndim == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
     def __hash__(self) -> int:
         return id(self)
 
+
+# References to a temporary tensor inside one of its methods (the caller's stack, the ``self``
+# argument and getrefcount's own): more in ``backward`` means something else holds it.
+_TEMPORARY_REFS = Tensor._wrap(None)._refs()
 
 _NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -436,6 +464,6 @@ def method(fn: Callable) -> Callable:
     return fn
 
 
-from . import _dispatch  # noqa: E402  (after Tensor exists: _dispatch is imported by ops)
+from . import _dispatch, _lazy  # noqa: E402  (after Tensor exists: _dispatch is imported by ops)
 
-_dispatch.Tensor = _engine.Tensor = Tensor
+_dispatch.Tensor = _engine.Tensor = _lazy.Tensor = Tensor

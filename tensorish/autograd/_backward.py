@@ -13,7 +13,7 @@ from . import _engine
 def _as_list(xs) -> list:
     if xs is None:
         return []
-    return [xs] if hasattr(xs, "_value") else list(xs)  # a Tensor, or a sequence of them
+    return [xs] if hasattr(xs, "_v") else list(xs)  # a Tensor, or a sequence of them
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
@@ -29,7 +29,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     """
     if grad_variables is not None:
         grad_tensors = grad_variables
-    tensors = [tensors] if hasattr(tensors, "_value") else list(tensors)
+    tensors = [tensors] if hasattr(tensors, "_v") else list(tensors)
     if inputs is not None:
         inputs = _as_list(inputs)
         if not inputs:
@@ -144,17 +144,17 @@ def _make_seeds(tensors: Sequence, grads: Sequence, create_graph: bool = False) 
                     f"{t.dtype}".replace("tensorish.", "torch."))
             seeds.append(None)  # ones, made inside the compiled backward
             continue
-        is_tensor = hasattr(g, "_value")
+        is_tensor = hasattr(g, "_v")
         gv = g._value if is_tensor else jnp.asarray(g)
-        if gv.shape != t._value.shape:
+        if gv.shape != t._v.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {_size(gv.shape)} and "
-                f"output[{i}] has a shape of {_size(t._value.shape)}.")
+                f"output[{i}] has a shape of {_size(t._v.shape)}.")
         if create_graph and is_tensor:
-            seeds.append(g if gv.dtype == t._value.dtype
-                         else type(g)._wrap(gv.astype(t._value.dtype)))
+            seeds.append(g if gv.dtype == t._v.dtype
+                         else type(g)._wrap(gv.astype(t._v.dtype)))
         else:
-            seeds.append(gv.astype(t._value.dtype))
+            seeds.append(gv.astype(t._v.dtype))
     return seeds
 
 

@@ -23,6 +23,8 @@ import weakref
 import jax
 import jax.numpy as jnp
 
+from .._lazy import Pending, concrete
+
 _add = jax.jit(operator.add)
 _ones_like = jax.jit(jnp.ones_like)
 _any_nan = jax.jit(lambda x: jnp.isnan(x).any())
@@ -85,6 +87,7 @@ class _GraphNode:
 
     __slots__ = ()
     _fusable = False
+    _mark = 0  # the walk that last visited it (Node and AccumulateGrad keep it in a slot)
 
     def name(self) -> str:
         return type(self).__name__
@@ -121,18 +124,18 @@ class _GraphNode:
 class Node(_GraphNode):
     """Base of every op's ``grad_fn``; each op gets a subclass named as PyTorch names it."""
 
-    __slots__ = ("_op", "_static", "_args", "_saved", "_mask", "_edges", "_versions", "_n_out",
-                 "_freed", "_extra", "_meta", "__weakref__")
+    __slots__ = ("_op", "_static", "_saved", "_mask", "_edges", "_versions", "_n_out",
+                 "_freed", "_extra", "_meta", "_out", "_pos", "_mark", "__weakref__")
     _fusable = True
 
     def __init__(self, op, static, args, vals, n_out):
         self._op = op
         self._static = static
-        self._args = args
         self._saved = vals
         self._n_out = n_out
         self._freed = False
-        self._extra = self._meta = None
+        self._extra = self._meta = self._out = None  # _out: the Pending it produced (deferred)
+        self._mark = 0
         mask = []
         edges = []
         versions = []
@@ -160,11 +163,17 @@ class Node(_GraphNode):
             if vc[0] != seen:
                 raise version_error(t, vc[0], seen)
 
+    def _values(self) -> list:
+        """The saved input values, deferred ones computed."""
+        saved = self._saved = concrete(self._saved)
+        return saved
+
     def _apply(self, cts: list):
         """The cotangents of the differentiable inputs, given those of the outputs."""
         bwd = self._op.backward_fn(self._static, self._mask)
-        diff = tuple(v for v, m in zip(self._saved, self._mask) if m)
-        other = tuple(v for v, m in zip(self._saved, self._mask) if not m)
+        saved = self._values()
+        diff = tuple(v for v, m in zip(saved, self._mask) if m)
+        other = tuple(v for v, m in zip(saved, self._mask) if not m)
         return bwd(diff, other, cts[0] if self._n_out == 1 else tuple(cts))
 
     def _apply_graph(self, cts: list):
@@ -172,14 +181,14 @@ class Node(_GraphNode):
         from .._dispatch import apply
 
         vop = self._op.vjp_op(self._static, self._mask)
-        args = [_proxy(v, edge) for v, edge in zip(self._saved, self._edges)]
+        args = [_proxy(v, edge) for v, edge in zip(self._values(), self._edges)]
         out = apply(vop, (*args, *cts))
         return out if isinstance(out, tuple) else (out,)
 
     def _release(self) -> None:
         self._freed = True
         if self._op.saves:
-            self._args = self._saved = None
+            self._saved = None
 
 
 FREED_MESSAGE = (
@@ -221,15 +230,17 @@ def _proxy(value, edge):
 class AccumulateGrad(_GraphNode):
     """The node that adds a leaf's gradient into its ``.grad``."""
 
-    __slots__ = ("variable", "_edges", "_extra", "_meta", "__weakref__")
+    __slots__ = ("variable", "_edges", "_extra", "_meta", "_pos", "_mark", "__weakref__")
     _n_out = 1
     _mask = ()
     _fusable = True
+    _out = None
 
     def __init__(self, variable) -> None:
         self.variable = variable
         self._edges = []
         self._extra = self._meta = None
+        self._mark = 0
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -281,18 +292,22 @@ def _topo(roots: list) -> list:
 
 
 def run_backward(roots: list, seeds: list, retain_graph: bool, create_graph: bool = False,
-                 inputs: list | None = None, accumulate: bool = True) -> list | None:
+                 inputs: list | None = None, accumulate: bool = True,
+                 held: bool = True) -> list | None:
     """Propagate ``seeds`` (arrays, Tensors when ``create_graph``, or None for ones) back from
     ``roots``. With ``inputs``, only their gradients are computed: accumulated into ``.grad``
-    (``accumulate``, as ``backward(inputs=)``) or returned (as ``autograd.grad``)."""
+    (``accumulate``, as ``backward(inputs=)``) or returned (as ``autograd.grad``). ``held``:
+    whether anything but the caller holds the roots (else their values can't be read later)."""
     start = [t.grad_fn if t.grad_fn is not None else t._accumulator() for t in roots]
-    order = _topo(start)
-    for node in order:
-        if type(node) is not AccumulateGrad:
-            node._check_saved()
+    if inputs is not None or create_graph or _anomaly[0]:
+        order, done = _topo(start), False
+    else:
+        order, done = _run_fused(roots, start, seeds, held)
     result = None
-    if (inputs is not None or create_graph or _anomaly[0]
-            or not _run_fused(roots, start, seeds, order)):
+    if not done:
+        for node in order:
+            if type(node) is not AccumulateGrad:
+                node._check_saved()
         from ._grad_mode import set_grad_enabled
 
         with set_grad_enabled(create_graph):
@@ -386,7 +401,7 @@ def _run_nodes(roots, start, seeds, order, graph, inputs, accumulate):
 
 def _zeros_for(node) -> list:
     """Zero cotangents for every output of a multi-output node (used where one is missing)."""
-    out = jax.eval_shape(node._op.bind(node._static), *node._saved)
+    out = jax.eval_shape(node._op.bind(node._static), *node._values())
     return [jnp.zeros(o.shape, o.dtype) for o in out]
 
 
@@ -482,6 +497,7 @@ def _check_nan(node, grads, graph: bool) -> None:
 
 # A graph structure seen before runs its whole backward as ONE cached jitted function: a
 # training loop repeats its graph, so every step after the first two is a single XLA call.
+# Deferred forward values the graph saved (see _lazy) are computed inside the same program.
 # The first sighting runs node by node (each op's vjp is already compiled), so one-off graphs
 # never pay for compiling a fused program.
 _FUSED_MAX = 512
@@ -489,67 +505,221 @@ _fused: dict = {}
 _sightings: dict = {}
 
 
-def _run_fused(roots: list, start: list, seeds: list, order: list) -> bool:
-    index = {id(node): i for i, node in enumerate(order)}
+class _Program:
+    """The fused forward-and-backward program of one graph structure. It returns the deferred
+    values in ``want``: the roots', and those read after an earlier run (each output costs
+    about 1 us a call, so values nobody reads are not returned)."""
+
+    __slots__ = ("key", "want", "fn")
+
+    def __init__(self, key) -> None:
+        self.key, self.want, self.fn = key, key[3], None
+
+    def wanted(self, pos: int) -> None:
+        if pos not in self.want:
+            self.want = (*self.want, pos)
+            self.fn = None
+
+    def compile(self):
+        struct, fwd, seed_at, _ = self.key
+        self.fn = jax.jit(_make_fused(struct, fwd, seed_at, self.want))
+        return self.fn
+
+
+_OUTSIDE = 1 << 40  # slot codes: ext arrays ~k, node outputs pos, other deferred ~(_OUTSIDE+k)
+
+
+_stamp = [0]
+
+
+def _run_fused(roots: list, start: list, seeds: list, held: bool) -> tuple[list, bool]:
+    """Walk the graph and, if it is plain and was seen before, run its backward as one cached
+    program. Returns the nodes in reverse topological order and whether the backward ran (if
+    not, the caller runs it node by node). Raises PyTorch's errors for freed or modified saved
+    values before anything runs."""
+    stamp = _stamp[0] = _stamp[0] + 1
+    post: list = []  # the nodes, each after the nodes that feed it
+    plain = True
     struct = []
-    saved = []
     leaves = []
-    for node in order:
-        if not node._fusable or node._extra is not None:
-            return False
-        if type(node) is AccumulateGrad:
-            var = node.variable
-            if var._hooks is not None and (var._hooks.pre or var._hooks.post):
-                return False
-            struct.append(None)
-            leaves.append(node)
+    ext: list = []  # the arrays the program takes, each once
+    ext_at: dict = {}
+    pend: list = []  # deferred values not produced by a node of this graph
+    fwd: list = []
+    pend_at: dict = {}
+    cell = [None]  # the program, once known: a deferred value read later asks it to return it
+    for root in start:
+        if root._mark == stamp:
             continue
-        if not node._op.fusable:
-            return False
-        targets = tuple((index[id(nxt)], nr) for (nxt, nr), m in zip(node._edges, node._mask)
-                        if m)
-        struct.append((node._op, node._static, node._mask, node._n_out, targets))
-        saved.append(node._saved)
-    seed_at = tuple((index[id(node)], t._output_nr, g is None)
-                    for t, node, g in zip(roots, start, seeds))
-    key = (tuple(struct), seed_at)
-    fn = _fused.get(key)
-    if fn is None:
+        root._mark = stamp
+        stack = [(root, iter(root._edges))]
+        while stack:
+            node, it = stack[-1]
+            for nxt, _ in it:
+                if nxt is not None and nxt._mark != stamp:
+                    nxt._mark = stamp
+                    stack.append((nxt, iter(nxt._edges)))
+                    break
+            else:
+                stack.pop()
+                pos = node._pos = len(post)
+                post.append(node)
+                if not plain:
+                    continue
+                if node.__class__ is AccumulateGrad:
+                    var = node.variable
+                    if node._extra is not None or (var._hooks is not None
+                                                   and (var._hooks.pre or var._hooks.post)):
+                        plain = False
+                    struct.append(None)
+                    leaves.append(node)
+                    continue
+                if not node._fusable or node._extra is not None or not node._op.fusable:
+                    plain = False
+                    continue
+                op = node._op
+                if node._freed and op.saves:
+                    raise RuntimeError(FREED_MESSAGE)
+                for t, vc, seen in node._versions:
+                    if vc[0] != seen:
+                        raise version_error(t, vc[0], seen)
+                out = node._out
+                if out is not None and out.value is None:
+                    out.hint = (cell, pos)
+                refs = []
+                for v, (nxt, nr), m in zip(node._saved, node._edges, node._mask):
+                    if v.__class__ is Pending:
+                        if v.value is None:
+                            if m and nxt._out is v:
+                                refs.append((nxt._pos, nr, nxt._pos))
+                                continue
+                            k = pend_at.get(id(v))
+                            if k is None:
+                                k = _register(v, pend, fwd, pend_at, ext, ext_at)
+                            k = ~(_OUTSIDE + k)
+                            refs.append((nxt._pos, nr, k) if m else k)
+                            continue
+                        v = v.value
+                    k = ext_at.get(id(v))  # _ext_slot, inlined in this hot loop
+                    if k is None:
+                        k = ext_at[id(v)] = ~len(ext)
+                        ext.append(v)
+                    refs.append((nxt._pos, nr, k) if m else k)
+                struct.append((op, node._static, node._n_out, tuple(refs)))
+    post.reverse()
+    if not plain:
+        return post, False
+    seed_at = []
+    roots_out = []  # the held roots' deferred values are returned (``loss.item()``)
+    for t, node, g in zip(roots, start, seeds):
+        v = t._v
+        seed_at.append((node._pos, t._output_nr, None if g is not None else (v.shape, v.dtype)))
+        if held and v.__class__ is Pending and v.value is None:
+            if node._out is v:
+                roots_out.append(node._pos)
+            elif id(v) not in pend_at:
+                _register(v, pend, fwd, pend_at, ext, ext_at)
+    key = (tuple(struct), tuple(fwd), tuple(seed_at), tuple(roots_out))
+    prog = _fused.get(key)
+    if prog is None:
         seen = _sightings.get(key, 0)
         if seen == 0 or len(_fused) >= _FUSED_MAX:
             if len(_sightings) > 4 * _FUSED_MAX:
                 _sightings.clear()
             _sightings[key] = seen + 1
-            return False
-        fn = _fused[key] = jax.jit(_make_fused(struct, seed_at))
-    old = tuple(leaf.variable._grad._value if leaf.variable._grad is not None else None
-                for leaf in leaves)
-    new = fn(tuple(saved), tuple(g for g in seeds if g is not None),
-             tuple(t._value for t, g in zip(roots, seeds) if g is None), old)
+            return post, False
+        prog = _fused[key] = _Program(key)
+    cell[0] = prog
+    old = tuple([leaf.variable._grad._value if leaf.variable._grad is not None else None
+                 for leaf in leaves])
+    new, values, outside = (prog.fn or prog.compile())(
+        ext, tuple([g for g in seeds if g is not None]), old)
     for leaf, value in zip(leaves, new):
         var = leaf.variable
         if var._grad is None:
             var._grad = Tensor._wrap(value)
         else:
             var._grad._set_value(value)
-    return True
+    for pos, value in zip(prog.want, values):
+        struct_node = post[-1 - pos]
+        struct_node._out.set(value)
+    for p, value in zip(pend, outside):
+        p.set(value)
+    return post, True
 
 
-def _make_fused(struct: list, seed_at: tuple):
-    def fused(saved, seeds, ones_for, old):
-        cts = [None if e is None else [None] * e[3] for e in struct]
-        cts = [c if c is not None else [None] for c in cts]
-        given, implicit = iter(seeds), iter(ones_for)
-        for i, nr, is_ones in seed_at:
-            g = jnp.ones_like(next(implicit)) if is_ones else next(given)
+def _register(p, pend: list, fwd: list, pend_at: dict, ext: list, ext_at: dict) -> int:
+    """Add the deferred value ``p`` (after the deferred values it needs) to the program; the
+    program returns it (its tensor may be held elsewhere, as with ``detach()``)."""
+    stack = [p]
+    while stack:
+        q = stack[-1]
+        todo = [v for v in q.vals if v.__class__ is Pending and v.value is None
+                and id(v) not in pend_at]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        if id(q) in pend_at:
+            continue
+        slots = [~(_OUTSIDE + pend_at[id(v)]) if v.__class__ is Pending and v.value is None
+                 else _ext_slot(v.value if v.__class__ is Pending else v, ext, ext_at)
+                 for v in q.vals]
+        pend_at[id(q)] = len(pend)
+        pend.append(q)
+        fwd.append((q.op, q.key, tuple(slots)))
+    return pend_at[id(p)]
+
+
+def _ext_slot(v, ext: list, ext_at: dict) -> int:
+    """The slot of the program input ``v`` (each array is passed once)."""
+    k = ext_at.get(id(v))
+    if k is None:
+        k = ext_at[id(v)] = ~len(ext)
+        ext.append(v)
+    return k
+
+
+def _make_fused(struct: tuple, fwd: tuple, seed_at: tuple, want: tuple):
+    """The program: the deferred forward values, then each node's vjp in order. A node's refs
+    are value slots (ext ~k, node output pos, other deferred ~(_OUTSIDE + k)), or
+    (producer pos, output nr, slot) for the inputs that take a gradient."""
+    def fused(ext, seeds, old):
+        outside: list = []
+        nv: dict = {}  # node position -> its forward output
+
+        def get(s):
+            if s >= 0:
+                return nv[s]
+            s = ~s
+            return ext[s] if s < _OUTSIDE else outside[s - _OUTSIDE]
+
+        def slot(r):
+            return r[2] if type(r) is tuple else r
+
+        for op, key, slots in fwd:
+            outside.append(op.bind(key)(*[get(s) for s in slots]))
+        needed = set(want)  # node outputs some node uses (or the caller wants)
+        for entry in struct:
+            if entry is not None:
+                needed.update(s for s in map(slot, entry[3]) if s >= 0)
+        for i in range(len(struct)):  # producers first
+            if i in needed:
+                op, key, _, refs = struct[i]
+                nv[i] = op.bind(key)(*[get(slot(r)) for r in refs])
+        cts = [[None] if e is None else [None] * e[2] for e in struct]
+        given = iter(seeds)
+        for i, nr, ones in seed_at:
+            g = next(given) if ones is None else jnp.ones(*ones)
             cts[i][nr] = g if cts[i][nr] is None else cts[i][nr] + g
-        vals = iter(saved)
-        for i, entry in enumerate(struct):
+        for i in range(len(struct) - 1, -1, -1):  # consumers first
+            entry = struct[i]
             if entry is None:
                 continue
-            op, key, mask, n_out, targets = entry
+            op, key, n_out, refs = entry
             f = op.bind(key)
-            primals = next(vals)
+            primals = [get(slot(r)) for r in refs]
+            mask = [type(r) is tuple for r in refs]
             diff = [v for v, m in zip(primals, mask) if m]
             other = [v for v, m in zip(primals, mask) if not m]
 
@@ -559,11 +729,12 @@ def _make_fused(struct: list, seed_at: tuple):
 
             out, pull = jax.vjp(g, *diff)
             ct = cts[i][0] if n_out == 1 else _fill(tuple(cts[i]), out)
-            for grad, (t, nr) in zip(pull(ct), targets):
+            targets = [r for r in refs if type(r) is tuple]
+            for grad, (t, nr, _) in zip(pull(ct), targets):
                 cts[t][nr] = grad if cts[t][nr] is None else cts[t][nr] + grad
         leaves = [cts[i][0] for i, e in enumerate(struct) if e is None]
-        return tuple(o if g is None else g if o is None else o + g
-                     for g, o in zip(leaves, old))
+        new = tuple(o if g is None else g if o is None else o + g for g, o in zip(leaves, old))
+        return new, tuple(nv[k] for k in want), tuple(outside)
 
     return fused
 

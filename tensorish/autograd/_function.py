@@ -206,7 +206,7 @@ class Function(metaclass=_FunctionMeta):
                 ctx._outputs.append(None)
                 result.append(o)
                 continue
-            ctx._outputs.append((o.shape, o._value.dtype))
+            ctx._outputs.append((o.shape, o._v.dtype))
             if id(o) in ctx._dirty:
                 if record and o.grad_fn is None and o._requires_grad:
                     raise RuntimeError("a leaf Variable that requires grad has been used in an "
@@ -215,7 +215,7 @@ class Function(metaclass=_FunctionMeta):
             elif id(o) in inputs:
                 o = Tensor._wrap(o._value)  # a returned input is a new tensor, as in PyTorch
             diff = (record and id(o) not in ctx._non_differentiable
-                    and jnp.issubdtype(o._value.dtype, jnp.inexact))
+                    and jnp.issubdtype(o._v.dtype, jnp.inexact))
             if diff:
                 o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
             result.append(o)

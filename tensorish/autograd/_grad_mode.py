@@ -8,7 +8,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-_state = threading.local()
+
+class _State(threading.local):
+    enabled = True  # the defaults every thread starts with
+    inference = False
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
@@ -18,7 +24,7 @@ def is_grad_enabled() -> bool:
     >>> tensorish.is_grad_enabled()
     True
     """
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def is_inference_mode_enabled() -> bool:
@@ -29,7 +35,7 @@ def is_inference_mode_enabled() -> bool:
     ...     tensorish.is_inference_mode_enabled()
     True
     """
-    return getattr(_state, "inference", False)
+    return _state.inference
 
 
 def _set_enabled(mode: bool) -> None:

@@ -133,7 +133,7 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            Tensor._wrap(jnp.asarray(rng.standard_normal(o.shape), o._value.dtype))
+            Tensor._wrap(jnp.asarray(rng.standard_normal(o.shape), o._v.dtype))
             .requires_grad_() for o in _outputs(func, inputs) if o.requires_grad)
     grad_outputs = _tuple(grad_outputs)
     n = len(inputs)

@@ -165,7 +165,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         rows: list[list] = [[] for _ in xs]
         n = out.numel()
         for j in range(n):
-            onehot = Tensor._wrap(jnp.zeros(n, out._value.dtype).at[j].set(1).reshape(out.shape))
+            onehot = Tensor._wrap(jnp.zeros(n, out._v.dtype).at[j].set(1).reshape(out.shape))
             gs = (_grads([out], xs, [onehot], create_graph) if out.requires_grad
                   else tuple(zeros_like(x) for x in xs))
             for k, g in enumerate(gs):
@@ -176,7 +176,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
             if rows[k]:
                 per_in.append(_out(_stack_rows(rows[k], shape), create_graph))
             else:
-                per_in.append(Tensor._wrap(jnp.zeros(shape, x._value.dtype)))
+                per_in.append(Tensor._wrap(jnp.zeros(shape, x._v.dtype)))
         jac.append(_result(in_tuple, tuple(per_in)))
     return _result(out_tuple, tuple(jac))
 

@@ -481,7 +481,7 @@ class Module:
             value = _as_value(entry)
             if param.ndim == 0 and value.shape == (1,):
                 value = value[0]
-            if value.shape != param._value.shape:
+            if value.shape != param._v.shape:
                 error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape "
                     f"{Tensor._wrap(value).shape} from checkpoint, the shape in current model "
@@ -494,7 +494,7 @@ class Module:
                         t = Parameter(t, requires_grad=param.requires_grad)
                     setattr(self, name, t)
                 else:
-                    value = jax.device_put(value.astype(param._value.dtype),
+                    value = jax.device_put(value.astype(param._v.dtype),
                                            next(iter(param._value.devices())))
                     param._set_value(value)
         if strict:

@@ -503,7 +503,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 "Expected more than 1 value per channel when training, got input size "
                 f"{input.shape}")
         track = running_mean is not None
-        factor = np.asarray(momentum, running_mean._value.dtype) if track else None
+        factor = np.asarray(momentum, running_mean._v.dtype) if track else None
         y, new_rm, new_rv = apply(
             _bn_train, (input, weight, bias, running_mean._value if track else None,
                         running_var._value if track else None, factor), _static(eps=eps))

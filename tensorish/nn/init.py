@@ -26,7 +26,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
 
 
 def _write(tensor: Tensor, value) -> Tensor:
-    value = np.asarray(value).astype(tensor._value.dtype)
+    value = np.asarray(value).astype(tensor._v.dtype)
     tensor._set_value(jax.device_put(value, next(iter(tensor._value.devices()))))
     return tensor
 

@@ -23,7 +23,7 @@ def kind(x) -> tuple:
     """The promotion key of an operand: its dtype and whether it is a tensor with dims,
     a 0-dim tensor (1) or a Python scalar (2)."""
     if isinstance(x, Tensor):
-        return (_dtype.from_np(x._value.dtype), x._value.ndim == 0)
+        return (_dtype.from_np(x._v.dtype), x._v.ndim == 0)
     if isinstance(x, np.generic):
         return (_dtype.from_np(x.dtype), 2)
     return (_dtype.scalar_dtype(x), 2)
@@ -40,7 +40,7 @@ def result_type(*xs) -> _dtype.dtype:
     fast = [_dtype.get_default_dtype()]
     for x in xs:
         if isinstance(x, Tensor):
-            v = x._value
+            v = x._v
             fast.append((v.dtype, v.ndim == 0))
         else:
             fast.append(x.dtype if isinstance(x, np.generic) else x.__class__)
@@ -79,15 +79,15 @@ def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _
     that bring tensors to it (None when none is needed)."""
     if to is None and len(xs) == 2:  # the common case: two tensors of one dtype
         a, b = xs
-        if type(a) is Tensor and type(b) is Tensor and a._value.dtype == b._value.dtype:
-            return xs, None, _dtype.from_np(a._value.dtype)
+        if type(a) is Tensor and type(b) is Tensor and a._v.dtype == b._v.dtype:
+            return xs, None, _dtype.from_np(a._v.dtype)
     dt = to or result_type(*xs)
     npd = dt.np
     args = []
     cast = None
     for x in xs:
         if isinstance(x, Tensor):
-            if x._value.dtype != npd:
+            if x._v.dtype != npd:
                 cast = (npd,) * len(xs)
             args.append(x)
         else:
@@ -140,20 +140,20 @@ def inplace(self: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     src = self
     if recording:
         # The op's node must see self as it was, not the tensor it is about to become.
-        src = Tensor._wrap(self._value, self.grad_fn, self._output_nr)
+        src = Tensor._wrap(self._v, self.grad_fn, self._output_nr)
         src._requires_grad, src._vc, src._acc = self._requires_grad, self._vc, self._acc
     out = compute(src)
-    if out._value.shape != self._value.shape:
+    if out._v.shape != self._v.shape:
         raise RuntimeError(
             f"output with shape {list(self.shape)} doesn't match the broadcast shape "
             f"{list(out.shape)}")
-    if out._value.dtype != self._value.dtype:
+    if out._v.dtype != self._v.dtype:
         if not _dtype.can_cast(out.dtype, self.dtype):
             raise RuntimeError(
                 f"result type {out.dtype.title} can't be cast to the desired output type "
                 f"{self.dtype.title}")
-        out._value = out._value.astype(self._value.dtype)
-    self._set_value(out._value)
+        out._value = out._value.astype(self._v.dtype)
+    self._set_value(out._v)
     node = out.grad_fn
     if node is not None:
         # The node keeps self's old value (an immutable snapshot): later writes can't change it.

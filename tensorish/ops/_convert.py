@@ -126,7 +126,7 @@ def type(self: Tensor, dtype: _dtype.dtype | str | None = None, non_blocking: bo
 
 # -- Python scalars, truth, iteration -----------------------------------------------------------
 def _bool(self: Tensor) -> bool:
-    n = self._value.size
+    n = self._v.size
     if n != 1:
         raise RuntimeError(f"Boolean value of Tensor with {'no' if n == 0 else 'more than one'} "
                            "value{} is ambiguous".format("s" if n == 0 else ""))
@@ -134,7 +134,7 @@ def _bool(self: Tensor) -> bool:
 
 
 def _scalar(self: Tensor):
-    if self._value.size != 1:
+    if self._v.size != 1:
         raise ValueError("only one element tensors can be converted to Python scalars")
     return self._value.reshape(()).item()
 
@@ -149,15 +149,15 @@ def _int(self: Tensor) -> int:
 
 def _index(self: Tensor) -> int:
     dt = self.dtype
-    if self._value.size != 1 or dt.is_floating_point or dt.is_complex:
+    if self._v.size != 1 or dt.is_floating_point or dt.is_complex:
         raise TypeError("only integer tensors of a single element can be converted to an index")
     return int(self._value.reshape(()))
 
 
 def _iter(self: Tensor) -> Iterator[Tensor]:
-    if self._value.ndim == 0:
+    if self._v.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
-    n = self._value.shape[0]
+    n = self._v.shape[0]
     op = _unbind_ops.get(n)
     if op is None:
         op = _unbind_ops[n] = Op("UnbindBackward0", lambda x: tuple(x[i] for i in range(n)),

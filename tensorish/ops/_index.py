@@ -279,7 +279,7 @@ def _check_value_shape(vshape: tuple, target: tuple, advanced: bool) -> None:
 
 def _put(self: Tensor, k: _Key, value, name: str, accumulate: bool) -> Tensor:
     """Write ``value`` at ``k`` into ``self`` (PyTorch's in-place index_put_/copy_ family)."""
-    npd = self._value.dtype
+    npd = self._v.dtype
     if not isinstance(value, (Tensor, bool, int, float, complex)):
         kind = type(value)
         name = kind.__qualname__ if kind.__module__ == "builtins" else (
@@ -550,7 +550,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
                 "removed in a future PyTorch release. Use torch.scatter_reduce instead for more "
                 "reduction options.", UserWarning, stacklevel=2)
         return apply(_scatter, (input, index._value, src), static)
-    return apply(_scatter_value, (input, index._value, np.asarray(src, input._value.dtype)),
+    return apply(_scatter_value, (input, index._value, np.asarray(src, input._v.dtype)),
                  static)
 
 
@@ -690,7 +690,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
             raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
         return apply(_index_fill[1], (input, idx, value), (("axis", axis),))
-    return apply(_index_fill[0], (input, idx, np.asarray(value, input._value.dtype)),
+    return apply(_index_fill[0], (input, idx, np.asarray(value, input._v.dtype)),
                  (("axis", axis),))
 
 
@@ -736,7 +736,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
         return apply(_masked_fill[1], (input, mask, value))
-    return apply(_masked_fill[0], (input, mask, np.asarray(value, input._value.dtype)))
+    return apply(_masked_fill[0], (input, mask, np.asarray(value, input._v.dtype)))
 
 
 @method

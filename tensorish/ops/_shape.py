@@ -1056,7 +1056,7 @@ def fill_(self: Tensor, value) -> Tensor:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.ndim} dimensions.")
         return inplace(self, lambda s: apply(_fill[1], (s, value)))
-    return inplace(self, lambda s: apply(_fill[0], (s, np.asarray(value, self._value.dtype))))
+    return inplace(self, lambda s: apply(_fill[0], (s, np.asarray(value, self._v.dtype))))
 
 
 @method

@@ -167,15 +167,15 @@ class LBFGS(Optimizer):
 
     def _gather_flat_grad(self) -> jnp.ndarray:
         return jnp.concatenate([
-            jnp.zeros(p.numel(), p._value.dtype) if p._grad is None
+            jnp.zeros(p.numel(), p._v.dtype) if p._grad is None
             else p._grad._value.reshape(-1) for p in self._params])
 
     def _add_grad(self, step_size: Any, update: jnp.ndarray) -> None:
         offset = 0
         for p in self._params:
             n = p.numel()
-            step = np.asarray(step_size, p._value.dtype)
-            p._set_value(p._value + step * update[offset:offset + n].reshape(p._value.shape))
+            step = np.asarray(step_size, p._v.dtype)
+            p._set_value(p._value + step * update[offset:offset + n].reshape(p._v.shape))
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):

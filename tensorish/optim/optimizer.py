@@ -325,8 +325,8 @@ def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
     (except ``step``, as PyTorch)."""
     if isinstance(value, Tensor):
         v = value._value
-        if key != "step" and param.dtype.is_floating_point and v.dtype != param._value.dtype:
-            v = v.astype(param._value.dtype)
+        if key != "step" and param.dtype.is_floating_point and v.dtype != param._v.dtype:
+            v = v.astype(param._v.dtype)
         if key != "step" or param.dtype.is_floating_point:
             v = jax.device_put(v, next(iter(param._value.devices())))
         t = Tensor._wrap(v)

@@ -33,8 +33,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     pointer = 0
     for p in params:
         n = p.numel()
-        p._set_value(vec._value[pointer:pointer + n].reshape(p._value.shape).astype(
-            p._value.dtype))
+        p._set_value(vec._value[pointer:pointer + n].reshape(p._v.shape).astype(
+            p._v.dtype))
         pointer += n
 
 

@@ -1,0 +1,135 @@
+"""Deferred forward values (tensorish/_lazy.py) keep PyTorch's eager semantics.
+
+Ops on tensors that require grad do not run until their value is needed; a repeated backward
+runs forward and backward as one program. Everything a user can observe — values, printing,
+shapes, errors, gradients, reads after backward — must be as if every op had run at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from oracle import assert_same, assert_same_error, both
+
+import tensorish
+from tensorish import _lazy
+
+
+def _deferred(t) -> bool:
+    return type(t._v) is _lazy.Pending and t._v.value is None
+
+
+def test_ops_on_grad_tensors_are_deferred_with_eager_metadata():
+    x = tensorish.ones(2, 3, requires_grad=True)
+    y = (x * 2).sum(1)
+    assert _deferred(y)
+    assert y.shape == tensorish.Size([2]) and y.dtype is tensorish.float32 and y.ndim == 1
+    assert y.grad_fn.name() == "SumBackward1"
+    assert _deferred(y)  # metadata never runs the op
+    assert repr(y) == "tensor([6., 6.], grad_fn=<SumBackward1>)"
+    assert not _deferred(y)
+
+
+@pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a @ b,
+                                lambda a, b: a.reshape(5) * b])
+def test_shape_errors_are_raised_at_the_op_as_in_pytorch(op):
+    assert_same_error(lambda m: op(m.ones(2, 3, requires_grad=True), m.ones(4)))
+
+
+@pytest.mark.parametrize("repeat", [1, 2, 3, 5])
+def test_repeated_steps_match_torch_and_reads_after_backward(repeat):
+    """Steps 1-2 run node by node, later ones as one fused program; a value read after backward
+    (first recomputed, then returned by the program) is the forward value every time."""
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((4, 3)).astype(np.float32)
+    x0 = rng.standard_normal((5, 4)).astype(np.float32)
+    tw, sw = both(w0, requires_grad=True)
+    tx, sx = both(x0)
+    for _ in range(repeat):
+        th, sh = (tx @ tw).tanh(), (sx @ sw).tanh()
+        tl, sl = (th * th).mean(), (sh * sh).mean()
+        tl.backward()
+        sl.backward()
+        assert_same(th, sh, "intermediate read after backward")
+        assert_same(tl, sl, "loss read after backward")
+        assert_same(tw.grad, sw.grad, "grad")
+
+
+def test_a_temporary_root_and_a_held_root():
+    a = tensorish.ones(2, requires_grad=True)
+    for _ in range(4):
+        (a * 3).sum().backward()
+        loss = (a * 2).sum()
+        loss.backward()
+    # a held root gets its value from the fused program: nothing of the graph is kept alive
+    assert loss._v.value is not None and loss._v.vals is None
+    assert loss.item() == 4.0
+    assert a.grad.tolist() == [20.0, 20.0]
+
+
+def test_detached_deferred_value_used_in_a_later_graph():
+    tx, sx = both([1.0, 2.0, 3.0], requires_grad=True)
+    for _ in range(4):
+        th, sh = tx * 2, sx * 2
+        tl, sl = (th.detach() * tx).sum(), (sh.detach() * sx).sum()
+        tl.backward()
+        sl.backward()
+        assert_same(tl, sl, "loss")
+        assert_same(th.detach(), sh.detach(), "detached")
+    assert_same(tx.grad, sx.grad, "grad")
+
+
+def test_a_long_chain_is_computed_without_recursion():
+    x = tensorish.ones(3, requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y * 1.0001
+    t = torch.ones(3, requires_grad=True)
+    u = t
+    for _ in range(5000):
+        u = u * 1.0001
+    assert_same(u, y, "value", rtol=1e-4)
+    y.sum().backward()
+    u.sum().backward()
+    assert_same(t.grad, x.grad, "grad", rtol=1e-4)
+
+
+def test_in_place_write_to_a_saved_deferred_value_still_fails_backward():
+    for lib in (torch, tensorish):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        z = (y * y).sum()
+        with torch.no_grad() if lib is torch else tensorish.no_grad():
+            y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.backward()
+
+
+def test_second_backward_without_retain_graph_fails_as_in_pytorch():
+    for _ in range(3):  # also once the graph structure runs fused
+        x = tensorish.ones(2, requires_grad=True)
+        z = (x.exp() * x).sum()
+        z.backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            z.backward()
+
+
+def test_retain_graph_twice_accumulates():
+    tx, sx = both([0.5, 1.5], requires_grad=True)
+    for _ in range(3):
+        tz, sz = (tx.sin() * tx).sum(), (sx.sin() * sx).sum()
+        tz.backward(retain_graph=True)
+        sz.backward(retain_graph=True)
+        tz.backward()
+        sz.backward()
+    assert_same(tx.grad, sx.grad, "grad")
+
+
+def test_switching_deferral_off_runs_ops_at_once():
+    _lazy.enabled[0] = False
+    try:
+        x = tensorish.ones(2, requires_grad=True)
+        assert not _deferred(x * 2)
+    finally:
+        _lazy.enabled[0] = True
