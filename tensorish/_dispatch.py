@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _lazy
-from .autograd._engine import _anomaly, node_class
-from .autograd._grad_mode import is_grad_enabled
+from .autograd._engine import _anomaly, compiling, node_class
+from .autograd._grad_mode import _state as _grad_state
 
 ALL_INPUTS = frozenset(range(64))
 inline = [0]  # how many tensorish.func transforms are running (ops then run un-jitted)
@@ -136,7 +136,6 @@ def _fill_cotangents(cts, out):
 
 
 Tensor: type = None  # bound by _tensor.py once the class exists (the modules import each other)
-compiling = [False]  # set while tensorish.compile traces a function
 
 
 def _concrete(static: tuple) -> tuple:
@@ -150,6 +149,17 @@ def _concrete(static: tuple) -> tuple:
     return tuple((k, c(v)) for k, v in static)
 
 
+def _vjp_now(fwd: Callable, vals: list, args: tuple) -> tuple:
+    """``fwd(*vals)`` and its pullback for the inputs that require grad."""
+    mask = [isinstance(a, Tensor) and a._requires_grad for a in args]
+
+    def g(*d):
+        di = iter(d)
+        return fwd(*[next(di) if m else v for v, m in zip(vals, mask)])
+
+    return jax.vjp(g, *[v for v, m in zip(vals, mask) if m])
+
+
 def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     """Run ``op`` on ``args`` (Tensors and plain arrays) and record it for backward."""
     if compiling[0] and static:
@@ -160,7 +170,7 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
         if isinstance(a, Tensor) and a._requires_grad:
             req = True
             break
-    record = req and op.differentiable and is_grad_enabled()
+    record = req and op.differentiable and _grad_state.enabled
     if (record and op.lazy and _lazy.enabled[0] and not (inline[0] or compiling[0])
             and not _anomaly[0]):
         out = _lazy.record(op, key, args)
@@ -170,8 +180,14 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     # JAX compile each op's transformed (jvp, vmap) version separately.
     fwd = op.bind(key) if inline[0] else op._fwd.get(key) or op.forward_fn(key)
     vals = [a._value if isinstance(a, Tensor) else a for a in args]
+    pull = None
     try:
-        out = fwd(*vals)
+        if record and compiling[0] and not inline[0]:
+            # Tracing for tensorish.compile: take the vjp now, so backward reuses the forward
+            # instead of tracing it again (a smaller program, compiled sooner).
+            out, pull = _vjp_now(fwd, vals, args)
+        else:
+            out = fwd(*vals)
     except (TypeError, ValueError):
         from ._device import check_same_device
 
@@ -182,6 +198,8 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     wrap = Tensor._wrap
     if record:
         node = op.node_cls(op, key, args, vals, op.n_out)
+        if pull is not None:
+            node._pull = (pull, out)
         if op.n_out == 1:
             return wrap(out, node, 0)
         return tuple(wrap(o, node, i) if jnp.issubdtype(o.dtype, jnp.inexact) else wrap(o)

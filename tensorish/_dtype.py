@@ -123,12 +123,16 @@ def _build_promotion_table():
 
 _PROMOTE = _build_promotion_table()
 
-_state = threading.local()
+class _State(threading.local):
+    default = float32  # what every thread starts with
+
+
+_state = _State()
 
 
 def get_default_dtype() -> dtype:
     """The dtype of float literals and of ``ones``/``randn`` without ``dtype=`` (float32)."""
-    return getattr(_state, "default", float32)
+    return _state.default
 
 
 def set_default_dtype(d: dtype) -> None:

@@ -12,12 +12,15 @@ PyTorch's.
 
 from __future__ import annotations
 
+import itertools
+
 import jax
 from jax.core import ShapedArray
 
 _ArrayImpl = type(jax.numpy.zeros(()))
 # One device in the process: no need to check that an op's inputs share one.
 _many_devices = len(jax.devices()) > 1 or jax.default_backend() != "cpu"
+creation = itertools.count(1)  # numbers graph nodes in creation order (a topological order)
 enabled = [True]  # tensorish.autograd.graph: set False to run every op at once
 
 
@@ -25,9 +28,11 @@ class Pending:
     """The not-yet-computed output of one deferred op (one output ops only): ``op`` and its
     static ``key`` applied to ``vals`` (arrays and Pendings), of ShapedArray ``aval``, on the
     device of ``sharding`` (None: uncommitted or the one device there is). ``set`` stores the
-    value and drops the inputs; ``hint`` names the fused program that skipped it."""
+    value and drops the inputs; ``hint`` holds the fused program that skipped it, where it is
+    node ``at``."""
 
-    __slots__ = ("op", "key", "vals", "aval", "shape", "dtype", "sharding", "value", "hint")
+    __slots__ = ("op", "key", "vals", "aval", "shape", "dtype", "sharding", "value", "hint",
+                 "at")
 
     @property
     def ndim(self) -> int:
@@ -65,9 +70,9 @@ def force(p: Pending) -> jax.Array:
         stack.pop()
         vals = [v.value if v.__class__ is Pending else v for v in q.vals]
         q.set(q.op.forward_fn(q.key)(*vals))
-        h = q.hint  # (cell holding the fused program that skipped it, its position)
-        if h is not None and h[0][0] is not None:  # read after that program ran: return it
-            h[0][0].wanted(h[1])
+        h = q.hint  # [the fused program that skipped it], its node's position there is q.at
+        if h is not None and h[0] is not None:  # read after that program ran: return it
+            h[0].wanted(q.at)
     return p.value
 
 
@@ -159,6 +164,8 @@ def record(op, key: tuple, args: tuple):
     node._op, node._static, node._saved, node._n_out = op, key, vals, 1
     node._freed = False
     node._mark = 0
+    node._seq = next(creation)
+    node._pull = None
     node._extra = node._meta = None
     node._out = out
     node._mask, node._edges, node._versions = tuple(mask), edges, versions

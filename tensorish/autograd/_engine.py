@@ -23,7 +23,7 @@ import weakref
 import jax
 import jax.numpy as jnp
 
-from .._lazy import Pending, concrete
+from .._lazy import Pending, concrete, creation
 
 _add = jax.jit(operator.add)
 _ones_like = jax.jit(jnp.ones_like)
@@ -31,6 +31,7 @@ _any_nan = jax.jit(lambda x: jnp.isnan(x).any())
 _node_classes: dict[str, type] = {}
 Tensor: type = None  # bound by _tensor.py once the class exists (the modules import each other)
 _anomaly = [False, True]  # [enabled, check_nan]; global, as in PyTorch
+compiling = [False]  # set while tensorish.compile traces a function
 
 
 class RemovableHandle:
@@ -88,6 +89,7 @@ class _GraphNode:
     __slots__ = ()
     _fusable = False
     _mark = 0  # the walk that last visited it (Node and AccumulateGrad keep it in a slot)
+    _seq = 0  # creation order: every node is created after the nodes it takes gradients to
 
     def name(self) -> str:
         return type(self).__name__
@@ -125,7 +127,8 @@ class Node(_GraphNode):
     """Base of every op's ``grad_fn``; each op gets a subclass named as PyTorch names it."""
 
     __slots__ = ("_op", "_static", "_saved", "_mask", "_edges", "_versions", "_n_out",
-                 "_freed", "_extra", "_meta", "_out", "_pos", "_mark", "__weakref__")
+                 "_freed", "_extra", "_meta", "_out", "_pos", "_mark", "_seq", "_pull",
+                 "__weakref__")
     _fusable = True
 
     def __init__(self, op, static, args, vals, n_out):
@@ -135,7 +138,9 @@ class Node(_GraphNode):
         self._n_out = n_out
         self._freed = False
         self._extra = self._meta = self._out = None  # _out: the Pending it produced (deferred)
+        self._pull = None  # inside tensorish.compile: (vjp pullback, outputs) from the forward
         self._mark = 0
+        self._seq = next(creation)
         mask = []
         edges = []
         versions = []
@@ -170,6 +175,9 @@ class Node(_GraphNode):
 
     def _apply(self, cts: list):
         """The cotangents of the differentiable inputs, given those of the outputs."""
+        if self._pull is not None:  # traced under tensorish.compile: reuse the forward's vjp
+            pull, out = self._pull
+            return pull(cts[0] if self._n_out == 1 else _fill(tuple(cts), out))
         bwd = self._op.backward_fn(self._static, self._mask)
         saved = self._values()
         diff = tuple(v for v, m in zip(saved, self._mask) if m)
@@ -187,6 +195,7 @@ class Node(_GraphNode):
 
     def _release(self) -> None:
         self._freed = True
+        self._pull = None
         if self._op.saves:
             self._saved = None
 
@@ -230,7 +239,8 @@ def _proxy(value, edge):
 class AccumulateGrad(_GraphNode):
     """The node that adds a leaf's gradient into its ``.grad``."""
 
-    __slots__ = ("variable", "_edges", "_extra", "_meta", "_pos", "_mark", "__weakref__")
+    __slots__ = ("variable", "_edges", "_extra", "_meta", "_pos", "_mark", "_seq",
+                 "__weakref__")
     _n_out = 1
     _mask = ()
     _fusable = True
@@ -240,7 +250,7 @@ class AccumulateGrad(_GraphNode):
         self.variable = variable
         self._edges = []
         self._extra = self._meta = None
-        self._mark = 0
+        self._mark = self._seq = 0
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -299,7 +309,9 @@ def run_backward(roots: list, seeds: list, retain_graph: bool, create_graph: boo
     (``accumulate``, as ``backward(inputs=)``) or returned (as ``autograd.grad``). ``held``:
     whether anything but the caller holds the roots (else their values can't be read later)."""
     start = [t.grad_fn if t.grad_fn is not None else t._accumulator() for t in roots]
-    if inputs is not None or create_graph or _anomaly[0]:
+    # Inside tensorish.compile the nodes' vjps inline into the one program; a fused program
+    # would be a nested call that only makes XLA compile longer.
+    if inputs is not None or create_graph or _anomaly[0] or compiling[0]:
         order, done = _topo(start), False
     else:
         order, done = _run_fused(roots, start, seeds, held)
@@ -530,6 +542,7 @@ _OUTSIDE = 1 << 40  # slot codes: ext arrays ~k, node outputs pos, other deferre
 
 
 _stamp = [0]
+_by_creation = operator.attrgetter("_seq")
 
 
 def _run_fused(roots: list, start: list, seeds: list, held: bool) -> tuple[list, bool]:
@@ -538,8 +551,19 @@ def _run_fused(roots: list, start: list, seeds: list, held: bool) -> tuple[list,
     not, the caller runs it node by node). Raises PyTorch's errors for freed or modified saved
     values before anything runs."""
     stamp = _stamp[0] = _stamp[0] + 1
-    post: list = []  # the nodes, each after the nodes that feed it
-    plain = True
+    post: list = []  # the reachable nodes, then sorted: each after the nodes that feed it
+    for root in start:
+        if root._mark != stamp:
+            root._mark = stamp
+            post.append(root)
+    stack = post[:]
+    while stack:
+        for nxt, _ in stack.pop()._edges:
+            if nxt is not None and nxt._mark != stamp:
+                nxt._mark = stamp
+                post.append(nxt)
+                stack.append(nxt)
+    post.sort(key=_by_creation)
     struct = []
     leaves = []
     ext: list = []  # the arrays the program takes, each once
@@ -548,67 +572,48 @@ def _run_fused(roots: list, start: list, seeds: list, held: bool) -> tuple[list,
     fwd: list = []
     pend_at: dict = {}
     cell = [None]  # the program, once known: a deferred value read later asks it to return it
-    for root in start:
-        if root._mark == stamp:
+    for pos, node in enumerate(post):
+        node._pos = pos
+        if node.__class__ is AccumulateGrad:
+            var = node.variable
+            if node._extra is not None or (var._hooks is not None
+                                           and (var._hooks.pre or var._hooks.post)):
+                return _topo(start), False
+            struct.append(None)
+            leaves.append(node)
             continue
-        root._mark = stamp
-        stack = [(root, iter(root._edges))]
-        while stack:
-            node, it = stack[-1]
-            for nxt, _ in it:
-                if nxt is not None and nxt._mark != stamp:
-                    nxt._mark = stamp
-                    stack.append((nxt, iter(nxt._edges)))
-                    break
-            else:
-                stack.pop()
-                pos = node._pos = len(post)
-                post.append(node)
-                if not plain:
-                    continue
-                if node.__class__ is AccumulateGrad:
-                    var = node.variable
-                    if node._extra is not None or (var._hooks is not None
-                                                   and (var._hooks.pre or var._hooks.post)):
-                        plain = False
-                    struct.append(None)
-                    leaves.append(node)
-                    continue
-                if not node._fusable or node._extra is not None or not node._op.fusable:
-                    plain = False
-                    continue
-                op = node._op
-                if node._freed and op.saves:
-                    raise RuntimeError(FREED_MESSAGE)
-                for t, vc, seen in node._versions:
-                    if vc[0] != seen:
-                        raise version_error(t, vc[0], seen)
-                out = node._out
-                if out is not None and out.value is None:
-                    out.hint = (cell, pos)
-                refs = []
-                for v, (nxt, nr), m in zip(node._saved, node._edges, node._mask):
-                    if v.__class__ is Pending:
-                        if v.value is None:
-                            if m and nxt._out is v:
-                                refs.append((nxt._pos, nr, nxt._pos))
-                                continue
-                            k = pend_at.get(id(v))
-                            if k is None:
-                                k = _register(v, pend, fwd, pend_at, ext, ext_at)
-                            k = ~(_OUTSIDE + k)
-                            refs.append((nxt._pos, nr, k) if m else k)
-                            continue
-                        v = v.value
-                    k = ext_at.get(id(v))  # _ext_slot, inlined in this hot loop
+        if not node._fusable or node._extra is not None or not node._op.fusable:
+            return _topo(start), False
+        op = node._op
+        if node._freed and op.saves:
+            raise RuntimeError(FREED_MESSAGE)
+        for t, vc, seen in node._versions:
+            if vc[0] != seen:
+                raise version_error(t, vc[0], seen)
+        out = node._out
+        if out is not None and out.value is None:
+            out.hint, out.at = cell, pos
+        refs = []
+        for v, (nxt, nr), m in zip(node._saved, node._edges, node._mask):
+            if v.__class__ is Pending:
+                if v.value is None:
+                    if m and nxt._out is v:
+                        refs.append((nxt._pos, nr, nxt._pos))
+                        continue
+                    k = pend_at.get(id(v))
                     if k is None:
-                        k = ext_at[id(v)] = ~len(ext)
-                        ext.append(v)
+                        k = _register(v, pend, fwd, pend_at, ext, ext_at)
+                    k = ~(_OUTSIDE + k)
                     refs.append((nxt._pos, nr, k) if m else k)
-                struct.append((op, node._static, node._n_out, tuple(refs)))
+                    continue
+                v = v.value
+            k = ext_at.get(id(v))  # _ext_slot, inlined in this hot loop
+            if k is None:
+                k = ext_at[id(v)] = ~len(ext)
+                ext.append(v)
+            refs.append((nxt._pos, nr, k) if m else k)
+        struct.append((op, node._static, node._n_out, tuple(refs)))
     post.reverse()
-    if not plain:
-        return post, False
     seed_at = []
     roots_out = []  # the held roots' deferred values are returned (``loss.item()``)
     for t, node, g in zip(roots, start, seeds):

@@ -74,13 +74,40 @@ def _scalar(x, npd) -> jax.Array:
     return a
 
 
+_pairs: dict = {}
+
+
+def _pair(npd, zero_dim: bool, scalar: type, tensor_first: bool) -> tuple:
+    """(result dtype, casts) of a tensor of NumPy dtype ``npd`` and a Python number, cached."""
+    key = (npd, zero_dim, scalar, tensor_first, _dtype._state.default)
+    hit = _pairs.get(key)
+    if hit is None:
+        t = _dtype.from_np(npd)
+        dims, zeros = ((), (t,)) if zero_dim else ((t,), ())
+        dt = _dtype.result_type_of(dims, zeros, (_dtype.scalar_dtype(scalar(0)),))
+        cast = None if dt.np == npd else (dt.np, None) if tensor_first else (None, dt.np)
+        hit = _pairs[key] = (dt, cast)
+    return hit
+
+
 def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _dtype.dtype]:
     """Operands ready for ``apply``: scalars become arrays of the common dtype, and the casts
     that bring tensors to it (None when none is needed)."""
-    if to is None and len(xs) == 2:  # the common case: two tensors of one dtype
+    if to is None and len(xs) == 2:
         a, b = xs
-        if type(a) is Tensor and type(b) is Tensor and a._v.dtype == b._v.dtype:
-            return xs, None, _dtype.from_np(a._v.dtype)
+        ta, tb = type(a), type(b)
+        if ta is Tensor:
+            if tb is Tensor:  # the common case: two tensors of one dtype
+                if a._v.dtype == b._v.dtype:
+                    return xs, None, _dtype.from_np(a._v.dtype)
+            elif tb is float or tb is int:  # a tensor and a Python number
+                v = a._v
+                dt, cast = _pair(v.dtype, len(v.shape) == 0, tb, True)
+                return (a, _scalar(b, dt.np)), cast, dt
+        elif tb is Tensor and (ta is float or ta is int):
+            v = b._v
+            dt, cast = _pair(v.dtype, len(v.shape) == 0, ta, False)
+            return (_scalar(a, dt.np), b), cast, dt
     dt = to or result_type(*xs)
     npd = dt.np
     args = []

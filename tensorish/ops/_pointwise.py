@@ -23,6 +23,7 @@ from .._dispatch import ALL_INPUTS
 from .._tensor import Tensor, method
 from ._common import (
     Op,
+    _pair,
     apply,
     inplace,
     operator_method,
@@ -802,6 +803,11 @@ def pow(input, exponent) -> Tensor:
     >>> tensorish.pow(tensorish.tensor([1., 2.]), 2)
     tensor([1., 4.])
     """
+    if type(input) is Tensor and (type(exponent) is float or type(exponent) is int):
+        v = input._v  # the common ``x ** 2``
+        dt, cast = _pair(v.dtype, len(v.shape) == 0, type(exponent), True)
+        _check_pow(input, exponent, dt)
+        return apply(_pow_scalar, (input,), (("exponent", exponent),), cast and cast[:1])
     dt = result_type(input, exponent)
     _check_pow(input, exponent, dt)
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
