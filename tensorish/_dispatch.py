@@ -149,6 +149,9 @@ def _concrete(static: tuple) -> tuple:
     return tuple((k, c(v)) for k, v in static)
 
 
+_PLAIN = ((), None)  # the key of an op with no static parameters and no casts
+
+
 def _vjp_now(fwd: Callable, vals: list, args: tuple) -> tuple:
     """``fwd(*vals)`` and its pullback for the inputs that require grad."""
     mask = [isinstance(a, Tensor) and a._requires_grad for a in args]
@@ -164,7 +167,7 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     """Run ``op`` on ``args`` (Tensors and plain arrays) and record it for backward."""
     if compiling[0] and static:
         static = _concrete(static)
-    key = (static, cast)
+    key = (static, cast) if static or cast is not None else _PLAIN
     req = False
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:

@@ -125,8 +125,18 @@ def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _
     return tuple(args), cast, dt
 
 
-def operator_method(fn):
-    """``fn`` as a binary operator method: ``NotImplemented`` for operands it does not take."""
+def operator_method(fn, same_dtype_op: Op | None = None):
+    """``fn`` as a binary operator method: ``NotImplemented`` for operands it does not take.
+    With ``same_dtype_op``, two tensors of one dtype go straight to it (what ``fn`` would do
+    for them after promotion, minus the calls)."""
+    if same_dtype_op is not None:
+        def fast(self, other):
+            if other.__class__ is Tensor and self._v.dtype == other._v.dtype:
+                return apply(same_dtype_op, (self, other))
+            return fn(self, other) if is_operand(other) else NotImplemented
+
+        return fast
+
     def op(self, other):
         return fn(self, other) if is_operand(other) else NotImplemented
 

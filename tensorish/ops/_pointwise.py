@@ -1090,10 +1090,10 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
 
 
 # -- operators and in-place forms -----------------------------------------------------------------
-Tensor.__add__ = Tensor.__radd__ = operator_method(add)
+Tensor.__add__ = Tensor.__radd__ = operator_method(add, _add)
 Tensor.__sub__ = operator_method(sub)
 Tensor.__rsub__ = operator_method(rsub)
-Tensor.__mul__ = Tensor.__rmul__ = operator_method(mul)
+Tensor.__mul__ = Tensor.__rmul__ = operator_method(mul, _mul)
 Tensor.__truediv__ = operator_method(div)
 # PyTorch computes ``scalar / t`` as ``t.reciprocal() * scalar`` (so its grad_fn is Mul).
 Tensor.__rtruediv__ = operator_method(lambda self, other: mul(reciprocal(self), other))
