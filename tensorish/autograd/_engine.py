@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import operator
 import re
+import threading
 import traceback
 import warnings
 import weakref
@@ -551,6 +552,14 @@ def _run_fused(roots: list, start: list, seeds: list, held: bool) -> tuple[list,
     A node is named by its creation number relative to the newest root (``r``): creation
     order is a topological order, and the same code builds the same relative numbers each
     step, so the structure key needs no sorting and no position table."""
+    with _walking:  # the visit marks live on the nodes: one walk at a time
+        return _fused_walk(roots, start, seeds, held)
+
+
+_walking = threading.Lock()
+
+
+def _fused_walk(roots: list, start: list, seeds: list, held: bool) -> tuple[list, bool]:
     stamp = _stamp[0] = _stamp[0] + 1
     base = max(node._seq for node in start)
     nodes: list = []  # the op nodes, as visited
@@ -648,7 +657,7 @@ def _run_fused(roots: list, start: list, seeds: list, held: bool) -> tuple[list,
         else:
             var._grad._set_value(value)
     if values:
-        at = {node._pos: node for node in nodes}
+        at = {base - node._seq: node for node in nodes}
         for r, value in zip(prog.want, values):
             at[r]._out.set(value)
     for p, value in zip(pend, outside):
