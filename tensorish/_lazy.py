@@ -21,7 +21,7 @@ _ArrayImpl = type(jax.numpy.zeros(()))
 # One device in the process: no need to check that an op's inputs share one.
 _many_devices = len(jax.devices()) > 1 or jax.default_backend() != "cpu"
 creation = itertools.count(1)  # numbers graph nodes in creation order (a topological order)
-enabled = [True]  # tensorish.autograd.graph: set False to run every op at once
+enabled = [True]  # False: every op runs at once (the tests compare both ways)
 
 
 class Pending:

@@ -133,3 +133,32 @@ def test_switching_deferral_off_runs_ops_at_once():
         assert not _deferred(x * 2)
     finally:
         _lazy.enabled[0] = True
+
+
+def _train(steps: int) -> tuple[list, list]:
+    tensorish.manual_seed(0)
+    model = tensorish.nn.Sequential(tensorish.nn.Linear(6, 8), tensorish.nn.Tanh(),
+                                    tensorish.nn.Linear(8, 3))
+    opt = tensorish.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = tensorish.randn(5, 6)
+    y = tensorish.tensor([0, 1, 2, 1, 0])
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = tensorish.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.detach().numpy() for p in model.parameters()]
+
+
+def test_training_with_and_without_deferral_agree():
+    deferred = _train(6)
+    _lazy.enabled[0] = False
+    try:
+        eager = _train(6)
+    finally:
+        _lazy.enabled[0] = True
+    np.testing.assert_allclose(deferred[0], eager[0], rtol=1e-6)
+    for a, b in zip(deferred[1], eager[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
