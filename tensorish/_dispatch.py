@@ -56,7 +56,7 @@ class Op:
         self._fwd: dict = {}
         self._bwd: dict = {}
         self._vjp: dict = {}
-        self._shapes: dict = {}  # (key, *input avals) -> output ShapeDtypeStruct
+        self._shapes: dict = {}  # (key, *input avals) -> output ShapedArray (see _lazy.record)
 
     def __repr__(self) -> str:
         return f"Op({self.name})"

@@ -162,3 +162,19 @@ def test_training_with_and_without_deferral_agree():
     np.testing.assert_allclose(deferred[0], eager[0], rtol=1e-6)
     for a, b in zip(deferred[1], eager[1]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("extra", [0, 1, 3])
+def test_unrelated_ops_between_steps_do_not_change_gradients(extra):
+    """Ops recorded in between (and not part of the graph) vary from step to step."""
+    ta, sa = both([1.0, -2.0, 0.5], requires_grad=True)
+    tc, sc = both([3.0, 4.0, 5.0], requires_grad=True)
+    for step in range(6):
+        ty, sy = ta * 3, sa * 3
+        for _ in range(extra * (step % 2)):
+            tc * 2, sc * 2  # noqa: B018  (recorded, then dropped)
+        tz, sz = (ty * ta + ty.exp()).sum(), (sy * sa + sy.exp()).sum()
+        tz.backward()
+        sz.backward()
+    assert_same(ta.grad, sa.grad, "grad", rtol=1e-5)
+    assert sc.grad is None and tc.grad is None

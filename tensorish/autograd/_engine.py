@@ -526,7 +526,7 @@ class _Program:
     __slots__ = ("key", "want", "fn")
 
     def __init__(self, key) -> None:
-        self.key, self.want, self.fn = key, key[4], None
+        self.key, self.want, self.fn = key, key[3], None
 
     def wanted(self, pos: int) -> None:
         if pos not in self.want:
@@ -534,25 +534,24 @@ class _Program:
             self.fn = None
 
     def compile(self):
-        struct, fwd, n_leaves, seed_at, _ = self.key
-        self.fn = jax.jit(_make_fused(struct, fwd, n_leaves, seed_at, self.want))
+        struct, fwd, seed_at, _ = self.key
+        self.fn = jax.jit(_make_fused(struct, fwd, seed_at, self.want))
         return self.fn
 
 
-_OUTSIDE = 1 << 40  # value slots: ext arrays ~k, other deferred values ~(_OUTSIDE + k)
+_OUTSIDE = 1 << 40  # slot codes: ext arrays ~k, node outputs pos, other deferred ~(_OUTSIDE+k)
+
+
 _stamp = [0]
+_by_creation = operator.attrgetter("_seq")
 
 
 def _run_fused(roots: list, start: list, seeds: list, held: bool) -> tuple[list, bool]:
     """Walk the graph and, if it is plain and was seen before, run its backward as one cached
-    program. Returns the graph's nodes (in reverse topological order when the backward did not
-    run: the caller then runs it node by node) and whether it ran. Raises PyTorch's errors for
-    freed or modified saved values before anything runs.
-
-    A node is named by its creation number relative to the newest root (``r``): creation
-    order is a topological order, and the same code builds the same relative numbers each
-    step, so the structure key needs no sorting and no position table."""
-    with _walking:  # the visit marks live on the nodes: one walk at a time
+    program. Returns the nodes in reverse topological order and whether the backward ran (if
+    not, the caller runs it node by node). Raises PyTorch's errors for freed or modified saved
+    values before anything runs."""
+    with _walking:  # the visit marks and positions live on the nodes: one walk at a time
         return _fused_walk(roots, start, seeds, held)
 
 
@@ -560,27 +559,41 @@ _walking = threading.Lock()
 
 
 def _fused_walk(roots: list, start: list, seeds: list, held: bool) -> tuple[list, bool]:
+    # Positions are ranks in creation order, a topological order (producers first): the
+    # same code builds the same graph each step, and unrelated nodes created in between
+    # do not change the ranks.
     stamp = _stamp[0] = _stamp[0] + 1
-    base = max(node._seq for node in start)
-    nodes: list = []  # the op nodes, as visited
-    leaves: list = []
-    struct: list = []
-    ext: list = []  # the arrays the program takes
+    post: list = []  # the reachable nodes, then sorted: each after the nodes that feed it
+    for root in start:
+        if root._mark != stamp:
+            root._mark = stamp
+            post.append(root)
+    stack = post[:]
+    while stack:
+        for nxt, _ in stack.pop()._edges:
+            if nxt is not None and nxt._mark != stamp:
+                nxt._mark = stamp
+                post.append(nxt)
+                stack.append(nxt)
+    post.sort(key=_by_creation)
+    struct = []
+    leaves = []
+    ext: list = []  # the arrays the program takes, each once
+    ext_at: dict = {}
     pend: list = []  # deferred values not produced by a node of this graph
     fwd: list = []
     pend_at: dict = {}
     cell = [None]  # the program, once known: a deferred value read later asks it to return it
-    stack = []
-    for node in start:
-        if node._mark != stamp:
-            node._mark = stamp
-            if node.__class__ is AccumulateGrad:
-                node._pos = ~len(leaves)
-                leaves.append(node)
-            else:
-                stack.append(node)
-    while stack:
-        node = stack.pop()
+    for pos, node in enumerate(post):
+        node._pos = pos
+        if node.__class__ is AccumulateGrad:
+            var = node.variable
+            if node._extra is not None or (var._hooks is not None
+                                           and (var._hooks.pre or var._hooks.post)):
+                return _topo(start), False
+            struct.append(None)
+            leaves.append(node)
+            continue
         if not node._fusable or node._extra is not None or not node._op.fusable:
             return _topo(start), False
         op = node._op
@@ -589,53 +602,41 @@ def _fused_walk(roots: list, start: list, seeds: list, held: bool) -> tuple[list
         for t, vc, seen in node._versions:
             if vc[0] != seen:
                 raise version_error(t, vc[0], seen)
-        nodes.append(node)
-        r = node._pos = base - node._seq
         out = node._out
         if out is not None and out.value is None:
-            out.hint, out.at = cell, r
+            out.hint, out.at = cell, pos
         refs = []
         for v, (nxt, nr), m in zip(node._saved, node._edges, node._mask):
-            if m:
-                if nxt._mark != stamp:
-                    nxt._mark = stamp
-                    if nxt.__class__ is AccumulateGrad:
-                        var = nxt.variable
-                        if nxt._extra is not None or (var._hooks is not None
-                                                      and (var._hooks.pre or var._hooks.post)):
-                            return _topo(start), False
-                        nxt._pos = ~len(leaves)
-                        leaves.append(nxt)
-                    else:
-                        stack.append(nxt)
-                target = nxt._pos if nxt.__class__ is AccumulateGrad else base - nxt._seq
             if v.__class__ is Pending:
                 if v.value is None:
                     if m and nxt._out is v:
-                        refs.append((target, nr, target))
+                        refs.append((nxt._pos, nr, nxt._pos))
                         continue
                     k = pend_at.get(id(v))
                     if k is None:
-                        k = _register(v, pend, fwd, pend_at, ext)
+                        k = _register(v, pend, fwd, pend_at, ext, ext_at)
                     k = ~(_OUTSIDE + k)
-                    refs.append((target, nr, k) if m else k)
+                    refs.append((nxt._pos, nr, k) if m else k)
                     continue
                 v = v.value
-            ext.append(v)
-            refs.append((target, nr, ~(len(ext) - 1)) if m else ~(len(ext) - 1))
-        struct.append((r, op, node._static, node._n_out, tuple(refs)))
+            k = ext_at.get(id(v))  # _ext_slot, inlined in this hot loop
+            if k is None:
+                k = ext_at[id(v)] = ~len(ext)
+                ext.append(v)
+            refs.append((nxt._pos, nr, k) if m else k)
+        struct.append((op, node._static, node._n_out, tuple(refs)))
+    post.reverse()
     seed_at = []
     roots_out = []  # the held roots' deferred values are returned (``loss.item()``)
     for t, node, g in zip(roots, start, seeds):
         v = t._v
-        at = node._pos
-        seed_at.append((at, t._output_nr, None if g is not None else (v.shape, v.dtype)))
+        seed_at.append((node._pos, t._output_nr, None if g is not None else (v.shape, v.dtype)))
         if held and v.__class__ is Pending and v.value is None:
             if node._out is v:
-                roots_out.append(at)
+                roots_out.append(node._pos)
             elif id(v) not in pend_at:
-                _register(v, pend, fwd, pend_at, ext)
-    key = (tuple(struct), tuple(fwd), len(leaves), tuple(seed_at), tuple(roots_out))
+                _register(v, pend, fwd, pend_at, ext, ext_at)
+    key = (tuple(struct), tuple(fwd), tuple(seed_at), tuple(roots_out))
     prog = _fused.get(key)
     if prog is None:
         seen = _sightings.get(key, 0)
@@ -643,7 +644,7 @@ def _fused_walk(roots: list, start: list, seeds: list, held: bool) -> tuple[list
             if len(_sightings) > 4 * _FUSED_MAX:
                 _sightings.clear()
             _sightings[key] = seen + 1
-            return _topo(start), False
+            return post, False
         prog = _fused[key] = _Program(key)
     cell[0] = prog
     old = tuple([leaf.variable._grad._value if leaf.variable._grad is not None else None
@@ -656,16 +657,15 @@ def _fused_walk(roots: list, start: list, seeds: list, held: bool) -> tuple[list
             var._grad = Tensor._wrap(value)
         else:
             var._grad._set_value(value)
-    if values:
-        at = {base - node._seq: node for node in nodes}
-        for r, value in zip(prog.want, values):
-            at[r]._out.set(value)
+    for pos, value in zip(prog.want, values):
+        struct_node = post[-1 - pos]
+        struct_node._out.set(value)
     for p, value in zip(pend, outside):
         p.set(value)
-    return nodes, True
+    return post, True
 
 
-def _register(p, pend: list, fwd: list, pend_at: dict, ext: list) -> int:
+def _register(p, pend: list, fwd: list, pend_at: dict, ext: list, ext_at: dict) -> int:
     """Add the deferred value ``p`` (after the deferred values it needs) to the program; the
     program returns it (its tensor may be held elsewhere, as with ``detach()``)."""
     stack = [p]
@@ -679,30 +679,31 @@ def _register(p, pend: list, fwd: list, pend_at: dict, ext: list) -> int:
         stack.pop()
         if id(q) in pend_at:
             continue
-        slots = []
-        for v in q.vals:
-            if v.__class__ is Pending:
-                if v.value is None:
-                    slots.append(~(_OUTSIDE + pend_at[id(v)]))
-                    continue
-                v = v.value
-            ext.append(v)
-            slots.append(~(len(ext) - 1))
+        slots = [~(_OUTSIDE + pend_at[id(v)]) if v.__class__ is Pending and v.value is None
+                 else _ext_slot(v.value if v.__class__ is Pending else v, ext, ext_at)
+                 for v in q.vals]
         pend_at[id(q)] = len(pend)
         pend.append(q)
         fwd.append((q.op, q.key, tuple(slots)))
     return pend_at[id(p)]
 
 
-def _make_fused(struct: tuple, fwd: tuple, n_leaves: int, seed_at: tuple, want: tuple):
-    """The program: the deferred forward values, then each node's vjp, consumers first. Each
-    node is ``(r, op, key, n_out, refs)``; a ref is a value slot (an ext array ~k, another
-    deferred value ~(_OUTSIDE + k)) or, for an input that takes a gradient,
-    ``(target, output nr, value slot)`` where a target (and a slot) r >= 0 is the node with
-    that relative creation number and ~i is leaf i."""
+def _ext_slot(v, ext: list, ext_at: dict) -> int:
+    """The slot of the program input ``v`` (each array is passed once)."""
+    k = ext_at.get(id(v))
+    if k is None:
+        k = ext_at[id(v)] = ~len(ext)
+        ext.append(v)
+    return k
+
+
+def _make_fused(struct: tuple, fwd: tuple, seed_at: tuple, want: tuple):
+    """The program: the deferred forward values, then each node's vjp in order. A node's refs
+    are value slots (ext ~k, node output pos, other deferred ~(_OUTSIDE + k)), or
+    (producer pos, output nr, slot) for the inputs that take a gradient."""
     def fused(ext, seeds, old):
         outside: list = []
-        nv: dict = {}  # node r -> its forward output
+        nv: dict = {}  # node position -> its forward output
 
         def get(s):
             if s >= 0:
@@ -710,37 +711,32 @@ def _make_fused(struct: tuple, fwd: tuple, n_leaves: int, seed_at: tuple, want: 
             s = ~s
             return ext[s] if s < _OUTSIDE else outside[s - _OUTSIDE]
 
-        def slot(ref):
-            return ref[2] if type(ref) is tuple else ref
+        def slot(r):
+            return r[2] if type(r) is tuple else r
 
         for op, key, slots in fwd:
             outside.append(op.bind(key)(*[get(s) for s in slots]))
-        by_r = {e[0]: e for e in struct}
         needed = set(want)  # node outputs some node uses (or the caller wants)
-        for e in struct:
-            needed.update(s for s in map(slot, e[4]) if s >= 0)
-        for r in sorted(by_r, reverse=True):  # producers first
-            if r in needed:
-                _, op, key, _, refs = by_r[r]
-                nv[r] = op.bind(key)(*[get(slot(ref)) for ref in refs])
-        cts: dict = {e[0]: [None] * e[3] for e in struct}
-        leaf_cts: list = [None] * n_leaves
+        for entry in struct:
+            if entry is not None:
+                needed.update(s for s in map(slot, entry[3]) if s >= 0)
+        for i in range(len(struct)):  # producers first
+            if i in needed:
+                op, key, _, refs = struct[i]
+                nv[i] = op.bind(key)(*[get(slot(r)) for r in refs])
+        cts = [[None] if e is None else [None] * e[2] for e in struct]
         given = iter(seeds)
-
-        def add(target, nr, g):
-            if target < 0:
-                c, nr = leaf_cts, ~target
-            else:
-                c = cts[target]
-            c[nr] = g if c[nr] is None else c[nr] + g
-
-        for at, nr, ones in seed_at:
-            add(at, nr, next(given) if ones is None else jnp.ones(*ones))
-        for r in sorted(by_r):  # consumers first
-            _, op, key, n_out, refs = by_r[r]
+        for i, nr, ones in seed_at:
+            g = next(given) if ones is None else jnp.ones(*ones)
+            cts[i][nr] = g if cts[i][nr] is None else cts[i][nr] + g
+        for i in range(len(struct) - 1, -1, -1):  # consumers first
+            entry = struct[i]
+            if entry is None:
+                continue
+            op, key, n_out, refs = entry
             f = op.bind(key)
-            primals = [get(slot(ref)) for ref in refs]
-            mask = [type(ref) is tuple for ref in refs]
+            primals = [get(slot(r)) for r in refs]
+            mask = [type(r) is tuple for r in refs]
             diff = [v for v, m in zip(primals, mask) if m]
             other = [v for v, m in zip(primals, mask) if not m]
 
@@ -749,13 +745,13 @@ def _make_fused(struct: tuple, fwd: tuple, n_leaves: int, seed_at: tuple, want: 
                 return f(*[next(di) if m else next(oi) for m in mask])
 
             out, pull = jax.vjp(g, *diff)
-            ct = cts[r][0] if n_out == 1 else _fill(tuple(cts[r]), out)
-            targets = [ref for ref in refs if type(ref) is tuple]
-            for grad, (target, nr, _) in zip(pull(ct), targets):
-                add(target, nr, grad)
-        new = tuple(o if g is None else g if o is None else o + g
-                    for g, o in zip(leaf_cts, old))
-        return new, tuple(nv[r] for r in want), tuple(outside)
+            ct = cts[i][0] if n_out == 1 else _fill(tuple(cts[i]), out)
+            targets = [r for r in refs if type(r) is tuple]
+            for grad, (t, nr, _) in zip(pull(ct), targets):
+                cts[t][nr] = grad if cts[t][nr] is None else cts[t][nr] + grad
+        leaves = [cts[i][0] for i, e in enumerate(struct) if e is None]
+        new = tuple(o if g is None else g if o is None else o + g for g, o in zip(leaves, old))
+        return new, tuple(nv[k] for k in want), tuple(outside)
 
     return fused
 
