@@ -418,6 +418,20 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may "
+                "be because of a tensorish.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        t = Tensor._wrap(self._value, cls=type(self))
+        t._requires_grad = self._requires_grad
+        memo[id(self)] = t
+        if self._grad is not None:
+            t._grad = Tensor._wrap(self._grad._value)
+        return t
+
 
 # References to a temporary tensor inside one of its methods (the caller's stack, the ``self``
 # argument and getrefcount's own): more in ``backward`` means something else holds it.

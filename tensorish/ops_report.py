@@ -38,6 +38,8 @@ KNOWN_DEVIATIONS = {
     "binary_cross_entropy": "inputs outside [0, 1] give nan instead of raising",
     "second-order gradients": "grad_fn of create_graph results is <Name>Backward of the "
                               "first-order node, not PyTorch's formula ops",
+    "every one-output op on tensors that require grad": "runs when its value is first read, "
+        "or inside the fused backward of a repeated graph (shapes and errors stay immediate)",
 }
 
 

@@ -178,3 +178,17 @@ def test_unrelated_ops_between_steps_do_not_change_gradients(extra):
         sz.backward()
     assert_same(ta.grad, sa.grad, "grad", rtol=1e-5)
     assert sc.grad is None and tc.grad is None
+
+
+def test_deepcopy_copies_leaves_and_refuses_graph_outputs():
+    import copy
+
+    assert_same_error(lambda m: copy.deepcopy(m.ones(2, requires_grad=True) * 2))
+    tx, sx = both([1.0, 2.0], requires_grad=True)
+    (tx * 2).sum().backward()
+    (sx * 2).sum().backward()
+    ty, sy = copy.deepcopy(tx), copy.deepcopy(sx)
+    assert sy.requires_grad and sy.is_leaf and sy is not sx
+    assert_same(ty, sy, "copy")
+    assert_same(ty.grad, sy.grad, "grad")
+    assert sy.grad is not sx.grad
