@@ -1088,7 +1088,10 @@ def _nll_fn(x, t, w, cdim, ignore_index, reduction, smoothing, log_softmax):
     c = x.shape[cdim]
     valid = t != ignore_index
     tt = jnp.where(valid, t, 0)
-    picked = jnp.squeeze(jnp.take_along_axis(logp, jnp.expand_dims(tt, cdim), axis=cdim), cdim)
+    # The target's entry by a one-hot mask, not a gather: its gradient is elementwise (a
+    # gather's is a scatter), which XLA fuses with log_softmax and compiles sooner.
+    hot = lax.broadcasted_iota(tt.dtype, x.shape, cdim) == jnp.expand_dims(tt, cdim)
+    picked = jnp.where(hot, logp, 0).sum(cdim)
     wt = jnp.take(w, tt) if w is not None else jnp.ones_like(picked)
     wt = jnp.where(valid, wt, 0)
     # An out-of-range class gives NaN, never a silently wrong loss.
