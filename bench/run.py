@@ -42,23 +42,27 @@ def put(x):
     return jax.device_put(x, _jax_device[0]) if _jax_device else jnp.asarray(x)
 
 
-def timed(fn: Callable, number: int, repeat: int) -> tuple[float, float, float]:
-    """(median, min, max) microseconds per call over ``repeat`` batches of ``number`` calls."""
-    fn()
-    fn()
-    samples = []
+def timed(*fns: Callable, number: int, repeat: int) -> list[tuple[float, float, float]]:
+    """(median, min, max) microseconds per call of each of ``fns`` over ``repeat`` batches of
+    ``number`` calls. The batches alternate between the functions, so a slow spell of the
+    machine hits every side alike and the ratios stay fair."""
+    for fn in fns:
+        fn()
+        fn()
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            out = fn()
-        if isinstance(out, jax.Array):
-            out.block_until_ready()
-        elif hasattr(out, "jax"):
-            out.jax().block_until_ready()
-        for sync in _sync:
-            sync()
-        samples.append((time.perf_counter() - t0) / number * 1e6)
-    return statistics.median(samples), min(samples), max(samples)
+        for fn, out_samples in zip(fns, samples):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                out = fn()
+            if isinstance(out, jax.Array):
+                out.block_until_ready()
+            elif hasattr(out, "jax"):
+                out.jax().block_until_ready()
+            for sync in _sync:
+                sync()
+            out_samples.append((time.perf_counter() - t0) / number * 1e6)
+    return [(statistics.median(x), min(x), max(x)) for x in samples]
 
 
 def first_call(make: Callable[[], Callable], builds: int = 3) -> float:
@@ -193,10 +197,9 @@ def main() -> None:
     rows: list[tuple[str, str, tuple, tuple | None]] = []
 
     def compare(name: str, ours: Callable, theirs: Callable, jax_fn: Callable | None, n: int):
-        t_ours = timed(ours, n, repeat)
-        t_torch = timed(theirs, n, repeat)
-        t_jax = timed(jax_fn, n, repeat) if jax_fn else None
-        rows.append((name, "eager", t_ours, t_torch, t_jax))
+        fns = (ours, theirs, jax_fn) if jax_fn else (ours, theirs)
+        t = timed(*fns, number=n, repeat=repeat)
+        rows.append((name, "eager", t[0], t[1], t[2] if jax_fn else None))
 
     compare("tiny (a*b+a).sum().backward(), 2x2", tiny(tensorish), tiny(torch), tiny_jax(),
             n_small)
@@ -218,8 +221,8 @@ def main() -> None:
         lines.append(f"- first MLP step, eager: tensorish {first_eager / 1e3:.1f} ms, "
                      f"torch {first_torch / 1e3:.1f} ms")
         if hasattr(tensorish, "compile"):
-            t_c = timed(train_step(tensorish, mlp, xm, ym, compiled=True), n_step, repeat)
-            t_j = timed(mlp_jax_step(xm, ym), n_step, repeat)
+            t_c, t_j = timed(train_step(tensorish, mlp, xm, ym, compiled=True),
+                             mlp_jax_step(xm, ym), number=n_step, repeat=repeat)
             rows.append(("MLP step compiled vs jax.jit(value_and_grad)", "compiled", t_c,
                          None, t_j))
             first_c = first_call(lambda: train_step(tensorish, mlp, xm, ym, compiled=True),
