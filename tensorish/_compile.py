@@ -118,7 +118,7 @@ class _Walk:
 
     def _slot(self, c, k, v) -> None:
         self.slots.append((c, k, v))
-        if type(v) is Tensor:
+        if isinstance(v, Tensor):  # Parameters too: then one discovery trace finds all state
             self.tensors[id(v)] = v
         else:
             self._visit(v)

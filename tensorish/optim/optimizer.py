@@ -89,8 +89,11 @@ def zeros_state(p: Tensor) -> Tensor:
 
 def step_state(p: Tensor, value: float = 0.0) -> Tensor:
     """PyTorch's float32 scalar ``step`` tensor, on the parameter's device."""
-    return Tensor._wrap(jax.device_put(jnp.asarray(value, jnp.float32),
-                                       next(iter(p._value.devices()))))
+    v = p._value
+    step = jnp.asarray(value, jnp.float32)
+    if isinstance(v, jax.core.Tracer):  # made while tensorish.compile traces: it runs eagerly
+        return Tensor._wrap(step)
+    return Tensor._wrap(jax.device_put(step, next(iter(v.devices()))))
 
 
 def group_update(fn: Callable, static: tuple[str, ...]) -> staticmethod:
