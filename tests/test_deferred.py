@@ -192,3 +192,17 @@ def test_deepcopy_copies_leaves_and_refuses_graph_outputs():
     assert_same(ty, sy, "copy")
     assert_same(ty.grad, sy.grad, "grad")
     assert sy.grad is not sx.grad
+
+
+def test_a_huge_graph_runs_node_by_node():
+    from tensorish.autograd import _engine
+
+    x = tensorish.ones(2, requires_grad=True)
+    before = len(_engine._fused)
+    for _ in range(3):
+        y = x
+        for _ in range(_engine._FUSED_NODES + 10):
+            y = y * 1.0
+        y.sum().backward()
+    assert len(_engine._fused) == before  # never compiled as one program
+    assert x.grad.tolist() == [3.0, 3.0]

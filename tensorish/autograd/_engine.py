@@ -514,6 +514,8 @@ def _check_nan(node, grads, graph: bool) -> None:
 # The first sighting runs node by node (each op's vjp is already compiled), so one-off graphs
 # never pay for compiling a fused program.
 _FUSED_MAX = 512
+_FUSED_NODES = 4096  # larger graphs (a hand-unrolled loop) run node by node: XLA would take
+# minutes to compile them as one program
 _fused: dict = {}
 _sightings: dict = {}
 
@@ -575,6 +577,8 @@ def _fused_walk(roots: list, start: list, seeds: list, held: bool) -> tuple[list
                 nxt._mark = stamp
                 post.append(nxt)
                 stack.append(nxt)
+    if len(post) > _FUSED_NODES:
+        return _topo(start), False
     post.sort(key=_by_creation)
     struct = []
     leaves = []
