@@ -542,8 +542,6 @@ class _Program:
 
 
 _OUTSIDE = 1 << 40  # slot codes: ext arrays ~k, node outputs pos, other deferred ~(_OUTSIDE+k)
-
-
 _stamp = [0]
 _by_creation = operator.attrgetter("_seq")
 
@@ -662,8 +660,7 @@ def _fused_walk(roots: list, start: list, seeds: list, held: bool) -> tuple[list
         else:
             var._grad._set_value(value)
     for pos, value in zip(prog.want, values):
-        struct_node = post[-1 - pos]
-        struct_node._out.set(value)
+        post[-1 - pos]._out.set(value)  # post is reversed now
     for p, value in zip(pend, outside):
         p.set(value)
     return post, True
