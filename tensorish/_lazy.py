@@ -45,9 +45,6 @@ class Pending:
             n *= s
         return n
 
-    def devices(self) -> set:
-        return force(self).devices()
-
     def set(self, value) -> None:
         self.value, self.vals = value, None
 
