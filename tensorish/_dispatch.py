@@ -81,17 +81,13 @@ class Op:
         return f
 
     def backward_fn(self, key: tuple, mask: tuple) -> Callable:
-        """``jit(lambda diff, other, cts: vjp(f, *diff)[1](cts))`` for the inputs in ``mask``."""
+        """``jit(lambda values, cts: vjp(f, values)[1](cts))`` for the inputs in ``mask``."""
         b = self._bwd.get((key, mask))
         if b is None:
             f = self.bind(key)
 
-            def bwd(diff, other, cts):
-                def g(*d):
-                    di, oi = iter(d), iter(other)
-                    return f(*[next(di) if m else next(oi) for m in mask])
-
-                out, pull = jax.vjp(g, *diff)
+            def bwd(values, cts):
+                out, pull = vjp_at(f, values, mask)
                 return pull(_fill_cotangents(cts, out))
 
             b = self._bwd[(key, mask)] = jax.jit(bwd, inline=True)
@@ -108,12 +104,7 @@ class Op:
 
             def vjp_fn(*xs):
                 primals, cts = xs[:n_in], xs[n_in:]
-
-                def g(*d):
-                    di = iter(d)
-                    return f(*[next(di) if m else p for p, m in zip(primals, mask)])
-
-                out, pull = jax.vjp(g, *[p for p, m in zip(primals, mask) if m])
+                out, pull = vjp_at(f, primals, mask)
                 if n_out > 1:
                     cts = tuple(c if jnp.issubdtype(o.dtype, jnp.inexact)
                                 else np.zeros(o.shape, jax.dtypes.float0)
@@ -152,15 +143,13 @@ def _concrete(static: tuple) -> tuple:
 _PLAIN = ((), None)  # the key of an op with no static parameters and no casts
 
 
-def _vjp_now(fwd: Callable, vals: list, args: tuple) -> tuple:
-    """``fwd(*vals)`` and its pullback for the inputs that require grad."""
-    mask = [isinstance(a, Tensor) and a._requires_grad for a in args]
-
+def vjp_at(f: Callable, values, mask) -> tuple:
+    """``jax.vjp`` of ``f`` at ``values``, with respect to the inputs in ``mask`` only."""
     def g(*d):
         di = iter(d)
-        return fwd(*[next(di) if m else v for v, m in zip(vals, mask)])
+        return f(*[next(di) if m else v for v, m in zip(values, mask)])
 
-    return jax.vjp(g, *[v for v, m in zip(vals, mask) if m])
+    return jax.vjp(g, *[v for v, m in zip(values, mask) if m])
 
 
 def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
@@ -188,7 +177,8 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
         if record and compiling[0] and not inline[0]:
             # Tracing for tensorish.compile: take the vjp now, so backward reuses the forward
             # instead of tracing it again (a smaller program, compiled sooner).
-            out, pull = _vjp_now(fwd, vals, args)
+            out, pull = vjp_at(fwd, vals, [isinstance(a, Tensor) and a._requires_grad
+                                           for a in args])
         else:
             out = fwd(*vals)
     except (TypeError, ValueError):

@@ -157,7 +157,7 @@ def record(op, key: tuple, args: tuple):
     out.op, out.key, out.vals, out.aval = op, key, vals, aval
     out.shape, out.dtype, out.sharding = aval.shape, aval.dtype, sharding
     out.value = out.hint = None
-    node = _new(op.node_cls)
+    node = _new(op.node_cls)  # Node.__init__, inlined (a new Node slot goes here too)
     node._op, node._static, node._saved, node._n_out = op, key, vals, 1
     node._freed = False
     node._mark = 0

@@ -180,10 +180,7 @@ class Node(_GraphNode):
             pull, out = self._pull
             return pull(cts[0] if self._n_out == 1 else _fill(tuple(cts), out))
         bwd = self._op.backward_fn(self._static, self._mask)
-        saved = self._values()
-        diff = tuple(v for v, m in zip(saved, self._mask) if m)
-        other = tuple(v for v, m in zip(saved, self._mask) if not m)
-        return bwd(diff, other, cts[0] if self._n_out == 1 else tuple(cts))
+        return bwd(tuple(self._values()), cts[0] if self._n_out == 1 else tuple(cts))
 
     def _apply_graph(self, cts: list):
         """As ``_apply``, but on Tensors, recording the vjp as an op (for ``create_graph``)."""
@@ -702,6 +699,8 @@ def _make_fused(struct: tuple, fwd: tuple, seed_at: tuple, want: tuple):
     """The program: the deferred forward values, then each node's vjp in order. A node's refs
     are value slots (ext ~k, node output pos, other deferred ~(_OUTSIDE + k)), or
     (producer pos, output nr, slot) for the inputs that take a gradient."""
+    from .._dispatch import vjp_at  # (the modules import each other)
+
     def fused(ext, seeds, old):
         outside: list = []
         nv: dict = {}  # node position -> its forward output
@@ -735,17 +734,8 @@ def _make_fused(struct: tuple, fwd: tuple, seed_at: tuple, want: tuple):
             if entry is None:
                 continue
             op, key, n_out, refs = entry
-            f = op.bind(key)
-            primals = [get(slot(r)) for r in refs]
-            mask = [type(r) is tuple for r in refs]
-            diff = [v for v, m in zip(primals, mask) if m]
-            other = [v for v, m in zip(primals, mask) if not m]
-
-            def g(*d, f=f, mask=mask, other=other):
-                di, oi = iter(d), iter(other)
-                return f(*[next(di) if m else next(oi) for m in mask])
-
-            out, pull = jax.vjp(g, *diff)
+            out, pull = vjp_at(op.bind(key), [get(slot(r)) for r in refs],
+                               [type(r) is tuple for r in refs])
             ct = cts[i][0] if n_out == 1 else _fill(tuple(cts[i]), out)
             targets = [r for r in refs if type(r) is tuple]
             for grad, (t, nr, _) in zip(pull(ct), targets):
