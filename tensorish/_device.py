@@ -165,7 +165,7 @@ class _MoveOp:
 
                 def backward_fn(self, key, mask):
                     src = dict(key[0])["src"]
-                    return lambda diff, other, cts: (jax.device_put(cts, src),)
+                    return lambda values, cts: (jax.device_put(cts, src),)
 
             cls._op = Move("ToCopyBackward0", lambda x, src, dst: x, saves=())
         return cls._op
