@@ -35,8 +35,12 @@ def relu(x: tensorish.Tensor) -> tensorish.Tensor:
 
 def init(seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
-    return [(rng.normal(size=(784, 256)) / 28).astype(np.float32), np.zeros(256, np.float32),
-            (rng.normal(size=(256, 10)) / 16).astype(np.float32), np.zeros(10, np.float32)]
+    return [
+        (rng.normal(size=(784, 256)) / 28).astype(np.float32),
+        np.zeros(256, np.float32),
+        (rng.normal(size=(256, 10)) / 16).astype(np.float32),
+        np.zeros(10, np.float32),
+    ]
 
 
 def batches(n: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -105,7 +109,7 @@ def jax_step():
 def first_step(variant: str) -> float:
     """Seconds from a fresh process's first call to its first result (trace + compile + run)."""
     jax.jit(lambda a: a + 1)(jnp.ones(2)).block_until_ready()  # JAX's one-time start-up
-    (x, y), = batches(1)
+    ((x, y),) = batches(1)
     if variant == "jax":
         jdev = tensorish.ones(1).jax().devices().pop()
         x, y = jax.device_put(x, jdev), jax.device_put(y, jdev)
@@ -124,8 +128,12 @@ def first_steps(device: str, repeats: int = 3) -> tuple[float, float]:
     times: dict = {"jax": [], "tensorish": []}
     for _ in range(repeats):
         for variant in times:
-            out = subprocess.run([sys.executable, __file__, "--device", device, "--first",
-                                  variant], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--device", device, "--first", variant],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             times[variant].append(float(out.stdout.split()[-1]))
     return statistics.median(times["jax"]), statistics.median(times["tensorish"])
 
@@ -147,8 +155,7 @@ def main() -> None:
     jax.block_until_ready([t.jax() for pair in tx for t in pair])
 
     runs = {}
-    for name, make, batch in (("jax.jit", jax_step, jx), ("tensorish.compile", tensorish_step,
-                                                             tx)):
+    for name, make, batch in (("jax.jit", jax_step, jx), ("tensorish.compile", tensorish_step, tx)):
         call, state, fn = make()
         call(*batch[0]).block_until_ready()
         runs[name] = [call, batch, None, [], fn]
@@ -159,19 +166,26 @@ def main() -> None:
             for x, y in batch:
                 loss = call(x, y)
             loss.block_until_ready()
-            run[3].append(((time.perf_counter() - t0) / len(batch),
-                           (time.process_time() - c0) / len(batch)))
+            run[3].append(
+                ((time.perf_counter() - t0) / len(batch), (time.process_time() - c0) / len(batch))
+            )
     (_, _, _, steps_j, _), (_, _, _, steps_t, fn) = runs.values()
     first_j, first_t = first_steps(device)
     med_j, med_t = (statistics.median(s[0] for s in steps) * 1e6 for steps in (steps_j, steps_t))
     cpu_j, cpu_t = (statistics.median(s[1] for s in steps) * 1e6 for steps in (steps_j, steps_t))
     print(f"device: {jdev.device_kind} ({jdev.platform}), jax {jax.__version__}")
-    print(f"first step   jax.jit {first_j * 1e3:8.1f} ms   tensorish.compile "
-          f"{first_t * 1e3:8.1f} ms   ratio {first_t / first_j:5.2f}   (fresh processes)")
-    print(f"steady step  jax.jit {med_j:8.1f} us   tensorish.compile {med_t:8.1f} us   "
-          f"ratio {med_t / med_j:5.2f}")
-    print(f"CPU time     jax.jit {cpu_j:8.1f} us   tensorish.compile {cpu_t:8.1f} us   "
-          f"ratio {cpu_t / cpu_j:5.2f}   (all threads; steadier on a busy machine)")
+    print(
+        f"first step   jax.jit {first_j * 1e3:8.1f} ms   tensorish.compile "
+        f"{first_t * 1e3:8.1f} ms   ratio {first_t / first_j:5.2f}   (fresh processes)"
+    )
+    print(
+        f"steady step  jax.jit {med_j:8.1f} us   tensorish.compile {med_t:8.1f} us   "
+        f"ratio {med_t / med_j:5.2f}"
+    )
+    print(
+        f"CPU time     jax.jit {cpu_j:8.1f} us   tensorish.compile {cpu_t:8.1f} us   "
+        f"ratio {cpu_t / cpu_j:5.2f}   (all threads; steadier on a busy machine)"
+    )
     print(f"tensorish.compile traces: {fn.compile_count}")
 
 

@@ -103,8 +103,10 @@ def seed_jax():
 # -- 3 to 5: training steps ------------------------------------------------------------------
 def _data(batch: int, shape: tuple, classes: int = 10):
     rng = np.random.default_rng(0)
-    return (rng.standard_normal((batch, *shape)).astype(np.float32),
-            rng.integers(0, classes, batch))
+    return (
+        rng.standard_normal((batch, *shape)).astype(np.float32),
+        rng.integers(0, classes, batch),
+    )
 
 
 def mlp(m):
@@ -113,9 +115,18 @@ def mlp(m):
 
 def cnn(m):
     nn = m.nn
-    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(16 * 7 * 7, 64), nn.ReLU(), nn.Linear(64, 10))
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 7 * 7, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
 
 
 def train_step(m, build, x, y, compiled: bool = False):
@@ -139,8 +150,12 @@ def train_step(m, build, x, y, compiled: bool = False):
 
 def mlp_jax_step(x, y):
     k1, k2 = jax.random.split(jax.random.key(0))
-    params = {"w1": jax.random.normal(k1, (784, 256)) * 0.03, "b1": jnp.zeros(256),
-              "w2": jax.random.normal(k2, (256, 10)) * 0.06, "b2": jnp.zeros(10)}
+    params = {
+        "w1": jax.random.normal(k1, (784, 256)) * 0.03,
+        "b1": jnp.zeros(256),
+        "w2": jax.random.normal(k2, (256, 10)) * 0.06,
+        "b2": jnp.zeros(10),
+    }
     params = jax.tree.map(lambda p: put(p.astype(jnp.float32)), params)
     xs, ys = put(x), put(y)
 
@@ -190,8 +205,9 @@ def main() -> None:
         tensorish.set_default_device(args.device)
         _sync.append(lambda: torch.cuda.synchronize())
     smoke = args.smoke
-    n_small, n_step, repeat = ((20, 3, 2) if smoke else (300, 20, 7) if args.quick
-                               else (2000, 50, 15))
+    n_small, n_step, repeat = (
+        (20, 3, 2) if smoke else (300, 20, 7) if args.quick else (2000, 50, 15)
+    )
     mem_steps = 100 if smoke else 1000 if args.quick else 10_000
     torch.set_num_threads(os.cpu_count() or 1)
     rows: list[tuple[str, str, tuple, tuple | None]] = []
@@ -201,38 +217,55 @@ def main() -> None:
         t = timed(*fns, number=n, repeat=repeat)
         rows.append((name, "eager", t[0], t[1], t[2] if jax_fn else None))
 
-    compare("tiny (a*b+a).sum().backward(), 2x2", tiny(tensorish), tiny(torch), tiny_jax(),
-            n_small)
-    compare("seed (5*(x+1)**2).mean().backward()", seed(tensorish), seed(torch), seed_jax(),
-            n_small)
+    compare("tiny (a*b+a).sum().backward(), 2x2", tiny(tensorish), tiny(torch), tiny_jax(), n_small)
+    compare(
+        "seed (5*(x+1)**2).mean().backward()", seed(tensorish), seed(torch), seed_jax(), n_small
+    )
 
     xm, ym = _data(64, (784,))
     xc, yc = _data(32, (1, 28, 28))
     have_nn = hasattr(tensorish, "nn") and hasattr(tensorish, "optim")
     lines = []
     if have_nn:
-        compare("MLP 784-256-10 b64 SGD step", train_step(tensorish, mlp, xm, ym),
-                train_step(torch, mlp, xm, ym), mlp_jax_step(xm, ym), n_step)
-        compare("CNN 2conv+2fc b32 28x28 SGD step", train_step(tensorish, cnn, xc, yc),
-                train_step(torch, cnn, xc, yc), None, max(1, n_step // 5))
+        compare(
+            "MLP 784-256-10 b64 SGD step",
+            train_step(tensorish, mlp, xm, ym),
+            train_step(torch, mlp, xm, ym),
+            mlp_jax_step(xm, ym),
+            n_step,
+        )
+        compare(
+            "CNN 2conv+2fc b32 28x28 SGD step",
+            train_step(tensorish, cnn, xc, yc),
+            train_step(torch, cnn, xc, yc),
+            None,
+            max(1, n_step // 5),
+        )
         builds = 1 if smoke else 3
         first_eager = first_call(lambda: train_step(tensorish, mlp, xm, ym), builds)
         first_torch = first_call(lambda: train_step(torch, mlp, xm, ym), builds)
-        lines.append(f"- first MLP step, eager: tensorish {first_eager / 1e3:.1f} ms, "
-                     f"torch {first_torch / 1e3:.1f} ms")
+        lines.append(
+            f"- first MLP step, eager: tensorish {first_eager / 1e3:.1f} ms, "
+            f"torch {first_torch / 1e3:.1f} ms"
+        )
         if hasattr(tensorish, "compile"):
-            t_c, t_j = timed(train_step(tensorish, mlp, xm, ym, compiled=True),
-                             mlp_jax_step(xm, ym), number=n_step, repeat=repeat)
-            rows.append(("MLP step compiled vs jax.jit(value_and_grad)", "compiled", t_c,
-                         None, t_j))
-            first_c = first_call(lambda: train_step(tensorish, mlp, xm, ym, compiled=True),
-                                 builds)
+            t_c, t_j = timed(
+                train_step(tensorish, mlp, xm, ym, compiled=True),
+                mlp_jax_step(xm, ym),
+                number=n_step,
+                repeat=repeat,
+            )
+            rows.append(
+                ("MLP step compiled vs jax.jit(value_and_grad)", "compiled", t_c, None, t_j)
+            )
+            first_c = first_call(lambda: train_step(tensorish, mlp, xm, ym, compiled=True), builds)
             first_j = first_call(lambda: mlp_jax_step(xm, ym), builds)
-            lines.append(f"- first MLP step, compiled: tensorish {first_c / 1e3:.1f} ms, "
-                         f"jax.jit {first_j / 1e3:.1f} ms, ratio {first_c / first_j:.2f}x")
+            lines.append(
+                f"- first MLP step, compiled: tensorish {first_c / 1e3:.1f} ms, "
+                f"jax.jit {first_j / 1e3:.1f} ms, ratio {first_c / first_j:.2f}x"
+            )
         growth = memory_growth(train_step(tensorish, mlp, xm, ym), mem_steps)
-        lines.append(f"- resident memory growth over {mem_steps} eager MLP steps: "
-                     f"{growth:.1f} MB")
+        lines.append(f"- resident memory growth over {mem_steps} eager MLP steps: {growth:.1f} MB")
 
     report = render(rows, lines)
     print(report)
@@ -242,13 +275,18 @@ def main() -> None:
 
 
 def render(rows, lines) -> str:
-    out = ["# Benchmark results", "",
-           f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()}; "
-           f"Python {platform.python_version()}, jax {jax.__version__} "
-           f"({jax.default_backend()}), torch {torch.__version__}, numpy {np.__version__}", "",
-           "Median us per step (min-max). Ratios within this run; < 1 means tensorish is faster.",
-           "", "| benchmark | mode | tensorish | torch eager | raw JAX (jit) | vs torch | vs JAX |",
-           "| --- | --- | --- | --- | --- | --- | --- |"]
+    out = [
+        "# Benchmark results",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()}; "
+        f"Python {platform.python_version()}, jax {jax.__version__} "
+        f"({jax.default_backend()}), torch {torch.__version__}, numpy {np.__version__}",
+        "",
+        "Median us per step (min-max). Ratios within this run; < 1 means tensorish is faster.",
+        "",
+        "| benchmark | mode | tensorish | torch eager | raw JAX (jit) | vs torch | vs JAX |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
 
     def cell(t):
         return "-" if t is None else f"{t[0]:.1f} ({t[1]:.1f}-{t[2]:.1f})"
@@ -256,8 +294,9 @@ def render(rows, lines) -> str:
     for name, mode, ours, theirs, jx in rows:
         vs_t = f"{ours[0] / theirs[0]:.2f}x" if theirs else "-"
         vs_j = f"{ours[0] / jx[0]:.2f}x" if jx else "-"
-        out.append(f"| {name} | {mode} | {cell(ours)} | {cell(theirs)} | {cell(jx)} | {vs_t} "
-                   f"| {vs_j} |")
+        out.append(
+            f"| {name} | {mode} | {cell(ours)} | {cell(theirs)} | {cell(jx)} | {vs_t} | {vs_j} |"
+        )
     return "\n".join(out + [""] + lines) + "\n"
 
 

@@ -33,7 +33,7 @@ def imperative() -> tuple[list[float], float]:
     coef = [tensorish.tensor(v, requires_grad=True) for v in INIT]
     for _ in range(STEPS):
         a, b, c, d = coef
-        loss = ((a + b * x + c * x ** 2 + d * x ** 3 - y) ** 2).sum()
+        loss = ((a + b * x + c * x**2 + d * x**3 - y) ** 2).sum()
         loss.backward()
         with tensorish.no_grad():
             for p in coef:
@@ -48,7 +48,7 @@ def functional() -> tuple[list[float], float]:
 
     def loss_fn(coef):
         a, b, c, d = coef
-        return jnp.sum((a + b * x + c * x ** 2 + d * x ** 3 - y) ** 2)
+        return jnp.sum((a + b * x + c * x**2 + d * x**3 - y) ** 2)
 
     tx = optax.sgd(LR)
 
@@ -70,5 +70,8 @@ for name, fit in [("imperative (tensorish)", imperative), ("functional (jax + op
     start = time.perf_counter()
     coef, loss = fit()
     rows.append([name, *coef, loss, time.perf_counter() - start])
-table(f"sin(x) ~ a + b x + c x^2 + d x^3 after {STEPS} SGD steps (lr {LR})",
-      ["style", "a", "b", "c", "d", "last loss", "seconds"], rows)
+table(
+    f"sin(x) ~ a + b x + c x^2 + d x^3 after {STEPS} SGD steps (lr {LR})",
+    ["style", "a", "b", "c", "d", "last loss", "seconds"],
+    rows,
+)

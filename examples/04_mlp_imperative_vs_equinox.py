@@ -45,10 +45,14 @@ MLP = eqx.nn.MLP(1, 1, 32, 2, activation=jnp.tanh, key=jax.random.key(0), dtype=
 
 def sequential() -> nn.Module:
     """An nn.Sequential holding the Equinox MLP's initial weights."""
-    net = nn.Sequential(nn.Linear(1, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(),
-                        nn.Linear(32, 1))
-    net.load_state_dict({f"{2 * i}.{name}": tensorish.from_jax(getattr(layer, name))
-                         for i, layer in enumerate(MLP.layers) for name in ("weight", "bias")})
+    net = nn.Sequential(nn.Linear(1, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
+    net.load_state_dict(
+        {
+            f"{2 * i}.{name}": tensorish.from_jax(getattr(layer, name))
+            for i, layer in enumerate(MLP.layers)
+            for name in ("weight", "bias")
+        }
+    )
     return net
 
 
@@ -79,8 +83,9 @@ def equinox_style(name: str) -> tuple[list[float], list]:
 
     @eqx.filter_jit
     def step(model, state):
-        loss, grads = eqx.filter_value_and_grad(
-            lambda m: jnp.mean((jax.vmap(m)(x) - y) ** 2))(model)
+        loss, grads = eqx.filter_value_and_grad(lambda m: jnp.mean((jax.vmap(m)(x) - y) ** 2))(
+            model
+        )
         updates, state = tx.update(grads, state)
         return eqx.apply_updates(model, updates), state, loss
 
@@ -99,19 +104,38 @@ styles = {
     "(b) tensorish.compile": lambda n: tensorish_style(sequential(), True, n),
     "(c) equinox + optax": equinox_style,
     "(d) from_equinox + optim": lambda n: tensorish_style(
-        tensorish.interop.from_equinox(MLP), False, n),
+        tensorish.interop.from_equinox(MLP), False, n
+    ),
 }
 curves, rows = {}, []
 for name, train in styles.items():
     losses, times = train(name)
     curves[name] = losses
     ref = curves["(a) tensorish eager"]
-    rows.append([name, losses[0], losses[len(losses) // 2], losses[-1],
-                 float(np.max(np.abs(np.subtract(losses, ref)))), sum(times[:2]),
-                 1000 * float(np.median(times[2:]))])
-table(f"MLP 1-32-32-1 fitting sin(2x), {STEPS} SGD steps (lr {LR}, momentum {MOMENTUM})",
-      ["style", "loss step 0", f"loss step {STEPS // 2}", f"loss step {STEPS - 1}",
-       "max abs diff vs (a)", "first 2 steps s", "median ms/step"], rows)
+    rows.append(
+        [
+            name,
+            losses[0],
+            losses[len(losses) // 2],
+            losses[-1],
+            float(np.max(np.abs(np.subtract(losses, ref)))),
+            sum(times[:2]),
+            1000 * float(np.median(times[2:])),
+        ]
+    )
+table(
+    f"MLP 1-32-32-1 fitting sin(2x), {STEPS} SGD steps (lr {LR}, momentum {MOMENTUM})",
+    [
+        "style",
+        "loss step 0",
+        f"loss step {STEPS // 2}",
+        f"loss step {STEPS - 1}",
+        "max abs diff vs (a)",
+        "first 2 steps s",
+        "median ms/step",
+    ],
+    rows,
+)
 
 fig, ax = plt.subplots(figsize=(6, 4))
 for name, losses in curves.items():

@@ -19,8 +19,9 @@ X = tensorish.tensor(rng.normal(size=(256, 64)).astype(np.float32))
 LABELS = tensorish.tensor(rng.integers(0, 10, size=256))
 
 tensorish.manual_seed(0)
-NET = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                    nn.Linear(256, 10))
+NET = nn.Sequential(
+    nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
+)
 
 
 def train(compiled: bool) -> tuple[list[float], list[float]]:
@@ -51,6 +52,16 @@ for name, (losses, times) in results.items():
     ms = 1000 * float(np.median(times[2:]))
     diff = float(np.max(np.abs(np.subtract(losses, results["eager"][0]))))
     rows.append([name, losses[0], losses[-1], diff, sum(times[:2]), ms, eager_ms / ms])
-table(f"MLP 64-256-256-10, cross-entropy, Adam, {STEPS} steps",
-      ["style", "loss step 0", f"loss step {STEPS - 1}", "max abs diff vs eager",
-       "first 2 steps s", "median ms/step", "speedup"], rows)
+table(
+    f"MLP 64-256-256-10, cross-entropy, Adam, {STEPS} steps",
+    [
+        "style",
+        "loss step 0",
+        f"loss step {STEPS - 1}",
+        "max abs diff vs eager",
+        "first 2 steps s",
+        "median ms/step",
+        "speedup",
+    ],
+    rows,
+)

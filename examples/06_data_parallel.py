@@ -68,16 +68,38 @@ one, one_t, _ = train(None)
 dp, dp_t, (net, x) = train(mesh)
 weight = net[0].weight
 print(f"mesh: {mesh}")
-print(f"batch: placements {x.placements}, {len(x._value.addressable_shards)} shards of "
-      f"{tuple(x._value.addressable_shards[0].data.shape)}; weight: placements "
-      f"{weight.placements}")
+print(
+    f"batch: placements {x.placements}, {len(x._value.addressable_shards)} shards of "
+    f"{tuple(x._value.addressable_shards[0].data.shape)}; weight: placements "
+    f"{weight.placements}"
+)
 assert weight.placements == (Replicate(),) and x.placements == (Shard(0),)
 rows = []
-for name, devices, losses, times in [("one device", 1, one, one_t),
-                                     ("data parallel", mesh.size(), dp, dp_t)]:
-    rows.append([name, devices, losses[0], losses[-1],
-                 float(np.max(np.abs(np.subtract(losses, one)))), sum(times[:2]),
-                 1000 * float(np.median(times[2:]))])
-table(f"MLP 32-128-4, batch 256, SGD with momentum, {STEPS} compiled steps",
-      ["style", "devices", "loss step 0", f"loss step {STEPS - 1}", "max abs diff vs one device",
-       "first 2 steps s", "median ms/step"], rows)
+for name, devices, losses, times in [
+    ("one device", 1, one, one_t),
+    ("data parallel", mesh.size(), dp, dp_t),
+]:
+    rows.append(
+        [
+            name,
+            devices,
+            losses[0],
+            losses[-1],
+            float(np.max(np.abs(np.subtract(losses, one)))),
+            sum(times[:2]),
+            1000 * float(np.median(times[2:])),
+        ]
+    )
+table(
+    f"MLP 32-128-4, batch 256, SGD with momentum, {STEPS} compiled steps",
+    [
+        "style",
+        "devices",
+        "loss step 0",
+        f"loss step {STEPS - 1}",
+        "max abs diff vs one device",
+        "first 2 steps s",
+        "median ms/step",
+    ],
+    rows,
+)

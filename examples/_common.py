@@ -30,13 +30,16 @@ def require(*packages: str) -> None:
         except ImportError:
             missing.append(name)
     if missing:
-        print(f"{Path(sys.argv[0]).name} needs {', '.join(missing)}: "
-              "pip install -e '.[examples]'", file=sys.stderr)
+        print(
+            f"{Path(sys.argv[0]).name} needs {', '.join(missing)}: pip install -e '.[examples]'",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Print a small Markdown table; floats get 6 significant digits."""
+
     def cell(v: object) -> str:
         return f"{v:.6g}" if isinstance(v, float) else str(v)
 

@@ -35,8 +35,9 @@ def wrap_jax(f: Callable, name: str | None = None) -> Callable:
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> Any:
-        tensors = tuple(a if isinstance(a, Tensor) else Tensor._wrap(jax.numpy.asarray(a))
-                        for a in args)
+        tensors = tuple(
+            a if isinstance(a, Tensor) else Tensor._wrap(jax.numpy.asarray(a)) for a in args
+        )
         avals = tuple((t.shape, t._v.dtype) for t in tensors)
         entry = ops.get(avals)
         if entry is None:

@@ -21,6 +21,7 @@ State created on a first call (an optimizer's lazy buffers) makes that call run 
 next one compiles. A compiled function called inside another is inlined. Tracing patches the
 Tensor class, so compile from one thread at a time.
 """
+
 from __future__ import annotations
 
 import functools
@@ -67,16 +68,27 @@ _G = Tensor.__dict__["_grad"]
 _MISSING = object()
 _WALK_LIMIT = 20000
 _WIDE = 4096
-_OPAQUE = (type, types.BuiltinFunctionType, types.BuiltinMethodType,
-           np.ndarray, str, bytes, weakref.ref, range, threading.local)
+_OPAQUE = (
+    type,
+    types.BuiltinFunctionType,
+    types.BuiltinMethodType,
+    np.ndarray,
+    str,
+    bytes,
+    weakref.ref,
+    range,
+    threading.local,
+)
 
 
 class CompileError(RuntimeError):
     """The function can't be compiled faithfully; the message names the problem and the fix."""
 
 
-_FIX = ("Fix: keep the computation in tensor ops, move it out of the compiled function, or use "
-        "tensorish.compile(fn, fallback='eager') to run such calls eagerly.")
+_FIX = (
+    "Fix: keep the computation in tensor ops, move it out of the compiled function, or use "
+    "tensorish.compile(fn, fallback='eager') to run such calls eagerly."
+)
 
 # -- slots: where Python state lives -------------------------------------------------------
 
@@ -104,9 +116,9 @@ class _Walk:
     """The slots reachable from the roots, found once per structure."""
 
     def __init__(self) -> None:
-        self.slots: list = []          # (container, key, value at walk time)
-        self.containers: list = []     # dicts and lists seen whole: guarded by length, restored
-        self.tensors: dict = {}        # id -> tensor, every tensor reached
+        self.slots: list = []  # (container, key, value at walk time)
+        self.containers: list = []  # dicts and lists seen whole: guarded by length, restored
+        self.tensors: dict = {}  # id -> tensor, every tensor reached
         self._seen: set = set()
         self._budget = _WALK_LIMIT
 
@@ -287,8 +299,11 @@ def _arith(fn: Callable, reflected: bool = False) -> Callable:
         else:  # a raw array inside an op's function: use the concrete value
             return fn(other, self.concrete()) if reflected else fn(self.concrete(), other)
         f, g = self.fn, _recompute(other)
-        rec = None if f is None or g is None else (
-            (lambda h: fn(g(h), f(h))) if reflected else (lambda h: fn(f(h), g(h))))
+        rec = (
+            None
+            if f is None or g is None
+            else ((lambda h: fn(g(h), f(h))) if reflected else (lambda h: fn(f(h), g(h))))
+        )
         if reflected:
             return TracedScalar(fn(ov, self.v), fn(ot, self.t), src, rec)
         return TracedScalar(fn(self.v, ov), fn(self.t, ot), src, rec)
@@ -318,10 +333,12 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
 for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
     setattr(TracedScalar, f"__{_name}__", _compare(getattr(operator, _name)))
 TracedScalar.__neg__ = lambda self: TracedScalar(
-    -self.v, -self.t, self.src, self.fn and (lambda h, f=self.fn: -f(h)))
+    -self.v, -self.t, self.src, self.fn and (lambda h, f=self.fn: -f(h))
+)
 TracedScalar.__pos__ = lambda self: self
 TracedScalar.__abs__ = lambda self: TracedScalar(
-    abs(self.v), jnp.abs(self.t), self.src, self.fn and (lambda h, f=self.fn: abs(f(h))))
+    abs(self.v), jnp.abs(self.t), self.src, self.fn and (lambda h, f=self.fn: abs(f(h)))
+)
 
 
 # -- watching Tensor state during a trace --------------------------------------------------
@@ -367,25 +384,27 @@ def _watched_grad_set(t, g) -> None:
     _G.__set__(t, g)
 
 
-_WATCH = (property(_watched_value_get, _watched_value_set),
-          property(_watched_grad_get, _watched_grad_set))
+_WATCH = (
+    property(_watched_value_get, _watched_value_set),
+    property(_watched_grad_get, _watched_grad_set),
+)
 
 
 class _Trace:
     """What one trace of the function touched (by id; the objects are kept alive here)."""
 
     def __init__(self, installed: dict) -> None:
-        self.installed = installed   # id -> (tensor, original value): given traced values
-        self.new: dict = {}          # id -> weakref, tensors created during the trace
-        self.read: dict = {}         # id -> tensor, pre-existing tensors read or written
-        self.orig: dict = {}         # id -> (tensor, value) of touched tensors not installed
+        self.installed = installed  # id -> (tensor, original value): given traced values
+        self.new: dict = {}  # id -> weakref, tensors created during the trace
+        self.read: dict = {}  # id -> tensor, pre-existing tensors read or written
+        self.orig: dict = {}  # id -> (tensor, value) of touched tensors not installed
         self.written: dict = {}
-        self.grad_read: dict = {}    # id -> (tensor, .grad seen first)
-        self.grad_orig: dict = {}    # id -> (tensor, .grad before it was rebound)
-        self.meta: dict = {}         # id -> (tensor, grad_fn, output_nr, requires_grad)
-        self.guards: set = set()     # hyperparameters used concretely
-        self.preds: list = []        # (recompute outcome from hyperparameters, outcome seen)
-        self.traced: set = set()     # hyperparameters used as traced values
+        self.grad_read: dict = {}  # id -> (tensor, .grad seen first)
+        self.grad_orig: dict = {}  # id -> (tensor, .grad before it was rebound)
+        self.meta: dict = {}  # id -> (tensor, grad_fn, output_nr, requires_grad)
+        self.guards: set = set()  # hyperparameters used concretely
+        self.preds: list = []  # (recompute outcome from hyperparameters, outcome seen)
+        self.traced: set = set()  # hyperparameters used as traced values
         self.differentiable = False
 
     def original(self, t):
@@ -499,10 +518,15 @@ def _describe(c, k) -> str:
 
 
 def _concretization(e: Exception) -> bool:
-    return isinstance(e, (jax.errors.ConcretizationTypeError,
-                          jax.errors.TracerArrayConversionError,
-                          jax.errors.TracerBoolConversionError,
-                          jax.errors.TracerIntegerConversionError))
+    return isinstance(
+        e,
+        (
+            jax.errors.ConcretizationTypeError,
+            jax.errors.TracerArrayConversionError,
+            jax.errors.TracerBoolConversionError,
+            jax.errors.TracerIntegerConversionError,
+        ),
+    )
 
 
 def _user_frame(tb) -> str:
@@ -577,14 +601,27 @@ class compiled:
 class _Entry:
     """The compiled function for one structure, with its guards."""
 
-    def __init__(self, owner: compiled, walk: _Walk, args, kwargs, leaves: list, spec,
-                 state: list, grads: list, traced_h: list | None) -> None:
+    def __init__(
+        self,
+        owner: compiled,
+        walk: _Walk,
+        args,
+        kwargs,
+        leaves: list,
+        spec,
+        state: list,
+        grads: list,
+        traced_h: list | None,
+    ) -> None:
         self.owner, self.walk, self.spec = owner, walk, spec
         self.args, self.kwargs = args, kwargs
         self.arg_tensors = [i for i, x in enumerate(leaves) if type(x) is Tensor]
         self.arg_ids = {id(leaves[i]): i for i in self.arg_tensors}
-        self.arg_objects = [(i, x) for i, x in enumerate(leaves)
-                            if type(x) not in (Tensor, int, float, bool, str) and x is not None]
+        self.arg_objects = [
+            (i, x)
+            for i, x in enumerate(leaves)
+            if type(x) not in (Tensor, int, float, bool, str) and x is not None
+        ]
         slots = walk.slots
         # Hyperparameters: Python ints and floats in slots, then in the arguments.
         self.hyper = [(c, k) for c, k, v in slots if _tracable(v)]
@@ -593,10 +630,14 @@ class _Entry:
         self.traced_h = list(range(len(hv))) if traced_h is None else traced_h
         self.hyper_types = [type(hv[j]) for j in self.traced_h]
         self.value_guards = [(j, hv[j]) for j in range(len(hv)) if j not in set(self.traced_h)]
-        self.arrays = [(c, k) for c, k, v in slots
-                       if isinstance(v, jax.Array) and not isinstance(v, jax.core.Tracer)]
-        self.id_guards = [(c, k, v) for c, k, v in slots
-                          if not _tracable(v) and not isinstance(v, jax.Array)]
+        self.arrays = [
+            (c, k)
+            for c, k, v in slots
+            if isinstance(v, jax.Array) and not isinstance(v, jax.core.Tracer)
+        ]
+        self.id_guards = [
+            (c, k, v) for c, k, v in slots if not _tracable(v) and not isinstance(v, jax.Array)
+        ]
         self.len_guards = [(c, len(c)) for c in walk.containers]
         self.state = state
         self.donate = [False] * len(state)
@@ -629,13 +670,22 @@ class _Entry:
             state = state + extra
             grads = grads + [t for t in extra if t._grad is not None]
         else:
-            raise CompileError("tensorish.compile: the tensors the function uses keep changing "
-                               "from one trace to the next. " + _FIX)
+            raise CompileError(
+                "tensorish.compile: the tensors the function uses keep changing "
+                "from one trace to the next. " + _FIX
+            )
         grad_vals = {id(p._grad) for p in grads}
-        entry = _Entry(owner, walk, args, kwargs, leaves, spec,
-                       [t for t in state if id(t) in tr.read and id(t) not in grad_vals],
-                       [p for p in grads if id(p._grad) in tr.read],
-                       sorted(tr.traced))
+        entry = _Entry(
+            owner,
+            walk,
+            args,
+            kwargs,
+            leaves,
+            spec,
+            [t for t in state if id(t) in tr.read and id(t) not in grad_vals],
+            [p for p in grads if id(p._grad) in tr.read],
+            sorted(tr.traced),
+        )
         entry.donate = [id(t) in tr.written for t in entry.state]
         entry.grad_guards = [(t, _sig(g)) for t, g in tr.grad_read.values()]
         entry.state_guards = [(t, t._value.aval, t._requires_grad) for t in entry.state]
@@ -646,10 +696,16 @@ class _Entry:
         entry.adopt(probe)
         # A hyperparameter the function overwrites without using (a scheduler's last lr) needs
         # no guard on its old value.
-        written = {(id(item[1]), item[2]) for item in entry.layout
-                   if type(item) is tuple and item and item[0] == "hyper"}
-        entry.value_guards = [(j, v) for j, v in entry.value_guards if j in tr.guards
-                              or (id(entry.hyper[j][0]), entry.hyper[j][1]) not in written]
+        written = {
+            (id(item[1]), item[2])
+            for item in entry.layout
+            if type(item) is tuple and item and item[0] == "hyper"
+        }
+        entry.value_guards = [
+            (j, v)
+            for j, v in entry.value_guards
+            if j in tr.guards or (id(entry.hyper[j][0]), entry.hyper[j][1]) not in written
+        ]
         owner.compile_count += 1
         return entry
 
@@ -702,8 +758,10 @@ class _Entry:
             v = leaves[k] if c is None else _get(c, k)
             hit = cache[n]
             if hit is None or hit[0] != v:
-                hit = cache[n] = (v, jax.device_put(np.asarray(v, np.float64 if type(v) is float
-                                                               else np.int64)))
+                hit = cache[n] = (
+                    v,
+                    jax.device_put(np.asarray(v, np.float64 if type(v) is float else np.int64)),
+                )
             hv.append(hit[1])
         state = [t._value for t in self.state]
         don = [v for v, d in zip(state, self.donate) if d]
@@ -722,8 +780,7 @@ class _Entry:
             donate = bool(don) and all(sys.getrefcount(v) <= 4 for v in don)
             fn = self._fns.get(donate)
             if fn is None:
-                fn = self._fns[donate] = jax.jit(self.fun,
-                                                 donate_argnums=(0,) if donate else ())
+                fn = self._fns[donate] = jax.jit(self.fun, donate_argnums=(0,) if donate else ())
             out = fn(don, keep, grads, hv, arrays, argv)
         del don
         return self.write_back(out, leaves)
@@ -741,8 +798,12 @@ class _Entry:
                 return outs[0] if len(outs) == 1 else tuple(outs)
 
             # Buffers the call overwrites are not saved for backward (as in eager).
-            op = self._fns["op"] = Op("CompiledFunctionBackward", flat,
-                                      saves=range(len(don), sum(sizes)), n_out=self.n_out)
+            op = self._fns["op"] = Op(
+                "CompiledFunctionBackward",
+                flat,
+                saves=range(len(don), sum(sizes)),
+                n_out=self.n_out,
+            )
         tensors = [t for t, d in zip(self.state, self.donate) if d]
         tensors += [t for t, d in zip(self.state, self.donate) if not d]
         tensors += [p._grad for p in self.grads] + hv + arrays
@@ -765,8 +826,10 @@ class _Entry:
     def adopt(self, probe: _Entry) -> None:
         """Compile ``probe``'s trace instead of tracing again: its inputs that this entry
         does not lift were never used, so placeholders stand in for them."""
-        state = {id(t): (0 if d else 1, n) for t, d, n in zip(
-            self.state, self.donate, _positions(self.donate))}
+        state = {
+            id(t): (0 if d else 1, n)
+            for t, d, n in zip(self.state, self.donate, _positions(self.donate))
+        }
         grads = {id(p): (2, i) for i, p in enumerate(self.grads)}
         hyper = {j: (3, i) for i, j in enumerate(self.traced_h)}
         where = [state.get(id(t)) for t in probe.state]
@@ -778,8 +841,9 @@ class _Entry:
         fun = jax_core.jaxpr_as_fun(probe._jaxpr)
 
         def compiled_fn(*groups):
-            return fun(*[jnp.zeros(*a) if w is None else groups[w[0]][w[1]]
-                         for w, a in zip(where, avals)])
+            return fun(
+                *[jnp.zeros(*a) if w is None else groups[w[0]][w[1]] for w, a in zip(where, avals)]
+            )
 
         self.fun = compiled_fn
         self.layout = probe.layout
@@ -835,7 +899,8 @@ class _Entry:
                     "tensorish.compile: the function needs the concrete value of a tensor "
                     f"computed inside it{' at ' + where if where else ''} (.item(), .numpy(), "
                     ".tolist(), float(t), or Python control flow such as `if loss > 1:`); "
-                    "inside a compiled function tensors hold traced values. " + _FIX) from e
+                    "inside a compiled function tensors hold traced values. " + _FIX
+                ) from e
             raise
         finally:
             _active = None
@@ -855,8 +920,10 @@ class _Entry:
             layout.append(how)
 
         for i, t in tr.written.items():
-            emit(_keep_layout(_V.__get__(t), tr.original(t)),
-                 ("arg_value", self.arg_ids[i]) if i in self.arg_ids else ("value", t))
+            emit(
+                _keep_layout(_V.__get__(t), tr.original(t)),
+                ("arg_value", self.arg_ids[i]) if i in self.arg_ids else ("value", t),
+            )
         for t, orig in tr.grad_orig.values():
             g = _G.__get__(t)
             if g is orig:
@@ -882,17 +949,21 @@ class _Entry:
                     raise CompileError(
                         "tensorish.compile: the function stores a tensor with autograd history "
                         f"in {_describe(c, k)}; it would keep traced values after the call. "
-                        "Store .detach() of it. " + _FIX)
+                        "Store .detach() of it. " + _FIX
+                    )
                 emit(_V.__get__(now), ("tensor_new", c, k, now._requires_grad))
             elif isinstance(now, jax.Array):
                 emit(now, ("array", c, k))
             else:
-                raise _Unstable(f"tensorish.compile: the function stored a new object in "
-                                f"{_describe(c, k)}.")
+                raise _Unstable(
+                    f"tensorish.compile: the function stored a new object in {_describe(c, k)}."
+                )
         for c, snap in snaps:
             if len(c) != len(snap):
-                raise _Unstable("tensorish.compile: the function added or removed entries of "
-                                "a dict or list it reads (an optimizer creating its state?).")
+                raise _Unstable(
+                    "tensorish.compile: the function added or removed entries of "
+                    "a dict or list it reads (an optimizer creating its state?)."
+                )
         rleaves: list = []
         rspec = _flatten(result, rleaves)
         rlay = []
@@ -916,28 +987,34 @@ class _Entry:
                 raise CompileError(
                     "tensorish.compile: an in-place operation recorded autograd history on a "
                     f"tensor that outlives the call ({t._type_name()} {list(t.shape)}); it "
-                    "would keep traced values. Do the update under tensorish.no_grad(). " + _FIX)
+                    "would keep traced values. Do the update under tensorish.no_grad(). " + _FIX
+                )
         return out, layout, placed
 
     @staticmethod
     def _check_escapes(tr: _Trace, placed: set) -> None:
         def escaped() -> list:
-            return [t for i, r in tr.new.items() if i not in placed
-                    for t in (r(),) if t is not None and isinstance(_V.__get__(t), jax.core.Tracer)]
+            return [
+                t
+                for i, r in tr.new.items()
+                if i not in placed
+                for t in (r(),)
+                if t is not None and isinstance(_V.__get__(t), jax.core.Tracer)
+            ]
 
         if escaped() and (gc.collect() or True) and escaped():
             raise _Unstable(
                 "tensorish.compile: a tensor created inside the function is still referenced "
                 "after it returns (kept in a list, a global or an object the function doesn't "
-                "read before writing); it would keep a traced value. Return it instead.")
+                "read before writing); it would keep a traced value. Return it instead."
+            )
 
     def _restore(self, tr: _Trace, before: list, snaps: list, grad_before: dict) -> None:
         for c, snap in snaps:
             if type(c) is list:
                 if len(c) != len(snap) or any(a is not b for a, b in zip(c, snap)):
                     c[:] = snap
-            elif len(c) != len(snap) or any(c.get(k, _MISSING) is not v
-                                            for k, v in snap.items()):
+            elif len(c) != len(snap) or any(c.get(k, _MISSING) is not v for k, v in snap.items()):
                 c.clear()
                 c.update(snap)
         for (c, k, _), v in zip(self.walk.slots, before):
@@ -991,13 +1068,14 @@ class _Entry:
         """Put the new tensor ``t`` in slot ``c[k]``; the next call reads state from it."""
         old = _get(c, k)
         _set(c, k, t)
-        self.id_guards = [(c2, k2, t if c2 is c and k2 == k else v)
-                          for c2, k2, v in self.id_guards]
+        self.id_guards = [(c2, k2, t if c2 is c and k2 == k else v) for c2, k2, v in self.id_guards]
         self.state = [t if s is old else s for s in self.state]
         self.state_guards = [(t if s is old else s, a, r) for s, a, r in self.state_guards]
         self.grads = [t if s is old else s for s in self.grads]
-        self.layout = [tuple(t if x is old else x for x in how) if how[0] != "return" else how
-                       for how in self.layout]
+        self.layout = [
+            tuple(t if x is old else x for x in how) if how[0] != "return" else how
+            for how in self.layout
+        ]
 
     def _result(self, how, it, leaves: list):
         _, spec, rlay = how

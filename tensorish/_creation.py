@@ -21,8 +21,9 @@ from ._tensor import Tensor
 _NP_KIND = {"b": _dtype.bool_, "i": _dtype.int64, "u": _dtype.int64}
 
 
-def _finish(value: Any, dtype: _dtype.dtype, device, requires_grad: bool,
-            fresh: bool = False) -> Tensor:
+def _finish(
+    value: Any, dtype: _dtype.dtype, device, requires_grad: bool, fresh: bool = False
+) -> Tensor:
     """A leaf on ``device`` holding ``value`` (array-like) as ``dtype``. Host data is copied
     first (unless ``fresh``: made here), so a tensor never shares the caller's memory."""
     if isinstance(value, jax.Array):
@@ -31,8 +32,7 @@ def _finish(value: Any, dtype: _dtype.dtype, device, requires_grad: bool,
         value = np.array(value, dtype=dtype.np)
     value = jax.device_put(value, _device.to_jax(device))
     if requires_grad and not (dtype.is_floating_point or dtype.is_complex):
-        raise RuntimeError(
-            "Only Tensors of floating point and complex dtype can require gradients")
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     t = Tensor._wrap(value)
     t._requires_grad = bool(requires_grad)
     return t
@@ -101,8 +101,14 @@ def _first_leaf(data: Any) -> Any:
     return data
 
 
-def tensor(data: Any, *, dtype: _dtype.dtype | None = None, device=None,
-           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+def tensor(
+    data: Any,
+    *,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (nested lists, numbers, arrays).
 
     >>> import tensorish
@@ -114,7 +120,10 @@ def tensor(data: Any, *, dtype: _dtype.dtype | None = None, device=None,
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
-            "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+            "torch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
     arr, inferred = _from_data(data)
     dt = dtype or inferred
     return _finish(arr, dt, device, requires_grad)
@@ -126,16 +135,18 @@ def _shape(size: tuple, name: str) -> tuple[int, ...]:
     for i, s in enumerate(size):
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
             if len(size) == 1:
-                raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, "
-                                f"not {type(s).__name__}")
+                raise TypeError(
+                    f"{name}(): argument 'size' (position 1) must be tuple of ints, "
+                    f"not {type(s).__name__}"
+                )
             raise TypeError(
                 f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with "
-                f"error \"type must be tuple of ints,but got {type(s).__name__}\"")
+                f'error "type must be tuple of ints,but got {type(s).__name__}"'
+            )
         if s < 0:
             if name == "zeros":
                 raise RuntimeError("zeros: Dimension size must be non-negative.")
-            raise RuntimeError(
-                f"Trying to create tensor with negative dimension {s}: {list(size)}")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
     return tuple(int(s) for s in size)
 
 
@@ -150,13 +161,18 @@ def _size(args: tuple, size) -> tuple:
 
 def _filled(name: str, size: tuple, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
     dt = dtype or _dtype.get_default_dtype()
-    return _finish(np.full(_shape(size, name), fill, dtype=dt.np), dt, device, requires_grad,
-                   fresh=True)
+    return _finish(
+        np.full(_shape(size, name), fill, dtype=dt.np), dt, device, requires_grad, fresh=True
+    )
 
 
-def ones(*args: int, size: Sequence[int] | None = None,
-         dtype: _dtype.dtype | None = None, device=None,
-         requires_grad: bool = False) -> Tensor:
+def ones(
+    *args: int,
+    size: Sequence[int] | None = None,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of ones of the given size (float32 unless ``dtype`` says otherwise).
 
     >>> import tensorish
@@ -167,9 +183,13 @@ def ones(*args: int, size: Sequence[int] | None = None,
     return _filled("ones", _size(args, size), 1, dtype, device, requires_grad)
 
 
-def zeros(*args: int, size: Sequence[int] | None = None,
-          dtype: _dtype.dtype | None = None, device=None,
-          requires_grad: bool = False) -> Tensor:
+def zeros(
+    *args: int,
+    size: Sequence[int] | None = None,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of zeros of the given size.
 
     >>> import tensorish
@@ -179,15 +199,25 @@ def zeros(*args: int, size: Sequence[int] | None = None,
     return _filled("zeros", _size(args, size), 0, dtype, device, requires_grad)
 
 
-def empty(*args: int, size: Sequence[int] | None = None,
-          dtype: _dtype.dtype | None = None, device=None,
-          requires_grad: bool = False) -> Tensor:
+def empty(
+    *args: int,
+    size: Sequence[int] | None = None,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """An uninitialised tensor; JAX has no uninitialised memory, so it holds zeros."""
     return _filled("empty", _size(args, size), 0, dtype, device, requires_grad)
 
 
-def full(size: tuple, fill_value: Any, *, dtype: _dtype.dtype | None = None, device=None,
-         requires_grad: bool = False) -> Tensor:
+def full(
+    size: tuple,
+    fill_value: Any,
+    *,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the fill value.
 
     >>> import tensorish
@@ -204,32 +234,48 @@ def _like(t: Tensor, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
     return _finish(np.full(t.shape, fill, dtype=dt.np), dt, dev, requires_grad, fresh=True)
 
 
-def ones_like(input: Tensor, *, dtype: _dtype.dtype | None = None, device=None,
-              requires_grad: bool = False) -> Tensor:
+def ones_like(
+    input: Tensor, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Ones with the shape (and by default dtype and device) of ``input``."""
     return _like(input, 1, dtype, device, requires_grad)
 
 
-def zeros_like(input: Tensor, *, dtype: _dtype.dtype | None = None, device=None,
-               requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    input: Tensor, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Zeros with the shape (and by default dtype and device) of ``input``."""
     return _like(input, 0, dtype, device, requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype: _dtype.dtype | None = None, device=None,
-               requires_grad: bool = False) -> Tensor:
+def empty_like(
+    input: Tensor, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Like ``zeros_like`` (JAX has no uninitialised memory)."""
     return _like(input, 0, dtype, device, requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: _dtype.dtype | None = None,
-              device=None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``fill_value`` with the shape (and by default dtype and device) of ``input``."""
     return _like(input, fill_value, dtype, device, requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _dtype.dtype | None = None,
-           device=None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    *,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments.
 
     >>> import tensorish
@@ -245,8 +291,11 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _dtype.dtype | 
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
-        dtype = (_dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals)
-                 else _dtype.get_default_dtype())
+        dtype = (
+            _dtype.int64
+            if all(isinstance(v, (int, np.integer)) for v in vals)
+            else _dtype.get_default_dtype()
+        )
     n = max(0, math.ceil((end - start) / step))
     if all(isinstance(v, (int, np.integer)) for v in vals):
         vals = start + np.arange(n, dtype=np.int64) * step
@@ -255,8 +304,15 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: _dtype.dtype | 
     return _finish(vals, dtype, device, requires_grad)
 
 
-def linspace(start: Any, end: Any, steps: int, *, dtype: _dtype.dtype | None = None,
-             device=None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: Any,
+    end: Any,
+    steps: int,
+    *,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
     >>> import tensorish
@@ -282,8 +338,9 @@ def _linspace_values(start: float, end: float, steps: int) -> np.ndarray:
 
 _to_copy = Op("ToCopyBackward0", lambda x: x, saves=())
 _complex = Op("ComplexBackward0", jax.lax.complex, saves=())
-_polar = Op("PolarBackward0", lambda r, theta: jax.lax.complex(r * jnp.cos(theta),
-                                                               r * jnp.sin(theta)))
+_polar = Op(
+    "PolarBackward0", lambda r, theta: jax.lax.complex(r * jnp.cos(theta), r * jnp.sin(theta))
+)
 
 
 def _converted(t: Tensor, dtype: _dtype.dtype | None) -> Tensor:
@@ -307,8 +364,14 @@ def as_tensor(data: Any, dtype: _dtype.dtype | None = None, device=None) -> Tens
     return tensor(data, dtype=dtype, device=device)
 
 
-def asarray(obj: Any, *, dtype: _dtype.dtype | None = None, device=None, copy: bool | None = None,
-            requires_grad: bool | None = None) -> Tensor:
+def asarray(
+    obj: Any,
+    *,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    copy: bool | None = None,
+    requires_grad: bool | None = None,
+) -> Tensor:
     """``obj`` as a tensor, keeping NumPy dtypes (a copy: JAX arrays cannot share memory).
 
     >>> import numpy as np, tensorish
@@ -321,7 +384,10 @@ def asarray(obj: Any, *, dtype: _dtype.dtype | None = None, device=None, copy: b
                 warnings.warn(
                     "tensorish.asarray: unspecified requires_grad now defaults to "
                     "obj.requires_grad instead of False. Pass requires_grad=False explicitly to "
-                    "get the old behavior and silence this warning.", UserWarning, stacklevel=2)
+                    "get the old behavior and silence this warning.",
+                    UserWarning,
+                    stacklevel=2,
+                )
             return _converted(obj, dtype) if dtype is not None else obj.clone()
         return obj
     arr, inferred = _from_data(obj)
@@ -342,8 +408,9 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _finish(ndarray, dt, None, False)
 
 
-def scalar_tensor(s: Any, *, dtype: _dtype.dtype | None = None, device=None,
-                  requires_grad: bool = False) -> Tensor:
+def scalar_tensor(
+    s: Any, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
+) -> Tensor:
     """A 0-dim tensor of ``s`` (the default float dtype unless ``dtype`` says otherwise).
 
     >>> import tensorish
@@ -354,8 +421,14 @@ def scalar_tensor(s: Any, *, dtype: _dtype.dtype | None = None, device=None,
     return _finish(s, dt, device, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: _dtype.dtype | None = None, device=None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """The ``n`` x ``m`` identity matrix.
 
     >>> import tensorish
@@ -372,9 +445,16 @@ def eye(n: int, m: int | None = None, *, dtype: _dtype.dtype | None = None, devi
     return _finish(np.eye(n, m, dtype=dt.np), dt, device, requires_grad, fresh=True)
 
 
-def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *,
-             dtype: _dtype.dtype | None = None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def logspace(
+    start: Any,
+    end: Any,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: _dtype.dtype | None = None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in exponent.
 
     >>> import tensorish
@@ -400,28 +480,35 @@ def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple[Tensor, ...
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
-        warnings.warn("tensorish.meshgrid: in an upcoming release, it will be required to pass the "
-                      "indexing argument.", UserWarning, stacklevel=2)
+        warnings.warn(
+            "tensorish.meshgrid: in an upcoming release, it will be required to pass the "
+            "indexing argument.",
+            UserWarning,
+            stacklevel=2,
+        )
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise RuntimeError(f'tensorish.meshgrid: indexing must be one of "xy" or "ij", but '
-                           f"received: {indexing}")
+        raise RuntimeError(
+            f'tensorish.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
     for t in tensors:
         if t.ndim > 1:
-            raise RuntimeError(f"tensorish.meshgrid: Expected 0D or 1D tensor in the tensor list "
-                               f"but got a {t.ndim}-D tensor")
+            raise RuntimeError(
+                f"tensorish.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                f"but got a {t.ndim}-D tensor"
+            )
     for t in tensors[1:]:
         if t.dtype is not tensors[0].dtype:
-            raise RuntimeError("tensorish.meshgrid: Expected all tensors in the tensor list to "
-                               "have the same dtype")
+            raise RuntimeError(
+                "tensorish.meshgrid: Expected all tensors in the tensor list to have the same dtype"
+            )
     ts = list(tensors)
     swap = indexing == "xy" and len(ts) >= 2
     if swap:
         ts[0], ts[1] = ts[1], ts[0]
     shape = tuple(t.numel() for t in ts)
     n = len(ts)
-    out = [t.reshape((1,) * i + (-1,) + (1,) * (n - i - 1)).expand(shape)
-           for i, t in enumerate(ts)]
+    out = [t.reshape((1,) * i + (-1,) + (1,) * (n - i - 1)).expand(shape) for i, t in enumerate(ts)]
     if swap:
         out[0], out[1] = out[1], out[0]
     return tuple(out)
@@ -430,11 +517,15 @@ def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple[Tensor, ...
 def _same_float(a: Tensor, b: Tensor) -> None:
     ok = (_dtype.float16, _dtype.float32, _dtype.float64)
     if a.dtype not in ok or b.dtype not in ok:
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{a.dtype.title} and {b.dtype.title}")
+        raise RuntimeError(
+            f"Expected both inputs to be Half, Float or Double tensors but got "
+            f"{a.dtype.title} and {b.dtype.title}"
+        )
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"Expected object of scalar type {a.dtype.title} but got scalar type "
-                           f"{b.dtype.title} for second argument")
+        raise RuntimeError(
+            f"Expected object of scalar type {a.dtype.title} but got scalar type "
+            f"{b.dtype.title} for second argument"
+        )
 
 
 def complex(real: Tensor, imag: Tensor) -> Tensor:
@@ -462,8 +553,9 @@ def _triangle_indices(row: int, col: int, offset: int, lower: bool, dtype, devic
     return _finish(idx, dt, device, False)
 
 
-def tril_indices(row: int, col: int, offset: int = 0, *, dtype: _dtype.dtype | None = None,
-                 device=None) -> Tensor:
+def tril_indices(
+    row: int, col: int, offset: int = 0, *, dtype: _dtype.dtype | None = None, device=None
+) -> Tensor:
     """The (row, col) coordinates of the lower triangle of a ``row`` x ``col`` matrix.
 
     >>> import tensorish
@@ -474,7 +566,8 @@ def tril_indices(row: int, col: int, offset: int = 0, *, dtype: _dtype.dtype | N
     return _triangle_indices(row, col, offset, True, dtype, device)
 
 
-def triu_indices(row: int, col: int, offset: int = 0, *, dtype: _dtype.dtype | None = None,
-                 device=None) -> Tensor:
+def triu_indices(
+    row: int, col: int, offset: int = 0, *, dtype: _dtype.dtype | None = None, device=None
+) -> Tensor:
     """The (row, col) coordinates of the upper triangle of a ``row`` x ``col`` matrix."""
     return _triangle_indices(row, col, offset, False, dtype, device)

@@ -38,8 +38,8 @@ class device:
             index = int(idx)
         if type not in _JAX_PLATFORM:
             raise RuntimeError(
-                "Expected one of cpu, cuda, gpu, tpu device type at start of device string: "
-                f"{type}")
+                f"Expected one of cpu, cuda, gpu, tpu device type at start of device string: {type}"
+            )
         self.type = "cuda" if type == "gpu" else type
         self.index = index
 
@@ -53,8 +53,7 @@ class device:
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             other = device(other)
-        return (isinstance(other, device) and self.type == other.type
-                and self.index == other.index)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
@@ -80,8 +79,10 @@ def to_jax(dev: device | str | int | None):
     idx = dev.index or 0
     if idx >= len(devs):
         raise RuntimeError(
-            "CUDA error: invalid device ordinal" if dev.type == "cuda" else
-            f"{dev.type}:{idx} is out of range")
+            "CUDA error: invalid device ordinal"
+            if dev.type == "cuda"
+            else f"{dev.type}:{idx} is out of range"
+        )
     return devs[idx]
 
 
@@ -140,8 +141,10 @@ def check_same_device(tensors) -> None:
         if first is None:
             first = dev
         elif dev != first:
-            raise RuntimeError("Expected all tensors to be on the same device, but found at "
-                               f"least two devices, {_name(first)} and {_name(dev)}!")
+            raise RuntimeError(
+                "Expected all tensors to be on the same device, but found at "
+                f"least two devices, {_name(first)} and {_name(dev)}!"
+            )
 
 
 class _MoveOp:

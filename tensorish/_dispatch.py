@@ -39,12 +39,31 @@ class Op:
     """
 
     fusable = True  # False for ops whose forward/backward are not ``bind(key)`` (device moves)
-    __slots__ = ("name", "fn", "node_cls", "saves", "differentiable", "n_out", "on_error",
-                 "lazy", "_fwd", "_bwd", "_vjp", "_shapes")
+    __slots__ = (
+        "name",
+        "fn",
+        "node_cls",
+        "saves",
+        "differentiable",
+        "n_out",
+        "on_error",
+        "lazy",
+        "_fwd",
+        "_bwd",
+        "_vjp",
+        "_shapes",
+    )
 
-    def __init__(self, grad_name: str, fn: Callable, *, saves=ALL_INPUTS,
-                 differentiable: bool = True, n_out: int = 1,
-                 on_error: Callable | None = None) -> None:
+    def __init__(
+        self,
+        grad_name: str,
+        fn: Callable,
+        *,
+        saves=ALL_INPUTS,
+        differentiable: bool = True,
+        n_out: int = 1,
+        on_error: Callable | None = None,
+    ) -> None:
         self.name = grad_name
         self.fn = fn
         self.node_cls = node_class(grad_name)
@@ -93,7 +112,6 @@ class Op:
             b = self._bwd[(key, mask)] = jax.jit(bwd, inline=True)
         return b
 
-
     def vjp_op(self, key: tuple, mask: tuple) -> Op:
         """The Op ``(*primals, *cotangents) -> grads of the inputs in mask``: running it records
         the backward as a graph of its own (``create_graph``), whose backward is, again, JAX's
@@ -106,9 +124,12 @@ class Op:
                 primals, cts = xs[:n_in], xs[n_in:]
                 out, pull = vjp_at(f, primals, mask)
                 if n_out > 1:
-                    cts = tuple(c if jnp.issubdtype(o.dtype, jnp.inexact)
-                                else np.zeros(o.shape, jax.dtypes.float0)
-                                for c, o in zip(cts, out))
+                    cts = tuple(
+                        c
+                        if jnp.issubdtype(o.dtype, jnp.inexact)
+                        else np.zeros(o.shape, jax.dtypes.float0)
+                        for c, o in zip(cts, out)
+                    )
                 grads = pull(cts[0] if n_out == 1 else cts)
                 return grads[0] if len(grads) == 1 else tuple(grads)
 
@@ -120,10 +141,13 @@ def _fill_cotangents(cts, out):
     if not isinstance(out, tuple):
         return cts
     return tuple(
-        c if c is not None
-        else jnp.zeros_like(o) if jnp.issubdtype(o.dtype, jnp.inexact)
+        c
+        if c is not None
+        else jnp.zeros_like(o)
+        if jnp.issubdtype(o.dtype, jnp.inexact)
         else np.zeros(o.shape, jax.dtypes.float0)
-        for c, o in zip(cts, out))
+        for c, o in zip(cts, out)
+    )
 
 
 Tensor: type = None  # bound by _tensor.py once the class exists (the modules import each other)
@@ -132,6 +156,7 @@ Tensor: type = None  # bound by _tensor.py once the class exists (the modules im
 def _concrete(static: tuple) -> tuple:
     """Static parameters with compile's traced hyperparameters made concrete: a cached jitted
     function must never close over a tracer (the compiled step specializes on the value)."""
+
     def c(v):
         if type(v) is tuple:
             return tuple(map(c, v))
@@ -145,6 +170,7 @@ _PLAIN = ((), None)  # the key of an op with no static parameters and no casts
 
 def vjp_at(f: Callable, values, mask) -> tuple:
     """``jax.vjp`` of ``f`` at ``values``, with respect to the inputs in ``mask`` only."""
+
     def g(*d):
         di = iter(d)
         return f(*[next(di) if m else v for v, m in zip(values, mask)])
@@ -163,8 +189,13 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
             req = True
             break
     record = req and op.differentiable and _grad_state.enabled
-    if (record and op.lazy and _lazy.enabled[0] and not (inline[0] or compiling[0])
-            and not _anomaly[0]):
+    if (
+        record
+        and op.lazy
+        and _lazy.enabled[0]
+        and not (inline[0] or compiling[0])
+        and not _anomaly[0]
+    ):
         out = _lazy.record(op, key, args)
         if out is not None:
             return out
@@ -177,8 +208,9 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
         if record and compiling[0] and not inline[0]:
             # Tracing for tensorish.compile: take the vjp now, so backward reuses the forward
             # instead of tracing it again (a smaller program, compiled sooner).
-            out, pull = vjp_at(fwd, vals, [isinstance(a, Tensor) and a._requires_grad
-                                           for a in args])
+            out, pull = vjp_at(
+                fwd, vals, [isinstance(a, Tensor) and a._requires_grad for a in args]
+            )
         else:
             out = fwd(*vals)
     except (TypeError, ValueError):
@@ -195,8 +227,10 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
             node._pull = (pull, out)
         if op.n_out == 1:
             return wrap(out, node, 0)
-        return tuple(wrap(o, node, i) if jnp.issubdtype(o.dtype, jnp.inexact) else wrap(o)
-                     for i, o in enumerate(out))
+        return tuple(
+            wrap(o, node, i) if jnp.issubdtype(o.dtype, jnp.inexact) else wrap(o)
+            for i, o in enumerate(out)
+        )
     if op.n_out == 1:
         return wrap(out)
     return tuple(wrap(o) for o in out)

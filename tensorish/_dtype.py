@@ -23,8 +23,16 @@ class dtype:
     (True, 8)
     """
 
-    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_rank",
-                 "title")
+    __slots__ = (
+        "name",
+        "np",
+        "is_floating_point",
+        "is_complex",
+        "is_signed",
+        "itemsize",
+        "_rank",
+        "title",
+    )
 
     def __init__(self, name: str, np_dtype, rank: int, title: str) -> None:
         self.name = name
@@ -62,8 +70,20 @@ float64 = dtype("float64", np.float64, 9, "Double")
 complex64 = dtype("complex64", np.complex64, 10, "ComplexFloat")
 complex128 = dtype("complex128", np.complex128, 11, "ComplexDouble")
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
-       complex64, complex128)
+ALL = (
+    bool_,
+    uint8,
+    int8,
+    int16,
+    int32,
+    int64,
+    float16,
+    bfloat16,
+    float32,
+    float64,
+    complex64,
+    complex128,
+)
 _by_name = {d.name: d for d in ALL}
 _by_np = {d.np: d for d in ALL}
 
@@ -81,7 +101,8 @@ def from_np(np_dtype) -> dtype:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{d.type.__name__}. The only supported types "
             "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
-            "uint64, uint32, uint16, uint8, and bool.") from None
+            "uint64, uint32, uint16, uint8, and bool."
+        ) from None
 
 
 def _category(d: dtype) -> int:
@@ -122,6 +143,7 @@ def _build_promotion_table():
 
 
 _PROMOTE = _build_promotion_table()
+
 
 class _State(threading.local):
     default = float32  # what every thread starts with
@@ -177,11 +199,13 @@ def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
 def result_type_of(dims: tuple, zeros: tuple, scalars: tuple) -> dtype:
     """PyTorch's result type from the dtypes of dimensioned tensors, 0-dim tensors and the
     dtypes of wrapped Python scalars (already mapped through ``scalar_dtype``)."""
+
     def fold(ds):
         r = None
         for d in ds:
             r = d if r is None else promote_types(r, d)
         return r
+
     return _combine(fold(dims), _combine(fold(zeros), fold(scalars)))
 
 
@@ -201,8 +225,10 @@ class finfo:
     def __init__(self, type: dtype | None = None) -> None:
         type = type or get_default_dtype()
         if not (type.is_floating_point or type.is_complex):
-            raise TypeError("tensorish.finfo() requires a floating point input type. Use "
-                            "tensorish.iinfo to handle 'tensorish.finfo'")
+            raise TypeError(
+                "tensorish.finfo() requires a floating point input type. Use "
+                "tensorish.iinfo to handle 'tensorish.finfo'"
+            )
         type = type.to_real()
         info = jnp.finfo(type.np)
         self.bits = int(info.bits)
@@ -214,9 +240,11 @@ class finfo:
         self.dtype = type.name
 
     def __repr__(self) -> str:
-        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
-                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
-                f"tiny={self.tiny:g}, dtype={self.dtype})")
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+            f"tiny={self.tiny:g}, dtype={self.dtype})"
+        )
 
 
 class iinfo:
@@ -229,8 +257,10 @@ class iinfo:
 
     def __init__(self, type: dtype) -> None:
         if type.is_floating_point or type.is_complex:
-            raise TypeError("tensorish.iinfo() requires an integer input type. Use tensorish.finfo "
-                            "to handle 'tensorish.iinfo'")
+            raise TypeError(
+                "tensorish.iinfo() requires an integer input type. Use tensorish.finfo "
+                "to handle 'tensorish.iinfo'"
+            )
         if type is bool_:
             raise TypeError("tensorish.bool is not supported by tensorish.iinfo")
         info = np.iinfo(type.np)

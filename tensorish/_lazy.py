@@ -31,8 +31,7 @@ class Pending:
     value and drops the inputs; ``hint`` holds the fused program that skipped it, where it is
     node ``at``."""
 
-    __slots__ = ("op", "key", "vals", "aval", "shape", "dtype", "sharding", "value", "hint",
-                 "at")
+    __slots__ = ("op", "key", "vals", "aval", "shape", "dtype", "sharding", "value", "hint", "at")
 
     @property
     def ndim(self) -> int:

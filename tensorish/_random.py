@@ -74,7 +74,8 @@ class Generator:
         if new_state.numel() != _STATE_BYTES:
             raise RuntimeError(
                 f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input "
-                f"RNG state size to be {new_state.numel()}")
+                f"RNG state size to be {new_state.numel()}"
+            )
         data = np.asarray(new_state.jax()).reshape(-1).tobytes()
         key = np.frombuffer(data[:8], "<u4").astype(np.uint32)
         self._key = jax.random.wrap_key_data(jnp.asarray(key), impl="threefry2x32")
@@ -208,10 +209,18 @@ def _poisson(key, rate, *, shape, dtype):
 
 
 _SAMPLERS: dict[str, Callable] = {
-    "uniform": _uniform, "normal": _normal, "integers": _integers, "bits63": _bits63,
+    "uniform": _uniform,
+    "normal": _normal,
+    "integers": _integers,
+    "bits63": _bits63,
     "perm": _permutation,
-    "bernoulli": _bernoulli, "exponential": _exponential, "geometric": _geometric,
-    "cauchy": _cauchy, "log_normal": _log_normal, "poisson": _poisson}
+    "bernoulli": _bernoulli,
+    "exponential": _exponential,
+    "geometric": _geometric,
+    "cauchy": _cauchy,
+    "log_normal": _log_normal,
+    "poisson": _poisson,
+}
 
 
 @functools.partial(jax.jit, static_argnames=("kind", "shape", "dtype"))
@@ -220,8 +229,14 @@ def _draw(key, params, *, kind, shape, dtype):
     return key, _SAMPLERS[kind](sub, *params, shape=shape, dtype=dtype)
 
 
-def _sample(kind: str, generator: Generator | None, params: tuple, shape: tuple,
-            dtype: _dtype.dtype, device: Any = None) -> jax.Array:
+def _sample(
+    kind: str,
+    generator: Generator | None,
+    params: tuple,
+    shape: tuple,
+    dtype: _dtype.dtype,
+    device: Any = None,
+) -> jax.Array:
     gen = generator if generator is not None else _default_for(device)
     gen._key, out = _draw(gen._key, params, kind=kind, shape=tuple(shape), dtype=dtype.np)
     return out
@@ -242,7 +257,7 @@ def _size(size: tuple, name: str, kw: dict[str, Any]) -> tuple[int, ...]:
 
 
 def _not_implemented(kernel: str, dt: _dtype.dtype) -> NotImplementedError:
-    return NotImplementedError(f'"{kernel}" not implemented for \'{dt.title}\'')
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{dt.title}'")
 
 
 def _float_dtype(dtype: _dtype.dtype | None, kernel: str) -> _dtype.dtype:
@@ -269,8 +284,14 @@ def _recorded(name: str, inputs: tuple, value: jax.Array, device: Any) -> Tensor
 
 
 # -- creation -----------------------------------------------------------------------------
-def rand(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | None = None,
-         device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+def rand(
+    *size: int,
+    generator: Generator | None = None,
+    dtype: _dtype.dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kw: Any,
+) -> Tensor:
     """Uniform samples from [0, 1).
 
     >>> import tensorish
@@ -284,8 +305,14 @@ def rand(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | N
     return _creation._finish(out, dt, device, requires_grad)
 
 
-def randn(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | None = None,
-          device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+def randn(
+    *size: int,
+    generator: Generator | None = None,
+    dtype: _dtype.dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kw: Any,
+) -> Tensor:
     """Standard normal samples.
 
     >>> import tensorish
@@ -298,14 +325,21 @@ def randn(*size: int, generator: Generator | None = None, dtype: _dtype.dtype | 
     return _creation._finish(out, dt, device, requires_grad)
 
 
-_CPP_INT = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
-            "int16": "short", "int32": "int", "int64": "long"}
+_CPP_INT = {
+    "bool": "bool",
+    "uint8": "unsigned char",
+    "int8": "signed char",
+    "int16": "short",
+    "int32": "int",
+    "int64": "long",
+}
 
 
 def _check_range(lo: int, hi: int, dt: _dtype.dtype, stacklevel: int = 3) -> None:
     if lo >= hi:
         raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
+            f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}"
+        )
     if dt.name in _CPP_INT:
         info = (0, 1) if dt.name == "bool" else (np.iinfo(dt.np).min, np.iinfo(dt.np).max)
         if not info[0] <= lo <= info[1]:
@@ -314,9 +348,14 @@ def _check_range(lo: int, hi: int, dt: _dtype.dtype, stacklevel: int = 3) -> Non
             raise RuntimeError(f"to - 1 is out of bounds for {_CPP_INT[dt.name]}")
 
 
-def randint(*args: Any, size: Sequence[int] | None = None,
-            generator: Generator | None = None, dtype: _dtype.dtype | None = None,
-            device: Any = None, requires_grad: bool = False) -> Tensor:
+def randint(
+    *args: Any,
+    size: Sequence[int] | None = None,
+    generator: Generator | None = None,
+    dtype: _dtype.dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
 
     >>> import tensorish
@@ -336,8 +375,14 @@ def randint(*args: Any, size: Sequence[int] | None = None,
     return _creation._finish(out, dt, device, requires_grad)
 
 
-def randperm(n: int, *, generator: Generator | None = None, dtype: _dtype.dtype | None = None,
-             device: Any = None, requires_grad: bool = False) -> Tensor:
+def randperm(
+    n: int,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype.dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A random permutation of ``0 .. n-1``.
 
     >>> import tensorish
@@ -354,33 +399,59 @@ def _like(input: Tensor, dtype, device) -> tuple[_dtype.dtype, Any]:
     return dtype or input.dtype, device if device is not None else input.device
 
 
-def rand_like(input: Tensor, *, generator: Generator | None = None,
-              dtype: _dtype.dtype | None = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def rand_like(
+    input: Tensor,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype.dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``rand`` with the shape (and by default dtype and device) of ``input``."""
     dt, dev = _like(input, dtype, device)
-    return rand(*input.shape, generator=generator, dtype=dt, device=dev,
-                requires_grad=requires_grad)
+    return rand(
+        *input.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad
+    )
 
 
-def randn_like(input: Tensor, *, generator: Generator | None = None,
-               dtype: _dtype.dtype | None = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
+def randn_like(
+    input: Tensor,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype.dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``randn`` with the shape (and by default dtype and device) of ``input``."""
     dt, dev = _like(input, dtype, device)
-    return randn(*input.shape, generator=generator, dtype=dt, device=dev,
-                 requires_grad=requires_grad)
+    return randn(
+        *input.shape, generator=generator, dtype=dt, device=dev, requires_grad=requires_grad
+    )
 
 
-def randint_like(input: Tensor, low: int = 0, high: int | None = None, *,
-                 generator: Generator | None = None, dtype: _dtype.dtype | None = None,
-                 device: Any = None, requires_grad: bool = False) -> Tensor:
+def randint_like(
+    input: Tensor,
+    low: int = 0,
+    high: int | None = None,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype.dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``randint`` with the shape (and by default dtype and device) of ``input``."""
     if high is None:
         low, high = 0, low
     dt, dev = _like(input, dtype, device)
-    return randint(low, high, tuple(input.shape), generator=generator, dtype=dt, device=dev,
-                   requires_grad=requires_grad)
+    return randint(
+        low,
+        high,
+        tuple(input.shape),
+        generator=generator,
+        dtype=dt,
+        device=dev,
+        requires_grad=requires_grad,
+    )
 
 
 _NORMAL_SIGNATURES = (
@@ -389,7 +460,8 @@ _NORMAL_SIGNATURES = (
     " * (float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
     " * (float mean, float std, tuple of ints size, *, torch.Generator generator = None, "
     "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device "
-    "device = None, bool pin_memory = False, bool requires_grad = False)\n")
+    "device = None, bool pin_memory = False, bool requires_grad = False)\n"
+)
 
 
 def _check_std(std: Any) -> None:
@@ -400,9 +472,16 @@ def _check_std(std: Any) -> None:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
 
-def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *,
-           generator: Generator | None = None, dtype: _dtype.dtype | None = None,
-           device: Any = None, requires_grad: bool = False) -> Tensor:
+def normal(
+    mean: Any = 0.0,
+    std: Any = 1.0,
+    size: Sequence[int] | None = None,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype.dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Normal samples: tensor mean and/or std (broadcast), or float both with ``size``.
 
     >>> import tensorish
@@ -414,21 +493,35 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
     tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not (tm or ts):
         if size is None:
-            raise TypeError("normal() received an invalid combination of arguments - got "
-                            f"({type(mean).__name__}, {type(std).__name__}), but expected one "
-                            "of:\n" + _NORMAL_SIGNATURES)
+            raise TypeError(
+                "normal() received an invalid combination of arguments - got "
+                f"({type(mean).__name__}, {type(std).__name__}), but expected one "
+                "of:\n" + _NORMAL_SIGNATURES
+            )
         _check_std(std)
         dt = _float_dtype(dtype, "normal_kernel_cpu")
-        out = _sample("normal", generator, (float(mean), float(std)),
-                      _creation._shape(tuple(size), "normal"), dt, device)
+        out = _sample(
+            "normal",
+            generator,
+            (float(mean), float(std)),
+            _creation._shape(tuple(size), "normal"),
+            dt,
+            device,
+        )
         return _creation._finish(out, dt, device, requires_grad)
     from .ops._common import result_type
 
     if tm and ts:
-        shape = np.broadcast_shapes(mean.shape, std.shape) if mean.shape != std.shape else \
-            tuple(mean.shape)
-        if mean.numel() != std.numel() and len(mean.shape) == len(std.shape) and any(
-                a != b and 1 not in (a, b) for a, b in zip(mean.shape, std.shape)):
+        shape = (
+            np.broadcast_shapes(mean.shape, std.shape)
+            if mean.shape != std.shape
+            else tuple(mean.shape)
+        )
+        if (
+            mean.numel() != std.numel()
+            and len(mean.shape) == len(std.shape)
+            and any(a != b and 1 not in (a, b) for a, b in zip(mean.shape, std.shape))
+        ):
             raise RuntimeError(_broadcast_message(mean.shape, std.shape))
         dt = result_type(mean, std)
         where = mean
@@ -438,8 +531,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
         where = mean if tm else std
     _check_std(std)
     dt = _float_dtype(dt, "normal_kernel_cpu")
-    out = _sample("normal", generator, (_param(mean), _param(std)), tuple(shape), dt,
-                  where.device)
+    out = _sample("normal", generator, (_param(mean), _param(std)), tuple(shape), dt, where.device)
     name = "NormalBackward3" if tm and ts else "NormalBackward1" if tm else "NormalBackward2"
     return _recorded(name, (mean, std), out, where.device)
 
@@ -447,8 +539,10 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
 def _broadcast_message(a: tuple, b: tuple) -> str:
     for i in range(1, min(len(a), len(b)) + 1):
         if a[-i] != b[-i] and 1 not in (a[-i], b[-i]):
-            return (f"The size of tensor a ({a[-i]}) must match the size of tensor b ({b[-i]}) "
-                    f"at non-singleton dimension {max(len(a), len(b)) - i}")
+            return (
+                f"The size of tensor a ({a[-i]}) must match the size of tensor b ({b[-i]}) "
+                f"at non-singleton dimension {max(len(a), len(b)) - i}"
+            )
     return "shape mismatch"
 
 
@@ -456,12 +550,14 @@ def _check_probs(p: Tensor) -> None:
     if p.numel() and not bool(jnp.all((p.jax() >= 0) & (p.jax() <= 1))):
         raise RuntimeError(
             "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
-            "message be improved?  If so, please report an enhancement request to PyTorch.)")
+            "message be improved?  If so, please report an enhancement request to PyTorch.)"
+        )
 
 
 @method
-def bernoulli(input: Tensor, p: float | None = None, *,
-              generator: Generator | None = None) -> Tensor:
+def bernoulli(
+    input: Tensor, p: float | None = None, *, generator: Generator | None = None
+) -> Tensor:
     """0/1 samples, 1 with probability ``input`` (or ``p``), in ``input``'s dtype.
 
     >>> import tensorish
@@ -502,8 +598,13 @@ def _multinomial(key, probs, *, n, replacement):
 
 
 @method
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
-                generator: Generator | None = None) -> Tensor:
+def multinomial(
+    input: Tensor,
+    num_samples: int,
+    replacement: bool = False,
+    *,
+    generator: Generator | None = None,
+) -> Tensor:
     """Category indices drawn with probabilities proportional to the rows of ``input``.
 
     >>> import tensorish
@@ -513,16 +614,19 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.dtype.is_floating_point:
-        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
-                           f"{input.dtype.title}")
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {input.dtype.title}"
+        )
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     if not replacement and num_samples > input.shape[-1]:
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                           "replacement")
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
     gen = generator if generator is not None else _default_for(input.device)
-    key, out, bad, empty = _multinomial(gen._key, input.jax(), n=int(num_samples),
-                                        replacement=bool(replacement))
+    key, out, bad, empty = _multinomial(
+        gen._key, input.jax(), n=int(num_samples), replacement=bool(replacement)
+    )
     if bool(bad):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if bool(empty):
@@ -540,19 +644,28 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """
     if input.numel() and not bool(jnp.all(input.jax() >= 0)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    out = _sample("poisson", generator, (input.jax(),), tuple(input.shape), input.dtype,
-                  input.device)
+    out = _sample(
+        "poisson", generator, (input.jax(),), tuple(input.shape), input.dtype, input.device
+    )
     return _recorded("PoissonBackward0", (input,), out, input.device)
 
 
 # -- in-place samplers --------------------------------------------------------------------
 # NOTE: the sample does not depend on the old value, so its gradient is zero (x is unused).
-_FILL_OPS = {kind: Op(name, lambda x, v: v, saves=()) for kind, name in (
-    ("uniform", "UniformBackward0"), ("normal", "NormalBackward0"),
-    ("bernoulli", "BernoulliBackward0"), ("integers", "RandomBackward0"),
-    ("bits63", "RandomBackward0"),
-    ("exponential", "ExponentialBackward0"), ("geometric", "GeometricBackward0"),
-    ("cauchy", "CauchyBackward0"), ("log_normal", "LogNormalBackward0"))}
+_FILL_OPS = {
+    kind: Op(name, lambda x, v: v, saves=())
+    for kind, name in (
+        ("uniform", "UniformBackward0"),
+        ("normal", "NormalBackward0"),
+        ("bernoulli", "BernoulliBackward0"),
+        ("integers", "RandomBackward0"),
+        ("bits63", "RandomBackward0"),
+        ("exponential", "ExponentialBackward0"),
+        ("geometric", "GeometricBackward0"),
+        ("cauchy", "CauchyBackward0"),
+        ("log_normal", "LogNormalBackward0"),
+    )
+}
 
 
 def _fill_(self: Tensor, kind: str, params: tuple, generator: Generator | None) -> Tensor:
@@ -572,8 +685,9 @@ def _require_float(self: Tensor, kernel: str) -> None:
 
 
 @method
-def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *,
-             generator: Generator | None = None) -> Tensor:
+def uniform_(
+    self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None
+) -> Tensor:
     """Fill with uniform samples from [a, b).
 
     >>> import tensorish
@@ -582,14 +696,16 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *,
     """
     _require_float(self, "check_uniform_bounds")
     if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
-                           f"from={a:g} > to={b:g}")
+        raise RuntimeError(
+            f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
+        )
     return _fill_(self, "uniform", (float(a), float(b)), generator)
 
 
 @method
-def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *,
-            generator: Generator | None = None) -> Tensor:
+def normal_(
+    self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None
+) -> Tensor:
     """Fill with normal samples."""
     _require_float(self, "normal_kernel_cpu")
     _check_std(std)
@@ -597,8 +713,9 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *,
 
 
 @method
-def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *,
-               generator: Generator | None = None) -> Tensor:
+def bernoulli_(
+    self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | None = None
+) -> Tensor:
     """Fill with 0/1 samples, 1 with probability ``p``."""
     if isinstance(p, Tensor):
         _check_probs(p)
@@ -618,8 +735,14 @@ def _random_top(dt: _dtype.dtype) -> int:
 
 
 @method
-def random_(self: Tensor, from_: int = 0, to: int | None = None, *,
-            generator: Generator | None = None, **kw: Any) -> Tensor:
+def random_(
+    self: Tensor,
+    from_: int = 0,
+    to: int | None = None,
+    *,
+    generator: Generator | None = None,
+    **kw: Any,
+) -> Tensor:
     """Fill with integers uniform in [from, to) (``random_(to)``: [0, to)).
 
     >>> import tensorish
@@ -639,8 +762,7 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *,
 
 
 @method
-def exponential_(self: Tensor, lambd: float = 1.0, *,
-                 generator: Generator | None = None) -> Tensor:
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with exponential samples of rate ``lambd``."""
     _require_float(self, "exponential_cpu")
     if not lambd > 0.0:
@@ -657,19 +779,20 @@ def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) ->
 
 
 @method
-def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *,
-            generator: Generator | None = None) -> Tensor:
+def cauchy_(
+    self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None
+) -> Tensor:
     """Fill with Cauchy samples."""
     _require_float(self, "cauchy_cpu")
     return _fill_(self, "cauchy", (float(median), float(sigma)), generator)
 
 
 @method
-def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *,
-                generator: Generator | None = None) -> Tensor:
+def log_normal_(
+    self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Generator | None = None
+) -> Tensor:
     """Fill with samples whose logarithm is normal(mean, std)."""
     _require_float(self, "log_normal_cpu")
     if not std > 0.0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
     return _fill_(self, "log_normal", (float(mean), float(std)), generator)
-

@@ -70,16 +70,28 @@ class Tensor:
     tensor([3., 3.])
     """
 
-    __slots__ = ("_v", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_vc", "_acc",
-                 "_retains_grad", "_hooks", "_alias", "__weakref__")
+    __slots__ = (
+        "_v",
+        "_requires_grad",
+        "grad_fn",
+        "_output_nr",
+        "_grad",
+        "_vc",
+        "_acc",
+        "_retains_grad",
+        "_hooks",
+        "_alias",
+        "__weakref__",
+    )
     __array_priority__ = 1000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("use tensorish.tensor(data) or a creation function to make a Tensor")
 
     @staticmethod
-    def _wrap(value: jax.Array, grad_fn=None, output_nr: int = 0, cls: type | None = None
-              ) -> Tensor:
+    def _wrap(
+        value: jax.Array, grad_fn=None, output_nr: int = 0, cls: type | None = None
+    ) -> Tensor:
         t = _new(cls or Tensor)
         t._v = value
         t._requires_grad = grad_fn is not None
@@ -126,10 +138,10 @@ class Tensor:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use "
                 "a computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach().")
+                "var_no_grad = var.detach()."
+            )
         if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
-            raise RuntimeError(
-                "only Tensors of floating point dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -149,7 +161,8 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(
                     f"assigned grad expected to be a Tensor or None but got grad of type "
-                    f"{type(value).__name__}")
+                    f"{type(value).__name__}"
+                )
             if value.dtype is not self.dtype:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{_CPP_NAMES[value.dtype.name]}'"
@@ -157,12 +170,14 @@ class Tensor:
                     "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
                     "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
                     "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
-                    "gradient may break downstream systems that assume they match.")
+                    "gradient may break downstream systems that assume they match."
+                )
             if value.shape != self.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
                     f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
-                    "tensor are the same size")
+                    "tensor are the same size"
+                )
         self._grad = value
 
     @property
@@ -211,7 +226,8 @@ class Tensor:
         """Call ``hook(tensor)`` after this leaf's ``.grad`` was accumulated."""
         if self.grad_fn is not None:
             raise RuntimeError(
-                "post accumulate grad hooks cannot be registered on non-leaf tensors")
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._hooks is None:
@@ -253,8 +269,13 @@ class Tensor:
     def _accumulator(self):
         return _engine.accumulator_for(self)
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs=None,
+    ) -> None:
         """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
 
         >>> import tensorish
@@ -263,8 +284,14 @@ class Tensor:
         >>> x.grad
         tensor([10., 10.])
         """
-        if (gradient is None and inputs is None and not create_graph and self._requires_grad
-                and self._v.size == 1 and _dtype.from_np(self._v.dtype).is_floating_point):
+        if (
+            gradient is None
+            and inputs is None
+            and not create_graph
+            and self._requires_grad
+            and self._v.size == 1
+            and _dtype.from_np(self._v.dtype).is_floating_point
+        ):
             # The common ``loss.backward()``: no argument handling to do. A root nobody else
             # holds (``(a * b).sum().backward()``) can never be read: its value is not kept.
             held = getrefcount(self) > _TEMPORARY_REFS
@@ -371,7 +398,8 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self._v.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self._v.size} elements cannot be converted to Scalar")
+                f"a Tensor with {self._v.size} elements cannot be converted to Scalar"
+            )
         return self._value.reshape(()).item()
 
     def tolist(self) -> Any:
@@ -383,7 +411,8 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead.")
+                "instead."
+            )
         return np.asarray(self._value)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
@@ -424,7 +453,8 @@ class Tensor:
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                 "protocol at the moment.  If you were attempting to deepcopy a module, this may "
                 "be because of a tensorish.nn.utils.weight_norm usage, see "
-                "https://github.com/pytorch/pytorch/pull/103001")
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
         t = Tensor._wrap(self._value, cls=type(self))
         t._requires_grad = self._requires_grad
         memo[id(self)] = t
@@ -442,7 +472,8 @@ _NONLEAF_GRAD_WARNING = (
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
-    "github.com/pytorch/pytorch/pull/30531 for more information.")
+    "github.com/pytorch/pytorch/pull/30531 for more information."
+)
 
 
 def _flatten(t: Tensor) -> tuple:
@@ -458,17 +489,28 @@ def _unflatten(requires_grad: bool, children: tuple) -> Tensor:
 
 jax.tree_util.register_pytree_node(Tensor, _flatten, _unflatten)
 
-_CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-              "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-              "bool": "bool", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_CPP_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+}
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:
     lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
     if not lo <= dim <= hi:
         raise IndexError(
-            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
+        )
     return dim % max(ndim, 1)
 
 

@@ -13,9 +13,20 @@ import jax
 
 from . import _device, _random
 
-__all__ = ["is_available", "device_count", "current_device", "set_device", "synchronize",
-           "manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed",
-           "get_device_name", "is_initialized"]
+__all__ = [
+    "is_available",
+    "device_count",
+    "current_device",
+    "set_device",
+    "synchronize",
+    "manual_seed",
+    "manual_seed_all",
+    "seed",
+    "seed_all",
+    "initial_seed",
+    "get_device_name",
+    "is_initialized",
+]
 
 _current = [0]
 
@@ -59,8 +70,11 @@ def set_device(device: Any) -> None:
 
 def get_device_name(device: Any = None) -> str:
     devs = _require()
-    idx = _current[0] if device is None else (
-        device if isinstance(device, int) else _device.device(device).index or 0)
+    idx = (
+        _current[0]
+        if device is None
+        else (device if isinstance(device, int) else _device.device(device).index or 0)
+    )
     return getattr(devs[idx], "device_kind", str(devs[idx]))
 
 

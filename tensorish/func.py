@@ -18,8 +18,18 @@ import jax
 from ._dispatch import inline
 from ._tensor import Tensor
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "vmap", "jacrev", "jacfwd",
-           "hessian", "functional_call"]
+__all__ = [
+    "grad",
+    "grad_and_value",
+    "vjp",
+    "jvp",
+    "linearize",
+    "vmap",
+    "jacrev",
+    "jacfwd",
+    "hessian",
+    "functional_call",
+]
 
 
 def _is_tensor(x: Any) -> bool:
@@ -28,18 +38,21 @@ def _is_tensor(x: Any) -> bool:
 
 def _arrays(tree: Any) -> Any:
     """Every Tensor in ``tree`` replaced by its jax array."""
-    return jax.tree_util.tree_map(lambda x: x._value if isinstance(x, Tensor) else x, tree,
-                                  is_leaf=_is_tensor)
+    return jax.tree_util.tree_map(
+        lambda x: x._value if isinstance(x, Tensor) else x, tree, is_leaf=_is_tensor
+    )
 
 
 def _tensors(tree: Any) -> Any:
     """Every jax array (or tracer) in ``tree`` wrapped as a Tensor."""
-    return jax.tree_util.tree_map(lambda x: Tensor._wrap(x) if isinstance(x, jax.Array) else x,
-                                  tree)
+    return jax.tree_util.tree_map(
+        lambda x: Tensor._wrap(x) if isinstance(x, jax.Array) else x, tree
+    )
 
 
-def _on_arrays(func: Callable, has_aux: bool = False, scalar: str | None = None,
-               kwargs: dict | None = None) -> Callable:
+def _on_arrays(
+    func: Callable, has_aux: bool = False, scalar: str | None = None, kwargs: dict | None = None
+) -> Callable:
     """``func`` as a function of jax arrays; ``scalar`` names the API that needs one output."""
     kwargs = kwargs or {}
 
@@ -53,18 +66,20 @@ def _on_arrays(func: Callable, has_aux: bool = False, scalar: str | None = None,
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise RuntimeError(
                     f"{scalar or 'vjp'}(f, ...): output of function f should be a tuple: "
-                    "(output, aux) if has_aux is True")
+                    "(output, aux) if has_aux is True"
+                )
             out, aux = out
         if scalar is not None:
             if not isinstance(out, Tensor):
                 raise RuntimeError(
-                    f"{scalar}(f)(*args): Expected f(*args) to return a Tensor, got "
-                    f"{type(out)}")
+                    f"{scalar}(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}"
+                )
             if out.ndim != 0:
                 raise RuntimeError(
                     f"{scalar}(f)(*args): Expected f(*args) to return a scalar Tensor, got "
                     f"tensor with {out.ndim} dims. Maybe you wanted to use the vjp or jacrev "
-                    "APIs instead?")
+                    "APIs instead?"
+                )
         return (_arrays(out), _arrays(aux)) if has_aux else _arrays(out)
 
     return f
@@ -87,8 +102,9 @@ def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = Fal
     return wrapper
 
 
-def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0,
-                   has_aux: bool = False) -> Callable:
+def grad_and_value(
+    func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False
+) -> Callable:
     """Like ``grad``, returning ``(gradient, value)`` (``(gradient, (value, aux))``).
 
     >>> import tensorish
@@ -126,8 +142,9 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     return _tensors(out), vjp_fn
 
 
-def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
-        has_aux: bool = False) -> tuple:
+def jvp(
+    func: Callable, primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False
+) -> tuple:
     """``(func(*primals), J @ tangents[, aux])``.
 
     >>> import tensorish
@@ -137,9 +154,11 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
     if not isinstance(primals, tuple):
         raise RuntimeError(
             "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be "
-            "valid to call f(*primals).")
-    res = jax.jvp(_on_arrays(func, has_aux), _arrays(primals), _arrays(tuple(tangents)),
-                  has_aux=has_aux)
+            "valid to call f(*primals)."
+        )
+    res = jax.jvp(
+        _on_arrays(func, has_aux), _arrays(primals), _arrays(tuple(tangents)), has_aux=has_aux
+    )
     return tuple(_tensors(r) for r in res)
 
 
@@ -155,8 +174,14 @@ def linearize(func: Callable, *primals: Any) -> tuple:
     return _tensors(out), lambda *tangents: _tensors(lin(*_arrays(tangents)))
 
 
-def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
-         chunk_size: int | None = None) -> Callable:
+def vmap(
+    func: Callable,
+    in_dims: Any = 0,
+    out_dims: Any = 0,
+    randomness: str = "error",
+    *,
+    chunk_size: int | None = None,
+) -> Callable:
     """``func`` mapped over the ``in_dims`` dimension of its arguments (None: not mapped).
 
     >>> import tensorish
@@ -183,12 +208,20 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
 def _size_error(args: tuple, in_axes: Any) -> str:
     axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
     sizes = [a.shape[d] for a, d in zip(args, axes) if isinstance(a, Tensor) and d is not None]
-    return ("vmap: Expected all tensors to have the same size in the mapped dimension, got "
-            f"sizes {sizes} for the mapped dimension")
+    return (
+        "vmap: Expected all tensors to have the same size in the mapped dimension, got "
+        f"sizes {sizes} for the mapped dimension"
+    )
 
 
-def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
-           chunk_size: int | None = None, _preallocate_and_copy: bool = False) -> Callable:
+def jacrev(
+    func: Callable,
+    argnums: int | tuple[int, ...] = 0,
+    *,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+    _preallocate_and_copy: bool = False,
+) -> Callable:
     """The Jacobian of ``func`` by reverse mode: shape ``output.shape + input.shape``.
 
     >>> import tensorish
@@ -199,8 +232,13 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
     return _jac(jax.jacrev, func, argnums, has_aux)
 
 
-def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,
-           randomness: str = "error") -> Callable:
+def jacfwd(
+    func: Callable,
+    argnums: int | tuple[int, ...] = 0,
+    has_aux: bool = False,
+    *,
+    randomness: str = "error",
+) -> Callable:
     """The Jacobian of ``func`` by forward mode (same result as ``jacrev``).
 
     >>> import tensorish
@@ -231,9 +269,15 @@ def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     return jacfwd(jacrev(func, argnums), argnums)
 
 
-def functional_call(module: Any, parameter_and_buffer_dicts: dict | Sequence[dict],
-                    args: Any = None, kwargs: dict | None = None, *, tie_weights: bool = True,
-                    strict: bool = False) -> Any:
+def functional_call(
+    module: Any,
+    parameter_and_buffer_dicts: dict | Sequence[dict],
+    args: Any = None,
+    kwargs: dict | None = None,
+    *,
+    tie_weights: bool = True,
+    strict: bool = False,
+) -> Any:
     """Call ``module`` with the given tensors standing in for its parameters and buffers
     (names as ``named_parameters()`` gives them), restoring the originals afterwards.
 
@@ -246,8 +290,10 @@ def functional_call(module: Any, parameter_and_buffer_dicts: dict | Sequence[dic
         for d in parameter_and_buffer_dicts:
             dup = set(values) & set(d)
             if dup:
-                raise ValueError(f"{sorted(dup)} appeared in multiple dictionaries; behavior "
-                                 "of functional call is ambiguous")
+                raise ValueError(
+                    f"{sorted(dup)} appeared in multiple dictionaries; behavior "
+                    "of functional call is ambiguous"
+                )
             values.update(d)
     if strict:
         _check_strict(module, values)
@@ -283,8 +329,9 @@ def _check_strict(module: Any, values: dict) -> None:
     if missing:
         lines.append("Missing key(s): " + ", ".join(f"'{n}'" for n in missing) + ".")
     if lines:
-        raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t"
-                           + "\n\t".join(lines))
+        raise RuntimeError(
+            f"Error(s) in reparametrizing for {type(module).__name__}:\n\t" + "\n\t".join(lines)
+        )
 
 
 def _swap(module: Any, path: str, value: Any) -> Any:

@@ -24,12 +24,14 @@ FAMILIES = {
 }
 
 KNOWN_DEVIATIONS = {
-    "view, reshape, slicing, transpose, expand, narrow, diagonal, split, unbind":
-        "results are copies: writes through them do not reach the base (JAX cannot alias)",
+    "view, reshape, slicing, transpose, expand, narrow, diagonal, split, unbind": (
+        "results are copies: writes through them do not reach the base (JAX cannot alias)"
+    ),
     "contiguous, is_contiguous": "always contiguous; contiguous() returns self",
     "__getitem__, __setitem__": "one node named as PyTorch's top node (PyTorch records a chain)",
-    "masked_select, nonzero, bool-mask indexing, repeat_interleave(tensor)":
-        "sync to the host for the data-dependent size; recompile per new size",
+    "masked_select, nonzero, bool-mask indexing, repeat_interleave(tensor)": (
+        "sync to the host for the data-dependent size; recompile per new size"
+    ),
     "take_along_dim": "out-of-range indices raise (PyTorch 2.13 returns garbage)",
     "scatter(reduce=)": "differentiable (PyTorch's backward is not implemented)",
     "rnn, lstm, gru, multi_head_attention": "one fused op each: outputs share one grad_fn",
@@ -37,9 +39,9 @@ KNOWN_DEVIATIONS = {
     "cross_entropy, nll_loss": "an out-of-range class gives nan instead of raising",
     "binary_cross_entropy": "inputs outside [0, 1] give nan instead of raising",
     "second-order gradients": "grad_fn of create_graph results is <Name>Backward of the "
-                              "first-order node, not PyTorch's formula ops",
+    "first-order node, not PyTorch's formula ops",
     "every one-output op on tensors that require grad": "runs when its value is first read, "
-        "or inside the fused backward of a repeated graph (shapes and errors stay immediate)",
+    "or inside the fused backward of a repeated graph (shapes and errors stay immediate)",
 }
 
 
@@ -49,8 +51,10 @@ def covered() -> dict[str, list[str]]:
     for family, path in FAMILIES.items():
         mod = importlib.import_module(path)
         names = getattr(mod, "__all__", None) or [
-            n for n, v in vars(mod).items()
-            if not n.startswith("_") and inspect.isfunction(v) and v.__module__ == path]
+            n
+            for n, v in vars(mod).items()
+            if not n.startswith("_") and inspect.isfunction(v) and v.__module__ == path
+        ]
         out[family] = sorted(names)
     return out
 
@@ -72,8 +76,10 @@ def main() -> None:
         print(f"{family} ({len(names)}): {', '.join(names)}\n")
     ops = declared_ops()
     nodes = sorted({op.name for op in ops})
-    print(f"{total} public functions; {len(ops)} op declarations with {len(nodes)} distinct "
-          "grad_fn names:")
+    print(
+        f"{total} public functions; {len(ops)} op declarations with {len(nodes)} distinct "
+        "grad_fn names:"
+    )
     print(", ".join(nodes))
     print("\nKnown deviations from PyTorch:")
     for what, how in KNOWN_DEVIATIONS.items():

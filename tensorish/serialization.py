@@ -64,15 +64,19 @@ class _Writer:
             return {"t": "device", "v": str(obj)}
         if isinstance(obj, dict):
             kind = "odict" if isinstance(obj, OrderedDict) else "dict"
-            return {"t": kind, "items": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
-                                         for k, v in obj.items()]}
+            return {
+                "t": kind,
+                "items": [
+                    [self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in obj.items()
+                ],
+            }
         if isinstance(obj, (list, tuple)):
-            kind = "size" if isinstance(obj, Size) else "list" if isinstance(obj, list) \
-                else "tuple"
+            kind = "size" if isinstance(obj, Size) else "list" if isinstance(obj, list) else "tuple"
             return {"t": kind, "items": [self.encode(v, depth + 1) for v in obj]}
         raise TypeError(
             f"tensorish.save cannot store an object of type {type(obj).__name__}: only "
-            "tensors, dicts, lists, tuples, numbers, strings and None are supported (no pickle)")
+            "tensors, dicts, lists, tuples, numbers, strings and None are supported (no pickle)"
+        )
 
     def tensor(self, t: Tensor) -> dict[str, Any]:
         key = self.ids.get(id(t))
@@ -81,12 +85,23 @@ class _Writer:
             arr = np.asarray(t.jax())
             stored = _STORED_AS.get(t.dtype.name)
             self.arrays.append(np.array(arr.view(stored) if stored else arr, order="C"))
-        return {"t": "tensor", "id": key, "dtype": t.dtype.name, "shape": list(t.shape),
-                "requires_grad": bool(t.requires_grad), "device": str(t.device)}
+        return {
+            "t": "tensor",
+            "id": key,
+            "dtype": t.dtype.name,
+            "shape": list(t.shape),
+            "requires_grad": bool(t.requires_grad),
+            "device": str(t.device),
+        }
 
 
-def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: int = 2,
-         _use_new_zipfile_serialization: bool = True) -> None:
+def save(
+    obj: Any,
+    f: FileLike,
+    pickle_module: Any = None,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+) -> None:
     """Save tensors and (nested) dicts/lists/tuples of them, numbers, strings and None.
 
     >>> import io, tensorish
@@ -98,8 +113,9 @@ def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: int 
     """
     writer = _Writer()
     root = writer.encode(obj)
-    index = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root},
-                       allow_nan=False).encode()
+    index = json.dumps(
+        {"format": _FORMAT, "version": _VERSION, "root": root}, allow_nan=False
+    ).encode()
     target: Any = os.fspath(f) if isinstance(f, (str, os.PathLike)) else f
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as z:
         z.writestr(_INDEX, index)
@@ -199,11 +215,13 @@ class _Reader:
         if dt is None:
             raise _bad(f"unknown dtype {name!r}")
         if not isinstance(shape, list) or not all(
-                isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
+        ):
             raise _bad("malformed shape")
         requires_grad = v.get("requires_grad", False)
-        if not isinstance(requires_grad, bool) or (requires_grad and not (
-                dt.is_floating_point or dt.is_complex)):
+        if not isinstance(requires_grad, bool) or (
+            requires_grad and not (dt.is_floating_point or dt.is_complex)
+        ):
             raise _bad("malformed requires_grad")
         if key in self.loaded:
             t = self.loaded[key]
@@ -223,8 +241,10 @@ class _Reader:
         stored = np.dtype(_STORED_AS.get(dt.name, dt.np))
         nbytes = math.prod(shape) * stored.itemsize
         if not nbytes <= info.file_size <= nbytes + _NPY_HEADER_MAX:
-            raise _bad(f"array {key}: entry holds {info.file_size} bytes, but dtype {dt.name} "
-                       f"and shape {list(shape)} need {nbytes}")
+            raise _bad(
+                f"array {key}: entry holds {info.file_size} bytes, but dtype {dt.name} "
+                f"and shape {list(shape)} need {nbytes}"
+            )
         with self.z.open(info) as fh:
             data = fh.read(info.file_size + 1)
         if len(data) != info.file_size:
@@ -234,8 +254,10 @@ class _Reader:
         except (ValueError, OSError, EOFError) as e:
             raise _bad(f"array {key}: {e}") from None
         if not isinstance(arr, np.ndarray) or arr.dtype != stored or arr.shape != shape:
-            raise _bad(f"array {key}: stored as {getattr(arr, 'dtype', '?')} "
-                       f"{list(getattr(arr, 'shape', ()))}, index says {dt.name} {list(shape)}")
+            raise _bad(
+                f"array {key}: stored as {getattr(arr, 'dtype', '?')} "
+                f"{list(getattr(arr, 'shape', ()))}, index says {dt.name} {list(shape)}"
+            )
         return arr.view(dt.np) if dt.name in _STORED_AS else arr
 
     def _location(self, saved: _device.device) -> Any:
@@ -245,8 +267,10 @@ class _Reader:
         if loc is None:
             loc = saved
         if callable(loc) and not isinstance(loc, (str, _device.device)):
-            raise TypeError("tensorish.load: a callable map_location is not supported; pass a "
-                            "device, a string or a dict")
+            raise TypeError(
+                "tensorish.load: a callable map_location is not supported; pass a "
+                "device, a string or a dict"
+            )
         dev = _device.device(loc) if not isinstance(loc, _device.device) else loc
         if not _device.jax_devices(dev.type):
             if dev.type == "cuda":
@@ -254,15 +278,23 @@ class _Reader:
                     "Attempting to deserialize object on a CUDA device but "
                     "torch.cuda.is_available() is False. If you are running on a CPU-only "
                     "machine, please use torch.load with map_location=torch.device('cpu') to "
-                    "map your storages to the CPU.")
-            raise RuntimeError(f"Attempting to deserialize object on {dev.type}, which is not "
-                               "available")
+                    "map your storages to the CPU."
+                )
+            raise RuntimeError(
+                f"Attempting to deserialize object on {dev.type}, which is not available"
+            )
         return dev
 
 
-def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *,
-         weights_only: bool | None = True, mmap: bool | None = None,
-         **pickle_load_args: Any) -> Any:
+def load(
+    f: FileLike,
+    map_location: Any = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = True,
+    mmap: bool | None = None,
+    **pickle_load_args: Any,
+) -> Any:
     """Load what ``save`` wrote; never executes code (there is no pickle to run).
 
     ``map_location``: a device, a device string, or a dict mapping saved device strings to
@@ -287,8 +319,14 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *,
             with z.open(info) as fh:
                 raw = fh.read(_MAX_INDEX_BYTES + 1)
             index = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError, ValueError,
-                RecursionError) as e:
+        except (
+            zipfile.BadZipFile,
+            EOFError,
+            OSError,
+            UnicodeDecodeError,
+            ValueError,
+            RecursionError,
+        ) as e:
             raise _bad(f"unreadable {_INDEX} ({type(e).__name__}: {e})") from None
         if not isinstance(index, dict) or index.get("format") != _FORMAT:
             raise _bad("missing format marker")

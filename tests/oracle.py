@@ -26,10 +26,12 @@ def tdtype(dt) -> torch.dtype:
 def both(data, dtype: str | None = None, requires_grad: bool = False):
     """The same data as a (torch, tensorish) pair."""
     arr = np.asarray(data)
-    t = torch.tensor(arr, dtype=getattr(torch, dtype) if dtype else None,
-                     requires_grad=requires_grad)
-    s = tensorish.tensor(arr, dtype=getattr(tensorish, dtype) if dtype else None,
-                         requires_grad=requires_grad)
+    t = torch.tensor(
+        arr, dtype=getattr(torch, dtype) if dtype else None, requires_grad=requires_grad
+    )
+    s = tensorish.tensor(
+        arr, dtype=getattr(tensorish, dtype) if dtype else None, requires_grad=requires_grad
+    )
     return t, s
 
 
@@ -54,8 +56,9 @@ def assert_same(t, s, stage: str, rtol: float = 1e-5, atol: float = 1e-6) -> Non
         assert isinstance(s, tensorish.Tensor), f"{stage}: got {type(s)}"
         assert tuple(t.shape) == tuple(s.shape), f"{stage} shape: {t.shape} vs {s.shape}"
         assert tdtype(t.dtype) is s.dtype, f"{stage} dtype: {t.dtype} vs {s.dtype}"
-    np.testing.assert_allclose(to_numpy(s), to_numpy(t), rtol=rtol, atol=atol, equal_nan=True,
-                               err_msg=stage)
+    np.testing.assert_allclose(
+        to_numpy(s), to_numpy(t), rtol=rtol, atol=atol, equal_nan=True, err_msg=stage
+    )
 
 
 def assert_same_error(fn: Callable) -> None:
@@ -69,10 +72,20 @@ def assert_same_error(fn: Callable) -> None:
     assert str(se.value) == str(te.value).replace("torch.", "tensorish.")
 
 
-def check_op(shapes: Sequence[tuple], torch_fn: Callable, tensorish_fn: Callable | None = None,
-             *, dtype: str = "float32", low: float = -2.0, high: float = 2.0,
-             grad: bool = True, rtol: float = 1e-5, atol: float = 1e-6, seed: int = 0,
-             grad_fn: str | None = None) -> None:
+def check_op(
+    shapes: Sequence[tuple],
+    torch_fn: Callable,
+    tensorish_fn: Callable | None = None,
+    *,
+    dtype: str = "float32",
+    low: float = -2.0,
+    high: float = 2.0,
+    grad: bool = True,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    seed: int = 0,
+    grad_fn: str | None = None,
+) -> None:
     """Compare ``torch_fn`` and ``tensorish_fn`` (default: the same callable) on random inputs.
 
     ``shapes`` gives one input per entry; the functions take the inputs positionally.

@@ -26,9 +26,7 @@ def leaf(m, data=X, dtype=None):
 
 
 def f(m, x, y):
-    return (x ** 3 * y + x / (y * y + 1) - x * x).sum()
-
-
+    return (x**3 * y + x / (y * y + 1) - x * x).sum()
 
 
 # -- backward / autograd.grad arguments ---------------------------------------------------------
@@ -39,6 +37,7 @@ def test_backward_gradient_and_accumulation():
         z.backward(gradient=m.tensor([1.0, 2.0, 3.0]), retain_graph=True)
         z.backward(m.tensor([0.5, 0.5, 0.5]))
         return x.grad, y.grad
+
     assert_same(*pair(run), "grads")
 
 
@@ -48,6 +47,7 @@ def test_autograd_backward_function():
         a, b = x * 2, (x * x).sum()
         m.autograd.backward([a, b], [m.tensor([1.0, -1.0, 2.0]), None])
         return x.grad
+
     assert_same(*pair(run), "grad")
 
 
@@ -57,6 +57,7 @@ def test_backward_inputs_restricts_accumulation():
         h = x * y
         f(m, h, y).backward(inputs=[x, h])
         return x.grad, y.grad, h.grad
+
     t, s = pair(run)
     assert t[1] is None and s[1] is None
     assert_same((t[0], t[2]), (s[0], s[2]), "grads")
@@ -69,6 +70,7 @@ def test_autograd_grad_matches_backward():
         assert x.grad is None and y.grad is None
         f(m, x, y).backward()
         return gx, gy, x.grad, y.grad
+
     t, s = pair(run)
     assert_same(t, s, "grad")
     assert_same(s[0], s[2], "grad vs backward", rtol=0, atol=0)
@@ -80,6 +82,7 @@ def test_autograd_grad_nonleaf_input_and_grad_outputs():
         h = x * 3
         out = h * h
         return m.autograd.grad(out, [h, x], grad_outputs=m.tensor([1.0, 0.5, 2.0]))
+
     assert_same(*pair(run), "grad")
 
 
@@ -89,6 +92,7 @@ def test_autograd_grad_unused():
         a = m.autograd.grad((x * 2).sum(), [x, y], allow_unused=True, retain_graph=True)
         b = m.autograd.grad((x * 2).sum(), [x, y], materialize_grads=True)
         return a[1], b
+
     t, s = pair(run)
     assert t[0] is None and s[0] is None
     assert_same(t[1], s[1], "materialized")
@@ -97,25 +101,40 @@ def test_autograd_grad_unused():
 def test_autograd_grad_batched():
     def run(m):
         x = leaf(m)
-        return m.autograd.grad(x * x, x, m.tensor([[1.0, 0, 0], [0, 1.0, 2.0]]),
-                               is_grads_batched=True)
+        return m.autograd.grad(
+            x * x, x, m.tensor([[1.0, 0, 0], [0, 1.0, 2.0]]), is_grads_batched=True
+        )
+
     assert_same(*pair(run), "batched")
 
 
-@pytest.mark.parametrize("case", [
-    lambda m: m.autograd.grad((leaf(m) * 2).sum(), m.ones(2)),
-    lambda m: m.autograd.grad((leaf(m) * 2).sum(), leaf(m)),
-    lambda m: m.autograd.grad((leaf(m) * 2).sum(), leaf(m), materialize_grads=True,
-                              allow_unused=False),
-    lambda m: m.autograd.grad(m.ones(2).sum(), leaf(m)),
-    lambda m: (leaf(m) * 2).sum().backward(inputs=[]),
-    lambda m: m.ones(2).register_hook(lambda g: g),
-    lambda m: m.ones(2).retain_grad(),
-    lambda m: (leaf(m) * 2).register_post_accumulate_grad_hook(lambda t: None),
-    lambda m: (leaf(m) * 2).backward(m.ones(2)),
-], ids=["input no grad", "unused", "materialize+allow_unused", "output no grad",
-        "empty inputs", "hook no grad", "retain_grad no grad", "post hook nonleaf",
-        "gradient shape"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        lambda m: m.autograd.grad((leaf(m) * 2).sum(), m.ones(2)),
+        lambda m: m.autograd.grad((leaf(m) * 2).sum(), leaf(m)),
+        lambda m: m.autograd.grad(
+            (leaf(m) * 2).sum(), leaf(m), materialize_grads=True, allow_unused=False
+        ),
+        lambda m: m.autograd.grad(m.ones(2).sum(), leaf(m)),
+        lambda m: (leaf(m) * 2).sum().backward(inputs=[]),
+        lambda m: m.ones(2).register_hook(lambda g: g),
+        lambda m: m.ones(2).retain_grad(),
+        lambda m: (leaf(m) * 2).register_post_accumulate_grad_hook(lambda t: None),
+        lambda m: (leaf(m) * 2).backward(m.ones(2)),
+    ],
+    ids=[
+        "input no grad",
+        "unused",
+        "materialize+allow_unused",
+        "output no grad",
+        "empty inputs",
+        "hook no grad",
+        "retain_grad no grad",
+        "post hook nonleaf",
+        "gradient shape",
+    ],
+)
 def test_grad_errors(case):
     assert_same_error(case)
 
@@ -126,6 +145,7 @@ def test_second_backward_through_freed_graph():
         y = (x * x).sum()
         m.autograd.grad(y, x)
         y.backward()
+
     assert_same_error(run)
 
 
@@ -133,10 +153,11 @@ def test_second_backward_through_freed_graph():
 def test_second_and_third_derivatives():
     def run(m):
         x, y = leaf(m, dtype="float64"), leaf(m, Y, "float64")
-        g1, = m.autograd.grad((x ** 4 * y - x / y).sum(), x, create_graph=True)
-        g2, = m.autograd.grad(g1.sum(), x, create_graph=True)
+        (g1,) = m.autograd.grad((x**4 * y - x / y).sum(), x, create_graph=True)
+        (g2,) = m.autograd.grad(g1.sum(), x, create_graph=True)
         g3x, g3y = m.autograd.grad((g2 * g2).sum(), [x, y])
         return g1, g2, g3x, g3y
+
     t, s = pair(run)
     assert_same(t, s, "derivatives", rtol=1e-10, atol=1e-10)
     assert s[0].grad_fn is not None and s[1].requires_grad
@@ -151,14 +172,16 @@ def test_backward_create_graph_then_backward_again():
         x.grad = None
         g.sum().backward()
         return x.grad
+
     assert_same(*pair(run), "grad of grad")
 
 
 def test_hessian_vector_product():
     def run(m):
         x, v = leaf(m), m.tensor([1.0, -2.0, 0.5])
-        g, = m.autograd.grad((x ** 3 * (x + 1)).sum(), x, create_graph=True)
+        (g,) = m.autograd.grad((x**3 * (x + 1)).sum(), x, create_graph=True)
         return m.autograd.grad((g * v).sum(), x)
+
     assert_same(*pair(run), "hvp", rtol=1e-5, atol=1e-5)
 
 
@@ -167,28 +190,32 @@ def test_gradient_penalty():
         w = leaf(m, Y)
         x = leaf(m)
         out = (m.matmul(x * w, w) ** 2).sum()
-        g, = m.autograd.grad(out, x, create_graph=True)
+        (g,) = m.autograd.grad(out, x, create_graph=True)
         penalty = ((g * g).sum() - 1) ** 2
         penalty.backward()
         return w.grad, x.grad
+
     assert_same(*pair(run), "penalty", rtol=1e-5, atol=1e-5)
 
 
 def test_double_backward_through_grad_outputs():
     """The jvp trick: differentiate a vjp with respect to its cotangent."""
+
     def run(m):
         x = leaf(m)
         u = m.zeros(3, requires_grad=True)
-        g, = m.autograd.grad(x ** 3, x, u, create_graph=True)
+        (g,) = m.autograd.grad(x**3, x, u, create_graph=True)
         return m.autograd.grad(g, u, m.tensor([1.0, 1.0, -1.0]))
+
     assert_same(*pair(run), "jvp")
 
 
 def test_first_order_grad_has_no_graph():
     def run(m):
         x = leaf(m)
-        g, = m.autograd.grad((x * x).sum(), x)
+        (g,) = m.autograd.grad((x * x).sum(), x)
         return g.requires_grad, g.grad_fn is None
+
     t, s = pair(run)
     assert t == s == (False, True)
 
@@ -204,6 +231,7 @@ def test_grad_zero_and_none():
         x.grad = None
         (x * 3).sum().backward()
         return g, x.grad
+
     assert_same(*pair(run), "grads")
 
 
@@ -213,6 +241,7 @@ def test_assign_grad():
         x.grad = m.tensor([1.0, 1.0, 1.0])
         (x * 2).sum().backward()
         return x.grad
+
     assert_same(*pair(run), "grad")
 
 
@@ -238,6 +267,7 @@ def test_retain_grad():
         first = y.grad * 1
         z.backward()
         return first, y.grad, x.grad, y.retains_grad, x.retains_grad
+
     t, s = pair(run)
     assert_same(t[:3], s[:3], "retained")
     assert t[3:] == s[3:] == (True, False)
@@ -254,6 +284,7 @@ def test_tensor_hooks_leaf_and_nonleaf():
         x.register_hook(lambda g: seen.append(g * 1))
         (y * y + y).sum().backward()
         return seen[0], seen[1], x.grad
+
     assert_same(*pair(run), "hooks")
 
 
@@ -265,6 +296,7 @@ def test_hook_sees_total_gradient_and_retain_grad_after_hooks():
         y.register_hook(lambda g: g + 1)
         (y * x + y).sum().backward()
         return y.grad, x.grad
+
     assert_same(*pair(run), "hooked")
 
 
@@ -275,6 +307,7 @@ def test_hook_handle_remove():
         h.remove()
         (x * 2).sum().backward()
         return x.grad
+
     assert_same(*pair(run), "removed")
 
 
@@ -287,6 +320,7 @@ def test_leaf_hook_runs_before_accumulation_and_post_hook_after():
         x.register_post_accumulate_grad_hook(lambda t: log.append(("post", t.grad.tolist())))
         (x * 2).sum().backward()
         return log
+
     t, s = pair(run)
     assert t == s
 
@@ -304,6 +338,7 @@ def test_post_accumulate_hook_sgd():
         for _ in range(3):
             ((w * 3 - 1) ** 2).sum().backward()
         return w
+
     assert_same(*pair(run), "sgd by hook")
 
 
@@ -318,6 +353,7 @@ def test_node_hooks_and_next_functions():
         names = (z.grad_fn.name(), type(acc).__name__, acc.variable is x)
         (z * z).sum().backward()
         return log, names, x.grad, y.grad
+
     t, s = pair(run)
     assert t[:2] == s[:2]
     assert_same(t[2:], s[2:], "node hooks")
@@ -325,6 +361,7 @@ def test_node_hooks_and_next_functions():
 
 def test_fused_path_unaffected_by_removed_hooks():
     """A graph runs fused on its second sighting; hooks force (and removal restores) it."""
+
     def run(m):
         x = leaf(m)
         out = []
@@ -336,6 +373,7 @@ def test_fused_path_unaffected_by_removed_hooks():
             if h is not None:
                 h.remove()
         return out
+
     assert_same(*pair(run), "fused")
 
 
@@ -359,6 +397,7 @@ def test_grad_modes_as_decorators_without_parentheses():
             cr = c(x).requires_grad
         bb = b(x)
         return a(x).requires_grad, bb[0].requires_grad, bb[1:], cr
+
     t, s = pair(run)
     assert t == s
 
@@ -370,6 +409,7 @@ def test_inference_mode():
             with m.inference_mode(False):
                 r2 = m.is_inference_mode_enabled()
         return r1, r2, m.is_inference_mode_enabled(), m.is_grad_enabled()
+
     t, s = pair(run)
     assert t == s
 
@@ -378,8 +418,11 @@ def test_set_grad_enabled_thread_local():
     seen = []
     tensorish.set_grad_enabled(False)
     try:
-        th = threading.Thread(target=lambda: seen.append(
-            (tensorish.is_grad_enabled(), tensorish.is_inference_mode_enabled())))
+        th = threading.Thread(
+            target=lambda: seen.append(
+                (tensorish.is_grad_enabled(), tensorish.is_inference_mode_enabled())
+            )
+        )
         th.start()
         th.join()
     finally:
@@ -395,6 +438,7 @@ def test_detach_shares_version_and_writes():
         d = y.detach()
         d.add_(1)
         return y, d.requires_grad, d.is_leaf, y._version, d._version
+
     t, s = pair(run)
     assert_same(t[0], s[0], "through detach")
     assert t[1:] == s[1:]
@@ -407,6 +451,7 @@ def test_detach_inplace_breaks_backward():
         z = y * y
         y.detach().mul_(2)
         z.sum().backward()
+
     assert_same_error(run)
 
 
@@ -420,6 +465,7 @@ def test_data_update_pattern():
         d = w.data
         d.mul_(2)
         return w, w._version, d.requires_grad, w.requires_grad, w.is_leaf
+
     t, s = pair(run)
     assert_same(t[0], s[0], "data")
     assert t[1:] == s[1:]
@@ -430,6 +476,7 @@ def test_data_setter():
         x = leaf(m)
         x.data = m.tensor([1.0, 2.0])
         return x, x.requires_grad
+
     t, s = pair(run)
     assert_same(t[0], s[0], "set data")
     assert_same_error(lambda m: setattr(leaf(m), "data", 3))
@@ -441,6 +488,7 @@ def test_detach_():
         y = x * 2
         y.detach_()
         return y.requires_grad, y.is_leaf, y.grad_fn
+
     t, s = pair(run)
     assert t == s
 
@@ -453,6 +501,7 @@ def test_requires_grad_rules():
         d = m.ones(2) * 2
         d.requires_grad = True
         return b is a, a.is_leaf, c.is_leaf, c.requires_grad, d.is_leaf, d.requires_grad
+
     t, s = pair(run)
     assert t == s
 
@@ -489,6 +538,7 @@ def test_inplace_version_and_grad_fn():
         name = y.grad_fn.name()
         y.sum().backward()
         return v0, y._version, name, x.grad.tolist()
+
     t, s = pair(run)
     assert t == s
 
@@ -502,6 +552,7 @@ def test_sgd_no_grad_inplace_on_leaf():
                 w -= 0.25 * w.grad
                 w.grad.mul_(0)
         return w, w.is_leaf, w.requires_grad, w._version
+
     t, s = pair(run)
     assert_same(t[0], s[0], "sgd")
     assert t[1:] == s[1:]
@@ -516,7 +567,7 @@ def test_detect_anomaly_names_forward_op():
             with m.autograd.detect_anomaly():
                 assert m.is_anomaly_enabled()
                 x = m.tensor([0.0, 1.0], requires_grad=True)
-                y = (x ** 0.5 * 0).sum()
+                y = (x**0.5 * 0).sum()
                 with pytest.raises(RuntimeError) as e:
                     y.backward()
             assert not m.is_anomaly_enabled()
@@ -543,6 +594,7 @@ def test_anomaly_mode_same_gradients():
                 x, y = leaf(m), leaf(m, Y)
                 f(m, x, y).backward()
         return x.grad, y.grad
+
     assert_same(*pair(run), "anomaly")
 
 
@@ -562,9 +614,10 @@ def test_hooks_see_graph_gradients_under_create_graph():
         x.register_hook(lambda g: seen.append((g.requires_grad, g.grad_fn is not None)))
         y = x * x
         y.register_hook(lambda g: g * 2)
-        g, = m.autograd.grad((y * x).sum(), x, create_graph=True)
-        gg, = m.autograd.grad(g.sum(), x)
+        (g,) = m.autograd.grad((y * x).sum(), x, create_graph=True)
+        (gg,) = m.autograd.grad(g.sum(), x)
         return seen, (g, gg)
+
     t, s = pair(run)
     assert t[0] == s[0]
     assert_same(t[1], s[1], "hooked create_graph")

@@ -20,8 +20,6 @@ def leaf(m, data=X, dtype=None):
     return m.tensor(data, dtype=getattr(m, dtype) if dtype else None, requires_grad=True)
 
 
-
-
 def functions(m):
     """The same custom Functions, written against library ``m``."""
 
@@ -99,10 +97,15 @@ def test_function_forward_backward_and_names():
         c = Cube.apply(x, 2.0)
         a, b = MulAdd.apply(c, y)
         (a * b).sum().backward()
-        names = (c.grad_fn.name(), type(a.grad_fn).__name__,
-                 [type(f).__name__ if f else None for f, _ in c.grad_fn.next_functions],
-                 c.grad_fn.needs_input_grad, a.grad_fn is b.grad_fn)
+        names = (
+            c.grad_fn.name(),
+            type(a.grad_fn).__name__,
+            [type(f).__name__ if f else None for f, _ in c.grad_fn.next_functions],
+            c.grad_fn.needs_input_grad,
+            a.grad_fn is b.grad_fn,
+        )
         return names, (c, a, b, x.grad, y.grad)
+
     t, s = pair(run)
     assert t[0] == s[0]
     assert_same(t[1], s[1], "function")
@@ -115,6 +118,7 @@ def test_function_materialize_grads_false():
         a, _ = Split.apply(x)
         a.sum().backward()
         return x.grad
+
     assert_same(*pair(run), "materialize")
 
 
@@ -125,6 +129,7 @@ def test_function_mark_non_differentiable():
         a, idx = Frozen.apply(x)
         a.sum().backward()
         return idx.requires_grad, x.grad
+
     t, s = pair(run)
     assert t[0] is s[0] is False
     assert_same(t[1], s[1], "grad")
@@ -134,11 +139,12 @@ def test_function_once_differentiable_and_double_backward():
     def run(m):
         Cube, _, _, _, Once = functions(m)
         x = leaf(m)
-        g, = m.autograd.grad(Once.apply(x).sum(), x)
+        (g,) = m.autograd.grad(Once.apply(x).sum(), x)
         c = Cube.apply(x, 1.0)
-        g2, = m.autograd.grad(c.sum(), x, create_graph=True)
+        (g2,) = m.autograd.grad(c.sum(), x, create_graph=True)
         g2.sum().backward()
         return g, g2, x.grad
+
     assert_same(*pair(run), "once")
 
 
@@ -151,23 +157,31 @@ def test_function_with_hooks_and_retain_grad():
         c.register_hook(lambda g: g * 2)
         (c * c).sum().backward()
         return c.grad, x.grad
+
     assert_same(*pair(run), "hooks")
 
 
-@pytest.mark.parametrize("backward", [
-    lambda ctx, g: g,
-    lambda ctx, g: (g, g),
-    lambda ctx, g: (g, None, g),
-    lambda ctx, g: (g, None, None),
-], ids=["too few", "grad for non-tensor", "too many", "extra None"])
+@pytest.mark.parametrize(
+    "backward",
+    [
+        lambda ctx, g: g,
+        lambda ctx, g: (g, g),
+        lambda ctx, g: (g, None, g),
+        lambda ctx, g: (g, None, None),
+    ],
+    ids=["too few", "grad for non-tensor", "too many", "extra None"],
+)
 def test_function_backward_errors(backward):
     def run(m):  # extra None gradients are allowed: then both libraries run without error
-        F = type("F", (m.autograd.Function,), {
-            "forward": staticmethod(lambda ctx, x, k: x * k),
-            "backward": staticmethod(backward)})
+        F = type(
+            "F",
+            (m.autograd.Function,),
+            {"forward": staticmethod(lambda ctx, x, k: x * k), "backward": staticmethod(backward)},
+        )
         x = leaf(m)
         F.apply(x, 2).sum().backward()
         return x.grad
+
     try:
         expected = run(torch)
     except RuntimeError:
@@ -230,7 +244,7 @@ def test_function_saved_tensor_errors():
 def test_gradcheck_passes_and_fails_like_torch():
     def good(m):
         x, y = leaf(m, dtype="float64"), leaf(m, Y, "float64")
-        return m.autograd.gradcheck(lambda a, b: (a ** 3 * b, a / (b * b + 1)), (x, y))
+        return m.autograd.gradcheck(lambda a, b: (a**3 * b, a / (b * b + 1)), (x, y))
 
     def bad(m):
         class Bad(m.autograd.Function):
@@ -250,17 +264,21 @@ def test_gradcheck_passes_and_fails_like_torch():
     with pytest.raises(tensorish.autograd.GradcheckError) as se:
         bad(tensorish)
     assert str(se.value) == str(te.value).replace("torch.", "tensorish.")
-    assert_same_error(lambda m: m.autograd.gradcheck(lambda a: a * 2, (m.ones(2).double(),)
-                                                if m is torch else (m.ones(2, dtype=m.float64),)))
+    assert_same_error(
+        lambda m: m.autograd.gradcheck(
+            lambda a: a * 2, (m.ones(2).double(),) if m is torch else (m.ones(2, dtype=m.float64),)
+        )
+    )
 
 
 def test_gradcheck_no_raise_and_gradgradcheck():
     def run(m):
         Cube = functions(m)[0]
         x = leaf(m, dtype="float64")
-        ok = m.autograd.gradgradcheck(lambda a: a ** 3 * (a + 1), (x,))
+        ok = m.autograd.gradgradcheck(lambda a: a**3 * (a + 1), (x,))
         ok_fn = m.autograd.gradgradcheck(lambda a: Cube.apply(a, 1.5), (x,))
         return ok, ok_fn
+
     assert pair(run) == ((True, True), (True, True))
     assert issubclass(tensorish.autograd.GradcheckError, RuntimeError)
 
@@ -282,23 +300,27 @@ def test_gradgradcheck_catches_wrong_double_backward():
         first = m.autograd.gradcheck(Wrong.apply, (x,))
         second = m.autograd.gradgradcheck(Wrong.apply, (x,), raise_exception=False)
         return first, second
+
     assert pair(run) == ((True, False), (True, False))
 
 
 # -- autograd.functional ---------------------------------------------------------------------------
 def func2(a, b):
-    return a ** 3 * b, (a / (b * b + 1)).sum()
+    return a**3 * b, (a / (b * b + 1)).sum()
 
 
 def scalar(a, b):
-    return (a ** 3 * b - a * b * b).sum()
+    return (a**3 * b - a * b * b).sum()
 
 
 def test_functional_jacobian():
     def run(m):
         x, y = m.tensor(X), m.tensor(Y)
-        return (m.autograd.functional.jacobian(func2, (x, y)),
-                m.autograd.functional.jacobian(lambda a: a * a, x))
+        return (
+            m.autograd.functional.jacobian(func2, (x, y)),
+            m.autograd.functional.jacobian(lambda a: a * a, x),
+        )
+
     assert_same(*pair(run), "jacobian")
 
 
@@ -307,19 +329,26 @@ def test_functional_hessian_vjp_jvp_hvp_vhp():
         F = m.autograd.functional
         x, y = m.tensor(X), m.tensor(Y)
         v = m.tensor([1.0, -1.0, 0.5])
-        return (F.hessian(scalar, (x, y)), F.hessian(lambda a: (a ** 3).sum(), x),
-                F.vjp(func2, (x, y), (v, m.tensor(2.0))), F.jvp(func2, (x, y), (v, v)),
-                F.hvp(scalar, (x, y), (v, v)), F.vhp(scalar, (x, y), (v, v)),
-                F.vjp(lambda a: (a * a).sum(), x))
+        return (
+            F.hessian(scalar, (x, y)),
+            F.hessian(lambda a: (a**3).sum(), x),
+            F.vjp(func2, (x, y), (v, m.tensor(2.0))),
+            F.jvp(func2, (x, y), (v, v)),
+            F.hvp(scalar, (x, y), (v, v)),
+            F.vhp(scalar, (x, y), (v, v)),
+            F.vjp(lambda a: (a * a).sum(), x),
+        )
+
     assert_same(*pair(run), "functional", rtol=1e-5, atol=1e-5)
 
 
 def test_functional_create_graph():
     def run(m):
         x = leaf(m)
-        out, g = m.autograd.functional.vjp(lambda a: (a ** 3).sum(), x, create_graph=True)
+        out, g = m.autograd.functional.vjp(lambda a: (a**3).sum(), x, create_graph=True)
         g.sum().backward()
         return out, g, x.grad, g.requires_grad
+
     t, s = pair(run)
     assert t[3] is s[3] is True
     assert_same(t[:3], s[:3], "create_graph")

@@ -15,12 +15,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_benchmark_suite_smoke():
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--smoke"],
-                         capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     report = out.stdout
-    for row in ("tiny", "seed", "MLP 784-256-10 b64 SGD step", "CNN 2conv+2fc",
-                "compiled", "first MLP step, compiled", "resident memory growth"):
+    for row in (
+        "tiny",
+        "seed",
+        "MLP 784-256-10 b64 SGD step",
+        "CNN 2conv+2fc",
+        "compiled",
+        "first MLP step, compiled",
+        "resident memory growth",
+    ):
         assert row in report, row
     # every ratio cell is a number: each benchmark ran and was compared in the same run
     table = [line for line in report.splitlines() if line.startswith("| ") and "x |" in line]

@@ -62,8 +62,7 @@ def test_unwrap_function_under_jax_transforms_equals_backward():
     loss(ws, tensorish.tensor(x)).backward()
     np.testing.assert_allclose(np.asarray(g_jax), ws.grad.numpy(), rtol=1e-6)
     batched = jax.vmap(pure, in_axes=(None, 0))(jnp.asarray(w), jnp.asarray(x)[:, None, :])
-    expected = [loss(tensorish.tensor(w), tensorish.tensor(x[i : i + 1])).item()
-                for i in range(4)]
+    expected = [loss(tensorish.tensor(w), tensorish.tensor(x[i : i + 1])).item() for i in range(4)]
     np.testing.assert_allclose(np.asarray(batched), expected, rtol=1e-6)
 
 

@@ -67,8 +67,10 @@ class MLP:
         self.params = []
         for a, b in zip(sizes[:-1], sizes[1:]):
             w = (rng.normal(size=(a, b)) / np.sqrt(a)).astype(np.float32)
-            self.params += [lib.tensor(w, requires_grad=True),
-                            lib.tensor(np.zeros(b, np.float32), requires_grad=True)]
+            self.params += [
+                lib.tensor(w, requires_grad=True),
+                lib.tensor(np.zeros(b, np.float32), requires_grad=True),
+            ]
 
     def __call__(self, x):
         w1, b1, w2, b2 = self.params
@@ -78,8 +80,13 @@ class MLP:
 
 def data(lib, n=100, seed=1):
     rng = np.random.default_rng(seed)
-    return [(lib.tensor(rng.normal(size=(8, 6)).astype(np.float32)),
-             lib.tensor(rng.normal(size=(8, 3)).astype(np.float32))) for _ in range(n)]
+    return [
+        (
+            lib.tensor(rng.normal(size=(8, 6)).astype(np.float32)),
+            lib.tensor(rng.normal(size=(8, 3)).astype(np.float32)),
+        )
+        for _ in range(n)
+    ]
 
 
 def train(lib, compiled, steps=100, momentum=0.9, gamma=0.99):
@@ -132,6 +139,7 @@ def make_step(model, opt):
         loss.backward()
         opt.step()
         return loss
+
     return step
 
 
@@ -141,16 +149,16 @@ def test_retrace_only_on_structure():
     step = tensorish.compile(make_step(model, opt))
     x, y = data(tensorish, 1)[0]
     step(x, y)
-    opt.param_groups[0]["lr"] = 0.01          # a hyperparameter: traced, no retrace
+    opt.param_groups[0]["lr"] = 0.01  # a hyperparameter: traced, no retrace
     step(x, y)
     assert step.compile_count == 1
-    step(tensorish.ones(4, 6), tensorish.ones(4, 3))          # new shapes
+    step(tensorish.ones(4, 6), tensorish.ones(4, 3))  # new shapes
     assert step.compile_count == 2
-    step(x.detach().requires_grad_(), y)                       # a new requires_grad flag
+    step(x.detach().requires_grad_(), y)  # a new requires_grad flag
     assert step.compile_count == 3
     w = model.params[0]
     model.params[0] = tensorish.tensor(w.detach().numpy(), requires_grad=True)
-    opt.param_groups[0]["params"][0] = model.params[0]         # a new set of state tensors
+    opt.param_groups[0]["params"][0] = model.params[0]  # a new set of state tensors
     step(x, y)
     assert step.compile_count == 4
     step(x, y)
@@ -227,16 +235,19 @@ def test_overwritten_buffers_are_donated():
     ref = weakref.ref(w._value)
     step(x)
     assert ref() is None
-    kept = w.detach()        # aliases w, as PyTorch's shared storage: it follows the update
-    old = w.clone()          # holds the old buffer: it must survive the donation
+    kept = w.detach()  # aliases w, as PyTorch's shared storage: it follows the update
+    old = w.clone()  # holds the old buffer: it must survive the donation
     step(x)
     assert kept.sum().item() == pytest.approx(w.sum().item())
     assert old.sum().item() == pytest.approx(w.sum().item() + 0.1 * 2 * 64 * 64)
 
 
 def test_rng_state_is_lifted():
-    bern = Op("BernoulliBackward0", lambda key, shape=(): jax.random.bernoulli(key, 0.5, shape),
-              differentiable=False)
+    bern = Op(
+        "BernoulliBackward0",
+        lambda key, shape=(): jax.random.bernoulli(key, 0.5, shape),
+        differentiable=False,
+    )
 
     def dropout(x):
         mask = apply(bern, (_random.next_key(),), (("shape", tuple(x.shape)),))
@@ -254,8 +265,9 @@ def test_rng_state_is_lifted():
 def test_compiled_module_is_differentiable():
     class Linear:
         def __init__(self, lib):
-            self.weight = lib.tensor(np.arange(6, dtype=np.float32).reshape(3, 2) / 10,
-                                     requires_grad=True)
+            self.weight = lib.tensor(
+                np.arange(6, dtype=np.float32).reshape(3, 2) / 10, requires_grad=True
+            )
             self.running = lib.zeros(2)
 
         def __call__(self, x):
@@ -279,8 +291,11 @@ def test_compiled_module_is_differentiable():
     np.testing.assert_allclose(m.running.numpy(), ref.running.numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize("use", [lambda t: t.item(), lambda t: t.numpy(), lambda t: t.tolist()],
-                         ids=["item", "numpy", "tolist"])
+@pytest.mark.parametrize(
+    "use",
+    [lambda t: t.item(), lambda t: t.numpy(), lambda t: t.tolist()],
+    ids=["item", "numpy", "tolist"],
+)
 def test_concrete_value_inside_is_a_clear_error(use):
     w = tensorish.ones(3, requires_grad=True)
 
@@ -318,7 +333,7 @@ def test_leaked_tensor_is_a_clear_error():
         kept.append(y)
         return y.sum()
 
-    f(tensorish.ones(3))                   # first call: eager, like a lazy optimizer state
+    f(tensorish.ones(3))  # first call: eager, like a lazy optimizer state
     with pytest.raises(CompileError, match="added or removed entries"):
         f(tensorish.ones(3))
     assert [k.tolist() for k in kept] == [[1.0, 1.0, 1.0]]
@@ -387,8 +402,7 @@ def test_docstring_examples_run():
     import tensorish.distributed._mesh
     import tensorish.distributed.tensor._api
 
-    for mod in (tensorish._compile, tensorish.distributed._mesh,
-                tensorish.distributed.tensor._api):
+    for mod in (tensorish._compile, tensorish.distributed._mesh, tensorish.distributed.tensor._api):
         assert doctest.testmod(mod).failed == 0
 
 
@@ -442,7 +456,7 @@ def test_functional_optimizer_state_rebinding():
                 st["v"] = st["v"] * 0.999 + w.grad * w.grad * 0.001
                 mhat = st["m"] / (1 - 0.9 ** st["t"])
                 vhat = st["v"] / (1 - 0.999 ** st["t"])
-                w.sub_(0.1 * mhat / (vhat ** 0.5 + 1e-8))
+                w.sub_(0.1 * mhat / (vhat**0.5 + 1e-8))
             return loss
 
         fn = tensorish.compile(step) if compiled else step
@@ -485,7 +499,7 @@ def test_requires_grad_and_grad_mode_changes_retrace():
 
     step(tensorish.ones(2))
     assert w.grad.tolist() == [3.0, 4.0] and v.grad.tolist() == [1.0, 2.0]
-    v.requires_grad_(False)                # freeze v: its gradient must stop
+    v.requires_grad_(False)  # freeze v: its gradient must stop
     step(tensorish.ones(2))
     assert w.grad.tolist() == [3.0, 4.0] and v.grad is None
     with tensorish.no_grad():

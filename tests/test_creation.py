@@ -51,13 +51,17 @@ MAKE = [
     ("from_numpy_bool", lambda m: m.from_numpy(np.array([True, False]))),
     ("from_numpy_2d", lambda m: m.from_numpy(np.arange(6.0).reshape(2, 3))),
     ("complex", lambda m: m.complex(m.tensor([1.0, -2.0]), m.tensor([0.5, 3.0]))),
-    ("complex_double", lambda m: m.complex(m.ones(2, dtype=m.float64), m.zeros(2,
-                                                                                dtype=m.float64))),
+    (
+        "complex_double",
+        lambda m: m.complex(m.ones(2, dtype=m.float64), m.zeros(2, dtype=m.float64)),
+    ),
     ("polar", lambda m: m.polar(m.tensor([1.0, 2.0]), m.tensor([0.0, 1.5]))),
     ("meshgrid_ij", lambda m: m.meshgrid(m.arange(2), m.arange(3), indexing="ij")),
     ("meshgrid_xy", lambda m: m.meshgrid(m.arange(2), m.arange(3), indexing="xy")),
-    ("meshgrid_three_xy", lambda m: m.meshgrid(m.arange(2), m.arange(3), m.arange(4),
-                                               indexing="xy")),
+    (
+        "meshgrid_three_xy",
+        lambda m: m.meshgrid(m.arange(2), m.arange(3), m.arange(4), indexing="xy"),
+    ),
     ("meshgrid_list", lambda m: m.meshgrid([m.arange(2.0), m.tensor(5.0)], indexing="ij")),
     ("meshgrid_one", lambda m: m.meshgrid(m.arange(3), indexing="xy")),
 ]
@@ -81,17 +85,27 @@ def test_meshgrid_warns_without_indexing():
 
 
 def test_meshgrid_grad():
-    check_op([(2,), (3,)], lambda a, b: torch.meshgrid(a, b, indexing="xy"),
-             lambda a, b: tensorish.meshgrid(a, b, indexing="xy"))
+    check_op(
+        [(2,), (3,)],
+        lambda a, b: torch.meshgrid(a, b, indexing="xy"),
+        lambda a, b: tensorish.meshgrid(a, b, indexing="xy"),
+    )
     a = tensorish.ones(2, requires_grad=True)
     assert type(tensorish.meshgrid(a, a, indexing="ij")[0].grad_fn).__name__ == "ExpandBackward0"
 
 
 def test_complex_polar_grad():
-    check_op([(3,), (3,)], lambda a, b: torch.view_as_real(torch.complex(a, b)) * 1,
-             lambda a, b: _as_real(tensorish.complex(a, b)))
-    check_op([(3,), (3,)], lambda a, b: torch.view_as_real(torch.polar(a, b)) * 1,
-             lambda a, b: _as_real(tensorish.polar(a, b)), low=0.5)
+    check_op(
+        [(3,), (3,)],
+        lambda a, b: torch.view_as_real(torch.complex(a, b)) * 1,
+        lambda a, b: _as_real(tensorish.complex(a, b)),
+    )
+    check_op(
+        [(3,), (3,)],
+        lambda a, b: torch.view_as_real(torch.polar(a, b)) * 1,
+        lambda a, b: _as_real(tensorish.polar(a, b)),
+        low=0.5,
+    )
     for m in (torch, tensorish):
         a = m.ones(2, requires_grad=True)
         assert type(m.complex(a, a).grad_fn).__name__ == "ComplexBackward0"
@@ -124,17 +138,28 @@ def test_asarray_requires_grad():
 
 
 def test_from_numpy_keeps_dtype():
-    for dt in (np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8,
-               np.bool_, np.complex64):
+    for dt in (
+        np.float32,
+        np.float64,
+        np.int8,
+        np.int16,
+        np.int32,
+        np.int64,
+        np.uint8,
+        np.bool_,
+        np.complex64,
+    ):
         arr = np.zeros(2, dt)
         assert_same(torch.from_numpy(arr), tensorish.from_numpy(arr), str(dt))
 
 
 def test_creation_requires_grad():
-    for make in (lambda m: m.eye(2, requires_grad=True),
-                 lambda m: m.logspace(0, 1, 3, requires_grad=True),
-                 lambda m: m.scalar_tensor(1.0, requires_grad=True),
-                 lambda m: m.zeros(size=(2,), requires_grad=True)):
+    for make in (
+        lambda m: m.eye(2, requires_grad=True),
+        lambda m: m.logspace(0, 1, 3, requires_grad=True),
+        lambda m: m.scalar_tensor(1.0, requires_grad=True),
+        lambda m: m.zeros(size=(2,), requires_grad=True),
+    ):
         t, s = make(torch), make(tensorish)
         assert s.requires_grad == t.requires_grad and s.is_leaf
 

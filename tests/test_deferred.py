@@ -31,8 +31,9 @@ def test_ops_on_grad_tensors_are_deferred_with_eager_metadata():
     assert not _deferred(y)
 
 
-@pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a @ b,
-                                lambda a, b: a.reshape(5) * b])
+@pytest.mark.parametrize(
+    "op", [lambda a, b: a + b, lambda a, b: a @ b, lambda a, b: a.reshape(5) * b]
+)
 def test_shape_errors_are_raised_at_the_op_as_in_pytorch(op):
     assert_same_error(lambda m: op(m.ones(2, 3, requires_grad=True), m.ones(4)))
 
@@ -137,8 +138,9 @@ def test_switching_deferral_off_runs_ops_at_once():
 
 def _train(steps: int) -> tuple[list, list]:
     tensorish.manual_seed(0)
-    model = tensorish.nn.Sequential(tensorish.nn.Linear(6, 8), tensorish.nn.Tanh(),
-                                    tensorish.nn.Linear(8, 3))
+    model = tensorish.nn.Sequential(
+        tensorish.nn.Linear(6, 8), tensorish.nn.Tanh(), tensorish.nn.Linear(8, 3)
+    )
     opt = tensorish.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     x = tensorish.randn(5, 6)
     y = tensorish.tensor([0, 1, 2, 1, 0])

@@ -72,10 +72,12 @@ def test_default_device_round_trip():
 
 
 def test_creation_and_random_take_device():
-    for make in (lambda: tensorish.zeros(2, device="cpu"),
-                 lambda: tensorish.rand(2, device=tensorish.device("cpu")),
-                 lambda: tensorish.randint(3, (2,), device="cpu"),
-                 lambda: tensorish.randperm(3, device="cpu")):
+    for make in (
+        lambda: tensorish.zeros(2, device="cpu"),
+        lambda: tensorish.rand(2, device=tensorish.device("cpu")),
+        lambda: tensorish.randint(3, (2,), device="cpu"),
+        lambda: tensorish.randperm(3, device="cpu"),
+    ):
         assert make().device == tensorish.device("cpu")
 
 
@@ -105,13 +107,25 @@ TWO_DEVICES = textwrap.dedent("""
 
 
 def test_moves_and_mixed_device_error_on_two_host_devices():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
-               JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", TWO_DEVICES], capture_output=True, text=True,
-                         env=env, cwd=ROOT, timeout=300)
+    env = dict(
+        os.environ,
+        XLA_FLAGS="--xla_force_host_platform_device_count=2",
+        JAX_PLATFORMS="cpu",
+        PYTHONPATH=str(ROOT),
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", TWO_DEVICES],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == ("Expected all tensors to be on the same device, but found at "
-                                  "least two devices, cpu and cpu:1!")
+    assert out.stdout.strip() == (
+        "Expected all tensors to be on the same device, but found at "
+        "least two devices, cpu and cpu:1!"
+    )
 
 
 @pytest.mark.skipif(NO_CUDA, reason="needs a CUDA device")
@@ -127,7 +141,10 @@ def test_cuda_moves_and_seeding():
     tensorish.cuda.manual_seed(5)
     assert tensorish.rand(4, device="cuda").tolist() == a.tolist()
     assert a.device == tensorish.device("cuda:0")
-    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, "
-                                           "but found at least two devices, cpu and cuda:0!"):
+    with pytest.raises(
+        RuntimeError,
+        match="Expected all tensors to be on the same device, "
+        "but found at least two devices, cpu and cuda:0!",
+    ):
         tensorish._device.check_same_device([x, y])
     tensorish.cuda.synchronize()

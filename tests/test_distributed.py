@@ -26,11 +26,16 @@ assert jax.device_count() == 8
 
 
 def on_8_devices(body: str) -> None:
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-               JAX_PLATFORMS="cpu", PYTHONPATH=ROOT)
+    env = dict(
+        os.environ,
+        XLA_FLAGS="--xla_force_host_platform_device_count=8",
+        JAX_PLATFORMS="cpu",
+        PYTHONPATH=ROOT,
+    )
     code = PRELUDE + textwrap.dedent(body)
-    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
-                       text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr[-3000:]
 
 
@@ -118,7 +123,9 @@ ref, ref_m, _, _ = train(None, None, None)
 
 
 def test_data_and_tensor_parallel_steps_match_one_device():
-    on_8_devices(STEP + textwrap.dedent("""
+    on_8_devices(
+        STEP
+        + textwrap.dedent("""
     dp = init_device_mesh("cpu", (8,), mesh_dim_names=("dp",))
     losses, m, step, (x, y) = train(dp, [Replicate()], [Shard(0)])
     np.testing.assert_allclose(losses, ref, rtol=1e-5, atol=1e-6)
@@ -138,7 +145,8 @@ def test_data_and_tensor_parallel_steps_match_one_device():
     assert m.w.placements == (Shard(1),) and m.w.grad.placements == (Shard(1),)
     assert len(m.w._value.addressable_shards) == 8
     assert m.w._value.addressable_shards[0].data.shape == (16, 8)
-    """))
+    """)
+    )
 
 
 def test_process_group_lifecycle_as_torch(tmp_path):
@@ -148,8 +156,7 @@ def test_process_group_lifecycle_as_torch(tmp_path):
     for lib in (tdist, dist):
         with pytest.raises(ValueError) as err:
             lib.get_rank()
-        lib.init_process_group("gloo", init_method=f"file://{tmp_path}/pg", world_size=1,
-                               rank=0)
+        lib.init_process_group("gloo", init_method=f"file://{tmp_path}/pg", world_size=1, rank=0)
         assert (lib.get_rank(), lib.get_world_size(), lib.is_initialized()) == (0, 1, True)
         with pytest.raises(ValueError) as again:
             lib.init_process_group("gloo", world_size=1, rank=0)

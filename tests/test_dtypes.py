@@ -10,13 +10,30 @@ from oracle import tdtype
 import tensorish
 
 pytestmark = pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")
-DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-          "float64", "complex64", "complex128"]
+DTYPES = [
+    "bool",
+    "uint8",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+]
 SCALARS = {"bool": True, "int": 3, "float": 2.5, "complex": 1 + 2j}
 OPS = {
-    "add": lambda a, b: a + b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
-    "floordiv": lambda a, b: a // b, "lt": lambda a, b: a < b, "eq": lambda a, b: a == b,
-    "where": lambda a, b: _where(a, b), "sub": lambda a, b: a - b,
+    "add": lambda a, b: a + b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "floordiv": lambda a, b: a // b,
+    "lt": lambda a, b: a < b,
+    "eq": lambda a, b: a == b,
+    "where": lambda a, b: _where(a, b),
+    "sub": lambda a, b: a - b,
 }
 
 
@@ -40,12 +57,19 @@ def _outcome(fn, a, b):
         return e
 
 
-operand = st.tuples(st.sampled_from(["dims", "zero-dim", "bool", "int", "float", "complex"]),
-                    st.sampled_from(DTYPES))
+operand = st.tuples(
+    st.sampled_from(["dims", "zero-dim", "bool", "int", "float", "complex"]),
+    st.sampled_from(DTYPES),
+)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(op=st.sampled_from(sorted(OPS)), left=operand, right=operand)
 def test_result_dtype_matches_torch(op, left, right):
     if left[0] in SCALARS and right[0] in SCALARS:
@@ -76,16 +100,24 @@ def test_result_dtype_matches_torch(op, left, right):
 @pytest.mark.parametrize("a", DTYPES)
 def test_can_cast_table(a):
     for b in DTYPES:
-        assert tensorish.can_cast(getattr(tensorish, a), getattr(tensorish, b)) == \
-            torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+        assert tensorish.can_cast(getattr(tensorish, a), getattr(tensorish, b)) == torch.can_cast(
+            getattr(torch, a), getattr(torch, b)
+        ), (a, b)
 
 
 def test_result_type_function():
-    for args in [(tensorish.tensor([1, 2]), 2.5), (tensorish.tensor(1.0), tensorish.tensor([1])),
-                 (tensorish.ones(2, dtype=tensorish.bfloat16), 1 + 1j),
-                 (True, tensorish.tensor([1]))]:
-        targs = [torch.tensor(a.tolist(), dtype=tdtype(a.dtype))
-                 if isinstance(a, tensorish.Tensor) else a for a in args]
+    for args in [
+        (tensorish.tensor([1, 2]), 2.5),
+        (tensorish.tensor(1.0), tensorish.tensor([1])),
+        (tensorish.ones(2, dtype=tensorish.bfloat16), 1 + 1j),
+        (True, tensorish.tensor([1])),
+    ]:
+        targs = [
+            torch.tensor(a.tolist(), dtype=tdtype(a.dtype))
+            if isinstance(a, tensorish.Tensor)
+            else a
+            for a in args
+        ]
         assert tensorish.result_type(*args) is tdtype(torch.result_type(*targs))
 
 

@@ -17,8 +17,9 @@ AS_TORCH = (
 
 def _run(args: list[str]) -> str:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT,
-                         env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 

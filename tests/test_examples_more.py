@@ -11,17 +11,33 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["02_four_ways_to_a_gradient.py", "03_polynomial_fit.py",
-           "04_mlp_imperative_vs_equinox.py", "05_compile.py", "06_data_parallel.py"]
+SCRIPTS = [
+    "02_four_ways_to_a_gradient.py",
+    "03_polynomial_fit.py",
+    "04_mlp_imperative_vs_equinox.py",
+    "05_compile.py",
+    "06_data_parallel.py",
+]
 _runs: dict = {}
 
 
 def _run(script: str, out_dir: Path, **env_extra: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TENSORISH_EXAMPLES_FAST="1",
-               TENSORISH_EXAMPLES_OUT=str(out_dir), **env_extra)
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        TENSORISH_EXAMPLES_FAST="1",
+        TENSORISH_EXAMPLES_OUT=str(out_dir),
+        **env_extra,
+    )
     env.pop("XLA_FLAGS", None)
-    return subprocess.run([sys.executable, str(ROOT / "examples" / script)], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "examples" / script)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +129,14 @@ def test_missing_optional_package_says_how_to_install(tmp_path):
     blocker = tmp_path / "optax.py"
     blocker.write_text("raise ImportError('blocked for the test')\n")
     env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{ROOT}")
-    r = subprocess.run([sys.executable, str(ROOT / "examples" / SCRIPTS[1])], capture_output=True,
-                       text=True, cwd=ROOT, env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / SCRIPTS[1])],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 1
     assert "needs optax: pip install -e '.[examples]'" in r.stderr
     assert "Traceback" not in r.stderr

@@ -15,7 +15,7 @@ BINARY = [
     ("sub", lambda a, b: a - b, "SubBackward0"),
     ("mul", lambda a, b: a * b, "MulBackward0"),
     ("div", lambda a, b: a / b, "DivBackward0"),
-    ("pow", lambda a, b: a ** b, "PowBackward1"),
+    ("pow", lambda a, b: a**b, "PowBackward1"),
 ]
 SHAPE_PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 5)), ((), (3,)), ((2, 1, 3), (2, 3))]
 
@@ -31,37 +31,128 @@ def test_binary_grad_fn(name, fn, node):
     check_op([(2, 2), (2, 2)], fn, low=0.5, grad_fn=node)
 
 
-def test_add(): check_op([(3, 4), (3, 4)], torch.add)
-def test_add_alpha(): check_op([(3, 4), (4,)], lambda a, b: a.add(b, alpha=-2))
-def test_sub(): check_op([(3, 4), (3, 4)], torch.sub)
-def test_mul(): check_op([(3, 4), (3, 4)], torch.mul, grad_fn="MulBackward0")
-def test_div(): check_op([(3, 4), (3, 4)], torch.div, low=0.5)
-def test_pow_scalar(): check_op([(3, 4)], lambda a: a ** 2, grad_fn="PowBackward0")
-def test_pow_fraction(): check_op([(3, 4)], lambda a: a.pow(1.5), low=0.1)
-def test_pow_negative_exponent(): check_op([(5,)], lambda a: a ** -2, low=0.5)
-def test_rpow(): check_op([(3,)], lambda a: 2 ** a)
-def test_neg(): check_op([(3, 4)], lambda a: -a, grad_fn="NegBackward0")
-def test_rsub(): check_op([(3, 4)], lambda a: 1 - a, grad_fn="RsubBackward1")
-def test_rdiv(): check_op([(3, 4)], lambda a: 2 / a, low=0.5, grad_fn="MulBackward0")
-def test_radd(): check_op([(3,)], lambda a: 1 + a, grad_fn="AddBackward0")
-def test_rmul(): check_op([(3,)], lambda a: 2.5 * a, grad_fn="MulBackward0")
-def test_mm(): check_op([(2, 3), (3, 4)], torch.mm, grad_fn="MmBackward0")
-def test_matmul_2d(): check_op([(2, 3), (3, 4)], torch.matmul, grad_fn="MmBackward0")
-def test_matmul_dot(): check_op([(3,), (3,)], torch.matmul, grad_fn="DotBackward0")
-def test_matmul_mv(): check_op([(2, 3), (3,)], torch.matmul, grad_fn="MvBackward0")
-def test_matmul_operator(): check_op([(2, 3), (3, 2)], lambda a, b: a @ b)
-def test_matmul_batched(): check_op([(4, 2, 3), (4, 3, 5)], torch.matmul, rtol=1e-5)
-def test_matmul_broadcast(): check_op([(4, 2, 3), (3, 5)], torch.matmul)
-def test_sum(): check_op([(3, 4)], torch.sum, grad_fn="SumBackward0")
-def test_sum_dim(): check_op([(3, 4)], lambda a: a.sum(1), grad_fn="SumBackward1")
-def test_sum_dims_keepdim(): check_op([(2, 3, 4)], lambda a: a.sum((0, -1), keepdim=True))
-def test_sum_neg_dim(): check_op([(2, 3, 4)], lambda a: a.sum(-2))
-def test_mean(): check_op([(3, 4)], torch.mean, grad_fn="MeanBackward0")
-def test_mean_dim(): check_op([(3, 4)], lambda a: a.mean(0), grad_fn="MeanBackward1")
-def test_mean_keepdim(): check_op([(3, 4)], lambda a: a.mean(dim=(0, 1), keepdim=True))
-def test_scalar_shape(): check_op([(), ()], lambda a, b: (a * b + a) ** 2)
-def test_chain(): check_op([(2, 2), (2, 2)], lambda a, b: ((a * b + a) @ b).sum())
-def test_float64(): check_op([(3,), (3,)], lambda a, b: a * b - a / b, dtype="float64", low=1)
+def test_add():
+    check_op([(3, 4), (3, 4)], torch.add)
+
+
+def test_add_alpha():
+    check_op([(3, 4), (4,)], lambda a, b: a.add(b, alpha=-2))
+
+
+def test_sub():
+    check_op([(3, 4), (3, 4)], torch.sub)
+
+
+def test_mul():
+    check_op([(3, 4), (3, 4)], torch.mul, grad_fn="MulBackward0")
+
+
+def test_div():
+    check_op([(3, 4), (3, 4)], torch.div, low=0.5)
+
+
+def test_pow_scalar():
+    check_op([(3, 4)], lambda a: a**2, grad_fn="PowBackward0")
+
+
+def test_pow_fraction():
+    check_op([(3, 4)], lambda a: a.pow(1.5), low=0.1)
+
+
+def test_pow_negative_exponent():
+    check_op([(5,)], lambda a: a**-2, low=0.5)
+
+
+def test_rpow():
+    check_op([(3,)], lambda a: 2**a)
+
+
+def test_neg():
+    check_op([(3, 4)], lambda a: -a, grad_fn="NegBackward0")
+
+
+def test_rsub():
+    check_op([(3, 4)], lambda a: 1 - a, grad_fn="RsubBackward1")
+
+
+def test_rdiv():
+    check_op([(3, 4)], lambda a: 2 / a, low=0.5, grad_fn="MulBackward0")
+
+
+def test_radd():
+    check_op([(3,)], lambda a: 1 + a, grad_fn="AddBackward0")
+
+
+def test_rmul():
+    check_op([(3,)], lambda a: 2.5 * a, grad_fn="MulBackward0")
+
+
+def test_mm():
+    check_op([(2, 3), (3, 4)], torch.mm, grad_fn="MmBackward0")
+
+
+def test_matmul_2d():
+    check_op([(2, 3), (3, 4)], torch.matmul, grad_fn="MmBackward0")
+
+
+def test_matmul_dot():
+    check_op([(3,), (3,)], torch.matmul, grad_fn="DotBackward0")
+
+
+def test_matmul_mv():
+    check_op([(2, 3), (3,)], torch.matmul, grad_fn="MvBackward0")
+
+
+def test_matmul_operator():
+    check_op([(2, 3), (3, 2)], lambda a, b: a @ b)
+
+
+def test_matmul_batched():
+    check_op([(4, 2, 3), (4, 3, 5)], torch.matmul, rtol=1e-5)
+
+
+def test_matmul_broadcast():
+    check_op([(4, 2, 3), (3, 5)], torch.matmul)
+
+
+def test_sum():
+    check_op([(3, 4)], torch.sum, grad_fn="SumBackward0")
+
+
+def test_sum_dim():
+    check_op([(3, 4)], lambda a: a.sum(1), grad_fn="SumBackward1")
+
+
+def test_sum_dims_keepdim():
+    check_op([(2, 3, 4)], lambda a: a.sum((0, -1), keepdim=True))
+
+
+def test_sum_neg_dim():
+    check_op([(2, 3, 4)], lambda a: a.sum(-2))
+
+
+def test_mean():
+    check_op([(3, 4)], torch.mean, grad_fn="MeanBackward0")
+
+
+def test_mean_dim():
+    check_op([(3, 4)], lambda a: a.mean(0), grad_fn="MeanBackward1")
+
+
+def test_mean_keepdim():
+    check_op([(3, 4)], lambda a: a.mean(dim=(0, 1), keepdim=True))
+
+
+def test_scalar_shape():
+    check_op([(), ()], lambda a, b: (a * b + a) ** 2)
+
+
+def test_chain():
+    check_op([(2, 2), (2, 2)], lambda a, b: ((a * b + a) @ b).sum())
+
+
+def test_float64():
+    check_op([(3,), (3,)], lambda a, b: a * b - a / b, dtype="float64", low=1)
 
 
 def test_shared_input_accumulates():
@@ -80,20 +171,39 @@ def test_sum_int_is_int64():
     assert_same(tb.sum(), sb.sum(), "bool sum")
 
 
-@pytest.mark.parametrize("a_dt,b", [
-    ("int64", 2.5), ("int64", 2), ("int32", 2), ("float32", 2), ("float64", 2.5),
-    ("bool", 1), ("bool", 1.5), ("uint8", 3), ("int8", True), ("float16", 2.0),
-])
+@pytest.mark.parametrize(
+    "a_dt,b",
+    [
+        ("int64", 2.5),
+        ("int64", 2),
+        ("int32", 2),
+        ("float32", 2),
+        ("float64", 2.5),
+        ("bool", 1),
+        ("bool", 1.5),
+        ("uint8", 3),
+        ("int8", True),
+        ("float16", 2.0),
+    ],
+)
 def test_scalar_promotion(a_dt, b):
     t, s = both([1, 2, 3], a_dt)
     for f in (lambda x: x * b, lambda x: x + b, lambda x: b * x):
         assert_same(f(t), f(s), f"{a_dt} op {b!r}")
 
 
-@pytest.mark.parametrize("a_dt,b_dt", [
-    ("int64", "float32"), ("int32", "int64"), ("uint8", "int8"), ("float32", "float64"),
-    ("bool", "int32"), ("float16", "bfloat16"), ("int64", "float16"),
-])
+@pytest.mark.parametrize(
+    "a_dt,b_dt",
+    [
+        ("int64", "float32"),
+        ("int32", "int64"),
+        ("uint8", "int8"),
+        ("float32", "float64"),
+        ("bool", "int32"),
+        ("float16", "bfloat16"),
+        ("int64", "float16"),
+    ],
+)
 @pytest.mark.parametrize("zero_dim", [False, True])
 def test_tensor_promotion(a_dt, b_dt, zero_dim):
     ta, sa = both([1, 2], a_dt)
@@ -108,30 +218,51 @@ def test_int_div_is_float():
     assert_same(t / t, s / s, "div")
 
 
-@pytest.mark.parametrize("make", [
-    lambda m: m.ones(2, 3), lambda m: m.ones((2, 3)), lambda m: m.ones([2]),
-    lambda m: m.zeros(3, dtype=m.int32), lambda m: m.full((2, 2), 7),
-    lambda m: m.full((2,), 1.5), lambda m: m.full((2,), True), lambda m: m.arange(5),
-    lambda m: m.arange(1, 4, 0.5), lambda m: m.arange(0.0, 1.0, 0.1), lambda m: m.arange(10, 0, -3),
-    lambda m: m.linspace(0, 1, 7), lambda m: m.linspace(-3, 5, 1), lambda m: m.linspace(2, 3, 0),
-    lambda m: m.linspace(0, 10, 9, dtype=m.float64),
-    lambda m: m.ones_like(m.ones(2, dtype=m.int64)),
-    lambda m: m.zeros_like(m.ones(2, 2)), lambda m: m.full_like(m.ones(3), 4),
-    lambda m: m.tensor([[1, 2], [3, 4]]), lambda m: m.tensor([1.5, 2]), lambda m: m.tensor(3),
-    lambda m: m.tensor([True, False]), lambda m: m.tensor(2.5, dtype=m.float64),
-    lambda m: m.tensor([1, 2], dtype=m.float16), lambda m: m.tensor(np.arange(3.0)),
-    lambda m: m.tensor([]), lambda m: m.ones(0, 3), lambda m: m.tensor([1 + 2j]),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.ones(2, 3),
+        lambda m: m.ones((2, 3)),
+        lambda m: m.ones([2]),
+        lambda m: m.zeros(3, dtype=m.int32),
+        lambda m: m.full((2, 2), 7),
+        lambda m: m.full((2,), 1.5),
+        lambda m: m.full((2,), True),
+        lambda m: m.arange(5),
+        lambda m: m.arange(1, 4, 0.5),
+        lambda m: m.arange(0.0, 1.0, 0.1),
+        lambda m: m.arange(10, 0, -3),
+        lambda m: m.linspace(0, 1, 7),
+        lambda m: m.linspace(-3, 5, 1),
+        lambda m: m.linspace(2, 3, 0),
+        lambda m: m.linspace(0, 10, 9, dtype=m.float64),
+        lambda m: m.ones_like(m.ones(2, dtype=m.int64)),
+        lambda m: m.zeros_like(m.ones(2, 2)),
+        lambda m: m.full_like(m.ones(3), 4),
+        lambda m: m.tensor([[1, 2], [3, 4]]),
+        lambda m: m.tensor([1.5, 2]),
+        lambda m: m.tensor(3),
+        lambda m: m.tensor([True, False]),
+        lambda m: m.tensor(2.5, dtype=m.float64),
+        lambda m: m.tensor([1, 2], dtype=m.float16),
+        lambda m: m.tensor(np.arange(3.0)),
+        lambda m: m.tensor([]),
+        lambda m: m.ones(0, 3),
+        lambda m: m.tensor([1 + 2j]),
+    ],
+)
 def test_creation(make):
     assert_same(make(torch), make(tensorish), "creation")
 
 
 def test_creation_requires_grad():
-    for make in (lambda m: m.ones(2, requires_grad=True),
-                 lambda m: m.zeros(2, 2, requires_grad=True),
-                 lambda m: m.tensor([1.0], requires_grad=True),
-                 lambda m: m.arange(3.0, requires_grad=True),
-                 lambda m: m.linspace(0, 1, 3, requires_grad=True)):
+    for make in (
+        lambda m: m.ones(2, requires_grad=True),
+        lambda m: m.zeros(2, 2, requires_grad=True),
+        lambda m: m.tensor([1.0], requires_grad=True),
+        lambda m: m.arange(3.0, requires_grad=True),
+        lambda m: m.linspace(0, 1, 3, requires_grad=True),
+    ):
         t, s = make(torch), make(tensorish)
         assert s.requires_grad and s.is_leaf and s.grad_fn is None
         assert t.requires_grad
@@ -274,6 +405,7 @@ def test_no_grad():
 
 def test_grad_mode_decorators():
     for m in (torch, tensorish):
+
         @m.no_grad()
         def f(x):
             return x * 2
@@ -345,8 +477,10 @@ ERRORS = [
     ("int requires_grad", lambda m: m.tensor([1, 2], requires_grad=True)),
     ("int requires_grad_", lambda m: m.tensor([1, 2]).requires_grad_()),
     ("ones int requires_grad", lambda m: m.ones(2, dtype=m.int64, requires_grad=True)),
-    ("nonleaf requires_grad False", lambda m: (m.ones(1, requires_grad=True) * 2)
-     .requires_grad_(False)),
+    (
+        "nonleaf requires_grad False",
+        lambda m: (m.ones(1, requires_grad=True) * 2).requires_grad_(False),
+    ),
     ("leaf inplace", lambda m: m.ones(2, requires_grad=True).add_(1)),
     ("broadcast", lambda m: m.ones(2, 3) + m.ones(4)),
     ("broadcast mul", lambda m: m.ones(2, 3) * m.ones(2)),
@@ -370,14 +504,15 @@ ERRORS = [
     ("none data", lambda m: m.tensor([None])),
     ("not a sequence", lambda m: m.tensor([[1, 2], 3])),
     ("sub two bools", lambda m: m.tensor([True]) - True),
-    ("grad wrong dtype", lambda m: setattr(m.ones(2, requires_grad=True), "grad",
-                                           m.ones(2, dtype=m.float64))),
+    (
+        "grad wrong dtype",
+        lambda m: setattr(m.ones(2, requires_grad=True), "grad", m.ones(2, dtype=m.float64)),
+    ),
     ("sub bool", lambda m: m.tensor([True]) - m.tensor([False])),
     ("neg bool", lambda m: -m.tensor([True])),
     ("inplace int from float", lambda m: m.tensor([1, 2]).add_(1.5)),
     ("inplace broadcast", lambda m: m.ones(2).add_(m.ones(2, 2))),
-    ("backward shape mismatch", lambda m: (m.ones(2, requires_grad=True) * 2)
-     .backward(m.ones(3))),
+    ("backward shape mismatch", lambda m: (m.ones(2, requires_grad=True) * 2).backward(m.ones(3))),
     ("arange zero step", lambda m: m.arange(0, 1, 0)),
     ("arange sign", lambda m: m.arange(0, 5, -1)),
     ("grad wrong shape", lambda m: setattr(m.ones(2, requires_grad=True), "grad", m.ones(3))),

@@ -103,8 +103,9 @@ def test_getitem_int64_values():
     for name, make in GET[::4]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            assert_same(torch.tensor(data)[make(torch)], tensorish.tensor(data)[make(tensorish)],
-                        name)
+            assert_same(
+                torch.tensor(data)[make(torch)], tensorish.tensor(data)[make(tensorish)], name
+            )
 
 
 # (name, key builder, value builder(m) or a Python scalar)
@@ -130,8 +131,7 @@ SET = [
     ("int_slice_list", lambda m: (2, slice(None), [0, 4]), lambda m: m.ones(4, 2)),
     ("slice_list", lambda m: (slice(1, None), [0, 3]), 1.5),
     ("mask", lambda m: m.tensor(MASK_345), 0.0),
-    ("mask_values", lambda m: m.tensor(MASK_345),
-     lambda m: m.arange(float(MASK_345.sum()))),
+    ("mask_values", lambda m: m.tensor(MASK_345), lambda m: m.arange(float(MASK_345.sum()))),
     ("mask_2d_rows", lambda m: m.tensor(MASK_34), lambda m: m.ones(5)),
     ("true", lambda m: True, lambda m: m.ones(3, 4, 5)),
     ("int_dtype_value", lambda m: 0, lambda m: m.ones(4, 5, dtype=m.int64)),
@@ -244,7 +244,7 @@ def test_augmented_assignment():
 def test_tensor_as_slice_bound():
     for m in (torch, tensorish):
         x = m.arange(5.0)
-        assert x[: m.tensor(2)].tolist() == [0.0, 1.0] and x[m.tensor(3):].tolist() == [3.0, 4.0]
+        assert x[: m.tensor(2)].tolist() == [0.0, 1.0] and x[m.tensor(3) :].tolist() == [3.0, 4.0]
         with pytest.raises(TypeError, match="only integer tensors of a single element"):
             x[: m.tensor(2.0)]
 
@@ -271,35 +271,35 @@ def test_saved_tensor_version_check():
 
 
 ERRORS = [
-    ("int_bounds", lambda m: (lambda x: x[3])),
-    ("neg_int_bounds", lambda m: (lambda x: x[-4])),
-    ("second_dim_bounds", lambda m: (lambda x: x[0, 4])),
-    ("third_dim_bounds", lambda m: (lambda x: x[..., 5])),
-    ("too_many", lambda m: (lambda x: x[0, 0, 0, 0])),
-    ("too_many_with_none", lambda m: (lambda x: x[None, 0, 0, 0, 0])),
-    ("list_bounds", lambda m: (lambda x: x[[5]])),
-    ("list_negative_bounds", lambda m: (lambda x: x[[-4]])),
-    ("tensor_bounds", lambda m: (lambda x: x[m.tensor([0, 1, 3])])),
-    ("tensor_0d_bounds", lambda m: (lambda x: x[m.tensor(5)])),
-    ("slice_list_bounds", lambda m: (lambda x: x[:, [4]])),
-    ("second_list_bounds", lambda m: (lambda x: x[[0], :, [9]])),
-    ("adjacent_list_bounds", lambda m: (lambda x: x[[0], [5]])),
-    ("none_list_bounds", lambda m: (lambda x: x[None, :, [9]])),
-    ("mask_shape", lambda m: (lambda x: x[m.ones(2, dtype=m.bool)])),
-    ("mask_shape_dim1", lambda m: (lambda x: x[m.ones(3, 3, dtype=m.bool)])),
-    ("float_tensor", lambda m: (lambda x: x[m.tensor([0.0])])),
-    ("float_key", lambda m: (lambda x: x[1.5])),
-    ("negative_step", lambda m: (lambda x: x[::-1])),
-    ("zero_step", lambda m: (lambda x: x[::0])),
-    ("broadcast_indices", lambda m: (lambda x: x[[0, 1], [0, 1, 2]])),
-    ("zero_dim", lambda m: (lambda x: m.tensor(1.0)[0])),
-    ("set_bounds", lambda m: (lambda x: x.__setitem__(5, 1.0))),
-    ("set_shape_basic", lambda m: (lambda x: x.__setitem__(0, m.ones(3)))),
-    ("set_shape_slice", lambda m: (lambda x: x.__setitem__(slice(0, 2), m.ones(3, 4, 5)))),
-    ("set_shape_list", lambda m: (lambda x: x.__setitem__([0, 1], m.ones(3)))),
-    ("set_shape_int_list", lambda m: (lambda x: x.__setitem__((0, [1, 2]), m.ones(3)))),
-    ("set_shape_mask", lambda m: (lambda x: x.__setitem__(m.tensor(MASK_345), m.ones(3)))),
-    ("set_list_bounds", lambda m: (lambda x: x.__setitem__((slice(None), [7]), 0.0))),
+    ("int_bounds", lambda m: lambda x: x[3]),
+    ("neg_int_bounds", lambda m: lambda x: x[-4]),
+    ("second_dim_bounds", lambda m: lambda x: x[0, 4]),
+    ("third_dim_bounds", lambda m: lambda x: x[..., 5]),
+    ("too_many", lambda m: lambda x: x[0, 0, 0, 0]),
+    ("too_many_with_none", lambda m: lambda x: x[None, 0, 0, 0, 0]),
+    ("list_bounds", lambda m: lambda x: x[[5]]),
+    ("list_negative_bounds", lambda m: lambda x: x[[-4]]),
+    ("tensor_bounds", lambda m: lambda x: x[m.tensor([0, 1, 3])]),
+    ("tensor_0d_bounds", lambda m: lambda x: x[m.tensor(5)]),
+    ("slice_list_bounds", lambda m: lambda x: x[:, [4]]),
+    ("second_list_bounds", lambda m: lambda x: x[[0], :, [9]]),
+    ("adjacent_list_bounds", lambda m: lambda x: x[[0], [5]]),
+    ("none_list_bounds", lambda m: lambda x: x[None, :, [9]]),
+    ("mask_shape", lambda m: lambda x: x[m.ones(2, dtype=m.bool)]),
+    ("mask_shape_dim1", lambda m: lambda x: x[m.ones(3, 3, dtype=m.bool)]),
+    ("float_tensor", lambda m: lambda x: x[m.tensor([0.0])]),
+    ("float_key", lambda m: lambda x: x[1.5]),
+    ("negative_step", lambda m: lambda x: x[::-1]),
+    ("zero_step", lambda m: lambda x: x[::0]),
+    ("broadcast_indices", lambda m: lambda x: x[[0, 1], [0, 1, 2]]),
+    ("zero_dim", lambda m: lambda x: m.tensor(1.0)[0]),
+    ("set_bounds", lambda m: lambda x: x.__setitem__(5, 1.0)),
+    ("set_shape_basic", lambda m: lambda x: x.__setitem__(0, m.ones(3))),
+    ("set_shape_slice", lambda m: lambda x: x.__setitem__(slice(0, 2), m.ones(3, 4, 5))),
+    ("set_shape_list", lambda m: lambda x: x.__setitem__([0, 1], m.ones(3))),
+    ("set_shape_int_list", lambda m: lambda x: x.__setitem__((0, [1, 2]), m.ones(3))),
+    ("set_shape_mask", lambda m: lambda x: x.__setitem__(m.tensor(MASK_345), m.ones(3))),
+    ("set_list_bounds", lambda m: lambda x: x.__setitem__((slice(None), [7]), 0.0)),
 ]
 
 

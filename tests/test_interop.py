@@ -51,8 +51,12 @@ def test_from_jax_to_jax_no_copy():
 
 
 def test_numpy_roundtrip():
-    for arr in (np.arange(6.0).reshape(2, 3), np.arange(4, dtype=np.int32),
-                np.array([True, False]), np.ones(2, np.float16)):
+    for arr in (
+        np.arange(6.0).reshape(2, 3),
+        np.arange(4, dtype=np.int32),
+        np.array([True, False]),
+        np.ones(2, np.float16),
+    ):
         assert_same(torch.from_numpy(arr), tensorish.from_numpy(arr), "from_numpy")
         assert_same(torch.as_tensor(arr), tensorish.as_tensor(arr), "as_tensor")
         np.testing.assert_array_equal(tensorish.from_numpy(arr).numpy(), arr)
@@ -68,13 +72,17 @@ def test_as_tensor_returns_same_tensor():
     assert_same(torch.as_tensor([1, 2]), tensorish.as_tensor([1, 2]), "list")
 
 
-@pytest.mark.parametrize("case", [
-    lambda m: m.from_numpy([1, 2]),
-    lambda m: m.from_numpy(np.array(["a"])),
-    lambda m: m.ones(2, requires_grad=True).numpy(),
-    lambda m: np.asarray(m.ones(2, requires_grad=True)),
-    lambda m: m.ones(2, requires_grad=True).__dlpack__(),
-], ids=["list", "str array", "numpy grad", "asarray grad", "dlpack grad"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        lambda m: m.from_numpy([1, 2]),
+        lambda m: m.from_numpy(np.array(["a"])),
+        lambda m: m.ones(2, requires_grad=True).numpy(),
+        lambda m: np.asarray(m.ones(2, requires_grad=True)),
+        lambda m: m.ones(2, requires_grad=True).__dlpack__(),
+    ],
+    ids=["list", "str array", "numpy grad", "asarray grad", "dlpack grad"],
+)
 def test_errors(case):
     with pytest.raises(Exception) as te:
         case(torch)

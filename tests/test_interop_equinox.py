@@ -33,10 +33,14 @@ def _models():
     k = jax.random.key(0)
     return {
         "linear": (eqx.nn.Linear(3, 2, key=k, dtype=F32), ["weight", "bias"]),
-        "mlp": (eqx.nn.MLP(3, 2, 8, 2, key=k, dtype=F32),
-                [f"layers.{i}.{n}" for i in range(3) for n in ("weight", "bias")]),
-        "custom": (Affine(jnp.arange(1.0, 4.0, dtype=F32), eqx.nn.Linear(3, 2, key=k, dtype=F32),
-                          0.5), ["w", "inner.weight", "inner.bias"]),
+        "mlp": (
+            eqx.nn.MLP(3, 2, 8, 2, key=k, dtype=F32),
+            [f"layers.{i}.{n}" for i in range(3) for n in ("weight", "bias")],
+        ),
+        "custom": (
+            Affine(jnp.arange(1.0, 4.0, dtype=F32), eqx.nn.Linear(3, 2, key=k, dtype=F32), 0.5),
+            ["w", "inner.weight", "inner.bias"],
+        ),
     }
 
 
@@ -64,8 +68,9 @@ def test_weights_forward_and_round_trip(kind):
     assert jax.tree_util.tree_structure(back) == jax.tree_util.tree_structure(model)
     for a, b in zip(_leaves(back), _leaves(model)):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(from_equinox(model, batched=False)(tensorish.from_jax(X[0]))
-                                  .detach().jax(), model(X[0]))
+    np.testing.assert_array_equal(
+        from_equinox(model, batched=False)(tensorish.from_jax(X[0])).detach().jax(), model(X[0])
+    )
 
 
 @pytest.mark.parametrize("kind", ["linear", "mlp", "custom"])
@@ -110,8 +115,9 @@ def test_sgd_training_matches_optax(kind):
 
 def test_tensorish_module_to_equinox_and_back():
     tensorish.manual_seed(0)
-    net = tensorish.nn.Sequential(tensorish.nn.Linear(3, 8), tensorish.nn.Tanh(),
-                                  tensorish.nn.Linear(8, 2))
+    net = tensorish.nn.Sequential(
+        tensorish.nn.Linear(3, 8), tensorish.nn.Tanh(), tensorish.nn.Linear(8, 2)
+    )
     e = to_equinox(net)
     assert isinstance(e, eqx.Module)
     assert sorted(e.params) == sorted(n for n, _ in net.named_parameters())
@@ -126,8 +132,9 @@ def test_tensorish_module_to_equinox_and_back():
         np.testing.assert_allclose(jgrads[n], p.grad.jax(), rtol=1e-5, atol=1e-7)
     again = from_equinox(e)
     assert sorted(n for n, _ in again.named_parameters()) == sorted(e.params)
-    np.testing.assert_allclose(again(tensorish.from_jax(X)).detach().jax(), want.detach().jax(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        again(tensorish.from_jax(X)).detach().jax(), want.detach().jax(), rtol=1e-6
+    )
 
 
 def test_compiled_training_of_an_equinox_model():

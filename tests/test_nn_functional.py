@@ -47,9 +47,26 @@ def test_activation(name, fn, node):
     compare_fn(fn, [], data=[(KINKS, True)], grad_fn=node)
 
 
-MODULE_ACTIVATIONS = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
-                      "Softplus", "Sigmoid", "Tanh", "Hardtanh", "Hardsigmoid", "Hardswish",
-                      "LogSigmoid", "Softsign", "Tanhshrink"]
+MODULE_ACTIVATIONS = [
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "CELU",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Softplus",
+    "Sigmoid",
+    "Tanh",
+    "Hardtanh",
+    "Hardsigmoid",
+    "Hardswish",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+]
 
 
 def test_activation_modules():
@@ -73,7 +90,8 @@ def test_softmax_implicit_dim_warns():
             F.softmax(x)
         assert [str(m.message) for m in w] == [
             "Implicit dimension choice for softmax has been deprecated. Change the call to "
-            "include dim=X as an argument."]
+            "include dim=X as an argument."
+        ]
 
 
 LOSSES = [
@@ -81,48 +99,120 @@ LOSSES = [
     ("mse_none", lambda F, x, y: F.mse_loss(x, y, reduction="none"), [X, X], None),
     ("l1", lambda F, x, y: F.l1_loss(x, y), [X, X], "MeanBackward0"),
     ("l1_none", lambda F, x, y: F.l1_loss(x, y, reduction="none"), [X, X], "AbsBackward0"),
-    ("smooth_l1", lambda F, x, y: F.smooth_l1_loss(x, y, beta=0.5), [X, X],
-     "SmoothL1LossBackward0"),
+    (
+        "smooth_l1",
+        lambda F, x, y: F.smooth_l1_loss(x, y, beta=0.5),
+        [X, X],
+        "SmoothL1LossBackward0",
+    ),
     ("huber", lambda F, x, y: F.huber_loss(x, y, delta=0.7), [X, X], "HuberLossBackward0"),
-    ("mse_weight", lambda F, x, y, w: F.mse_loss(x, y, weight=w), [X, X, ("prob", X)],
-     "DivBackward0"),
-    ("l1_weight_sum", lambda F, x, y, w: F.l1_loss(x, y, weight=w, reduction="sum"),
-     [X, X, ("prob", X)], "SumBackward0"),
-    ("huber_weight", lambda F, x, y, w: F.huber_loss(x, y, weight=w), [X, X, ("prob", X)],
-     "MeanBackward0"),
+    (
+        "mse_weight",
+        lambda F, x, y, w: F.mse_loss(x, y, weight=w),
+        [X, X, ("prob", X)],
+        "DivBackward0",
+    ),
+    (
+        "l1_weight_sum",
+        lambda F, x, y, w: F.l1_loss(x, y, weight=w, reduction="sum"),
+        [X, X, ("prob", X)],
+        "SumBackward0",
+    ),
+    (
+        "huber_weight",
+        lambda F, x, y, w: F.huber_loss(x, y, weight=w),
+        [X, X, ("prob", X)],
+        "MeanBackward0",
+    ),
     ("ce", lambda F, x, t: F.cross_entropy(x, t), [X, ("int", (4,), 5)], "NllLossBackward0"),
-    ("ce_none", lambda F, x, t: F.cross_entropy(x, t, reduction="none"),
-     [X, ("int", (4,), 5)], None),
-    ("ce_weight", lambda F, x, t, w: F.cross_entropy(x, t, weight=w),
-     [X, ("int", (4,), 5), ("prob", (5,))], None),
-    ("ce_smooth", lambda F, x, t: F.cross_entropy(x, t, label_smoothing=0.2),
-     [X, ("int", (4,), 5)], "AddBackward0"),
-    ("ce_smooth_weight_mean", lambda F, x, t, w: F.cross_entropy(
-        x, t, weight=w, label_smoothing=0.1), [X, ("int", (4,), 5), ("prob", (5,))], None),
+    (
+        "ce_none",
+        lambda F, x, t: F.cross_entropy(x, t, reduction="none"),
+        [X, ("int", (4,), 5)],
+        None,
+    ),
+    (
+        "ce_weight",
+        lambda F, x, t, w: F.cross_entropy(x, t, weight=w),
+        [X, ("int", (4,), 5), ("prob", (5,))],
+        None,
+    ),
+    (
+        "ce_smooth",
+        lambda F, x, t: F.cross_entropy(x, t, label_smoothing=0.2),
+        [X, ("int", (4,), 5)],
+        "AddBackward0",
+    ),
+    (
+        "ce_smooth_weight_mean",
+        lambda F, x, t, w: F.cross_entropy(x, t, weight=w, label_smoothing=0.1),
+        [X, ("int", (4,), 5), ("prob", (5,))],
+        None,
+    ),
     ("ce_probs", lambda F, x, p: F.cross_entropy(x, p), [X, ("prob", X)], "DivBackward1"),
-    ("ce_probs_smooth_weight", lambda F, x, p, w: F.cross_entropy(
-        x, p, weight=w, label_smoothing=0.3), [X, ("prob", X), ("prob", (5,))], None),
-    ("ce_spatial", lambda F, x, t: F.cross_entropy(x, t), [(2, 5, 3), ("int", (2, 3), 5)],
-     "NllLoss2DBackward0"),
+    (
+        "ce_probs_smooth_weight",
+        lambda F, x, p, w: F.cross_entropy(x, p, weight=w, label_smoothing=0.3),
+        [X, ("prob", X), ("prob", (5,))],
+        None,
+    ),
+    (
+        "ce_spatial",
+        lambda F, x, t: F.cross_entropy(x, t),
+        [(2, 5, 3), ("int", (2, 3), 5)],
+        "NllLoss2DBackward0",
+    ),
     ("ce_unbatched", lambda F, x, t: F.cross_entropy(x, t), [(5,), ("int", (), 5)], None),
     ("nll", lambda F, x, t: F.nll_loss(x, t), [X, ("int", (4,), 5)], "NllLossBackward0"),
-    ("nll_weight_none", lambda F, x, t, w: F.nll_loss(x, t, weight=w, reduction="none"),
-     [X, ("int", (4,), 5), ("prob", (5,))], None),
+    (
+        "nll_weight_none",
+        lambda F, x, t, w: F.nll_loss(x, t, weight=w, reduction="none"),
+        [X, ("int", (4,), 5), ("prob", (5,))],
+        None,
+    ),
     ("bce", lambda F, p, y: F.binary_cross_entropy(p, y), [("prob", X), ("prob", X)], None),
-    ("bce_weight", lambda F, p, y, w: F.binary_cross_entropy(p, y, weight=w),
-     [("prob", X), ("prob", X), ("prob", X)], None),
-    ("bce_logits", lambda F, x, y: F.binary_cross_entropy_with_logits(x, y),
-     [X, ("prob", X)], "BinaryCrossEntropyWithLogitsBackward0"),
-    ("bce_logits_pos_weight", lambda F, x, y, w: F.binary_cross_entropy_with_logits(
-        x, y, pos_weight=w, reduction="sum"), [X, ("prob", X), ("prob", (5,))], None),
-    ("kl_batchmean", lambda F, x, y: F.kl_div(x, y, reduction="batchmean"),
-     [X, ("prob", X)], "DivBackward0"),
-    ("kl_sum_log_target", lambda F, x, y: F.kl_div(x, y, reduction="sum", log_target=True),
-     [X, X], "SumBackward0"),
-    ("cosine_embedding", lambda F, a, b, y: F.cosine_embedding_loss(a, b, y, margin=0.1),
-     [X, X, ("sign", (4,))], "MeanBackward0"),
-    ("margin_ranking", lambda F, a, b, y: F.margin_ranking_loss(a, b, y, margin=0.5),
-     [(6,), (6,), ("sign", (6,))], "MeanBackward0"),
+    (
+        "bce_weight",
+        lambda F, p, y, w: F.binary_cross_entropy(p, y, weight=w),
+        [("prob", X), ("prob", X), ("prob", X)],
+        None,
+    ),
+    (
+        "bce_logits",
+        lambda F, x, y: F.binary_cross_entropy_with_logits(x, y),
+        [X, ("prob", X)],
+        "BinaryCrossEntropyWithLogitsBackward0",
+    ),
+    (
+        "bce_logits_pos_weight",
+        lambda F, x, y, w: F.binary_cross_entropy_with_logits(x, y, pos_weight=w, reduction="sum"),
+        [X, ("prob", X), ("prob", (5,))],
+        None,
+    ),
+    (
+        "kl_batchmean",
+        lambda F, x, y: F.kl_div(x, y, reduction="batchmean"),
+        [X, ("prob", X)],
+        "DivBackward0",
+    ),
+    (
+        "kl_sum_log_target",
+        lambda F, x, y: F.kl_div(x, y, reduction="sum", log_target=True),
+        [X, X],
+        "SumBackward0",
+    ),
+    (
+        "cosine_embedding",
+        lambda F, a, b, y: F.cosine_embedding_loss(a, b, y, margin=0.1),
+        [X, X, ("sign", (4,))],
+        "MeanBackward0",
+    ),
+    (
+        "margin_ranking",
+        lambda F, a, b, y: F.margin_ranking_loss(a, b, y, margin=0.5),
+        [(6,), (6,), ("sign", (6,))],
+        "MeanBackward0",
+    ),
 ]
 
 
@@ -135,18 +225,23 @@ def test_cross_entropy_ignore_index():
     x = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
     t = np.array([0, 1, -100, 3, 2, -100])
     for kw in ({}, {"label_smoothing": 0.2}, {"reduction": "none"}, {"reduction": "sum"}):
-        compare_fn(lambda F, x, t, kw=kw: F.cross_entropy(x, t, **kw), [],
-                   data=[(x, True), (t, False)])
+        compare_fn(
+            lambda F, x, t, kw=kw: F.cross_entropy(x, t, **kw), [], data=[(x, True), (t, False)]
+        )
     t2 = np.array([0, 1, 2, 3, 2, 1])
-    compare_fn(lambda F, x, t: F.cross_entropy(x, t, ignore_index=2), [],
-               data=[(x, True), (t2, False)])
+    compare_fn(
+        lambda F, x, t: F.cross_entropy(x, t, ignore_index=2), [], data=[(x, True), (t2, False)]
+    )
 
 
 LOSS_MODULES = [
-    ("MSELoss", {}, [X, X]), ("L1Loss", {}, [X, X]),
-    ("SmoothL1Loss", {"beta": 0.5}, [X, X]), ("HuberLoss", {"delta": 0.7}, [X, X]),
+    ("MSELoss", {}, [X, X]),
+    ("L1Loss", {}, [X, X]),
+    ("SmoothL1Loss", {"beta": 0.5}, [X, X]),
+    ("HuberLoss", {"delta": 0.7}, [X, X]),
     ("CrossEntropyLoss", {"label_smoothing": 0.2}, [X, ("int", (4,), 5)]),
-    ("NLLLoss", {}, [X, ("int", (4,), 5)]), ("BCELoss", {}, [("prob", X), ("prob", X)]),
+    ("NLLLoss", {}, [X, ("int", (4,), 5)]),
+    ("BCELoss", {}, [("prob", X), ("prob", X)]),
     ("BCEWithLogitsLoss", {}, [X, ("prob", X)]),
     ("KLDivLoss", {"reduction": "sum", "log_target": True}, [X, X]),
     ("CosineEmbeddingLoss", {"margin": 0.1}, [X, X, ("sign", (4,))]),
@@ -162,17 +257,25 @@ def test_loss_module(name, kw, specs):
 def test_loss_weight_buffers():
     torch.manual_seed(0)
     w = torch.rand(5)
-    compare_module(lambda nn: nn.CrossEntropyLoss(
-        weight=w if nn is torch.nn else tensorish.tensor(w.numpy())), [X, ("int", (4,), 5)])
+    compare_module(
+        lambda nn: nn.CrossEntropyLoss(weight=w if nn is torch.nn else tensorish.tensor(w.numpy())),
+        [X, ("int", (4,), 5)],
+    )
     pw = torch.rand(5)
-    compare_module(lambda nn: nn.BCEWithLogitsLoss(
-        pos_weight=pw if nn is torch.nn else tensorish.tensor(pw.numpy())), [X, ("prob", X)])
+    compare_module(
+        lambda nn: nn.BCEWithLogitsLoss(
+            pos_weight=pw if nn is torch.nn else tensorish.tensor(pw.numpy())
+        ),
+        [X, ("prob", X)],
+    )
 
 
 def test_mse_broadcast_warning():
     msgs = []
-    for F, a, b in ((torch.nn.functional, torch.ones(4, 5), torch.ones(5)),
-                    (sF, tensorish.ones(4, 5), tensorish.ones(5))):
+    for F, a, b in (
+        (torch.nn.functional, torch.ones(4, 5), torch.ones(5)),
+        (sF, tensorish.ones(4, 5), tensorish.ones(5)),
+    ):
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             F.mse_loss(a, b)
@@ -193,39 +296,95 @@ def test_kl_mean_warning():
 FUNCTIONAL = [
     ("pad_constant", lambda F, x: F.pad(x, (1, 2)), [X], "ConstantPadNdBackward0"),
     ("pad_negative", lambda F, x: F.pad(x, (-1, 2)), [X], None),
-    ("pad_reflect", lambda F, x: F.pad(x, (1, 2, 2, 1), mode="reflect"), [(2, 3, 4, 5)],
-     "ReflectionPad2DBackward0"),
-    ("pad_replicate", lambda F, x: F.pad(x, (1, 2, 2, 1), mode="replicate"), [(2, 3, 4, 5)],
-     "ReplicationPad2DBackward0"),
+    (
+        "pad_reflect",
+        lambda F, x: F.pad(x, (1, 2, 2, 1), mode="reflect"),
+        [(2, 3, 4, 5)],
+        "ReflectionPad2DBackward0",
+    ),
+    (
+        "pad_replicate",
+        lambda F, x: F.pad(x, (1, 2, 2, 1), mode="replicate"),
+        [(2, 3, 4, 5)],
+        "ReplicationPad2DBackward0",
+    ),
     ("pad_circular", lambda F, x: F.pad(x, (1, 2), mode="circular"), [(2, 3, 5)], None),
     ("normalize", lambda F, x: F.normalize(x), [X], "DivBackward0"),
     ("cosine_similarity", lambda F, a, b: F.cosine_similarity(a, b), [X, X], "SumBackward1"),
-    ("cosine_similarity_bcast", lambda F, a, b: F.cosine_similarity(a, b, dim=-1),
-     [(3, 4, 5), (4, 5)], None),
+    (
+        "cosine_similarity_bcast",
+        lambda F, a, b: F.cosine_similarity(a, b, dim=-1),
+        [(3, 4, 5), (4, 5)],
+        None,
+    ),
     ("pairwise_distance", lambda F, a, b: F.pairwise_distance(a, b), [X, X], None),
-    ("sdpa", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v),
-     [(2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 8)], None),
-    ("sdpa_causal", lambda F, q: F.scaled_dot_product_attention(q, q, q, is_causal=True),
-     [(2, 3, 4, 8)], None),
-    ("sdpa_float_mask", lambda F, q, m: F.scaled_dot_product_attention(q, q, q, attn_mask=m),
-     [(2, 4, 8), (4, 4)], None),
-    ("interp_nearest", lambda F, x: F.interpolate(x, scale_factor=2), [(1, 2, 3, 4)],
-     "UpsampleNearest2DBackward0"),
-    ("interp_nearest_exact", lambda F, x: F.interpolate(x, size=(5, 3), mode="nearest-exact"),
-     [(1, 2, 3, 4)], None),
-    ("interp_nearest1d", lambda F, x: F.interpolate(x, scale_factor=1.5), [(1, 2, 4)],
-     "UpsampleNearest1DBackward0"),
-    ("interp_bilinear", lambda F, x: F.interpolate(x, scale_factor=2, mode="bilinear"),
-     [(1, 2, 3, 4)], "UpsampleBilinear2DBackward0"),
-    ("interp_bilinear_ac", lambda F, x: F.interpolate(
-        x, size=(5, 7), mode="bilinear", align_corners=True), [(1, 2, 3, 4)], None),
-    ("interp_bilinear_down", lambda F, x: F.interpolate(x, size=(2, 3), mode="bilinear"),
-     [(1, 2, 5, 7)], None),
-    ("interp_linear", lambda F, x: F.interpolate(x, scale_factor=2.5, mode="linear"),
-     [(1, 2, 4)], "UpsampleLinear1DBackward0"),
+    (
+        "sdpa",
+        lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v),
+        [(2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 8)],
+        None,
+    ),
+    (
+        "sdpa_causal",
+        lambda F, q: F.scaled_dot_product_attention(q, q, q, is_causal=True),
+        [(2, 3, 4, 8)],
+        None,
+    ),
+    (
+        "sdpa_float_mask",
+        lambda F, q, m: F.scaled_dot_product_attention(q, q, q, attn_mask=m),
+        [(2, 4, 8), (4, 4)],
+        None,
+    ),
+    (
+        "interp_nearest",
+        lambda F, x: F.interpolate(x, scale_factor=2),
+        [(1, 2, 3, 4)],
+        "UpsampleNearest2DBackward0",
+    ),
+    (
+        "interp_nearest_exact",
+        lambda F, x: F.interpolate(x, size=(5, 3), mode="nearest-exact"),
+        [(1, 2, 3, 4)],
+        None,
+    ),
+    (
+        "interp_nearest1d",
+        lambda F, x: F.interpolate(x, scale_factor=1.5),
+        [(1, 2, 4)],
+        "UpsampleNearest1DBackward0",
+    ),
+    (
+        "interp_bilinear",
+        lambda F, x: F.interpolate(x, scale_factor=2, mode="bilinear"),
+        [(1, 2, 3, 4)],
+        "UpsampleBilinear2DBackward0",
+    ),
+    (
+        "interp_bilinear_ac",
+        lambda F, x: F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=True),
+        [(1, 2, 3, 4)],
+        None,
+    ),
+    (
+        "interp_bilinear_down",
+        lambda F, x: F.interpolate(x, size=(2, 3), mode="bilinear"),
+        [(1, 2, 5, 7)],
+        None,
+    ),
+    (
+        "interp_linear",
+        lambda F, x: F.interpolate(x, scale_factor=2.5, mode="linear"),
+        [(1, 2, 4)],
+        "UpsampleLinear1DBackward0",
+    ),
     ("one_hot", lambda F, t: F.one_hot(t), [("int", (6,), 4)], None),
-    ("batch_norm_fn", lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-     [(4, 3), (3,), (3,)], "NativeBatchNormBackward0"),
+    (
+        "batch_norm_fn",
+        lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+        [(4, 3), (3,), (3,)],
+        "NativeBatchNormBackward0",
+    ),
     ("adaptive_avg_pool1d", lambda F, x: F.adaptive_avg_pool1d(x, 3), [(2, 3, 7)], None),
 ]
 
@@ -291,8 +450,10 @@ ERRORS = [
     ("conv_groups", lambda F, nn, lib: nn.Conv2d(3, 4, 3, groups=2)),
     ("same_strided", lambda F, nn, lib: nn.Conv2d(3, 4, 3, padding="same", stride=2)),
     ("bce_shape", lambda F, nn, lib: F.binary_cross_entropy(lib.ones(2, 3) / 2, lib.ones(3))),
-    ("bce_logits_shape", lambda F, nn, lib: F.binary_cross_entropy_with_logits(
-        lib.ones(2, 3), lib.ones(3))),
+    (
+        "bce_logits_shape",
+        lambda F, nn, lib: F.binary_cross_entropy_with_logits(lib.ones(2, 3), lib.ones(3)),
+    ),
 ]
 
 

@@ -27,27 +27,70 @@ def _same_text(t: str, s: str) -> None:
 
 def _zoo(nn):
     return nn.Sequential(
-        nn.Linear(2, 3), nn.ModuleList([nn.ReLU(), nn.ReLU(), nn.ReLU(), nn.Linear(1, 1)]),
-        nn.ModuleDict({"x": nn.Tanh()}), nn.MultiheadAttention(4, 2),
-        nn.TransformerEncoderLayer(4, 2, 8), nn.LSTM(2, 3, 2, bidirectional=True),
-        nn.GRU(2, 3, batch_first=True, dropout=0.5, num_layers=2), nn.RNN(2, 3, bias=False),
-        nn.BatchNorm2d(3), nn.BatchNorm1d(3, affine=False, momentum=None), nn.LayerNorm(4),
-        nn.LayerNorm([2, 3], elementwise_affine=False), nn.GroupNorm(2, 4), nn.RMSNorm([4]),
-        nn.Embedding(5, 2, padding_idx=0), nn.Conv2d(3, 4, 3, padding="same"),
+        nn.Linear(2, 3),
+        nn.ModuleList([nn.ReLU(), nn.ReLU(), nn.ReLU(), nn.Linear(1, 1)]),
+        nn.ModuleDict({"x": nn.Tanh()}),
+        nn.MultiheadAttention(4, 2),
+        nn.TransformerEncoderLayer(4, 2, 8),
+        nn.LSTM(2, 3, 2, bidirectional=True),
+        nn.GRU(2, 3, batch_first=True, dropout=0.5, num_layers=2),
+        nn.RNN(2, 3, bias=False),
+        nn.BatchNorm2d(3),
+        nn.BatchNorm1d(3, affine=False, momentum=None),
+        nn.LayerNorm(4),
+        nn.LayerNorm([2, 3], elementwise_affine=False),
+        nn.GroupNorm(2, 4),
+        nn.RMSNorm([4]),
+        nn.Embedding(5, 2, padding_idx=0),
+        nn.Conv2d(3, 4, 3, padding="same"),
         nn.Conv1d(2, 3, 3, stride=2, padding=1, dilation=2, bias=False),
-        nn.Conv2d(4, 4, (3, 1), groups=2), nn.ConvTranspose2d(3, 4, 3, stride=2,
-                                                             output_padding=1),
-        nn.MaxPool1d(2), nn.MaxPool2d(3, 2, 1, ceil_mode=True), nn.AvgPool2d(3, 2, 1),
-        nn.AvgPool1d(2), nn.AdaptiveAvgPool2d((1, 1)), nn.Dropout(), nn.Dropout(0.2, True),
-        nn.GELU("tanh"), nn.Softmax(dim=1), nn.LogSoftmax(), nn.Softmin(0), nn.Softplus(),
-        nn.LeakyReLU(), nn.LeakyReLU(0.2, inplace=True), nn.ELU(), nn.CELU(0.5), nn.SELU(),
-        nn.Hardtanh(), nn.ReLU6(), nn.ReLU(inplace=True), nn.Flatten(), nn.Unflatten(1, (2, 2)),
-        nn.Bilinear(2, 3, 4), nn.Identity(), nn.CrossEntropyLoss(), nn.MSELoss(),
-        nn.BCEWithLogitsLoss(), nn.Threshold(0.1, 2.0), nn.PReLU(), nn.GLU(), nn.Sigmoid(),
-        nn.Hardswish(), nn.Hardsigmoid(), nn.SiLU(), nn.Mish(), nn.Tanh(), nn.LogSigmoid(),
-        nn.Linear(3, 3, bias=False), nn.Sequential(), nn.ModuleList(), nn.Dropout1d(0.3),
-        nn.Dropout2d(), nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), 2,
-                                              norm=nn.LayerNorm(4), enable_nested_tensor=False),
+        nn.Conv2d(4, 4, (3, 1), groups=2),
+        nn.ConvTranspose2d(3, 4, 3, stride=2, output_padding=1),
+        nn.MaxPool1d(2),
+        nn.MaxPool2d(3, 2, 1, ceil_mode=True),
+        nn.AvgPool2d(3, 2, 1),
+        nn.AvgPool1d(2),
+        nn.AdaptiveAvgPool2d((1, 1)),
+        nn.Dropout(),
+        nn.Dropout(0.2, True),
+        nn.GELU("tanh"),
+        nn.Softmax(dim=1),
+        nn.LogSoftmax(),
+        nn.Softmin(0),
+        nn.Softplus(),
+        nn.LeakyReLU(),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.ELU(),
+        nn.CELU(0.5),
+        nn.SELU(),
+        nn.Hardtanh(),
+        nn.ReLU6(),
+        nn.ReLU(inplace=True),
+        nn.Flatten(),
+        nn.Unflatten(1, (2, 2)),
+        nn.Bilinear(2, 3, 4),
+        nn.Identity(),
+        nn.CrossEntropyLoss(),
+        nn.MSELoss(),
+        nn.BCEWithLogitsLoss(),
+        nn.Threshold(0.1, 2.0),
+        nn.PReLU(),
+        nn.GLU(),
+        nn.Sigmoid(),
+        nn.Hardswish(),
+        nn.Hardsigmoid(),
+        nn.SiLU(),
+        nn.Mish(),
+        nn.Tanh(),
+        nn.LogSigmoid(),
+        nn.Linear(3, 3, bias=False),
+        nn.Sequential(),
+        nn.ModuleList(),
+        nn.Dropout1d(0.3),
+        nn.Dropout2d(),
+        nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(4, 2, 8), 2, norm=nn.LayerNorm(4), enable_nested_tensor=False
+        ),
     )
 
 
@@ -57,9 +100,10 @@ def test_repr_zoo():
 
 
 def test_parameter_containers_repr():
-    for make in (lambda nn, lib: nn.ParameterList([nn.Parameter(lib.ones(2, 3)), lib.ones(1)]),
-                 lambda nn, lib: nn.ParameterDict({"a": nn.Parameter(lib.ones(2)),
-                                                   "b": lib.zeros(3, 1)})):
+    for make in (
+        lambda nn, lib: nn.ParameterList([nn.Parameter(lib.ones(2, 3)), lib.ones(1)]),
+        lambda nn, lib: nn.ParameterDict({"a": nn.Parameter(lib.ones(2)), "b": lib.zeros(3, 1)}),
+    ):
         t, s = make(torch.nn, torch), make(tensorish.nn, tensorish)
         _same_text(repr(t), repr(s))
         assert list(t.state_dict()) == list(s.state_dict())
@@ -82,9 +126,11 @@ def test_named_members():
     for fn in ("named_parameters", "named_buffers", "named_modules", "named_children"):
         assert [n for n, _ in getattr(t, fn)()] == [n for n, _ in getattr(s, fn)()], fn
     assert [n for n, _ in t.named_parameters(prefix="p", recurse=True)] == [
-        n for n, _ in s.named_parameters(prefix="p", recurse=True)]
+        n for n, _ in s.named_parameters(prefix="p", recurse=True)
+    ]
     assert [n for n, _ in t[0].named_parameters(recurse=False)] == [
-        n for n, _ in s[0].named_parameters(recurse=False)]
+        n for n, _ in s[0].named_parameters(recurse=False)
+    ]
     assert len(list(s.parameters())) == len(list(t.parameters()))
     assert len(list(s.modules())) == len(list(t.modules()))
     assert len(list(s.children())) == len(list(t.children()))
@@ -99,7 +145,8 @@ def test_shared_parameters_dedup():
     t, s = both(make)
     assert [n for n, _ in t.named_parameters()] == [n for n, _ in s.named_parameters()]
     assert [n for n, _ in t.named_parameters(remove_duplicate=False)] == [
-        n for n, _ in s.named_parameters(remove_duplicate=False)]
+        n for n, _ in s.named_parameters(remove_duplicate=False)
+    ]
     assert [n for n, _ in t.named_modules()] == [n for n, _ in s.named_modules()]
     assert list(t.state_dict()) == list(s.state_dict())
 
@@ -183,11 +230,17 @@ def test_get_parameter_and_submodule():
 LOAD_CASES = [
     ("missing", lambda sd: {k: v for k, v in sd.items() if k != "fc.bias"}, True),
     ("unexpected", lambda sd: {**sd, "fc.extra": sd["fc.bias"], "zzz.w": sd["fc.bias"]}, True),
-    ("both", lambda sd: {**{k: v for k, v in sd.items() if "blocks" not in k},
-                         "extra": sd["fc.bias"]}, True),
+    (
+        "both",
+        lambda sd: {**{k: v for k, v in sd.items() if "blocks" not in k}, "extra": sd["fc.bias"]},
+        True,
+    ),
     ("size", lambda sd: {**sd, "fc.weight": sd["blocks.0.weight"]}, True),
-    ("nonstrict", lambda sd: {**{k: v for k, v in sd.items() if k != "scale"},
-                              "extra": sd["fc.bias"]}, False),
+    (
+        "nonstrict",
+        lambda sd: {**{k: v for k, v in sd.items() if k != "scale"}, "extra": sd["fc.bias"]},
+        False,
+    ),
     ("nonstrict_size", lambda sd: {**sd, "scale": sd["steps"]}, False),
 ]
 
@@ -224,8 +277,9 @@ def test_load_state_dict_assign():
     t, s = _Net.make(torch.nn, torch), _Net.make(tensorish.nn, tensorish)
     old = s.fc.weight
     s.fc.weight.requires_grad_(False)
-    s.load_state_dict({k: tensorish.tensor(v.numpy()) for k, v in t.state_dict().items()},
-                      assign=True)
+    s.load_state_dict(
+        {k: tensorish.tensor(v.numpy()) for k, v in t.state_dict().items()}, assign=True
+    )
     assert s.fc.weight is not old and isinstance(s.fc.weight, tensorish.nn.Parameter)
     assert not s.fc.weight.requires_grad and s.fc.bias.requires_grad
     for (k, a), b in zip(t.state_dict().items(), s.state_dict().values()):
@@ -237,8 +291,10 @@ def test_parameter():
     tp = torch.nn.Parameter(torch.ones(2))
     assert isinstance(p, tensorish.Tensor) and p.requires_grad and p.is_leaf
     _same_text(repr(tp), repr(p))
-    _same_text(repr(torch.nn.Parameter(torch.ones(2), requires_grad=False)),
-               repr(tensorish.nn.Parameter(tensorish.ones(2), requires_grad=False)))
+    _same_text(
+        repr(torch.nn.Parameter(torch.ones(2), requires_grad=False)),
+        repr(tensorish.nn.Parameter(tensorish.ones(2), requires_grad=False)),
+    )
     y = p * 2
     assert type(y) is tensorish.Tensor and y.grad_fn is not None
     with pytest.raises(RuntimeError) as e:
@@ -386,12 +442,24 @@ def test_init_distributions():
     q = init.orthogonal_(tensorish.empty(3, 5), gain=2.0).numpy()
     np.testing.assert_allclose(q @ q.T, 4 * np.eye(3), atol=1e-5)
     assert_same(torch.nn.init.eye_(torch.empty(3, 4)), init.eye_(tensorish.empty(3, 4)), "eye")
-    assert_same(torch.nn.init.dirac_(torch.empty(4, 2, 3, 3), groups=2),
-                init.dirac_(tensorish.empty(4, 2, 3, 3), groups=2), "dirac")
-    assert_same(torch.nn.init.constant_(torch.empty(2), 0.3),
-                init.constant_(tensorish.empty(2), 0.3), "constant")
-    for nl, param in (("tanh", None), ("relu", None), ("leaky_relu", 0.2), ("selu", None),
-                      ("conv2d", None), ("leaky_relu", None)):
+    assert_same(
+        torch.nn.init.dirac_(torch.empty(4, 2, 3, 3), groups=2),
+        init.dirac_(tensorish.empty(4, 2, 3, 3), groups=2),
+        "dirac",
+    )
+    assert_same(
+        torch.nn.init.constant_(torch.empty(2), 0.3),
+        init.constant_(tensorish.empty(2), 0.3),
+        "constant",
+    )
+    for nl, param in (
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", 0.2),
+        ("selu", None),
+        ("conv2d", None),
+        ("leaky_relu", None),
+    ):
         assert init.calculate_gain(nl, param) == torch.nn.init.calculate_gain(nl, param)
     p = tensorish.nn.Parameter(tensorish.ones(3))
     init.zeros_(p)
@@ -460,8 +528,9 @@ def test_clip_grad_value_and_vector():
 
 
 def _mlp(nn):
-    return nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 16), nn.Tanh(),
-                         nn.Linear(16, 4))
+    return nn.Sequential(
+        nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 16), nn.Tanh(), nn.Linear(16, 4)
+    )
 
 
 def test_mlp_training_matches_torch():

@@ -16,21 +16,32 @@ def _mod(t):
 
 
 COMPARE = [
-    ("eq", lambda a, b: a == b), ("ne", lambda a, b: a != b), ("lt", lambda a, b: a < b),
-    ("le", lambda a, b: a <= b), ("gt", lambda a, b: a > b), ("ge", lambda a, b: a >= b),
-    ("eq_fn", lambda a, b: _mod(a).eq(a, b)), ("ne_fn", lambda a, b: a.ne(b)),
-    ("lt_fn", lambda a, b: a.lt(b)), ("le_fn", lambda a, b: a.le(b)),
-    ("gt_fn", lambda a, b: _mod(a).gt(a, b)), ("ge_fn", lambda a, b: a.ge(b)),
-    ("greater", lambda a, b: a.greater(b)), ("less_equal", lambda a, b: _mod(a).less_equal(a, b)),
-    ("not_equal", lambda a, b: a.not_equal(b)), ("greater_equal", lambda a, b: a.greater_equal(b)),
+    ("eq", lambda a, b: a == b),
+    ("ne", lambda a, b: a != b),
+    ("lt", lambda a, b: a < b),
+    ("le", lambda a, b: a <= b),
+    ("gt", lambda a, b: a > b),
+    ("ge", lambda a, b: a >= b),
+    ("eq_fn", lambda a, b: _mod(a).eq(a, b)),
+    ("ne_fn", lambda a, b: a.ne(b)),
+    ("lt_fn", lambda a, b: a.lt(b)),
+    ("le_fn", lambda a, b: a.le(b)),
+    ("gt_fn", lambda a, b: _mod(a).gt(a, b)),
+    ("ge_fn", lambda a, b: a.ge(b)),
+    ("greater", lambda a, b: a.greater(b)),
+    ("less_equal", lambda a, b: _mod(a).less_equal(a, b)),
+    ("not_equal", lambda a, b: a.not_equal(b)),
+    ("greater_equal", lambda a, b: a.greater_equal(b)),
     ("less", lambda a, b: a.less(b)),
     ("isclose", lambda a, b: _mod(a).isclose(a, b)),
     ("isclose_nan", lambda a, b: a.isclose(b, equal_nan=True)),
     ("isclose_tol", lambda a, b: a.isclose(b, rtol=0.5, atol=1.0)),
     ("isclose_exact", lambda a, b: a.isclose(b, rtol=0, atol=0)),
-    ("logical_and", lambda a, b: a.logical_and(b)), ("logical_or", lambda a, b: a.logical_or(b)),
+    ("logical_and", lambda a, b: a.logical_and(b)),
+    ("logical_or", lambda a, b: a.logical_or(b)),
     ("logical_xor", lambda a, b: _mod(a).logical_xor(a, b)),
-    ("maximum", lambda a, b: a.maximum(b)), ("fmin", lambda a, b: a.fmin(b)),
+    ("maximum", lambda a, b: a.maximum(b)),
+    ("fmin", lambda a, b: a.fmin(b)),
 ]
 
 
@@ -45,10 +56,18 @@ def test_compare_pairs(name, fn):
     assert out_s.requires_grad == out_t.requires_grad
 
 
-@pytest.mark.parametrize("fn", [
-    lambda a: a < 2.5, lambda a: a == 2, lambda a: 2 < a, lambda a: 1.5 >= a,
-    lambda a: a != True, lambda a: a.eq(3), lambda a: a > a.double(),  # noqa: E712
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a: a < 2.5,
+        lambda a: a == 2,
+        lambda a: 2 < a,
+        lambda a: 1.5 >= a,
+        lambda a: a != True,  # noqa: E712
+        lambda a: a.eq(3),
+        lambda a: a > a.double(),
+    ],
+)
 @pytest.mark.parametrize("dtype", ["int64", "uint8", "bool", "float16"])
 def test_compare_promotion(fn, dtype):
     t, s = both([0, 1, 2, 3], dtype)
@@ -56,8 +75,11 @@ def test_compare_promotion(fn, dtype):
 
 
 def test_compare_broadcast_and_0d():
-    for fn in (lambda m: m.ones(3, 1) < m.arange(4.0), lambda m: m.tensor(2) == m.arange(4),
-               lambda m: m.tensor(1.5) >= m.tensor(2)):
+    for fn in (
+        lambda m: m.ones(3, 1) < m.arange(4.0),
+        lambda m: m.tensor(2) == m.arange(4),
+        lambda m: m.tensor(1.5) >= m.tensor(2),
+    ):
         assert_same(fn(torch), fn(tensorish), "broadcast")
 
 
@@ -73,8 +95,16 @@ def test_inplace_compare_keeps_dtype():
         assert_same(t, s, name)
 
 
-UNARY_TESTS = ["isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "logical_not",
-               "isreal"]
+UNARY_TESTS = [
+    "isnan",
+    "isinf",
+    "isfinite",
+    "isposinf",
+    "isneginf",
+    "signbit",
+    "logical_not",
+    "isreal",
+]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "uint8", "bool"])
@@ -89,11 +119,18 @@ def test_unary_predicates(dtype):
 
 
 BITWISE = [
-    ("and", lambda a, b: a & b), ("or", lambda a, b: a | b), ("xor", lambda a, b: a ^ b),
-    ("not", lambda a, b: ~a), ("and_scalar", lambda a, b: a & 6), ("rand", lambda a, b: 5 | a),
-    ("xor_fn", lambda a, b: _mod(a).bitwise_xor(a, b)), ("not_fn", lambda a, b: a.bitwise_not()),
-    ("lshift", lambda a, b: a << b), ("rshift", lambda a, b: a >> b),
-    ("lshift_scalar", lambda a, b: a << 2), ("rshift_scalar", lambda a, b: a >> 1),
+    ("and", lambda a, b: a & b),
+    ("or", lambda a, b: a | b),
+    ("xor", lambda a, b: a ^ b),
+    ("not", lambda a, b: ~a),
+    ("and_scalar", lambda a, b: a & 6),
+    ("rand", lambda a, b: 5 | a),
+    ("xor_fn", lambda a, b: _mod(a).bitwise_xor(a, b)),
+    ("not_fn", lambda a, b: a.bitwise_not()),
+    ("lshift", lambda a, b: a << b),
+    ("rshift", lambda a, b: a >> b),
+    ("lshift_scalar", lambda a, b: a << 2),
+    ("rshift_scalar", lambda a, b: a >> 1),
     ("lshift_fn", lambda a, b: a.bitwise_left_shift(b)),
     ("rshift_fn", lambda a, b: _mod(a).bitwise_right_shift(a, b)),
 ]
@@ -130,9 +167,14 @@ def test_inplace_bitwise_operators():
 
 
 def test_allclose_equal():
-    for a, b, kw in [([1.0, 2.0], [1.0, 2.0 + 1e-6], {}), ([1.0, NAN], [1.0, NAN], {}),
-                     ([1.0, NAN], [1.0, NAN], {"equal_nan": True}), ([1.0], [1.1], {"rtol": 0.2}),
-                     ([INF], [INF], {}), ([1, 2], [1, 3], {})]:
+    for a, b, kw in [
+        ([1.0, 2.0], [1.0, 2.0 + 1e-6], {}),
+        ([1.0, NAN], [1.0, NAN], {}),
+        ([1.0, NAN], [1.0, NAN], {"equal_nan": True}),
+        ([1.0], [1.1], {"rtol": 0.2}),
+        ([INF], [INF], {}),
+        ([1, 2], [1, 3], {}),
+    ]:
         t = [torch.tensor(x) for x in (a, b)]
         s = [tensorish.tensor(x) for x in (a, b)]
         assert torch.allclose(*t, **kw) == tensorish.allclose(*s, **kw)
@@ -140,9 +182,11 @@ def test_allclose_equal():
         assert torch.equal(*t) == tensorish.equal(*s)
     assert tensorish.equal(tensorish.ones(2), tensorish.ones(2, dtype=tensorish.float64))
     assert not tensorish.equal(tensorish.ones(2), tensorish.ones(3))
-    assert_same(torch.isclose(torch.tensor([1, 2]), torch.tensor([1, 3]), rtol=0.5),
-                tensorish.isclose(tensorish.tensor([1, 2]), tensorish.tensor([1, 3]), rtol=0.5),
-                "isclose int")
+    assert_same(
+        torch.isclose(torch.tensor([1, 2]), torch.tensor([1, 3]), rtol=0.5),
+        tensorish.isclose(tensorish.tensor([1, 2]), tensorish.tensor([1, 3]), rtol=0.5),
+        "isclose int",
+    )
 
 
 # -- conversions --------------------------------------------------------------------------------
@@ -165,13 +209,20 @@ def test_casts(name):
 
 def test_to_forms():
     t, s = both([1.5, -2.0], "float32", requires_grad=True)
-    for fn in (lambda m, x: x.to(m.float64), lambda m, x: x.to("cpu"),
-               lambda m, x: x.to("cpu", m.int32), lambda m, x: x.to(m.ones(1, dtype=m.float16)),
-               lambda m, x: x.to(dtype=m.float64), lambda m, x: x.to(device="cpu", dtype=m.half),
-               lambda m, x: x.to(m.float32, copy=True), lambda m, x: x.type(m.float64),
-               lambda m, x: x.type("torch.DoubleTensor"), lambda m, x: x.type_as(m.ones(1).long()),
-               lambda m, x: x.to(m.device("cpu"), m.float64),
-               lambda m, x: x.to(m.float32, False, True)):
+    for fn in (
+        lambda m, x: x.to(m.float64),
+        lambda m, x: x.to("cpu"),
+        lambda m, x: x.to("cpu", m.int32),
+        lambda m, x: x.to(m.ones(1, dtype=m.float16)),
+        lambda m, x: x.to(dtype=m.float64),
+        lambda m, x: x.to(device="cpu", dtype=m.half),
+        lambda m, x: x.to(m.float32, copy=True),
+        lambda m, x: x.type(m.float64),
+        lambda m, x: x.type("torch.DoubleTensor"),
+        lambda m, x: x.type_as(m.ones(1).long()),
+        lambda m, x: x.to(m.device("cpu"), m.float64),
+        lambda m, x: x.to(m.float32, False, True),
+    ):
         out_t, out_s = fn(torch, t), fn(tensorish, s)
         assert_same(out_t, out_s, "to")
         assert (out_s is s) == (out_t is t)
@@ -223,11 +274,14 @@ def test_dtype_utilities():
 
 
 ERRORS = [
-    ("bool multi", lambda m: bool(m.ones(2))), ("bool empty", lambda m: bool(m.ones(0))),
-    ("float multi", lambda m: float(m.ones(2))), ("int empty", lambda m: int(m.ones(0))),
+    ("bool multi", lambda m: bool(m.ones(2))),
+    ("bool empty", lambda m: bool(m.ones(0))),
+    ("float multi", lambda m: float(m.ones(2))),
+    ("int empty", lambda m: int(m.ones(0))),
     ("index float", lambda m: m.tensor(2.5).__index__()),
     ("index multi", lambda m: m.tensor([1, 2]).__index__()),
-    ("iter 0d", lambda m: iter(m.tensor(1.0))), ("contains str", lambda m: "a" in m.ones(2)),
+    ("iter 0d", lambda m: iter(m.tensor(1.0))),
+    ("contains str", lambda m: "a" in m.ones(2)),
     ("list index float", lambda m: [1, 2][m.tensor(1.0)]),
     ("isclose dtypes", lambda m: m.isclose(m.ones(2), m.ones(2, dtype=m.float64))),
     ("isclose rtol", lambda m: m.isclose(m.ones(2), m.ones(2), rtol=-1.0)),
@@ -243,7 +297,8 @@ ERRORS = [
     ("compare broadcast", lambda m: m.ones(2) < m.ones(3)),
     ("eq broadcast", lambda m: m.ones(2, 3) == m.ones(4, 3)),
     ("is_floating_point scalar", lambda m: m.is_floating_point(1.0)),
-    ("finfo int", lambda m: m.finfo(m.int32)), ("iinfo float", lambda m: m.iinfo(m.float32)),
+    ("finfo int", lambda m: m.finfo(m.int32)),
+    ("iinfo float", lambda m: m.iinfo(m.float32)),
     ("iinfo bool", lambda m: m.iinfo(m.bool)),
     ("inplace compare int", lambda m: m.tensor([1, 2]).lt_(1.5) and m.tensor([1]).eq_(m.ones(2))),
 ]
@@ -258,8 +313,16 @@ def test_finfo_iinfo():
     for name in ("float32", "float64", "float16", "bfloat16", "complex64", "complex128"):
         t, s = torch.finfo(getattr(torch, name)), tensorish.finfo(getattr(tensorish, name))
         assert repr(s) == repr(t)
-        for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution",
-                      "dtype"):
+        for field in (
+            "bits",
+            "eps",
+            "max",
+            "min",
+            "tiny",
+            "smallest_normal",
+            "resolution",
+            "dtype",
+        ):
             assert getattr(s, field) == getattr(t, field), (name, field)
     assert repr(tensorish.finfo()) == repr(torch.finfo())
     for name in ("uint8", "int8", "int16", "int32", "int64"):

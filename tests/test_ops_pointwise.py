@@ -14,38 +14,87 @@ warnings.filterwarnings("ignore", category=UserWarning)
 
 # name, low, high: the domain random inputs are drawn from (inside it the op is smooth)
 UNARY = [
-    ("abs", -2, 2), ("absolute", -2, 2), ("sign", -2, 2), ("sgn", -2, 2), ("neg", -2, 2),
-    ("negative", -2, 2), ("exp", -2, 2), ("exp2", -2, 2), ("expm1", -2, 2), ("log", 0.1, 3),
-    ("log2", 0.1, 3), ("log10", 0.1, 3), ("log1p", -0.9, 2), ("sqrt", 0.1, 3),
-    ("rsqrt", 0.1, 3), ("square", -2, 2), ("reciprocal", 0.5, 2), ("sin", -3, 3),
-    ("cos", -3, 3), ("tan", -1.2, 1.2), ("asin", -0.9, 0.9), ("acos", -0.9, 0.9),
-    ("atan", -3, 3), ("arcsin", -0.9, 0.9), ("arccos", -0.9, 0.9), ("arctan", -3, 3),
-    ("sinh", -2, 2), ("cosh", -2, 2), ("tanh", -2, 2), ("asinh", -2, 2), ("acosh", 1.1, 3),
-    ("atanh", -0.9, 0.9), ("arcsinh", -2, 2), ("arccosh", 1.1, 3), ("arctanh", -0.9, 0.9),
-    ("sigmoid", -3, 3), ("logit", 0.05, 0.95), ("erf", -2, 2), ("erfc", -2, 2),
-    ("erfinv", -0.9, 0.9), ("lgamma", 0.1, 4), ("digamma", 0.1, 4), ("floor", -3, 3),
-    ("ceil", -3, 3), ("round", -3, 3), ("trunc", -3, 3), ("fix", -3, 3), ("frac", -3, 3),
-    ("deg2rad", -90, 90), ("rad2deg", -2, 2), ("nan_to_num", -2, 2),
+    ("abs", -2, 2),
+    ("absolute", -2, 2),
+    ("sign", -2, 2),
+    ("sgn", -2, 2),
+    ("neg", -2, 2),
+    ("negative", -2, 2),
+    ("exp", -2, 2),
+    ("exp2", -2, 2),
+    ("expm1", -2, 2),
+    ("log", 0.1, 3),
+    ("log2", 0.1, 3),
+    ("log10", 0.1, 3),
+    ("log1p", -0.9, 2),
+    ("sqrt", 0.1, 3),
+    ("rsqrt", 0.1, 3),
+    ("square", -2, 2),
+    ("reciprocal", 0.5, 2),
+    ("sin", -3, 3),
+    ("cos", -3, 3),
+    ("tan", -1.2, 1.2),
+    ("asin", -0.9, 0.9),
+    ("acos", -0.9, 0.9),
+    ("atan", -3, 3),
+    ("arcsin", -0.9, 0.9),
+    ("arccos", -0.9, 0.9),
+    ("arctan", -3, 3),
+    ("sinh", -2, 2),
+    ("cosh", -2, 2),
+    ("tanh", -2, 2),
+    ("asinh", -2, 2),
+    ("acosh", 1.1, 3),
+    ("atanh", -0.9, 0.9),
+    ("arcsinh", -2, 2),
+    ("arccosh", 1.1, 3),
+    ("arctanh", -0.9, 0.9),
+    ("sigmoid", -3, 3),
+    ("logit", 0.05, 0.95),
+    ("erf", -2, 2),
+    ("erfc", -2, 2),
+    ("erfinv", -0.9, 0.9),
+    ("lgamma", 0.1, 4),
+    ("digamma", 0.1, 4),
+    ("floor", -3, 3),
+    ("ceil", -3, 3),
+    ("round", -3, 3),
+    ("trunc", -3, 3),
+    ("fix", -3, 3),
+    ("frac", -3, 3),
+    ("deg2rad", -90, 90),
+    ("rad2deg", -2, 2),
+    ("nan_to_num", -2, 2),
 ]
 UNARY_NAMES = [u[0] for u in UNARY]
 
 # id, function of the inputs (the same code runs on torch and tensorish), input count, low, high
 BINARY = [
-    ("add", lambda a, b: a + b, 0.5, 2), ("add_alpha", lambda a, b: a.add(b, alpha=-1.5), -2, 2),
-    ("sub", lambda a, b: a - b, -2, 2), ("sub_alpha", lambda a, b: a.sub(b, alpha=3), -2, 2),
-    ("mul", lambda a, b: a * b, -2, 2), ("div", lambda a, b: a / b, 0.5, 2),
+    ("add", lambda a, b: a + b, 0.5, 2),
+    ("add_alpha", lambda a, b: a.add(b, alpha=-1.5), -2, 2),
+    ("sub", lambda a, b: a - b, -2, 2),
+    ("sub_alpha", lambda a, b: a.sub(b, alpha=3), -2, 2),
+    ("mul", lambda a, b: a * b, -2, 2),
+    ("div", lambda a, b: a / b, 0.5, 2),
     ("true_divide", lambda a, b: a.true_divide(b), 0.5, 2),
     ("div_trunc", lambda a, b: a.div(b, rounding_mode="trunc"), -3, 3),
     ("div_floor", lambda a, b: a.div(b, rounding_mode="floor"), -3, 3),
-    ("remainder", lambda a, b: a % b, 0.5, 3), ("remainder_fn", lambda a, b: a.remainder(b), -3, 3),
-    ("fmod", lambda a, b: a.fmod(b), -3, 3), ("pow", lambda a, b: a ** b, 0.5, 2),
+    ("remainder", lambda a, b: a % b, 0.5, 3),
+    ("remainder_fn", lambda a, b: a.remainder(b), -3, 3),
+    ("fmod", lambda a, b: a.fmod(b), -3, 3),
+    ("pow", lambda a, b: a**b, 0.5, 2),
     ("float_power", lambda a, b: a.float_power(b), 0.5, 2),
-    ("atan2", lambda a, b: a.atan2(b), -2, 2), ("arctan2", lambda a, b: a.arctan2(b), -2, 2),
-    ("maximum", lambda a, b: a.maximum(b), -2, 2), ("minimum", lambda a, b: a.minimum(b), -2, 2),
-    ("fmax", lambda a, b: a.fmax(b), -2, 2), ("fmin", lambda a, b: a.fmin(b), -2, 2),
-    ("hypot", lambda a, b: a.hypot(b), -2, 2), ("logaddexp", lambda a, b: a.logaddexp(b), -2, 2),
+    ("atan2", lambda a, b: a.atan2(b), -2, 2),
+    ("arctan2", lambda a, b: a.arctan2(b), -2, 2),
+    ("maximum", lambda a, b: a.maximum(b), -2, 2),
+    ("minimum", lambda a, b: a.minimum(b), -2, 2),
+    ("fmax", lambda a, b: a.fmax(b), -2, 2),
+    ("fmin", lambda a, b: a.fmin(b), -2, 2),
+    ("hypot", lambda a, b: a.hypot(b), -2, 2),
+    ("logaddexp", lambda a, b: a.logaddexp(b), -2, 2),
     ("logaddexp2", lambda a, b: a.logaddexp2(b), -2, 2),
-    ("xlogy", lambda a, b: a.xlogy(b), 0.1, 2), ("copysign", lambda a, b: a.copysign(b), -2, 2),
+    ("xlogy", lambda a, b: a.xlogy(b), 0.1, 2),
+    ("copysign", lambda a, b: a.copysign(b), -2, 2),
     ("where", lambda a, b: a.where(a > b, b) * 1 + (a > 0).float(), -2, 2),
     ("torch_where", lambda a, b: _mod(a).where(a > b, a, b), -2, 2),
     ("lerp_scalar", lambda a, b: a.lerp(b, 0.3), -2, 2),
@@ -61,23 +110,33 @@ BINARY = [
 
 # id, function of one input, low, high: scalar operands and keyword variants
 SCALAR = [
-    ("add_scalar", lambda a: a + 2, -2, 2), ("radd", lambda a: 2.5 + a, -2, 2),
-    ("rsub", lambda a: 1 - a, -2, 2), ("rmul", lambda a: 3 * a, -2, 2),
-    ("rdiv", lambda a: 2 / a, 0.5, 2), ("div_scalar", lambda a: a / 4, -2, 2),
+    ("add_scalar", lambda a: a + 2, -2, 2),
+    ("radd", lambda a: 2.5 + a, -2, 2),
+    ("rsub", lambda a: 1 - a, -2, 2),
+    ("rmul", lambda a: 3 * a, -2, 2),
+    ("rdiv", lambda a: 2 / a, 0.5, 2),
+    ("div_scalar", lambda a: a / 4, -2, 2),
     ("div_trunc_scalar", lambda a: a.div(0.7, rounding_mode="trunc"), -3, 3),
-    ("floordiv_scalar", lambda a: a // 0.7, -3, 3), ("rfloordiv", lambda a: 2 // a, 0.3, 3),
-    ("mod_scalar", lambda a: a % 0.7, -3, 3), ("mod_negative", lambda a: a % -0.7, -3, 3),
-    ("rmod", lambda a: 2 % a, 0.3, 3), ("fmod_scalar", lambda a: a.fmod(-0.7), -3, 3),
-    ("pow2", lambda a: a ** 2, -2, 2), ("pow3", lambda a: a ** 3, -2, 2),
-    ("pow_half", lambda a: a ** 0.5, 0.1, 2), ("pow_neg", lambda a: a ** -1.5, 0.5, 2),
-    ("pow0", lambda a: a ** 0, -2, 2), ("rpow", lambda a: 2 ** a, -2, 2),
+    ("floordiv_scalar", lambda a: a // 0.7, -3, 3),
+    ("rfloordiv", lambda a: 2 // a, 0.3, 3),
+    ("mod_scalar", lambda a: a % 0.7, -3, 3),
+    ("mod_negative", lambda a: a % -0.7, -3, 3),
+    ("rmod", lambda a: 2 % a, 0.3, 3),
+    ("fmod_scalar", lambda a: a.fmod(-0.7), -3, 3),
+    ("pow2", lambda a: a**2, -2, 2),
+    ("pow3", lambda a: a**3, -2, 2),
+    ("pow_half", lambda a: a**0.5, 0.1, 2),
+    ("pow_neg", lambda a: a**-1.5, 0.5, 2),
+    ("pow0", lambda a: a**0, -2, 2),
+    ("rpow", lambda a: 2**a, -2, 2),
     ("rpow_fn", lambda a: _mod(a).pow(1.5, a), -2, 2),
     ("float_power_scalar", lambda a: a.float_power(2), -2, 2),
     ("float_power_rscalar", lambda a: _mod(a).float_power(2, a), -2, 2),
     ("xlogy_scalar", lambda a: a.xlogy(3), -2, 2),
     ("xlogy_rscalar", lambda a: _mod(a).xlogy(3, a), 0.1, 2),
     ("copysign_scalar", lambda a: a.copysign(-1.0), -2, 2),
-    ("clamp", lambda a: a.clamp(-0.5, 0.7), -2, 2), ("clip", lambda a: a.clip(-0.5, 0.7), -2, 2),
+    ("clamp", lambda a: a.clamp(-0.5, 0.7), -2, 2),
+    ("clip", lambda a: a.clip(-0.5, 0.7), -2, 2),
     ("clamp_min", lambda a: a.clamp(min=0.2), -2, 2),
     ("clamp_max", lambda a: a.clamp(max=0.2), -2, 2),
     ("clamp_min_method", lambda a: a.clamp_min(0.2), -2, 2),
@@ -86,11 +145,16 @@ SCALAR = [
     ("round_decimals", lambda a: a.round(decimals=2), -3, 3),
     ("round_neg_decimals", lambda a: (a * 100).round(decimals=-1), -3, 3),
     ("logit_eps", lambda a: a.logit(eps=0.2), 0.0, 1.0),
-    ("nan_to_num_kw", lambda a: (a / (a > 0).float()).nan_to_num(1.0, posinf=5.0, neginf=-5.0),
-     -2, 2),
+    (
+        "nan_to_num_kw",
+        lambda a: (a / (a > 0).float()).nan_to_num(1.0, posinf=5.0, neginf=-5.0),
+        -2,
+        2,
+    ),
     ("where_scalar", lambda a: _mod(a).where(a > 0, a, 0.5), -2, 2),
     ("where_rscalar", lambda a: _mod(a).where(a > 0, -1, a), -2, 2),
-    ("abs_builtin", lambda a: abs(a), -2, 2), ("square_method", lambda a: a.square(), -2, 2),
+    ("abs_builtin", lambda a: abs(a), -2, 2),
+    ("square_method", lambda a: a.square(), -2, 2),
 ]
 
 
@@ -128,8 +192,9 @@ def test_binary(name, fn, low, high):
 
 
 @pytest.mark.parametrize("name,fn,low,high", BINARY[::4], ids=[b[0] for b in BINARY[::4]])
-@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((), (4,)), ((2, 3), ())],
-                         ids=["same", "0d-1d", "2d-0d"])
+@pytest.mark.parametrize(
+    "shapes", [((3, 4), (3, 4)), ((), (4,)), ((2, 3), ())], ids=["same", "0d-1d", "2d-0d"]
+)
 def test_binary_shapes(name, fn, low, high, shapes):
     _check(shapes, fn, low, high, atol=1e-5)
 
@@ -152,15 +217,20 @@ def _numeric_grads(fn, xs, h=1e-6):
     return out
 
 
-FD = ([(n, getattr(tensorish, n), 1, lo, hi) for n, lo, hi in UNARY]
-      + [(n, f, 2, lo, hi) for n, f, lo, hi in BINARY]
-      + [(n, f, 1, lo, hi) for n, f, lo, hi in SCALAR])
+FD = (
+    [(n, getattr(tensorish, n), 1, lo, hi) for n, lo, hi in UNARY]
+    + [(n, f, 2, lo, hi) for n, f, lo, hi in BINARY]
+    + [(n, f, 1, lo, hi) for n, f, lo, hi in SCALAR]
+)
 # no derivative in PyTorch either; nan_to_num_kw's input has poles
 FD_SKIP = {"rfloordiv", "rmod", "floordiv_scalar", "nan_to_num_kw"}
 
 
-@pytest.mark.parametrize("name,fn,n,low,high", [f for f in FD if f[0] not in FD_SKIP],
-                         ids=[f[0] for f in FD if f[0] not in FD_SKIP])
+@pytest.mark.parametrize(
+    "name,fn,n,low,high",
+    [f for f in FD if f[0] not in FD_SKIP],
+    ids=[f[0] for f in FD if f[0] not in FD_SKIP],
+)
 def test_finite_differences(name, fn, n, low, high):
     rng = np.random.default_rng(2)
     xs = [rng.uniform(low, high, size=(3, 4)) for _ in range(n)]
@@ -171,21 +241,43 @@ def test_finite_differences(name, fn, n, low, high):
     up = np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape))
     (out * tensorish.tensor(up)).sum().backward()
     for t, g in zip(ts, _numeric_grads(fn, xs)):
-        np.testing.assert_allclose(np.asarray(t.grad.jax()), g * up, rtol=1e-5, atol=1e-6,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            np.asarray(t.grad.jax()), g * up, rtol=1e-5, atol=1e-6, err_msg=name
+        )
 
 
 # -- special values: forward and gradient at kinks, poles and infinities --------------------------
-SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -3.7, 1e-30, -1e-30, 1e30, -1e30, 88.0, -88.0,
-           100.0, -100.0, float("inf"), float("-inf"), float("nan")]
+SPECIAL = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -0.5,
+    2.0,
+    -3.7,
+    1e-30,
+    -1e-30,
+    1e30,
+    -1e30,
+    88.0,
+    -88.0,
+    100.0,
+    -100.0,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+]
 # (op, dtype): values where PyTorch's vectorized float32 kernels disagree with its own scalar
 # formula (logit's gradient at -0.0 is +inf in float32, -inf in float64).
 SPECIAL_SKIP = {("logit", "float32"): [-0.0], ("logit", "float64"): [-0.0]}
 
 
 def _both(values, dtype, requires_grad=False):
-    return (torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad),
-            tensorish.tensor(values, dtype=getattr(tensorish, dtype), requires_grad=requires_grad))
+    return (
+        torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad),
+        tensorish.tensor(values, dtype=getattr(tensorish, dtype), requires_grad=requires_grad),
+    )
 
 
 @pytest.mark.parametrize("name", UNARY_NAMES)
@@ -223,19 +315,27 @@ def test_binary_special_values(name, fn, low, high):
     assert_same(tb.grad, sb.grad, f"{name} grad b", rtol=1e-12, atol=0)
 
 
-@pytest.mark.parametrize("name,fn", [
-    ("clamp", lambda m, x: x.clamp(-1.0, 1.0)), ("clamp_min", lambda m, x: x.clamp_min(1.0)),
-    ("clamp_max", lambda m, x: x.clamp(max=-1.0)),
-    ("clamp_tensor", lambda m, x: x.clamp(x.detach() * 0 - 1, x.detach() * 0 + 1)),
-    ("pow0", lambda m, x: x ** 0), ("pow_half", lambda m, x: x ** 0.5),
-    ("pow_neg", lambda m, x: x ** -2.0), ("pow2", lambda m, x: x ** 2),
-    ("rpow0", lambda m, x: 0.0 ** x), ("rpow_neg", lambda m, x: (-2.0) ** x),
-    ("round_decimals", lambda m, x: x.round(decimals=1)),
-    ("logit_eps", lambda m, x: x.logit(eps=0.25)),
-    ("nan_to_num", lambda m, x: x.nan_to_num()),
-    ("where", lambda m, x: m.where(x > 0, x, -x)),
-    ("xlogy_scalar", lambda m, x: x.xlogy(0.0)), ("xlogy_rscalar", lambda m, x: m.xlogy(0.0, x)),
-])
+@pytest.mark.parametrize(
+    "name,fn",
+    [
+        ("clamp", lambda m, x: x.clamp(-1.0, 1.0)),
+        ("clamp_min", lambda m, x: x.clamp_min(1.0)),
+        ("clamp_max", lambda m, x: x.clamp(max=-1.0)),
+        ("clamp_tensor", lambda m, x: x.clamp(x.detach() * 0 - 1, x.detach() * 0 + 1)),
+        ("pow0", lambda m, x: x**0),
+        ("pow_half", lambda m, x: x**0.5),
+        ("pow_neg", lambda m, x: x**-2.0),
+        ("pow2", lambda m, x: x**2),
+        ("rpow0", lambda m, x: 0.0**x),
+        ("rpow_neg", lambda m, x: (-2.0) ** x),
+        ("round_decimals", lambda m, x: x.round(decimals=1)),
+        ("logit_eps", lambda m, x: x.logit(eps=0.25)),
+        ("nan_to_num", lambda m, x: x.nan_to_num()),
+        ("where", lambda m, x: m.where(x > 0, x, -x)),
+        ("xlogy_scalar", lambda m, x: x.xlogy(0.0)),
+        ("xlogy_rscalar", lambda m, x: m.xlogy(0.0, x)),
+    ],
+)
 def test_kinks(name, fn):
     values = [-1.0, 0.0, -0.0, 0.25, 0.75, 1.0, 2.0, float("inf"), float("-inf"), float("nan")]
     t, s = _both(values, "float64", True)
@@ -261,8 +361,9 @@ def _outcome(fn, *args):
 def _same_outcome(t, s, stage, rtol=1e-5):
     if isinstance(t, Exception):
         assert isinstance(s, Exception), f"{stage}: torch raised {t!r}, tensorish gave {s!r}"
-        assert type(s) is type(t) and str(s) == str(t).replace("torch.", "tensorish."), \
+        assert type(s) is type(t) and str(s) == str(t).replace("torch.", "tensorish."), (
             f"{stage}: {s!r} vs {t!r}"
+        )
     else:
         assert not isinstance(s, Exception), f"{stage}: tensorish raised {s!r}"
         assert_same(t, s, stage, rtol=rtol, atol=1e-2 if rtol > 1e-5 else 1e-6)
@@ -278,14 +379,37 @@ def test_unary_dtypes(dtype):
     t, s = _data(dtype)
     low = dtype in ("float16", "bfloat16")
     for name in UNARY_NAMES:
-        _same_outcome(_outcome(getattr(torch, name), t),
-                      _outcome(getattr(tensorish, name), s), f"{name}({dtype})",
-                      rtol=1e-2 if low else 2e-5)
+        _same_outcome(
+            _outcome(getattr(torch, name), t),
+            _outcome(getattr(tensorish, name), s),
+            f"{name}({dtype})",
+            rtol=1e-2 if low else 2e-5,
+        )
 
 
-BINARY_FNS = ["add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod",
-              "pow", "float_power", "atan2", "maximum", "minimum", "fmax", "fmin", "hypot",
-              "logaddexp", "logaddexp2", "xlogy", "copysign", "heaviside"]
+BINARY_FNS = [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "true_divide",
+    "floor_divide",
+    "remainder",
+    "fmod",
+    "pow",
+    "float_power",
+    "atan2",
+    "maximum",
+    "minimum",
+    "fmax",
+    "fmin",
+    "hypot",
+    "logaddexp",
+    "logaddexp2",
+    "xlogy",
+    "copysign",
+    "heaviside",
+]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -294,24 +418,32 @@ def test_binary_dtypes(dtype):
     t2, s2 = _both([3, 1, 2, 1, 4] if dtype != "bool" else [True] * 5, dtype)
     low = dtype in ("float16", "bfloat16")
     for name in BINARY_FNS:
-        _same_outcome(_outcome(getattr(torch, name), t, t2),
-                      _outcome(getattr(tensorish, name), s, s2), f"{name}({dtype})",
-                      rtol=1e-2 if low else 2e-5)
-    for name, f in [("rounding trunc", lambda a, b: a.div(b, rounding_mode="trunc")),
-                    ("rounding floor", lambda a, b: a.div(b, rounding_mode="floor")),
-                    ("clamp", lambda a, b: a.clamp(1, 3)),
-                    ("clamp float", lambda a, b: a.clamp(0.5)),
-                    ("clamp tensor", lambda a, b: a.clamp(b)),
-                    ("lerp", lambda a, b: a.lerp(b, 0.5)),
-                    ("addcmul", lambda a, b: a.addcmul(a, b)),
-                    ("addcdiv", lambda a, b: a.addcdiv(a, b)),
-                    ("where", lambda a, b: _mod(a).where(b > a, a, b)),
-                    ("square", lambda a, b: a.square()), ("pow scalar", lambda a, b: a ** 2),
-                    ("pow neg", lambda a, b: a ** -1), ("rpow", lambda a, b: 2 ** a),
-                    ("nan_to_num", lambda a, b: a.nan_to_num()),
-                    ("round decimals", lambda a, b: a.round(decimals=1))]:
-        _same_outcome(_outcome(f, t, t2), _outcome(f, s, s2), f"{name}({dtype})",
-                      rtol=1e-2 if low else 2e-5)
+        _same_outcome(
+            _outcome(getattr(torch, name), t, t2),
+            _outcome(getattr(tensorish, name), s, s2),
+            f"{name}({dtype})",
+            rtol=1e-2 if low else 2e-5,
+        )
+    for name, f in [
+        ("rounding trunc", lambda a, b: a.div(b, rounding_mode="trunc")),
+        ("rounding floor", lambda a, b: a.div(b, rounding_mode="floor")),
+        ("clamp", lambda a, b: a.clamp(1, 3)),
+        ("clamp float", lambda a, b: a.clamp(0.5)),
+        ("clamp tensor", lambda a, b: a.clamp(b)),
+        ("lerp", lambda a, b: a.lerp(b, 0.5)),
+        ("addcmul", lambda a, b: a.addcmul(a, b)),
+        ("addcdiv", lambda a, b: a.addcdiv(a, b)),
+        ("where", lambda a, b: _mod(a).where(b > a, a, b)),
+        ("square", lambda a, b: a.square()),
+        ("pow scalar", lambda a, b: a**2),
+        ("pow neg", lambda a, b: a**-1),
+        ("rpow", lambda a, b: 2**a),
+        ("nan_to_num", lambda a, b: a.nan_to_num()),
+        ("round decimals", lambda a, b: a.round(decimals=1)),
+    ]:
+        _same_outcome(
+            _outcome(f, t, t2), _outcome(f, s, s2), f"{name}({dtype})", rtol=1e-2 if low else 2e-5
+        )
 
 
 # -- integer semantics ----------------------------------------------------------------------------
@@ -323,23 +455,57 @@ def test_integer_division(dtype):
         a, b = [x % 256 for x in a], [3, 2, 7, 1, 3, 5, 9]
     ta, sa = _both(a, dtype)
     tb, sb = _both(b, dtype)
-    for f in (lambda x, y: x // y, lambda x, y: x % y, lambda x, y: x.fmod(y),
-              lambda x, y: x.div(y, rounding_mode="trunc"),
-              lambda x, y: x.div(y, rounding_mode="floor"), lambda x, y: x // 3,
-              lambda x, y: x % 3, lambda x, y: 100 // y, lambda x, y: 100 % y, lambda x, y: x / y,
-              lambda x, y: x.fmod(3), lambda x, y: x ** 2, lambda x, y: x ** y):
+    for f in (
+        lambda x, y: x // y,
+        lambda x, y: x % y,
+        lambda x, y: x.fmod(y),
+        lambda x, y: x.div(y, rounding_mode="trunc"),
+        lambda x, y: x.div(y, rounding_mode="floor"),
+        lambda x, y: x // 3,
+        lambda x, y: x % 3,
+        lambda x, y: 100 // y,
+        lambda x, y: 100 % y,
+        lambda x, y: x / y,
+        lambda x, y: x.fmod(3),
+        lambda x, y: x**2,
+        lambda x, y: x**y,
+    ):
         assert_same(f(ta, tb), f(sa, sb), dtype)
 
 
 INPLACE = [(n, ()) for n in UNARY_NAMES] + [
-    ("add", (2,)), ("sub", (1.5,)), ("mul", (3,)), ("div", (2,)), ("true_divide", (2,)),
-    ("floor_divide", (0.2,)), ("remainder", (0.2,)), ("fmod", (0.2,)), ("pow", (2,)),
-    ("float_power", (2,)), ("clamp", (0.4, 0.7)), ("clip", (0.4,)), ("clamp_min", (0.5,)),
-    ("clamp_max", (0.5,)), ("xlogy", (2.0,)), ("copysign", (-1.0,)), ("logit", (0.1,)),
-    ("round", ()), ("subtract", (1,)), ("multiply", (2,)), ("divide", (2,)),
-    ("lerp", ("T", 0.5)), ("atan2", ("T",)), ("arctan2", ("T",)), ("hypot", ("T",)),
-    ("heaviside", ("T",)), ("addcmul", ("T", "T")), ("addcdiv", ("T", "T")),
-    ("clamp", ("T",)), ("pow", ("T",)), ("remainder", ("T",)), ("div", ("T",)),
+    ("add", (2,)),
+    ("sub", (1.5,)),
+    ("mul", (3,)),
+    ("div", (2,)),
+    ("true_divide", (2,)),
+    ("floor_divide", (0.2,)),
+    ("remainder", (0.2,)),
+    ("fmod", (0.2,)),
+    ("pow", (2,)),
+    ("float_power", (2,)),
+    ("clamp", (0.4, 0.7)),
+    ("clip", (0.4,)),
+    ("clamp_min", (0.5,)),
+    ("clamp_max", (0.5,)),
+    ("xlogy", (2.0,)),
+    ("copysign", (-1.0,)),
+    ("logit", (0.1,)),
+    ("round", ()),
+    ("subtract", (1,)),
+    ("multiply", (2,)),
+    ("divide", (2,)),
+    ("lerp", ("T", 0.5)),
+    ("atan2", ("T",)),
+    ("arctan2", ("T",)),
+    ("hypot", ("T",)),
+    ("heaviside", ("T",)),
+    ("addcmul", ("T", "T")),
+    ("addcdiv", ("T", "T")),
+    ("clamp", ("T",)),
+    ("pow", ("T",)),
+    ("remainder", ("T",)),
+    ("div", ("T",)),
 ]
 
 
@@ -365,8 +531,12 @@ def test_augmented_operators():
 
 
 def test_inplace_records_grad_fn():
-    for name, fn in [("exp", lambda x: x.exp_()), ("clamp", lambda x: x.clamp_(0.2, 0.5)),
-                     ("floor", lambda x: x.floor_()), ("sigmoid", lambda x: x.sigmoid_())]:
+    for name, fn in [
+        ("exp", lambda x: x.exp_()),
+        ("clamp", lambda x: x.clamp_(0.2, 0.5)),
+        ("floor", lambda x: x.floor_()),
+        ("sigmoid", lambda x: x.sigmoid_()),
+    ]:
         names, grads = [], []
         for m in (torch, tensorish):
             x = m.tensor([0.1, 0.3, 0.7], requires_grad=True)
@@ -380,8 +550,12 @@ def test_inplace_records_grad_fn():
 
 
 def test_no_derivative_backward_errors():
-    for fn in (lambda m, x: x // 2, lambda m, x: 2 // x, lambda m, x: 2 % x,
-               lambda m, x: x.heaviside(m.ones(2))):
+    for fn in (
+        lambda m, x: x // 2,
+        lambda m, x: 2 // x,
+        lambda m, x: 2 % x,
+        lambda m, x: x.heaviside(m.ones(2)),
+    ):
         errs = []
         for m in (torch, tensorish):
             x = m.ones(2, requires_grad=True)

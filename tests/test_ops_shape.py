@@ -60,8 +60,11 @@ OPS = [
     ("tile", [(2, 3)], lambda m, a: a.tile((2,))),
     ("repeat_interleave", [(2, 3)], lambda m, a: a.repeat_interleave(2)),
     ("repeat_interleave_dim", [(2, 3)], lambda m, a: a.repeat_interleave(3, dim=1)),
-    ("repeat_interleave_tensor", [(3, 2)],
-     lambda m, a: m.repeat_interleave(a, m.tensor([2, 0, 1]), dim=0)),
+    (
+        "repeat_interleave_tensor",
+        [(3, 2)],
+        lambda m, a: m.repeat_interleave(a, m.tensor([2, 0, 1]), dim=0),
+    ),
     ("cat", [(2, 3), (1, 3)], lambda m, a, b: m.cat([a, b])),
     ("cat_dim", [(2, 3), (2, 1)], lambda m, a, b: m.cat((a, b, a), dim=-1)),
     ("concatenate", [(2,), (3,)], lambda m, a, b: m.concatenate([a, b])),
@@ -107,27 +110,46 @@ OPS = [
     ("contiguous", [(3, 4)], lambda m, a: a.contiguous() * 2),
     ("gather", [(3, 4)], lambda m, a: a.gather(1, idx(m, [[0, 0], [3, 1], [2, 2]]))),
     ("gather_small", [(3, 4)], lambda m, a: m.gather(a, 0, idx(m, [[2, 0, 1]]))),
-    ("scatter", [(3, 4), (2, 2)],
-     lambda m, a, b: a.scatter(1, idx(m, [[0, 2], [3, 1]]), b)),
+    ("scatter", [(3, 4), (2, 2)], lambda m, a, b: a.scatter(1, idx(m, [[0, 2], [3, 1]]), b)),
     ("scatter_value", [(3, 4)], lambda m, a: m.scatter(a, 0, idx(m, [[2, 0, 1]]), 2.5)),
-    ("scatter_add", [(3, 4), (2, 2)],
-     lambda m, a, b: a.scatter_add(1, idx(m, [[0, 0], [3, 1]]), b)),
-    *[(f"scatter_reduce_{r}_{s}", [(3, 4), (2, 3)],
-       lambda m, a, b, r=r, s=s: a.scatter_reduce(1, idx(m, [[0, 0, 2], [3, 3, 3]]), b, r,
-                                                   include_self=s))
-      for r, s in (("sum", True), ("prod", True), ("prod", False), ("mean", False),
-                   ("amax", True), ("amin", False))],
+    (
+        "scatter_add",
+        [(3, 4), (2, 2)],
+        lambda m, a, b: a.scatter_add(1, idx(m, [[0, 0], [3, 1]]), b),
+    ),
+    *[
+        (
+            f"scatter_reduce_{r}_{s}",
+            [(3, 4), (2, 3)],
+            lambda m, a, b, r=r, s=s: a.scatter_reduce(
+                1, idx(m, [[0, 0, 2], [3, 3, 3]]), b, r, include_self=s
+            ),
+        )
+        for r, s in (
+            ("sum", True),
+            ("prod", True),
+            ("prod", False),
+            ("mean", False),
+            ("amax", True),
+            ("amin", False),
+        )
+    ],
     ("index_select", [(3, 4)], lambda m, a: a.index_select(1, idx(m, [3, 0, 3]))),
     ("index_add", [(3, 4), (2, 4)], lambda m, a, b: a.index_add(0, idx(m, [2, 2]), b)),
-    ("index_add_alpha", [(3, 4), (3, 2)],
-     lambda m, a, b: m.index_add(a, 1, idx(m, [0, 3]), b, alpha=-2.0)),
+    (
+        "index_add_alpha",
+        [(3, 4), (3, 2)],
+        lambda m, a, b: m.index_add(a, 1, idx(m, [0, 3]), b, alpha=-2.0),
+    ),
     ("index_copy", [(3, 4), (2, 4)], lambda m, a, b: a.index_copy(0, idx(m, [2, 0]), b)),
     ("index_fill", [(3, 4)], lambda m, a: a.index_fill(1, idx(m, [0, -1]), -1.5)),
     ("index_fill_tensor", [(3, 4), ()], lambda m, a, b: m.index_fill(a, 0, idx(m, [1]), b)),
-    ("index_put", [(3, 4), (2,)],
-     lambda m, a, b: a.index_put((idx(m, [0, 2]), idx(m, [1, 3])), b)),
-    ("index_put_acc", [(3, 4), (3, 4)],
-     lambda m, a, b: m.index_put(a, (idx(m, [0, 0, 2]),), b, accumulate=True)),
+    ("index_put", [(3, 4), (2,)], lambda m, a, b: a.index_put((idx(m, [0, 2]), idx(m, [1, 3])), b)),
+    (
+        "index_put_acc",
+        [(3, 4), (3, 4)],
+        lambda m, a, b: m.index_put(a, (idx(m, [0, 0, 2]),), b, accumulate=True),
+    ),
     ("masked_fill", [(3, 4)], lambda m, a: a.masked_fill(mask(m, (3, 4)), 0.5)),
     ("masked_fill_bcast", [(3, 4)], lambda m, a: m.masked_fill(a, mask(m, (2, 1, 4)), -1)),
     ("masked_fill_tensor", [(3, 4), ()], lambda m, a, b: a.masked_fill(mask(m, (4,)), b)),
@@ -154,11 +176,15 @@ def test_op(name, shapes, f):
     assert _names(f(tensorish, *ss)) == _names(f(torch, *ts))
 
 
-@pytest.mark.parametrize("name,shapes,f", [o for o in OPS if not o[0].startswith(
-    ("scatter_reduce_p", "scatter_reduce_mean"))][::8], ids=lambda o: str(o)[:30])
+@pytest.mark.parametrize(
+    "name,shapes,f",
+    [o for o in OPS if not o[0].startswith(("scatter_reduce_p", "scatter_reduce_mean"))][::8],
+    ids=lambda o: str(o)[:30],
+)
 def test_op_int64(name, shapes, f):
-    check_op(shapes, lambda *a: f(torch, *a), lambda *a: f(tensorish, *a), dtype="int64",
-             low=-5, high=5)
+    check_op(
+        shapes, lambda *a: f(torch, *a), lambda *a: f(tensorish, *a), dtype="int64", low=-5, high=5
+    )
 
 
 def test_aliases():
@@ -168,10 +194,15 @@ def test_aliases():
     assert t.Tensor.swapdims is t.Tensor.transpose and t.Tensor.moveaxis is t.Tensor.movedim
 
 
-@pytest.mark.parametrize("make", [
-    lambda m, a, b: m.cat([a, b]), lambda m, a, b: m.stack([a, b]),
-    lambda m, a, b: m.hstack([a, b]), lambda m, a, b: m.cat([b, a], 1),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m, a, b: m.cat([a, b]),
+        lambda m, a, b: m.stack([a, b]),
+        lambda m, a, b: m.hstack([a, b]),
+        lambda m, a, b: m.cat([b, a], 1),
+    ],
+)
 def test_join_promotes(make):
     ta, sa = torch.ones(2, 2, dtype=torch.int32), tensorish.ones(2, 2, dtype=tensorish.int32)
     tb, sb = torch.ones(2, 2, dtype=torch.float64), tensorish.ones(2, 2, dtype=tensorish.float64)
@@ -185,18 +216,26 @@ def test_cat_skips_empty_1d():
 
 
 def test_empty_pieces():
-    for f in (lambda m: m.ones(0, 3).split(2), lambda m: m.ones(0, 3).chunk(2),
-              lambda m: m.ones(0, 3).split(0), lambda m: m.ones(6).chunk(4),
-              lambda m: m.ones(0, 2).unbind(), lambda m: m.ones(3, 0).tensor_split(2),
-              lambda m: m.ones(5, 3).chunk(3)):
+    for f in (
+        lambda m: m.ones(0, 3).split(2),
+        lambda m: m.ones(0, 3).chunk(2),
+        lambda m: m.ones(0, 3).split(0),
+        lambda m: m.ones(6).chunk(4),
+        lambda m: m.ones(0, 2).unbind(),
+        lambda m: m.ones(3, 0).tensor_split(2),
+        lambda m: m.ones(5, 3).chunk(3),
+    ):
         assert [tuple(p.shape) for p in f(torch)] == [tuple(p.shape) for p in f(tensorish)]
 
 
 def test_atleast():
     for n in ("atleast_1d", "atleast_2d", "atleast_3d"):
         for shape in ((), (3,), (2, 3), (2, 3, 4)):
-            assert_same(getattr(torch, n)(torch.ones(shape)),
-                        getattr(tensorish, n)(tensorish.ones(shape)), f"{n}{shape}")
+            assert_same(
+                getattr(torch, n)(torch.ones(shape)),
+                getattr(tensorish, n)(tensorish.ones(shape)),
+                f"{n}{shape}",
+            )
 
 
 def test_broadcast_shapes():
@@ -205,8 +244,11 @@ def test_broadcast_shapes():
 
 
 def test_repeat_interleave_counts():
-    assert_same(torch.repeat_interleave(torch.tensor([2, 0, 3])),
-                tensorish.repeat_interleave(tensorish.tensor([2, 0, 3])), "counts")
+    assert_same(
+        torch.repeat_interleave(torch.tensor([2, 0, 3])),
+        tensorish.repeat_interleave(tensorish.tensor([2, 0, 3])),
+        "counts",
+    )
 
 
 def test_nonzero_family():
@@ -215,8 +257,9 @@ def test_nonzero_family():
     assert_same(t.nonzero(), s.nonzero(), "nonzero")
     assert_same(torch.nonzero(t, as_tuple=True), tensorish.nonzero(s, as_tuple=True), "tuple")
     assert_same(torch.argwhere(t), tensorish.argwhere(s), "argwhere")
-    assert_same(torch.where(torch.tensor(data > 0)), tensorish.where(tensorish.tensor(data > 0)),
-                "where")
+    assert_same(
+        torch.where(torch.tensor(data > 0)), tensorish.where(tensorish.tensor(data > 0)), "where"
+    )
     assert_same(torch.tensor(1.0).nonzero(), tensorish.tensor(1.0).nonzero(), "0-dim")
 
 
@@ -291,8 +334,9 @@ def test_inplace(name, f):
         base = m.tensor(np.arange(12.0).reshape(3, 4), dtype=m.float32, requires_grad=True)
         a = base * 1.5
         r = f(m, a)
-        (r * m.tensor(np.linspace(0.5, 1.5, r.numel()).reshape(tuple(r.shape)),
-                      dtype=m.float32)).sum().backward()
+        (
+            r * m.tensor(np.linspace(0.5, 1.5, r.numel()).reshape(tuple(r.shape)), dtype=m.float32)
+        ).sum().backward()
         outs.append((r, base.grad, type(r.grad_fn).__name__))
     assert_same(outs[0][0], outs[1][0], "value")
     assert_same(outs[0][1], outs[1][1], "grad")
@@ -300,8 +344,13 @@ def test_inplace(name, f):
 
 
 def test_inplace_leaf_errors():
-    for f in (lambda x: x.unsqueeze_(0), lambda x: x.t_(), lambda x: x.fill_(1),
-              lambda x: x.zero_(), lambda x: x.copy_(x.detach())):
+    for f in (
+        lambda x: x.unsqueeze_(0),
+        lambda x: x.t_(),
+        lambda x: x.fill_(1),
+        lambda x: x.zero_(),
+        lambda x: x.copy_(x.detach()),
+    ):
         msgs = []
         for m in (torch, tensorish):
             x = m.ones(2, 2, requires_grad=True)
@@ -329,9 +378,11 @@ def test_split_outputs_partial_grad():
 
 
 def test_float64_finite_difference():
-    for f in (lambda a: a.gather(1, tensorish.tensor([[0, 2], [1, 1]])),
-              lambda a: a.scatter_reduce(0, tensorish.tensor([[1, 1, 0]]), a, "prod"),
-              lambda a: tensorish.cat([a, a.flip(0)]).roll(1)):
+    for f in (
+        lambda a: a.gather(1, tensorish.tensor([[0, 2], [1, 1]])),
+        lambda a: a.scatter_reduce(0, tensorish.tensor([[1, 1, 0]]), a, "prod"),
+        lambda a: tensorish.cat([a, a.flip(0)]).roll(1),
+    ):
         a = tensorish.tensor(np.random.default_rng(0).uniform(1, 2, (2, 3)), requires_grad=True)
         up = np.random.default_rng(1).uniform(size=tuple(f(a).shape))
         f(a).mul(tensorish.tensor(up)).sum().backward()
@@ -416,8 +467,10 @@ ERRORS = [
     ("scatter_size", lambda m, x: x.scatter(1, m.zeros(4, 1, dtype=m.int64), x)),
     ("scatter_src_size", lambda m, x: x.scatter(1, m.zeros(3, 2, dtype=m.int64), m.ones(3, 1))),
     ("scatter_ndim", lambda m, x: x.scatter(1, m.zeros(3, dtype=m.int64), x)),
-    ("scatter_dtype", lambda m, x: x.scatter(1, m.zeros(3, 1, dtype=m.int64),
-                                             m.ones(3, 4, dtype=m.float64))),
+    (
+        "scatter_dtype",
+        lambda m, x: x.scatter(1, m.zeros(3, 1, dtype=m.int64), m.ones(3, 4, dtype=m.float64)),
+    ),
     ("scatter_index_dtype", lambda m, x: x.scatter(1, m.zeros(3, 1), x)),
     ("scatter_reduce_arg", lambda m, x: x.scatter(1, m.tensor([[0]]), 1.0, reduce="mean")),
     ("scatter_add_negative", lambda m, x: x.scatter_add(1, m.tensor([[-1]]), x)),
@@ -428,8 +481,7 @@ ERRORS = [
     ("index_add_bounds", lambda m, x: x.index_add(0, m.tensor([3]), m.ones(1, 4))),
     ("index_add_negative", lambda m, x: x.index_add(0, m.tensor([-1]), m.ones(1, 4))),
     ("index_add_count", lambda m, x: x.index_add(0, m.tensor([0, 2, 1]), m.ones(2, 4))),
-    ("index_add_dtype", lambda m, x: x.index_add(0, m.tensor([0]),
-                                                 m.ones(1, 4, dtype=m.float64))),
+    ("index_add_dtype", lambda m, x: x.index_add(0, m.tensor([0]), m.ones(1, 4, dtype=m.float64))),
     ("index_copy_bounds", lambda m, x: x.index_copy(0, m.tensor([5]), m.ones(1, 4))),
     ("index_copy_count", lambda m, x: x.index_copy(0, m.tensor([0, 1]), m.ones(3, 4))),
     ("index_fill_bounds", lambda m, x: x.index_fill(0, m.tensor([-4]), 1.0)),
@@ -441,11 +493,12 @@ ERRORS = [
     ("masked_fill_value", lambda m, x: x.masked_fill(mask(m, (3, 4)), m.tensor([1.0, 2.0]))),
     ("masked_fill_shape", lambda m, x: x.masked_fill(m.ones(5, dtype=m.bool), 1.0)),
     ("masked_select_mask", lambda m, x: x.masked_select(m.ones(3, 4))),
-    ("masked_scatter_count", lambda m, x: x.masked_scatter(m.ones(3, 4, dtype=m.bool),
-                                                           m.ones(3))),
+    ("masked_scatter_count", lambda m, x: x.masked_scatter(m.ones(3, 4, dtype=m.bool), m.ones(3))),
     ("masked_scatter_mask", lambda m, x: x.masked_scatter(m.ones(3, 4), x)),
-    ("masked_scatter_dtype", lambda m, x: x.masked_scatter(mask(m, (3, 4)),
-                                                           m.ones(12, dtype=m.float64))),
+    (
+        "masked_scatter_dtype",
+        lambda m, x: x.masked_scatter(mask(m, (3, 4)), m.ones(12, dtype=m.float64)),
+    ),
     ("take_bounds", lambda m, x: x.take(m.tensor([12]))),
     ("take_negative", lambda m, x: x.take(m.tensor([-13]))),
     ("fill_value_dims", lambda m, x: x.fill_(m.tensor([1.0, 2.0]))),

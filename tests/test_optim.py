@@ -107,8 +107,9 @@ def _same_state_dict(ours, theirs, rtol=1e-5, atol=1e-6):
             if isinstance(t, torch.Tensor):
                 assert str(s.dtype).split(".")[1] == str(t.dtype).split(".")[1], key
                 assert tuple(s.shape) == tuple(t.shape), key
-                np.testing.assert_allclose(np.asarray(s.jax()), t.numpy(), rtol=rtol,
-                                           atol=atol, err_msg=key)
+                np.testing.assert_allclose(
+                    np.asarray(s.jax()), t.numpy(), rtol=rtol, atol=atol, err_msg=key
+                )
             else:
                 assert s == t, key
 
@@ -189,7 +190,8 @@ def test_named_parameters():
 def test_repr_matches_torch():
     for name, kw in CONFIGS[:12:2]:
         assert repr(_opt(tensorish, name, _params(tensorish), kw)) == repr(
-            _opt(torch, name, _params(torch), kw))
+            _opt(torch, name, _params(torch), kw)
+        )
 
 
 def _error(fn):
@@ -206,7 +208,8 @@ BAD = [
     lambda m: m.optim.SGD([1.0], lr=0.1),
     lambda m: m.optim.SGD([m.ones(2, requires_grad=True) * 2], lr=0.1),
     lambda m: m.optim.SGD([m.ones(2, requires_grad=True)]).add_param_group(
-        {"params": {m.ones(2, requires_grad=True)}}),
+        {"params": {m.ones(2, requires_grad=True)}}
+    ),
     lambda m: m.optim.SGD([m.ones(1, requires_grad=True)], lr=-1),
     lambda m: m.optim.SGD([m.ones(1, requires_grad=True)], lr=0.1, nesterov=True),
     lambda m: m.optim.SGD([m.ones(1, requires_grad=True)], lr=0.1, momentum=-1),
@@ -219,8 +222,9 @@ BAD = [
     lambda m: m.optim.Adagrad([m.ones(1, requires_grad=True)], initial_accumulator_value=-1),
     lambda m: m.optim.Adadelta([m.ones(1, requires_grad=True)], rho=1.5),
     lambda m: m.optim.NAdam([m.ones(1, requires_grad=True)], momentum_decay=-1.0),
-    lambda m: m.optim.LBFGS([{"params": [m.ones(1, requires_grad=True)]},
-                             {"params": [m.ones(1, requires_grad=True)]}]),
+    lambda m: m.optim.LBFGS(
+        [{"params": [m.ones(1, requires_grad=True)]}, {"params": [m.ones(1, requires_grad=True)]}]
+    ),
     lambda m: _twice(m),
     lambda m: _bad_load(m, lambda sd: sd["param_groups"].append(sd["param_groups"][0])),
     lambda m: _bad_load(m, lambda sd: sd["param_groups"][0]["params"].append(7)),
@@ -269,8 +273,7 @@ def test_lbfgs_matches_torch(line_search):
     results = []
     for m in (torch, tensorish):
         w, b = _params(m)
-        opt = m.optim.LBFGS([w, b], lr=0.5, max_iter=4, history_size=3,
-                            line_search_fn=line_search)
+        opt = m.optim.LBFGS([w, b], lr=0.5, max_iter=4, history_size=3, line_search_fn=line_search)
 
         def closure(m=m, w=w, b=b, opt=opt):
             opt.zero_grad()
@@ -298,8 +301,16 @@ SCHEDULERS = [
     ("ConstantLR", dict(factor=0.25, total_iters=30)),
     ("PolynomialLR", dict(total_iters=90, power=2.0)),
     ("OneCycleLR", dict(max_lr=1.0, total_steps=130)),
-    ("OneCycleLR", dict(max_lr=[0.5, 1.0], epochs=13, steps_per_epoch=10, three_phase=True,
-                        anneal_strategy="linear")),
+    (
+        "OneCycleLR",
+        dict(
+            max_lr=[0.5, 1.0],
+            epochs=13,
+            steps_per_epoch=10,
+            three_phase=True,
+            anneal_strategy="linear",
+        ),
+    ),
 ]
 
 
@@ -320,8 +331,13 @@ def _lrs(m, build, steps=120, reload_at=None):
             sd = sched.state_dict()
             sched = build(m, opt, last_epoch=sched.last_epoch)
             sched.load_state_dict(sd)
-        out.append((sched.get_last_lr(), [g["lr"] for g in opt.param_groups],
-                    [g.get("momentum") for g in opt.param_groups]))
+        out.append(
+            (
+                sched.get_last_lr(),
+                [g["lr"] for g in opt.param_groups],
+                [g.get("momentum") for g in opt.param_groups],
+            )
+        )
     return out
 
 
@@ -371,8 +387,14 @@ def test_reduce_lr_on_plateau():
     def run(m, mode, threshold_mode):
         opt = _two_groups(m, "Adam")
         sched = m.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode=mode, factor=0.5, patience=2, cooldown=1, min_lr=[0.0, 0.01],
-            threshold_mode=threshold_mode)
+            opt,
+            mode=mode,
+            factor=0.5,
+            patience=2,
+            cooldown=1,
+            min_lr=[0.0, 0.01],
+            threshold_mode=threshold_mode,
+        )
         out = []
         for v in metrics:
             opt.step()
@@ -462,8 +484,10 @@ def test_cosine_schedule_drives_adam_like_torch():
     _close(ps, pt, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01, amsgrad=True)),
-                                     ("RMSprop", dict(centered=True, momentum=0.5))])
+@pytest.mark.parametrize(
+    "name,kw",
+    [("Adam", dict(lr=0.01, amsgrad=True)), ("RMSprop", dict(centered=True, momentum=0.5))],
+)
 def test_complex_parameters_as_real_views(name, kw):
     w0 = (RNG.normal(size=4) + 1j * RNG.normal(size=4)).astype(np.complex64)
     results = []
@@ -474,5 +498,6 @@ def test_complex_parameters_as_real_views(name, kw):
             w.grad = m.tensor((w0 * (1 + 0.01 * i)).astype(np.complex64))
             opt.step()
         results.append(w)
-    np.testing.assert_allclose(np.asarray(results[1].jax()), results[0].detach().numpy(),
-                               rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(
+        np.asarray(results[1].jax()), results[0].detach().numpy(), rtol=1e-5, atol=2e-6
+    )

@@ -45,9 +45,11 @@ def test_same_seed_same_numbers():
 def test_same_seed_same_numbers_across_processes():
     import subprocess
     import sys
+
     code = "import tensorish; tensorish.manual_seed(7); print(tensorish.randn(4).tolist())"
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     tensorish.manual_seed(7)
     assert run == str(tensorish.randn(4).tolist()) + "\n"
 
@@ -158,8 +160,11 @@ def test_unknown_keyword():
 
 
 def test_set_state_wrong_size():
-    with pytest.raises(RuntimeError, match="Expected a CPUGeneratorImplState of size 16 but "
-                                           "found the input RNG state size to be 3"):
+    with pytest.raises(
+        RuntimeError,
+        match="Expected a CPUGeneratorImplState of size 16 but "
+        "found the input RNG state size to be 3",
+    ):
         tensorish.Generator().set_state(tensorish.zeros(3, dtype=tensorish.uint8))
 
 
@@ -274,21 +279,39 @@ def test_each_draw_is_one_cached_call():
 
 CONTINUOUS = [
     ("rand", lambda g: tensorish.rand(N, generator=g), lambda x: np.clip(x, 0, 1)),
-    ("uniform_", lambda g: tensorish.zeros(N).uniform_(-2, 3, generator=g),
-     lambda x: np.clip((x + 2) / 5, 0, 1)),
+    (
+        "uniform_",
+        lambda g: tensorish.zeros(N).uniform_(-2, 3, generator=g),
+        lambda x: np.clip((x + 2) / 5, 0, 1),
+    ),
     ("randn", lambda g: tensorish.randn(N, generator=g), _normal_cdf(0, 1)),
-    ("randn64", lambda g: tensorish.randn(N, generator=g, dtype=tensorish.float64),
-     _normal_cdf(0, 1)),
+    (
+        "randn64",
+        lambda g: tensorish.randn(N, generator=g, dtype=tensorish.float64),
+        _normal_cdf(0, 1),
+    ),
     ("normal", lambda g: tensorish.normal(3.0, 2.0, (N,), generator=g), _normal_cdf(3, 2)),
-    ("normal_tensor", lambda g: tensorish.normal(tensorish.ones(N) * -1, tensorish.ones(N) * 0.5,
-                                                 generator=g), _normal_cdf(-1, 0.5)),
+    (
+        "normal_tensor",
+        lambda g: tensorish.normal(tensorish.ones(N) * -1, tensorish.ones(N) * 0.5, generator=g),
+        _normal_cdf(-1, 0.5),
+    ),
     ("normal_", lambda g: tensorish.zeros(N).normal_(1, 3, generator=g), _normal_cdf(1, 3)),
-    ("exponential_", lambda g: tensorish.zeros(N).exponential_(2.0, generator=g),
-     lambda x: 1 - np.exp(-2 * np.maximum(x, 0))),
-    ("cauchy_", lambda g: tensorish.zeros(N).cauchy_(1.0, 2.0, generator=g),
-     lambda x: 0.5 + np.arctan((x - 1) / 2) / math.pi),
-    ("log_normal_", lambda g: tensorish.zeros(N).log_normal_(0.5, 0.7, generator=g),
-     lambda x: _normal_cdf(0.5, 0.7)(np.log(np.maximum(x, 1e-300)))),
+    (
+        "exponential_",
+        lambda g: tensorish.zeros(N).exponential_(2.0, generator=g),
+        lambda x: 1 - np.exp(-2 * np.maximum(x, 0)),
+    ),
+    (
+        "cauchy_",
+        lambda g: tensorish.zeros(N).cauchy_(1.0, 2.0, generator=g),
+        lambda x: 0.5 + np.arctan((x - 1) / 2) / math.pi,
+    ),
+    (
+        "log_normal_",
+        lambda g: tensorish.zeros(N).log_normal_(0.5, 0.7, generator=g),
+        lambda x: _normal_cdf(0.5, 0.7)(np.log(np.maximum(x, 1e-300))),
+    ),
 ]
 
 
@@ -299,8 +322,9 @@ def test_continuous_distribution(name, draw, cdf):
 
 
 def test_complex_rand_parts_uniform():
-    z = _np(tensorish.rand(N, dtype=tensorish.complex64,
-                           generator=tensorish.Generator().manual_seed(1)))
+    z = _np(
+        tensorish.rand(N, dtype=tensorish.complex64, generator=tensorish.Generator().manual_seed(1))
+    )
     for part in (z.real, z.imag):
         assert _ks(part, lambda x: np.clip(x, 0, 1)) < KS_LIMIT
 
@@ -339,7 +363,7 @@ def test_bernoulli_geometric_poisson_moments():
     assert geo.min() >= 1 and np.all(geo == np.floor(geo))
     k = np.arange(1, 12)
     counts = [np.sum(geo == v) for v in k] + [np.sum(geo > 11)]
-    probs = list(0.25 * 0.75 ** (k - 1)) + [0.75 ** 11]
+    probs = list(0.25 * 0.75 ** (k - 1)) + [0.75**11]
     assert _chi2_ok(counts, probs)
     lam = 4.0
     po = _np(tensorish.poisson(tensorish.ones(N) * lam, generator=g))
@@ -363,13 +387,13 @@ def test_multinomial_frequencies():
     w = tensorish.tensor(probs * 10)  # unnormalised weights, as torch allows
     draws = _np(tensorish.multinomial(w, N, replacement=True, generator=g))
     assert _chi2_ok(np.bincount(draws, minlength=4), probs)
-    rows = _np(tensorish.multinomial(tensorish.tensor(np.tile(probs, (N // 4, 1))), 2,
-                                     generator=g))
+    rows = _np(tensorish.multinomial(tensorish.tensor(np.tile(probs, (N // 4, 1))), 2, generator=g))
     assert np.all(rows[:, 0] != rows[:, 1])
     assert _chi2_ok(np.bincount(rows[:, 0], minlength=4), probs)
     # the second draw without replacement: P(j second) = sum_i p_i p_j / (1 - p_i)
-    second = [sum(probs[i] * probs[j] / (1 - probs[i]) for i in range(4) if i != j)
-              for j in range(4)]
+    second = [
+        sum(probs[i] * probs[j] / (1 - probs[i]) for i in range(4) if i != j) for j in range(4)
+    ]
     assert _chi2_ok(np.bincount(rows[:, 1], minlength=4), second)
     zero = _np(tensorish.multinomial(tensorish.tensor([0.0, 1.0, 0.0]), 1, generator=g))
     assert zero.tolist() == [1]

@@ -15,8 +15,20 @@ import torch
 import tensorish
 from tensorish import optim
 
-DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-          "float64", "complex64", "complex128"]
+DTYPES = [
+    "bool",
+    "uint8",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+]
 
 
 def _round_trip(m, obj, **kw):
@@ -29,10 +41,13 @@ def _round_trip(m, obj, **kw):
 def _structure(x):
     """A library-neutral description: container types, keys, tensor dtype/shape/values/grad."""
     if isinstance(x, (torch.Tensor, tensorish.Tensor)):
-        arr = x.detach().float().numpy() if isinstance(x, torch.Tensor) and \
-            x.dtype == torch.bfloat16 else np.asarray(x.detach().numpy() if isinstance(
-                x, torch.Tensor) else x.jax()).astype(np.float32 if str(x.dtype).endswith(
-                    "bfloat16") else None)
+        arr = (
+            x.detach().float().numpy()
+            if isinstance(x, torch.Tensor) and x.dtype == torch.bfloat16
+            else np.asarray(x.detach().numpy() if isinstance(x, torch.Tensor) else x.jax()).astype(
+                np.float32 if str(x.dtype).endswith("bfloat16") else None
+            )
+        )
         return ("T", str(x.dtype).split(".")[1], tuple(x.shape), arr.tolist(), x.requires_grad)
     if isinstance(x, dict):
         return (type(x).__name__, [(_structure(k), _structure(v)) for k, v in x.items()])
@@ -43,15 +58,28 @@ def _structure(x):
 
 def _sample(m):
     w = m.tensor([[1.5, -2.0], [0.25, 4.0]], requires_grad=True)
-    return OrderedDict([
-        ("weight", w),
-        ("bias", m.zeros(2)),
-        ("again", w),
-        ("nested", {"list": [m.tensor(3), m.tensor([], dtype=m.int64)], "none": None,
-                    1: "one", "tuple": (1, 2.5, True, "s")}),
-        ("ints", m.arange(6).reshape(2, 3) if hasattr(m.Tensor, "reshape") else
-         m.tensor([[0, 1, 2], [3, 4, 5]])),
-    ])
+    return OrderedDict(
+        [
+            ("weight", w),
+            ("bias", m.zeros(2)),
+            ("again", w),
+            (
+                "nested",
+                {
+                    "list": [m.tensor(3), m.tensor([], dtype=m.int64)],
+                    "none": None,
+                    1: "one",
+                    "tuple": (1, 2.5, True, "s"),
+                },
+            ),
+            (
+                "ints",
+                m.arange(6).reshape(2, 3)
+                if hasattr(m.Tensor, "reshape")
+                else m.tensor([[0, 1, 2], [3, 4, 5]]),
+            ),
+        ]
+    )
 
 
 def test_round_trip_matches_torch():
@@ -68,17 +96,26 @@ def test_every_dtype(name):
     data = rng.normal(size=(2, 3)) * 3
     if name.startswith("complex"):
         data = data + 1j * rng.normal(size=(2, 3))
-    t = tensorish.tensor(data.astype(np.float64) if not name.startswith("complex") else data,
-                         dtype=getattr(tensorish, name))
+    t = tensorish.tensor(
+        data.astype(np.float64) if not name.startswith("complex") else data,
+        dtype=getattr(tensorish, name),
+    )
     back = _round_trip(tensorish, t)
     assert back.dtype is t.dtype and back.shape == t.shape
     np.testing.assert_array_equal(np.asarray(back.jax()), np.asarray(t.jax()))
 
 
 def test_special_values_and_paths(tmp_path):
-    obj = {"inf": float("inf"), "ninf": float("-inf"), "big": 2**70, "neg": -3,
-           "dtype": tensorish.float64, "size": tensorish.ones(2, 3).shape,
-           "device": tensorish.device("cpu"), "scalar": tensorish.tensor(2.5)}
+    obj = {
+        "inf": float("inf"),
+        "ninf": float("-inf"),
+        "big": 2**70,
+        "neg": -3,
+        "dtype": tensorish.float64,
+        "size": tensorish.ones(2, 3).shape,
+        "device": tensorish.device("cpu"),
+        "scalar": tensorish.tensor(2.5),
+    }
     path = tmp_path / "ckpt.pt"
     tensorish.save(obj, path)
     back = tensorish.load(str(path))
@@ -101,8 +138,16 @@ def test_map_location():
 def test_cuda_file_on_cpu_machine_needs_map_location():
     if tensorish.cuda.is_available():
         pytest.skip("needs a machine without CUDA")
-    index = _index({"t": "tensor", "id": 0, "dtype": "float32", "shape": [2],
-                    "requires_grad": False, "device": "cuda:0"})
+    index = _index(
+        {
+            "t": "tensor",
+            "id": 0,
+            "dtype": "float32",
+            "shape": [2],
+            "requires_grad": False,
+            "device": "cuda:0",
+        }
+    )
     data = _craft(index, {"tensors/0.npy": _npy(np.ones(2, np.float32))})
     with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
         tensorish.load(io.BytesIO(data))
@@ -163,8 +208,14 @@ def _craft(index, entries=None, compression=zipfile.ZIP_STORED):
 
 
 def _tensor_ref(dtype="float32", shape=(2,), id=0, **kw):
-    return {"t": "tensor", "id": id, "dtype": dtype, "shape": list(shape),
-            "requires_grad": False, **kw}
+    return {
+        "t": "tensor",
+        "id": id,
+        "dtype": dtype,
+        "shape": list(shape),
+        "requires_grad": False,
+        **kw,
+    }
 
 
 ONES = {"tensors/0.npy": _npy(np.ones(2, np.float32))}
@@ -204,10 +255,13 @@ HOSTILE = {
     "negative dim": _craft(_index(_tensor_ref(shape=(-2,))), ONES),
     "huge declared size": _craft(_index(_tensor_ref(shape=(2**40, 2**40))), ONES),
     "bool dim": _craft(_index(_tensor_ref(shape=(True,))), ONES),
-    "int requires grad": _craft(_index(_tensor_ref(dtype="int64", requires_grad=True)),
-                                {"tensors/0.npy": _npy(np.ones(2, np.int64))}),
+    "int requires grad": _craft(
+        _index(_tensor_ref(dtype="int64", requires_grad=True)),
+        {"tensors/0.npy": _npy(np.ones(2, np.int64))},
+    ),
     "object npy (pickle inside)": _craft(
-        _index(_tensor_ref()), {"tensors/0.npy": _npy(np.array([_Evil(), _Evil()]))}),
+        _index(_tensor_ref()), {"tensors/0.npy": _npy(np.array([_Evil(), _Evil()]))}
+    ),
     "npy truncated": _craft(_index(_tensor_ref()), {"tensors/0.npy": _npy(np.ones(2))[:-8]}),
     "npy garbage": _craft(_index(_tensor_ref()), {"tensors/0.npy": b"\x00" * 140}),
     "path traversal": _craft(_index(1), {"../../evil.npy": b"x"}),
@@ -215,12 +269,17 @@ HOSTILE = {
     "sneaky name": _craft(_index(1), {"tensors/../index.json": b"x"}),
     "pickle payload entry": _craft(_index(1), {"data.pkl": b"x"}),
     "array used twice differently": _craft(
-        _index({"t": "list", "items": [_tensor_ref(), _tensor_ref(shape=(1, 2))]}), ONES),
-    "deep nesting": _craft(b'{"format": "tensorish", "version": 1, "root": '
-                           + b'{"t": "list", "items": [' * 5000 + b"1" + b"]}" * 5000 + b"}"),
+        _index({"t": "list", "items": [_tensor_ref(), _tensor_ref(shape=(1, 2))]}), ONES
+    ),
+    "deep nesting": _craft(
+        b'{"format": "tensorish", "version": 1, "root": '
+        + b'{"t": "list", "items": [' * 5000
+        + b"1"
+        + b"]}" * 5000
+        + b"}"
+    ),
     "malformed dict item": _craft(_index({"t": "dict", "items": [[1]]})),
-    "unhashable key": _craft(_index({"t": "dict", "items": [[{"t": "list", "items": []},
-                                                              1]]})),
+    "unhashable key": _craft(_index({"t": "dict", "items": [[{"t": "list", "items": []}, 1]]})),
 }
 
 
@@ -249,8 +308,11 @@ def test_pickle_and_torch_files_are_refused_without_running(tmp_path, monkeypatc
 
 
 def test_zip_bomb_is_refused_before_decompressing():
-    bomb = _craft(_index(_tensor_ref()), {"tensors/0.npy": b"\x00" * (50 << 20)},
-                  compression=zipfile.ZIP_DEFLATED)
+    bomb = _craft(
+        _index(_tensor_ref()),
+        {"tensors/0.npy": b"\x00" * (50 << 20)},
+        compression=zipfile.ZIP_DEFLATED,
+    )
     assert len(bomb) < 1 << 20
     with pytest.raises(RuntimeError, match="entry holds 52428800 bytes"):
         tensorish.load(io.BytesIO(bomb))

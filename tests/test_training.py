@@ -17,16 +17,28 @@ def mlp(m):
 
 def cnn(m):
     nn = m.nn
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(4, 6, 3), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 2 * 2, 8),
-                         nn.ReLU(), nn.Linear(8, 3))
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(6 * 2 * 2, 8),
+        nn.ReLU(),
+        nn.Linear(8, 3),
+    )
 
 
 DATA = {
-    "mlp": (np.random.default_rng(0).standard_normal((16, 12)).astype(np.float32),
-            np.random.default_rng(1).integers(0, 3, 16)),
-    "cnn": (np.random.default_rng(2).standard_normal((8, 1, 8, 8)).astype(np.float32),
-            np.random.default_rng(3).integers(0, 3, 8)),
+    "mlp": (
+        np.random.default_rng(0).standard_normal((16, 12)).astype(np.float32),
+        np.random.default_rng(1).integers(0, 3, 16),
+    ),
+    "cnn": (
+        np.random.default_rng(2).standard_normal((8, 1, 8, 8)).astype(np.float32),
+        np.random.default_rng(3).integers(0, 3, 8),
+    ),
 }
 BUILD = {"mlp": mlp, "cnn": cnn}
 OPTIMIZERS = {
@@ -41,8 +53,9 @@ def _pair(model: str):
     torch.manual_seed(0)
     tm = BUILD[model](torch)
     sm = BUILD[model](tensorish)
-    sm.load_state_dict({k: tensorish.tensor(v.detach().numpy())
-                        for k, v in tm.state_dict().items()})
+    sm.load_state_dict(
+        {k: tensorish.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()}
+    )
     return tm, sm
 
 
@@ -82,8 +95,11 @@ def test_compiled_step_matches_eager_and_torch(tmp_path):
     tm, sm = _pair("mlp")
     _, eager_model = _pair("mlp")
     runs = {}
-    for name, m, net, compiled in (("torch", torch, tm, False), ("eager", tensorish,
-                                   eager_model, False), ("compiled", tensorish, sm, True)):
+    for name, m, net, compiled in (
+        ("torch", torch, tm, False),
+        ("eager", tensorish, eager_model, False),
+        ("compiled", tensorish, sm, True),
+    ):
         opt = m.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
         sched = m.optim.lr_scheduler.ExponentialLR(opt, gamma=0.99)
         loss_fn = m.nn.CrossEntropyLoss()
@@ -116,8 +132,15 @@ def test_state_round_trips_through_save_and_load_mid_training(tmp_path):
     first_t = _train(torch, tm, t_opt, t_sched, x, y, 25)
     first_s = _train(tensorish, sm, s_opt, s_sched, x, y, 25)
     path = tmp_path / "ckpt.tsh"
-    tensorish.save({"model": sm.state_dict(), "opt": s_opt.state_dict(),
-                    "sched": s_sched.state_dict(), "step": 25}, path)
+    tensorish.save(
+        {
+            "model": sm.state_dict(),
+            "opt": s_opt.state_dict(),
+            "sched": s_sched.state_dict(),
+            "step": 25,
+        },
+        path,
+    )
     ckpt = tensorish.load(path)
     _, fresh = _pair("cnn")
     fresh.load_state_dict(ckpt["model"])

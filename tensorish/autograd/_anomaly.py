@@ -8,8 +8,10 @@ import warnings
 from ._engine import _anomaly
 from ._grad_mode import _GradModeContext
 
-_ENABLED_WARNING = ("Anomaly Detection has been enabled. This mode will increase the runtime "
-                    "and should only be enabled for debugging.")
+_ENABLED_WARNING = (
+    "Anomaly Detection has been enabled. This mode will increase the runtime "
+    "and should only be enabled for debugging."
+)
 
 
 def is_anomaly_enabled() -> bool:

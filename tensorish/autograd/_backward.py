@@ -16,8 +16,14 @@ def _as_list(xs) -> list:
     return [xs] if hasattr(xs, "_v") else list(xs)  # a Tensor, or a sequence of them
 
 
-def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
-             create_graph: bool = False, grad_variables=None, inputs=None) -> None:
+def backward(
+    tensors,
+    grad_tensors=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    grad_variables=None,
+    inputs=None,
+) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the graph's leaves (or only
     of ``inputs``). ``create_graph`` records the backward so it can be differentiated again.
 
@@ -53,12 +59,21 @@ _CYCLE_WARNING = (
     "parameter and its gradient which can cause a memory leak. We recommend using autograd.grad "
     "when creating the graph to avoid this. If you have to use this function, make sure to "
     "reset the .grad fields of your parameters to None after use to break the cycle and avoid "
-    "the leak.")
+    "the leak."
+)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
-         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` is left
     alone). With ``create_graph`` they can be differentiated again.
 
@@ -72,7 +87,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     if materialize_grads and allow_unused is False:
         raise ValueError(
             "Expected allow_unused to be True or not passed when materialize_grads=True, but "
-            "got: allow_unused=False.")
+            "got: allow_unused=False."
+        )
     if allow_unused is None:
         allow_unused = materialize_grads
     outputs, inputs = _as_list(outputs), _as_list(inputs)
@@ -82,11 +98,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     if retain_graph is None:
         retain_graph = create_graph
     if is_grads_batched:
-        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
-                             allow_unused, materialize_grads)
+        return _batched_grad(
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused,
+            materialize_grads,
+        )
     seeds = _make_seeds(outputs, _grads_for(outputs, grad_outputs), create_graph)
-    found = _engine.run_backward(outputs, seeds, bool(retain_graph), create_graph, inputs,
-                                 False)
+    found = _engine.run_backward(outputs, seeds, bool(retain_graph), create_graph, inputs, False)
     result = []
     for i, (t, g) in enumerate(zip(inputs, found)):
         if g is None:
@@ -95,7 +117,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             elif not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in "
-                    "the graph. Set allow_unused=True if this is the desired behavior.")
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
             else:
                 result.append(None)
                 continue
@@ -103,22 +126,32 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     return tuple(result)
 
 
-def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
-                  materialize_grads) -> tuple:
+def _batched_grad(
+    outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
+) -> tuple:
     """``is_grads_batched``: one backward per slice of the leading dim of ``grad_outputs``."""
     from .._tensor import Tensor
 
     grad_outputs = _as_list(grad_outputs)
     n = grad_outputs[0].shape[0]
-    rows = [grad(outputs, inputs, [Tensor._wrap(g._value[i]) for g in grad_outputs],
-                 True if i < n - 1 else
-                 retain_graph, create_graph, True, allow_unused, False, materialize_grads)
-            for i in range(n)]
+    rows = [
+        grad(
+            outputs,
+            inputs,
+            [Tensor._wrap(g._value[i]) for g in grad_outputs],
+            True if i < n - 1 else retain_graph,
+            create_graph,
+            True,
+            allow_unused,
+            False,
+            materialize_grads,
+        )
+        for i in range(n)
+    ]
     out = []
     for j in range(len(inputs)):
         col = [r[j] for r in rows]
-        out.append(None if col[0] is None
-                   else Tensor._wrap(jnp.stack([c._value for c in col])))
+        out.append(None if col[0] is None else Tensor._wrap(jnp.stack([c._value for c in col])))
     return tuple(out)
 
 
@@ -134,14 +167,16 @@ def _make_seeds(tensors: Sequence, grads: Sequence, create_graph: bool = False) 
     for i, (t, g) in enumerate(zip(tensors, grads)):
         if not t.requires_grad:
             raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn")
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
         if g is None:
             if t.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not t.dtype.is_floating_point:
                 raise RuntimeError(
                     "grad can be implicitly created only for real scalar outputs but got "
-                    f"{t.dtype}".replace("tensorish.", "torch."))
+                    f"{t.dtype}".replace("tensorish.", "torch.")
+                )
             seeds.append(None)  # ones, made inside the compiled backward
             continue
         is_tensor = hasattr(g, "_v")
@@ -149,10 +184,10 @@ def _make_seeds(tensors: Sequence, grads: Sequence, create_graph: bool = False) 
         if gv.shape != t._v.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {_size(gv.shape)} and "
-                f"output[{i}] has a shape of {_size(t._v.shape)}.")
+                f"output[{i}] has a shape of {_size(t._v.shape)}."
+            )
         if create_graph and is_tensor:
-            seeds.append(g if gv.dtype == t._v.dtype
-                         else type(g)._wrap(gv.astype(t._v.dtype)))
+            seeds.append(g if gv.dtype == t._v.dtype else type(g)._wrap(gv.astype(t._v.dtype)))
         else:
             seeds.append(gv.astype(t._v.dtype))
     return seeds

@@ -127,9 +127,24 @@ class _GraphNode:
 class Node(_GraphNode):
     """Base of every op's ``grad_fn``; each op gets a subclass named as PyTorch names it."""
 
-    __slots__ = ("_op", "_static", "_saved", "_mask", "_edges", "_versions", "_n_out",
-                 "_freed", "_extra", "_meta", "_out", "_pos", "_mark", "_seq", "_pull",
-                 "__weakref__")
+    __slots__ = (
+        "_op",
+        "_static",
+        "_saved",
+        "_mask",
+        "_edges",
+        "_versions",
+        "_n_out",
+        "_freed",
+        "_extra",
+        "_meta",
+        "_out",
+        "_pos",
+        "_mark",
+        "_seq",
+        "_pull",
+        "__weakref__",
+    )
     _fusable = True
 
     def __init__(self, op, static, args, vals, n_out):
@@ -203,7 +218,8 @@ FREED_MESSAGE = (
     "they have already been freed). Saved intermediate values of the graph are freed when you "
     "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
     "through the graph a second time or if you need to access saved tensors after calling "
-    "backward.")
+    "backward."
+)
 
 
 def version_error(t, now: int, seen: int) -> RuntimeError:
@@ -217,7 +233,8 @@ def version_error(t, now: int, seen: int) -> RuntimeError:
         f"operation: [{t._type_name()} {list(t.shape)}]{where} is at version {now}; expected "
         f"version {seen} instead. Hint: enable anomaly detection to find the operation that "
         "failed to compute its gradient, with tensorish.autograd.set_detect_anomaly(True, "
-        "check_nan=False).")
+        "check_nan=False)."
+    )
 
 
 def _proxy(value, edge):
@@ -237,8 +254,7 @@ def _proxy(value, edge):
 class AccumulateGrad(_GraphNode):
     """The node that adds a leaf's gradient into its ``.grad``."""
 
-    __slots__ = ("variable", "_edges", "_extra", "_meta", "_pos", "_mark", "_seq",
-                 "__weakref__")
+    __slots__ = ("variable", "_edges", "_extra", "_meta", "_pos", "_mark", "_seq", "__weakref__")
     _n_out = 1
     _mask = ()
     _fusable = True
@@ -299,9 +315,15 @@ def _topo(roots: list) -> list:
     return order
 
 
-def run_backward(roots: list, seeds: list, retain_graph: bool, create_graph: bool = False,
-                 inputs: list | None = None, accumulate: bool = True,
-                 held: bool = True) -> list | None:
+def run_backward(
+    roots: list,
+    seeds: list,
+    retain_graph: bool,
+    create_graph: bool = False,
+    inputs: list | None = None,
+    accumulate: bool = True,
+    held: bool = True,
+) -> list | None:
     """Propagate ``seeds`` (arrays, Tensors when ``create_graph``, or None for ones) back from
     ``roots``. With ``inputs``, only their gradients are computed: accumulated into ``.grad``
     (``accumulate``, as ``backward(inputs=)``) or returned (as ``autograd.grad``). ``held``:
@@ -322,9 +344,14 @@ def run_backward(roots: list, seeds: list, retain_graph: bool, create_graph: boo
 
         with set_grad_enabled(create_graph):
             if create_graph:
-                seeds = [Tensor._wrap(_ones_like(t._value)) if g is None
-                         else g if isinstance(g, Tensor) else Tensor._wrap(g)
-                         for t, g in zip(roots, seeds)]
+                seeds = [
+                    Tensor._wrap(_ones_like(t._value))
+                    if g is None
+                    else g
+                    if isinstance(g, Tensor)
+                    else Tensor._wrap(g)
+                    for t, g in zip(roots, seeds)
+                ]
             result = _run_nodes(roots, start, seeds, order, create_graph, inputs, accumulate)
     if not retain_graph:
         for node in order:
@@ -386,8 +413,11 @@ def _run_nodes(roots, start, seeds, order, graph, inputs, accumulate):
         if inputs is not None and accumulate:
             _accumulate_nonleaf(node, cts, where, inputs, graph)
         if graph:
-            cts = [c if c is not None else Tensor._wrap(z) for c, z in
-                   zip(cts, _zeros_for(node))] if node._n_out > 1 else cts
+            cts = (
+                [c if c is not None else Tensor._wrap(z) for c, z in zip(cts, _zeros_for(node))]
+                if node._n_out > 1
+                else cts
+            )
             grads = node._apply_graph(cts)
         else:
             grads = node._apply(cts)
@@ -500,9 +530,11 @@ def _check_nan(node, grads, graph: bool) -> None:
             if trace is not None:
                 warnings.warn(
                     f"Error detected in {node.name()}. Traceback of forward call that caused "
-                    "the error:\n" + "".join(trace), UserWarning, stacklevel=2)
-            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
-                               "output.")
+                    "the error:\n" + "".join(trace),
+                    UserWarning,
+                    stacklevel=2,
+                )
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
 
 
 # A graph structure seen before runs its whole backward as ONE cached jitted function: a
@@ -587,8 +619,9 @@ def _fused_walk(roots: list, start: list, seeds: list, held: bool) -> tuple[list
         node._pos = pos
         if node.__class__ is AccumulateGrad:
             var = node.variable
-            if node._extra is not None or (var._hooks is not None
-                                           and (var._hooks.pre or var._hooks.post)):
+            if node._extra is not None or (
+                var._hooks is not None and (var._hooks.pre or var._hooks.post)
+            ):
                 return _topo(start), False
             struct.append(None)
             leaves.append(node)
@@ -646,10 +679,12 @@ def _fused_walk(roots: list, start: list, seeds: list, held: bool) -> tuple[list
             return post, False
         prog = _fused[key] = _Program(key)
     cell[0] = prog
-    old = tuple([leaf.variable._grad._value if leaf.variable._grad is not None else None
-                 for leaf in leaves])
+    old = tuple(
+        [leaf.variable._grad._value if leaf.variable._grad is not None else None for leaf in leaves]
+    )
     new, values, outside = (prog.fn or prog.compile())(
-        ext, tuple([g for g in seeds if g is not None]), old)
+        ext, tuple([g for g in seeds if g is not None]), old
+    )
     for leaf, value in zip(leaves, new):
         var = leaf.variable
         if var._grad is None:
@@ -669,17 +704,21 @@ def _register(p, pend: list, fwd: list, pend_at: dict, ext: list, ext_at: dict) 
     stack = [p]
     while stack:
         q = stack[-1]
-        todo = [v for v in q.vals if v.__class__ is Pending and v.value is None
-                and id(v) not in pend_at]
+        todo = [
+            v for v in q.vals if v.__class__ is Pending and v.value is None and id(v) not in pend_at
+        ]
         if todo:
             stack.extend(todo)
             continue
         stack.pop()
         if id(q) in pend_at:
             continue
-        slots = [~(_OUTSIDE + pend_at[id(v)]) if v.__class__ is Pending and v.value is None
-                 else _ext_slot(v.value if v.__class__ is Pending else v, ext, ext_at)
-                 for v in q.vals]
+        slots = [
+            ~(_OUTSIDE + pend_at[id(v)])
+            if v.__class__ is Pending and v.value is None
+            else _ext_slot(v.value if v.__class__ is Pending else v, ext, ext_at)
+            for v in q.vals
+        ]
         pend_at[id(q)] = len(pend)
         pend.append(q)
         fwd.append((q.op, q.key, tuple(slots)))
@@ -734,8 +773,9 @@ def _make_fused(struct: tuple, fwd: tuple, seed_at: tuple, want: tuple):
             if entry is None:
                 continue
             op, key, n_out, refs = entry
-            out, pull = vjp_at(op.bind(key), [get(slot(r)) for r in refs],
-                               [type(r) is tuple for r in refs])
+            out, pull = vjp_at(
+                op.bind(key), [get(slot(r)) for r in refs], [type(r) is tuple for r in refs]
+            )
             ct = cts[i][0] if n_out == 1 else _fill(tuple(cts[i]), out)
             targets = [r for r in refs if type(r) is tuple]
             for grad, (t, nr, _) in zip(pull(ct), targets):

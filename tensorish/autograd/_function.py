@@ -102,7 +102,8 @@ class BackwardCFunction(FunctionCtx, _engine._GraphNode):
         if len(res) < n or any(g is not None for g in res[n:]):
             raise RuntimeError(
                 f"function {self.name()} returned an incorrect number of gradients "
-                f"(expected {n}, got {len(res)})")
+                f"(expected {n}, got {len(res)})"
+            )
         out = []
         masks = iter(self._mask)
         for i, (g, shape) in enumerate(zip(res, self._in_shapes)):
@@ -111,7 +112,8 @@ class BackwardCFunction(FunctionCtx, _engine._GraphNode):
                     raise RuntimeError(
                         f"function {self.name()} returned a gradient different than None at "
                         f"position {i + 1}, but the corresponding forward input was not a "
-                        "Variable")
+                        "Variable"
+                    )
                 continue
             if not next(masks):
                 continue
@@ -128,7 +130,8 @@ def _sum_to(g, shape: tuple, name: str, i: int):
     if lead < 0 or any(s != 1 and s != d for s, d in zip(shape, gs[lead:])):
         raise RuntimeError(
             f"Function {name} returned an invalid gradient at index {i} - got {list(gs)} but "
-            f"expected shape compatible with {list(shape)}")
+            f"expected shape compatible with {list(shape)}"
+        )
     if lead:
         g = g.sum(tuple(range(lead)))
     ones = tuple(k for k, s in enumerate(shape) if s == 1 and gs[lead + k] != 1)
@@ -165,7 +168,8 @@ class Function(metaclass=_FunctionMeta):
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
-            "You must implement the forward function for custom autograd.Function.")
+            "You must implement the forward function for custom autograd.Function."
+        )
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple, output: Any) -> Any:
@@ -175,7 +179,8 @@ class Function(metaclass=_FunctionMeta):
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError(
             "You must implement either the backward or vjp method for your custom "
-            "autograd.Function to use it with backward mode AD.")
+            "autograd.Function to use it with backward mode AD."
+        )
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -209,13 +214,17 @@ class Function(metaclass=_FunctionMeta):
             ctx._outputs.append((o.shape, o._v.dtype))
             if id(o) in ctx._dirty:
                 if record and o.grad_fn is None and o._requires_grad:
-                    raise RuntimeError("a leaf Variable that requires grad has been used in an "
-                                       "in-place operation.")
+                    raise RuntimeError(
+                        "a leaf Variable that requires grad has been used in an in-place operation."
+                    )
                 o._vc[0] += 1
             elif id(o) in inputs:
                 o = Tensor._wrap(o._value)  # a returned input is a new tensor, as in PyTorch
-            diff = (record and id(o) not in ctx._non_differentiable
-                    and jnp.issubdtype(o._v.dtype, jnp.inexact))
+            diff = (
+                record
+                and id(o) not in ctx._non_differentiable
+                and jnp.issubdtype(o._v.dtype, jnp.inexact)
+            )
             if diff:
                 o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
             result.append(o)
@@ -231,4 +240,3 @@ def once_differentiable(fn: Callable) -> Callable:
             return fn(ctx, *args)
 
     return wrapper
-

@@ -21,6 +21,5 @@ class Variable(metaclass=_VariableMeta):
 
     def __new__(cls, data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:
         if not isinstance(data, Tensor):
-            raise TypeError("Variable data has to be a tensor, but got "
-                            f"{type(data).__name__}")
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         return data.detach().requires_grad_(requires_grad)

@@ -30,10 +30,12 @@ def _as_tuple(x, arg: str, fn: str) -> tuple[bool, tuple]:
             if is_tuple:
                 raise TypeError(
                     f"The {arg} given to {fn} must be either a Tensor or a tuple of Tensors but "
-                    f"the value at index {i} has type {type(t)}.")
+                    f"the value at index {i} has type {type(t)}."
+                )
             raise TypeError(
                 f"The {arg} given to {fn} must be either a Tensor or a tuple of Tensors but the "
-                f"given {arg} has type {type(t)}.")
+                f"given {arg} has type {type(t)}."
+            )
     return is_tuple, xs
 
 
@@ -58,8 +60,14 @@ def _grads(outputs, inputs, v, create_graph: bool, retain: bool = True) -> tuple
     vs = [g for o, g in zip(outputs, v) if o.requires_grad]
     if not outs:
         return tuple(Tensor._wrap(jnp.zeros_like(x._value)) for x in inputs)
-    gs = _grad(outs, list(inputs), vs, retain_graph=retain, create_graph=create_graph,
-               materialize_grads=True)
+    gs = _grad(
+        outs,
+        list(inputs),
+        vs,
+        retain_graph=retain,
+        create_graph=create_graph,
+        materialize_grads=True,
+    )
     return tuple(g if create_graph else g.detach() for g in gs)
 
 
@@ -78,14 +86,16 @@ def _input_vector(inputs: tuple, v: Any, fn: str) -> tuple:
     if len(inputs) != 1 or inputs[0].numel() != 1:
         raise RuntimeError(
             "The vector v can only be None if the input to the user-provided function is a "
-            "single Tensor with a single element.")
+            "single Tensor with a single element."
+        )
     from .._creation import ones_like
 
     return (ones_like(inputs[0]),)
 
 
-def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple:
+def vjp(
+    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+) -> tuple:
     """``(func(inputs), v^T J)``.
 
     >>> import tensorish
@@ -100,19 +110,23 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         if len(outputs) != 1 or outputs[0].numel() != 1:
             raise RuntimeError(
                 "The vector v can only be None if the user-provided function returns a single "
-                "Tensor with a single element.")
+                "Tensor with a single element."
+            )
         from .._creation import ones_like
 
         v = (ones_like(outputs[0]),)
     else:
         v = _as_tuple(v, "v", "vjp")[1]
     gs = _grads(outputs, xs, v, create_graph)
-    return (_result(out_tuple, tuple(_out(o, create_graph) for o in outputs)),
-            _result(in_tuple, gs))
+    return (
+        _result(out_tuple, tuple(_out(o, create_graph) for o in outputs)),
+        _result(in_tuple, gs),
+    )
 
 
-def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple:
+def jvp(
+    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+) -> tuple:
     """``(func(inputs), J v)``, by differentiating a vjp with respect to its cotangent.
 
     >>> import tensorish
@@ -130,21 +144,34 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     gs = _grads(outputs, xs, us, True)
     used = [(g, t) for g, t in zip(gs, v) if g.requires_grad]
     if used:
-        res = _grad([g for g, _ in used], list(us), [t for _, t in used],
-                    create_graph=create_graph, materialize_grads=True)
+        res = _grad(
+            [g for g, _ in used],
+            list(us),
+            [t for _, t in used],
+            create_graph=create_graph,
+            materialize_grads=True,
+        )
         res = tuple(_out(r, create_graph) for r in res)
     else:
         res = tuple(zeros_like(o).detach() for o in outputs)
-    return (_result(out_tuple, tuple(_out(o, create_graph) for o in outputs)),
-            _result(out_tuple, res))
+    return (
+        _result(out_tuple, tuple(_out(o, create_graph) for o in outputs)),
+        _result(out_tuple, res),
+    )
 
 
 def _stack_rows(rows: list, shape: tuple):
     return apply(_stack, tuple(rows), (("shape", shape),))
 
 
-def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
-             vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
+def jacobian(
+    func: Callable,
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    strategy: str = "reverse-mode",
+) -> Any:
     """The Jacobian of ``func`` at ``inputs``: for each output and input, a tensor of shape
     ``output.shape + input.shape`` (nested in tuples as the outputs and inputs are).
 
@@ -158,16 +185,18 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
 
     in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
     xs = _leaves(inputs, create_graph)
-    out_tuple, outputs = _as_tuple(func(*xs), "outputs of the user-provided function",
-                                   "jacobian")
+    out_tuple, outputs = _as_tuple(func(*xs), "outputs of the user-provided function", "jacobian")
     jac = []
     for out in outputs:
         rows: list[list] = [[] for _ in xs]
         n = out.numel()
         for j in range(n):
             onehot = Tensor._wrap(jnp.zeros(n, out._v.dtype).at[j].set(1).reshape(out.shape))
-            gs = (_grads([out], xs, [onehot], create_graph) if out.requires_grad
-                  else tuple(zeros_like(x) for x in xs))
+            gs = (
+                _grads([out], xs, [onehot], create_graph)
+                if out.requires_grad
+                else tuple(zeros_like(x) for x in xs)
+            )
             for k, g in enumerate(gs):
                 rows[k].append(g)
         per_in = []
@@ -181,8 +210,14 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     return _result(out_tuple, tuple(jac))
 
 
-def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
-            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
+def hessian(
+    func: Callable,
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    outer_jacobian_strategy: str = "reverse-mode",
+) -> Any:
     """The Hessian of a scalar ``func``: the Jacobian of its gradient.
 
     >>> import tensorish
@@ -196,24 +231,28 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
         out = func(*xs)
         _, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
         if len(outs) != 1:
-            raise RuntimeError(
-                "The function given to hessian should return a single Tensor")
+            raise RuntimeError("The function given to hessian should return a single Tensor")
         if outs[0].numel() != 1:
             raise RuntimeError(
                 "The Tensor returned by the function given to hessian should contain a single "
-                "element")
+                "element"
+            )
         return outs[0].sum() if outs[0].ndim else outs[0]
 
     def grad_func(*xs):
         gs = _grads([scalar(*xs)], xs, [None], True)
         return gs
 
-    return jacobian(lambda *xs: _result(is_tuple, grad_func(*xs)),
-                    _result(is_tuple, inputs), create_graph=create_graph)
+    return jacobian(
+        lambda *xs: _result(is_tuple, grad_func(*xs)),
+        _result(is_tuple, inputs),
+        create_graph=create_graph,
+    )
 
 
-def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple:
+def vhp(
+    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+) -> tuple:
     """``(func(inputs), v^T H)`` for a scalar ``func``.
 
     >>> import tensorish
@@ -227,7 +266,8 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     _, outputs = _as_tuple(func(*xs), "outputs of the user-provided function", "vhp")
     if len(outputs) != 1 or outputs[0].numel() != 1:
         raise RuntimeError(
-            "The function given to vhp should return a single Tensor with a single element")
+            "The function given to vhp should return a single Tensor with a single element"
+        )
     out = outputs[0]
     gs = _grads([out], xs, [None], True)
     used = [(g, t) for g, t in zip(gs, v) if g.requires_grad]
@@ -235,8 +275,9 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     return _out(out, create_graph), _result(in_tuple, res)
 
 
-def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple:
+def hvp(
+    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+) -> tuple:
     """``(func(inputs), H v)`` for a scalar ``func`` (equal to ``vhp``: H is symmetric).
 
     >>> import tensorish

@@ -46,8 +46,10 @@ class DeviceMesh:
             raise RuntimeError("Cannot slice a DeviceMesh without mesh_dim_names!")
         for n in names:
             if n not in self.mesh_dim_names:
-                raise KeyError(f"Invalid mesh_dim_names {names} specified. Valid mesh_dim_names "
-                               f"are {self.mesh_dim_names}.")
+                raise KeyError(
+                    f"Invalid mesh_dim_names {names} specified. Valid mesh_dim_names "
+                    f"are {self.mesh_dim_names}."
+                )
         keep = [self.mesh_dim_names.index(n) for n in names]
         devs = self.mesh.devices
         index = tuple(slice(None) if i in keep else 0 for i in range(devs.ndim))
@@ -56,9 +58,12 @@ class DeviceMesh:
 
     def __repr__(self) -> str:
         shape = self.shape
-        sizes = (f"({', '.join(f'{k}={v}' for k, v in zip(self.mesh_dim_names, shape))})"
-                 if self.mesh_dim_names else f"{shape}")
-        stride = tuple(math.prod(shape[i + 1:]) for i in range(len(shape)))
+        sizes = (
+            f"({', '.join(f'{k}={v}' for k, v in zip(self.mesh_dim_names, shape))})"
+            if self.mesh_dim_names
+            else f"{shape}"
+        )
+        stride = tuple(math.prod(shape[i + 1 :]) for i in range(len(shape)))
         return f"DeviceMesh({sizes}, '{self.device_type}', stride={stride})"
 
     def __eq__(self, other: object) -> bool:
@@ -68,8 +73,9 @@ class DeviceMesh:
         return hash(self.mesh)
 
 
-def init_device_mesh(device_type: str, mesh_shape: tuple[int, ...], *,
-                     mesh_dim_names: tuple[str, ...] | None = None) -> DeviceMesh:
+def init_device_mesh(
+    device_type: str, mesh_shape: tuple[int, ...], *, mesh_dim_names: tuple[str, ...] | None = None
+) -> DeviceMesh:
     """A DeviceMesh of ``mesh_shape`` over every device of ``device_type`` (all hosts).
 
     >>> import tensorish.distributed as dist
@@ -83,16 +89,21 @@ def init_device_mesh(device_type: str, mesh_shape: tuple[int, ...], *,
             raise RuntimeError(
                 "mesh_shape and mesh_dim_names should have same length!",
                 f"Found len(mesh_dim_names): {len(mesh_dim_names)} and len(mesh_shape):"
-                f"{len(mesh_shape)}.")
+                f"{len(mesh_shape)}.",
+            )
         if len(set(mesh_dim_names)) != len(mesh_dim_names):
-            raise RuntimeError("Each mesh_dim_name must be unique.",
-                               f"Found repeated mesh_dim_name in mesh_dim_names {mesh_dim_names}")
+            raise RuntimeError(
+                "Each mesh_dim_name must be unique.",
+                f"Found repeated mesh_dim_name in mesh_dim_names {mesh_dim_names}",
+            )
     kind = _torch_device(device_type).type
     devices = jax_devices(kind)
     n = math.prod(mesh_shape)
     if n != len(devices):
-        raise RuntimeError(f"mesh_shape {mesh_shape} needs {n} devices, but there are "
-                           f"{len(devices)} {device_type} devices (jax.devices()).")
+        raise RuntimeError(
+            f"mesh_shape {mesh_shape} needs {n} devices, but there are "
+            f"{len(devices)} {device_type} devices (jax.devices())."
+        )
     names = mesh_dim_names or tuple(f"dim_{i}" for i in range(len(mesh_shape)))
     grid = np.array(sorted(devices, key=lambda d: (d.process_index, d.id))).reshape(mesh_shape)
     return DeviceMesh(kind, Mesh(grid, names), mesh_dim_names)

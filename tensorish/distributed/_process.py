@@ -21,8 +21,14 @@ import jax
 _state = {"initialized": False}
 
 
-def init_process_group(backend: str | None = None, init_method: str | None = None,
-                       timeout=None, world_size: int = -1, rank: int = -1, **kwargs) -> None:
+def init_process_group(
+    backend: str | None = None,
+    init_method: str | None = None,
+    timeout=None,
+    world_size: int = -1,
+    rank: int = -1,
+    **kwargs,
+) -> None:
     """Join the job's processes (``jax.distributed.initialize``); a no-op for one process.
 
     The coordinator comes from ``init_method`` (``"tcp://host:port"``) or ``MASTER_ADDR`` and
@@ -40,7 +46,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     rank = rank if rank != -1 else int(os.environ.get("RANK", -1))
     address = None
     if init_method is not None and init_method.startswith("tcp://"):
-        address = init_method[len("tcp://"):]
+        address = init_method[len("tcp://") :]
     elif "MASTER_ADDR" in os.environ:
         address = f"{os.environ['MASTER_ADDR']}:{os.environ.get('MASTER_PORT', '29500')}"
     if world_size != 1:
@@ -48,7 +54,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             coordinator_address=address,
             num_processes=None if world_size == -1 else world_size,
             process_id=None if rank == -1 else rank,
-            initialization_timeout=int(timeout.total_seconds()) if timeout else 300)
+            initialization_timeout=int(timeout.total_seconds()) if timeout else 300,
+        )
     _state["initialized"] = True
 
 
@@ -58,8 +65,10 @@ def is_initialized() -> bool:
 
 def _check() -> None:
     if not _state["initialized"]:
-        raise ValueError("Default process group has not been initialized, please make sure to "
-                         "call init_process_group.")
+        raise ValueError(
+            "Default process group has not been initialized, please make sure to "
+            "call init_process_group."
+        )
 
 
 def get_rank(group=None) -> int:

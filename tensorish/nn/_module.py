@@ -102,11 +102,13 @@ class Module:
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}.__init__() got an unexpected keyword argument "
-                f"'{next(iter(kwargs))}'")
+                f"'{next(iter(kwargs))}'"
+            )
         if args:
             raise TypeError(
                 f"{type(self).__name__}.__init__() takes 1 positional argument but "
-                f"{len(args) + 1} were given")
+                f"{len(args) + 1} were given"
+            )
         d = self.__dict__
         d["training"] = True
         d["_parameters"] = {}
@@ -119,7 +121,8 @@ class Module:
     # -- calling --------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
-            f'Module [{type(self).__name__}] is missing the required "forward" function')
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         pre, post = self._forward_pre_hooks, self._forward_hooks
@@ -164,7 +167,8 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
-                "(torch Tensor or None required)")
+                "(torch Tensor or None required)"
+            )
         if isinstance(tensor, Buffer):
             plain = Tensor._wrap(tensor._value)
             plain._vc = tensor._vc
@@ -190,12 +194,14 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"cannot assign '{_typename(param)}' object to parameter '{name}' "
-                "(tensorish.nn.Parameter or None required)")
+                "(tensorish.nn.Parameter or None required)"
+            )
         if param is not None and param.grad_fn is not None:
             raise ValueError(
                 f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must "
                 f"be created explicitly. To express '{name}' as a function of another Tensor, "
-                "compute the value in the forward() method.")
+                "compute the value in the forward() method."
+            )
         self._parameters[name] = param
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -239,7 +245,8 @@ class Module:
             if value is not None:
                 raise TypeError(
                     f"cannot assign '{_typename(value)}' as parameter '{name}' "
-                    "(tensorish.nn.Parameter or None expected)")
+                    "(tensorish.nn.Parameter or None expected)"
+                )
             self.register_parameter(name, value)
         else:
             modules = d.get("_modules")
@@ -252,7 +259,8 @@ class Module:
                 if value is not None:
                     raise TypeError(
                         f"cannot assign '{_typename(value)}' as child module '{name}' "
-                        "(tensorish.nn.Module or None expected)")
+                        "(tensorish.nn.Module or None expected)"
+                    )
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
@@ -260,9 +268,13 @@ class Module:
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(
                             f"cannot assign '{_typename(value)}' as buffer '{name}' "
-                            "(tensorish.nn.Buffer, tensorish.Tensor or None expected)")
-                    persistent = (value.persistent if isinstance(value, Buffer)
-                                  else name not in self._non_persistent_buffers_set)
+                            "(tensorish.nn.Buffer, tensorish.Tensor or None expected)"
+                        )
+                    persistent = (
+                        value.persistent
+                        if isinstance(value, Buffer)
+                        else name not in self._non_persistent_buffers_set
+                    )
                     self.register_buffer(name, value, persistent)
                 else:
                     object.__setattr__(self, name, value)
@@ -279,8 +291,13 @@ class Module:
             object.__delattr__(self, name)
 
     def __dir__(self) -> list:
-        keys = (dir(type(self)) + list(self.__dict__) + list(self._parameters)
-                + list(self._modules) + list(self._buffers))
+        keys = (
+            dir(type(self))
+            + list(self.__dict__)
+            + list(self._parameters)
+            + list(self._modules)
+            + list(self._buffers)
+        )
         return sorted(k for k in keys if not k[0].isdigit())
 
     def __setstate__(self, state: dict) -> None:
@@ -321,11 +338,19 @@ class Module:
         return getattr(mod, name)
 
     # -- traversal ------------------------------------------------------------------------
-    def _named_members(self, get_members: Callable, prefix: str = "", recurse: bool = True,
-                       remove_duplicate: bool = True) -> Iterator:
+    def _named_members(
+        self,
+        get_members: Callable,
+        prefix: str = "",
+        recurse: bool = True,
+        remove_duplicate: bool = True,
+    ) -> Iterator:
         memo = set()
-        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-                   if recurse else [(prefix, self)])
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for k, v in get_members(module):
                 if v is None or v in memo:
@@ -339,25 +364,29 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs, in registration order.
 
         >>> import tensorish
         >>> [n for n, _ in tensorish.nn.Linear(2, 1).named_parameters()]
         ['weight', 'bias']
         """
-        yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse,
-                                       remove_duplicate)
+        yield from self._named_members(
+            lambda m: m._parameters.items(), prefix, recurse, remove_duplicate
+        )
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
-        yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse,
-                                       remove_duplicate)
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members(
+            lambda m: m._buffers.items(), prefix, recurse, remove_duplicate
+        )
 
     def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
@@ -374,8 +403,9 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
-    def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) pairs: self first, then the descendants depth first."""
         if memo is None:
             memo = set()
@@ -439,8 +469,9 @@ class Module:
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
 
-    def state_dict(self, *, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> dict[str, Tensor]:
+    def state_dict(
+        self, *, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> dict[str, Tensor]:
         """Every parameter and persistent buffer by dotted name (detached unless keep_vars).
 
         >>> import tensorish
@@ -455,17 +486,29 @@ class Module:
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".",
-                                  keep_vars=keep_vars)
+                module.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
         return destination
 
-    def _load_from_state_dict(self, state_dict: Mapping, prefix: str, strict: bool,
-                              missing_keys: list, unexpected_keys: list, error_msgs: list,
-                              assign: bool) -> None:
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
-                                                        persistent.items()) if v is not None}
+    def _load_from_state_dict(
+        self,
+        state_dict: Mapping,
+        prefix: str,
+        strict: bool,
+        missing_keys: list,
+        unexpected_keys: list,
+        error_msgs: list,
+        assign: bool,
+    ) -> None:
+        persistent = {
+            k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set
+        }
+        local_state = {
+            k: v
+            for k, v in itertools.chain(self._parameters.items(), persistent.items())
+            if v is not None
+        }
         for name, param in local_state.items():
             key = prefix + name
             if key not in state_dict:
@@ -476,7 +519,8 @@ class Module:
             if not hasattr(entry, "shape"):
                 error_msgs.append(
                     f'While copying the parameter named "{key}", expected tensorish.Tensor or '
-                    f"Tensor-like object from checkpoint but received {type(entry)}")
+                    f"Tensor-like object from checkpoint but received {type(entry)}"
+                )
                 continue
             value = _as_value(entry)
             if param.ndim == 0 and value.shape == (1,):
@@ -485,7 +529,8 @@ class Module:
                 error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape "
                     f"{Tensor._wrap(value).shape} from checkpoint, the shape in current model "
-                    f"is {param.shape}.")
+                    f"is {param.shape}."
+                )
                 continue
             with no_grad():
                 if assign:
@@ -494,21 +539,23 @@ class Module:
                         t = Parameter(t, requires_grad=param.requires_grad)
                     setattr(self, name, t)
                 else:
-                    value = jax.device_put(value.astype(param._v.dtype),
-                                           next(iter(param._value.devices())))
+                    value = jax.device_put(
+                        value.astype(param._v.dtype), next(iter(param._value.devices()))
+                    )
                     param._set_value(value)
         if strict:
             for key in state_dict:
                 if key.startswith(prefix):
-                    input_name = key[len(prefix):].split(".", 1)
+                    input_name = key[len(prefix) :].split(".", 1)
                     if len(input_name) > 1:
                         if input_name[0] not in self._modules:
                             unexpected_keys.append(key)
                     elif input_name[0] not in local_state:
                         unexpected_keys.append(key)
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
-                        assign: bool = False) -> _IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> _IncompatibleKeys:
         """Copy parameters and buffers from ``state_dict`` (values are copied in place).
 
         >>> import tensorish
@@ -517,32 +564,44 @@ class Module:
         <All keys matched successfully>
         """
         if not isinstance(state_dict, Mapping):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing: list = []
         unexpected: list = []
         errors: list = []
 
         def load(module: Module, local: Mapping, prefix: str = "") -> None:
-            module._load_from_state_dict(local, prefix, True, missing, unexpected, errors,
-                                         assign)
+            module._load_from_state_dict(local, prefix, True, missing, unexpected, errors, assign)
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."
-                    load(child, {k: v for k, v in local.items() if k.startswith(child_prefix)},
-                         child_prefix)
+                    load(
+                        child,
+                        {k: v for k, v in local.items() if k.startswith(child_prefix)},
+                        child_prefix,
+                    )
 
         load(self, state_dict)
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected)))
+                errors.insert(
+                    0,
+                    "Unexpected key(s) in state_dict: {}. ".format(
+                        ", ".join(f'"{k}"' for k in unexpected)
+                    ),
+                )
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing)))
+                errors.insert(
+                    0,
+                    "Missing key(s) in state_dict: {}. ".format(
+                        ", ".join(f'"{k}"' for k in missing)
+                    ),
+                )
         if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(errors)))
+            raise RuntimeError(
+                "Error(s) in loading state_dict for {}:\n\t{}".format(
+                    type(self).__name__, "\n\t".join(errors)
+                )
+            )
         return _IncompatibleKeys(missing, unexpected)
 
     # -- conversion -----------------------------------------------------------------------
@@ -569,8 +628,10 @@ class Module:
         dtype = kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
         if kwargs:
-            raise TypeError(f"to() received an invalid combination of arguments - got "
-                            f"unexpected keyword {next(iter(kwargs))}")
+            raise TypeError(
+                f"to() received an invalid combination of arguments - got "
+                f"unexpected keyword {next(iter(kwargs))}"
+            )
         for a in args:
             if isinstance(a, _dtype.dtype):
                 dtype = a
@@ -581,12 +642,14 @@ class Module:
             elif isinstance(a, bool):
                 continue
             else:
-                raise TypeError(f"to() received an invalid combination of arguments - got "
-                                f"({type(a).__name__})")
+                raise TypeError(
+                    f"to() received an invalid combination of arguments - got ({type(a).__name__})"
+                )
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                f"dtype={dtype}")
+                f"dtype={dtype}"
+            )
         jdev = _device.to_jax(device) if device is not None else None
 
         def convert(v: jax.Array) -> jax.Array:
@@ -598,7 +661,8 @@ class Module:
 
     def _cast(self, dt: _dtype.dtype) -> Module:
         return self._apply(
-            lambda v: v.astype(dt.np) if jnp.issubdtype(v.dtype, jnp.floating) else v)
+            lambda v: v.astype(dt.np) if jnp.issubdtype(v.dtype, jnp.floating) else v
+        )
 
     def float(self) -> Module:
         return self._cast(_dtype.float32)
@@ -632,8 +696,9 @@ class Module:
     def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
-        child_lines = ["(" + key + "): " + _addindent(repr(module), 2)
-                       for key, module in self._modules.items()]
+        child_lines = [
+            "(" + key + "): " + _addindent(repr(module), 2) for key, module in self._modules.items()
+        ]
         lines = extra_lines + child_lines
         main = self._get_name() + "("
         if lines:

@@ -130,6 +130,7 @@ def operator_method(fn, same_dtype_op: Op | None = None):
     With ``same_dtype_op``, two tensors of one dtype go straight to it (what ``fn`` would do
     for them after promotion, minus the calls)."""
     if same_dtype_op is not None:
+
         def fast(self, other):
             if other.__class__ is Tensor and self._v.dtype == other._v.dtype:
                 return apply(same_dtype_op, (self, other))
@@ -145,6 +146,7 @@ def operator_method(fn, same_dtype_op: Op | None = None):
 
 def reflected_method(fn):
     """``fn`` as a reflected operator method (``__radd__``): the operands swapped."""
+
     def op(self, other):
         return fn(other, self) if is_operand(other) else NotImplemented
 
@@ -173,7 +175,8 @@ def inplace(self: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     recording = is_grad_enabled()
     if recording and self._requires_grad and self.grad_fn is None:
         raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation.")
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
     src = self
     if recording:
         # The op's node must see self as it was, not the tensor it is about to become.
@@ -183,12 +186,14 @@ def inplace(self: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     if out._v.shape != self._v.shape:
         raise RuntimeError(
             f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-            f"{list(out.shape)}")
+            f"{list(out.shape)}"
+        )
     if out._v.dtype != self._v.dtype:
         if not _dtype.can_cast(out.dtype, self.dtype):
             raise RuntimeError(
                 f"result type {out.dtype.title} can't be cast to the desired output type "
-                f"{self.dtype.title}")
+                f"{self.dtype.title}"
+            )
         out._value = out._value.astype(self._v.dtype)
     self._set_value(out._v)
     node = out.grad_fn

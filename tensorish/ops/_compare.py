@@ -65,8 +65,9 @@ isinf = _unary_test("isinf", jnp.isinf)
 isfinite = _unary_test("isfinite", jnp.isfinite)
 isposinf = _unary_test("isposinf", jnp.isposinf)
 isneginf = _unary_test("isneginf", jnp.isneginf)
-isreal = _unary_test("isreal", lambda x: jnp.imag(x) == 0 if jnp.iscomplexobj(x)
-                     else jnp.ones(x.shape, bool))
+isreal = _unary_test(
+    "isreal", lambda x: jnp.imag(x) == 0 if jnp.iscomplexobj(x) else jnp.ones(x.shape, bool)
+)
 _signbit = _op(lambda x: jnp.signbit(x) if _is_float(x) else x < 0)
 
 
@@ -143,8 +144,7 @@ bitwise_or = _bitwise("bitwise_or", jnp.bitwise_or, "bitwise_or_cpu")
 bitwise_xor = _bitwise("bitwise_xor", jnp.bitwise_xor, "bitwise_xor_cpu")
 _SHIFT_REFUSE = _NOT_BITS | {_dtype.bool_}
 bitwise_left_shift = _bitwise("bitwise_left_shift", jnp.left_shift, "lshift_cpu", _SHIFT_REFUSE)
-bitwise_right_shift = _bitwise("bitwise_right_shift", jnp.right_shift, "rshift_cpu",
-                               _SHIFT_REFUSE)
+bitwise_right_shift = _bitwise("bitwise_right_shift", jnp.right_shift, "rshift_cpu", _SHIFT_REFUSE)
 _bitwise_not = _op(lambda x: jnp.logical_not(x) if x.dtype == bool else jnp.bitwise_not(x))
 
 
@@ -184,8 +184,9 @@ _all_equal = Op("NotDifferentiable", lambda a, b: jnp.all(a == b), differentiabl
 
 
 @method
-def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
-            equal_nan: bool = False) -> Tensor:
+def isclose(
+    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> Tensor:
     """True where ``|input - other| <= atol + rtol * |other|`` (or both equal).
 
     >>> import tensorish
@@ -199,14 +200,19 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
         raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol:g}")
     if atol < 0:
         raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol:g}")
-    static = (("rtol", float(rtol)), ("atol", float(atol)), ("equal_nan", bool(equal_nan)),
-              ("default", _dtype.get_default_dtype().np))
+    static = (
+        ("rtol", float(rtol)),
+        ("atol", float(atol)),
+        ("equal_nan", bool(equal_nan)),
+        ("default", _dtype.get_default_dtype().np),
+    )
     return apply(_isclose, (input, other), static)
 
 
 @method
-def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
-             equal_nan: bool = False) -> bool:
+def allclose(
+    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
     """Whether every element of ``input`` is close to ``other`` (see :func:`isclose`).
 
     >>> import tensorish
@@ -245,10 +251,13 @@ Tensor.__lshift__ = operator_method(bitwise_left_shift)
 Tensor.__rlshift__ = reflected_method(bitwise_left_shift)
 Tensor.__rshift__ = operator_method(bitwise_right_shift)
 Tensor.__rrshift__ = reflected_method(bitwise_right_shift)
+
+
 def _invert(self: Tensor) -> Tensor:
     if self.dtype in _NOT_BITS:
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
-                        "tensors")
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        )
     return bitwise_not(self)
 
 
@@ -258,15 +267,46 @@ Tensor.__ior__ = Tensor.bitwise_or_
 Tensor.__ixor__ = Tensor.bitwise_xor_
 Tensor.__ilshift__ = Tensor.bitwise_left_shift_
 Tensor.__irshift__ = Tensor.bitwise_right_shift_
-for _alias, _name in (("not_equal", "ne"), ("less", "lt"), ("less_equal", "le"),
-                      ("greater", "gt"), ("greater_equal", "ge")):
+for _alias, _name in (
+    ("not_equal", "ne"),
+    ("less", "lt"),
+    ("less_equal", "le"),
+    ("greater", "gt"),
+    ("greater_equal", "ge"),
+):
     setattr(Tensor, _alias, getattr(Tensor, _name))
     setattr(Tensor, _alias + "_", getattr(Tensor, _name + "_"))
 
 __all__ = [
-    "eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less", "less_equal", "greater",
-    "greater_equal", "isclose", "allclose", "equal", "isnan", "isinf", "isfinite", "isposinf",
-    "isneginf", "isreal", "signbit", "logical_and", "logical_or", "logical_xor", "logical_not",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "isclose",
+    "allclose",
+    "equal",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "isposinf",
+    "isneginf",
+    "isreal",
+    "signbit",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "bitwise_not",
+    "bitwise_left_shift",
     "bitwise_right_shift",
 ]

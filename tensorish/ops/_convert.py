@@ -40,22 +40,25 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple:
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
     if kwargs:
-        raise TypeError(f"to() received an invalid combination of arguments - got an unexpected "
-                        f"keyword argument '{next(iter(kwargs))}'")
+        raise TypeError(
+            f"to() received an invalid combination of arguments - got an unexpected "
+            f"keyword argument '{next(iter(kwargs))}'"
+        )
     rest = list(args)
     if rest and isinstance(rest[0], Tensor):
         other = rest.pop(0)
         dev, dt = other.device, other.dtype
-    elif rest and isinstance(rest[0], (str, int, _device.device)) and not isinstance(
-            rest[0], bool):
+    elif rest and isinstance(rest[0], (str, int, _device.device)) and not isinstance(rest[0], bool):
         dev = rest.pop(0)
     if rest and isinstance(rest[0], _dtype.dtype):
         dt = rest.pop(0)
     for flag in rest[:2]:  # non_blocking, copy
         if not isinstance(flag, bool):
-            raise TypeError(f"to() received an invalid combination of arguments - got "
-                            f"({', '.join(a.__class__.__name__ for a in args)}), but expected one "
-                            "of:")
+            raise TypeError(
+                f"to() received an invalid combination of arguments - got "
+                f"({', '.join(a.__class__.__name__ for a in args)}), but expected one "
+                "of:"
+            )
     if len(rest) == 2:
         copy = rest[1]
     return dev, dt, copy
@@ -88,11 +91,20 @@ def _caster(name: str, dt: _dtype.dtype):
     return method(f)
 
 
-for _name, _dt in (("float", _dtype.float32), ("double", _dtype.float64),
-                   ("half", _dtype.float16), ("bfloat16", _dtype.bfloat16),
-                   ("long", _dtype.int64), ("int", _dtype.int32), ("short", _dtype.int16),
-                   ("char", _dtype.int8), ("byte", _dtype.uint8), ("bool", _dtype.bool_),
-                   ("cfloat", _dtype.complex64), ("cdouble", _dtype.complex128)):
+for _name, _dt in (
+    ("float", _dtype.float32),
+    ("double", _dtype.float64),
+    ("half", _dtype.float16),
+    ("bfloat16", _dtype.bfloat16),
+    ("long", _dtype.int64),
+    ("int", _dtype.int32),
+    ("short", _dtype.int16),
+    ("char", _dtype.int8),
+    ("byte", _dtype.uint8),
+    ("bool", _dtype.bool_),
+    ("cfloat", _dtype.complex64),
+    ("cdouble", _dtype.complex128),
+):
     _caster(_name, _dt)
 
 
@@ -128,8 +140,10 @@ def type(self: Tensor, dtype: _dtype.dtype | str | None = None, non_blocking: bo
 def _bool(self: Tensor) -> bool:
     n = self._v.size
     if n != 1:
-        raise RuntimeError(f"Boolean value of Tensor with {'no' if n == 0 else 'more than one'} "
-                           "value{} is ambiguous".format("s" if n == 0 else ""))
+        raise RuntimeError(
+            f"Boolean value of Tensor with {'no' if n == 0 else 'more than one'} "
+            "value{} is ambiguous".format("s" if n == 0 else "")
+        )
     return bool(self._value.reshape(()))
 
 
@@ -160,15 +174,18 @@ def _iter(self: Tensor) -> Iterator[Tensor]:
     n = self._v.shape[0]
     op = _unbind_ops.get(n)
     if op is None:
-        op = _unbind_ops[n] = Op("UnbindBackward0", lambda x: tuple(x[i] for i in range(n)),
-                                 saves=(), n_out=n)
+        op = _unbind_ops[n] = Op(
+            "UnbindBackward0", lambda x: tuple(x[i] for i in range(n)), saves=(), n_out=n
+        )
     return iter(apply(op, (self,)) if n else ())
 
 
 def _contains(self: Tensor, element) -> bool:
     if not isinstance(element, (Tensor, numbers.Number)):
-        raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you passed "
-                           f"in a {element.__class__}.")
+        raise RuntimeError(
+            "Tensor.__contains__ only supports Tensor or scalar, but you passed "
+            f"in a {element.__class__}."
+        )
     value = element._value if isinstance(element, Tensor) else element
     return bool(jnp.any(self._value == value))
 
@@ -199,8 +216,10 @@ def is_floating_point(input: Tensor) -> bool:
     True
     """
     if not isinstance(input, Tensor):
-        raise TypeError("is_floating_point(): argument 'input' (position 1) must be Tensor, not "
-                        f"{input.__class__.__name__}")
+        raise TypeError(
+            "is_floating_point(): argument 'input' (position 1) must be Tensor, not "
+            f"{input.__class__.__name__}"
+        )
     return input.dtype.is_floating_point
 
 
@@ -212,8 +231,10 @@ def is_complex(input: Tensor) -> bool:
     False
     """
     if not isinstance(input, Tensor):
-        raise TypeError("is_complex(): argument 'input' (position 1) must be Tensor, not "
-                        f"{input.__class__.__name__}")
+        raise TypeError(
+            "is_complex(): argument 'input' (position 1) must be Tensor, not "
+            f"{input.__class__.__name__}"
+        )
     return input.dtype.is_complex
 
 

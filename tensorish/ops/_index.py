@@ -73,22 +73,34 @@ def _put_flat(x, v, pos):
     return x.at[pos].set(v)
 
 
-_put_flat.defvjp(lambda x, v, pos: (x.at[pos].set(v), pos),
-                 lambda pos, g: (g.at[pos].set(0), g[pos], None))
+_put_flat.defvjp(
+    lambda x, v, pos: (x.at[pos].set(v), pos), lambda pos, g: (g.at[pos].set(0), g[pos], None)
+)
 
 
 def _basic_key(items) -> list:
     return [it[1] if it[0] == "i" else slice(*it[1:]) if it[0] == "s" else None for it in items]
 
 
-_get_ops = {name: Op(name, _index_fn, saves=()) for name in (
-    "IndexBackward0", "SelectBackward0", "SliceBackward0", "UnsqueezeBackward0",
-    "AliasBackward0")}
-_set_ops = {name: Op(name, _setitem_fn, saves=()) for name in (
-    "CopySlices", "IndexPutBackward0", "FillBackward3", "CopyBackwards")}
+_get_ops = {
+    name: Op(name, _index_fn, saves=())
+    for name in (
+        "IndexBackward0",
+        "SelectBackward0",
+        "SliceBackward0",
+        "UnsqueezeBackward0",
+        "AliasBackward0",
+    )
+}
+_set_ops = {
+    name: Op(name, _setitem_fn, saves=())
+    for name in ("CopySlices", "IndexPutBackward0", "FillBackward3", "CopyBackwards")
+}
 
-_VALID = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
-          "valid indices (got {})")
+_VALID = (
+    "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+    "valid indices (got {})"
+)
 
 
 class _Key:
@@ -113,8 +125,12 @@ def _as_index(k):
         dt = k.dtype
         if dt is _dtype.bool_ or dt is _dtype.uint8:
             if dt is _dtype.uint8:
-                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a "
-                              "dtype torch.bool instead.", UserWarning, stacklevel=4)
+                warnings.warn(
+                    "indexing with dtype torch.uint8 is now deprecated, please use a "
+                    "dtype torch.bool instead.",
+                    UserWarning,
+                    stacklevel=4,
+                )
             return ("mask", np.asarray(k._value).astype(bool)) if k.ndim else bool(k.item())
         if dt.is_floating_point or dt.is_complex:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -140,25 +156,37 @@ def _as_index(k):
 def _parse(t: Tensor, key) -> _Key:
     single_slice = isinstance(key, slice)
     if isinstance(key, list) and any(
-            isinstance(k, (list, tuple, slice, Tensor, type(None), type(Ellipsis))) for k in key):
+        isinstance(k, (list, tuple, slice, Tensor, type(None), type(Ellipsis))) for k in key
+    ):
         warnings.warn(
             "Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
             "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this "
             "will be interpreted as tensor index, x[torch.tensor(seq)], which will result either "
-            "in an error or a different result", UserWarning, stacklevel=3)
+            "in an error or a different result",
+            UserWarning,
+            stacklevel=3,
+        )
         key = tuple(key)
     elif not isinstance(key, tuple):
         key = (key,)
-    entries = [k if k is None or k is Ellipsis or isinstance(k, slice) else _as_index(k)
-               for k in key]
-    consumed = sum(k[1].ndim if isinstance(k, tuple) and k[0] == "mask" else
-                   0 if k is None or k is Ellipsis or isinstance(k, bool) else 1 for k in entries)
+    entries = [
+        k if k is None or k is Ellipsis or isinstance(k, slice) else _as_index(k) for k in key
+    ]
+    consumed = sum(
+        k[1].ndim
+        if isinstance(k, tuple) and k[0] == "mask"
+        else 0
+        if k is None or k is Ellipsis or isinstance(k, bool)
+        else 1
+        for k in entries
+    )
     ndim = t.ndim
     if consumed > ndim:
         if ndim == 0 and any(type(k) is int for k in entries):
             raise IndexError(
                 "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            )
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     shape = t.shape
     items, arrays, out = [], [], []
@@ -197,7 +225,8 @@ def _parse(t: Tensor, key) -> _Key:
             if not -n <= k < n:
                 # PyTorch names the position in the key, not the dimension indexed.
                 raise IndexError(
-                    f"index {k} is out of bounds for dimension {position} with size {n}")
+                    f"index {k} is out of bounds for dimension {position} with size {n}"
+                )
             items.append(("i", k % n))
             dim += 1
             last, noop = "SelectBackward0", False
@@ -222,7 +251,8 @@ def _parse(t: Tensor, key) -> _Key:
                 if m.shape[j] != shape[dim + j]:
                     raise IndexError(
                         f"The shape of the mask {list(m.shape)} at index {j} does not match the "
-                        f"shape of the indexed tensor {list(shape)} at index {dim + j}")
+                        f"shape of the indexed tensor {list(shape)} at index {dim + j}"
+                    )
             for a in np.nonzero(m):
                 add_array(a, None)
             dim += m.ndim
@@ -236,7 +266,8 @@ def _parse(t: Tensor, key) -> _Key:
         except ValueError:
             raise IndexError(
                 "shape mismatch: indexing tensors could not be broadcast together with shapes "
-                + ", ".join(str(list(s)) for s in adv_shapes)) from None
+                + ", ".join(str(list(s)) for s in adv_shapes)
+            ) from None
         rest = [s for s in out if s is not None]
         first = adv_pos[0]
         if adv_pos == list(range(first, first + len(adv_pos))):
@@ -257,24 +288,29 @@ def _check_value_shape(vshape: tuple, target: tuple, advanced: bool) -> None:
     while len(stripped) > len(target) and stripped[0] == 1:
         stripped.pop(0)
     ok = len(stripped) <= len(target) and all(
-        a == b or a == 1 for a, b in zip(reversed(stripped), reversed(target)))
+        a == b or a == 1 for a, b in zip(reversed(stripped), reversed(target))
+    )
     if ok:
         return
     if advanced:
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
-                           f"broadcast to indexing result of shape {list(target)}")
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
+            f"broadcast to indexing result of shape {list(target)}"
+        )
     if len(stripped) > len(target):
         raise RuntimeError(
             f"expand({'torch.' + _dtype.float32.title}Tensor{{{list(vshape)}}}, size="
             f"{list(target)}): the number of sizes provided ({len(target)}) must be greater or "
-            f"equal to the number of dimensions in the tensor ({len(vshape)})")
+            f"equal to the number of dimensions in the tensor ({len(vshape)})"
+        )
     lead = len(target) - len(stripped)
     for i, (a, b) in enumerate(zip(stripped, target[lead:])):
         if a != b and a != 1:
             raise RuntimeError(
                 f"The expanded size of the tensor ({b}) must match the existing size ({a}) at "
                 f"non-singleton dimension {i + lead}.  Target sizes: {list(target)}.  Tensor "
-                f"sizes: {list(stripped)}")
+                f"sizes: {list(stripped)}"
+            )
 
 
 def _put(self: Tensor, k: _Key, value, name: str, accumulate: bool) -> Tensor:
@@ -282,19 +318,23 @@ def _put(self: Tensor, k: _Key, value, name: str, accumulate: bool) -> Tensor:
     npd = self._v.dtype
     if not isinstance(value, (Tensor, bool, int, float, complex)):
         kind = type(value)
-        name = kind.__qualname__ if kind.__module__ == "builtins" else (
-            f"{kind.__module__}.{kind.__qualname__}")
-        raise TypeError(f"can't assign a {name} to a "
-                        f"{self._type_name().replace('torch.', 'tensorish.')}")
+        name = (
+            kind.__qualname__
+            if kind.__module__ == "builtins"
+            else (f"{kind.__module__}.{kind.__qualname__}")
+        )
+        raise TypeError(
+            f"can't assign a {name} to a {self._type_name().replace('torch.', 'tensorish.')}"
+        )
     if isinstance(value, Tensor):
         _check_value_shape(tuple(value.shape), k.shape, k.advanced)
         v, cast = value, (None, npd) + (None,) * len(k.arrays)
     else:
         v, cast = np.asarray(value, dtype=npd), None
-    if (name == "CopySlices" and is_grad_enabled() and self._requires_grad
-            and self.grad_fn is None):
+    if name == "CopySlices" and is_grad_enabled() and self._requires_grad and self.grad_fn is None:
         raise RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place operation.")
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
     static = (("items", k.items), ("accumulate", accumulate))
     return inplace(self, lambda s: apply(_set_ops[name], (s, v, *k.arrays), static, cast))
 
@@ -352,8 +392,11 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
     _same_dtype(input, values, "index_put")
     k = _index_key(input, indices)
     _check_value_shape(tuple(values.shape), k.shape, True)
-    return apply(_set_ops["IndexPutBackward0"], (input, values, *k.arrays),
-                 (("items", k.items), ("accumulate", accumulate)))
+    return apply(
+        _set_ops["IndexPutBackward0"],
+        (input, values, *k.arrays),
+        (("items", k.items), ("accumulate", accumulate)),
+    )
 
 
 def _same_dtype(input: Tensor, src: Tensor, what: str) -> None:
@@ -362,13 +405,13 @@ def _same_dtype(input: Tensor, src: Tensor, what: str) -> None:
     a, b = input.dtype.title, src.dtype.title
     msgs = {
         "index_put": "Index put requires the source and destination dtypes match, got {a} for "
-                     "the destination and {b} for the source.",
+        "the destination and {b} for the source.",
         "index_add": "index_add_(): self ({a}) and source ({b}) must have the same scalar type",
         "index_copy": "index_copy_(): self and source expected to have the same dtype, but got "
-                      "(self) {a} and (source) {b}",
+        "(self) {a} and (source) {b}",
         "scatter": "scatter(): Expected self.dtype to be equal to src.dtype",
         "masked_scatter": "masked_scatter: expected self and source to have same dtypes but "
-                          "got{a} and {b}",
+        "got{a} and {b}",
     }
     raise RuntimeError(msgs[what].format(a=a, b=b))
 
@@ -383,8 +426,11 @@ def _int_index(index: Tensor, name: str) -> np.ndarray:
 
 def _out_of_bounds(idx: np.ndarray, n: int, dim: int, allow_negative: bool = False):
     bad = idx[(idx < (-n if allow_negative else 0)) | (idx >= n)]
-    return None if bad.size == 0 else (
-        f"index {bad.flat[0]} is out of bounds for dimension {dim} with size {n}")
+    return (
+        None
+        if bad.size == 0
+        else (f"index {bad.flat[0]} is out of bounds for dimension {dim} with size {n}")
+    )
 
 
 def _gather_fn(x, idx, axis):
@@ -473,8 +519,9 @@ _scatter_prod.defvjp(_scatter_prod_fwd, _scatter_prod_bwd)
 
 _scatter = Op("ScatterBackward0", _scatter_fn, saves=())
 _scatter_value = Op("ScatterBackward1", _scatter_fn, saves=())
-_scatter_add = Op("ScatterAddBackward0", lambda x, i, s, axis: _scatter_fn(x, i, s, axis, "add"),
-                  saves=())
+_scatter_add = Op(
+    "ScatterAddBackward0", lambda x, i, s, axis: _scatter_fn(x, i, s, axis, "add"), saves=()
+)
 _scatter_reduce = Op("ScatterReduceBackward0", _scatter_reduce_fn)
 
 
@@ -501,19 +548,20 @@ def _check_gather_shape(input: Tensor, index: Tensor, axis: int, src) -> None:
         return
     if index.ndim != max(input.ndim, 1) and not (index.ndim <= 1 and input.ndim <= 1):
         what = "input" if src is None else "self"
-        raise RuntimeError(
-            f"Index tensor must have the same number of dimensions as {what} tensor")
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as {what} tensor")
     for d in range(index.ndim):
         too_big = d != axis and input.ndim and index.shape[d] > input.shape[d]
         if src is None and too_big:
             raise RuntimeError(
                 f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
-                f"no larger than self {list(input.shape)} apart from dimension {axis}")
+                f"no larger than self {list(input.shape)} apart from dimension {axis}"
+            )
         if src is not None and (too_big or (src.ndim and index.shape[d] > src.shape[d])):
             raise RuntimeError(
                 f"Expected index {list(index.shape)} to be no larger than self "
                 f"{list(input.shape)} apart from dimension {axis} and to be no larger size than "
-                f"src {list(src.shape)}")
+                f"src {list(src.shape)}"
+            )
 
 
 def _scatter_args(input: Tensor, dim: int, index: Tensor, src, name: str):
@@ -529,8 +577,9 @@ def _scatter_args(input: Tensor, dim: int, index: Tensor, src, name: str):
 
 
 @method
-def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
-            reduce: str | None = None) -> Tensor:
+def scatter(
+    input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None
+) -> Tensor:
     """A copy of ``input`` with ``src`` (a tensor or a number) written at ``index`` along dim.
 
     >>> import tensorish
@@ -548,10 +597,12 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
             warnings.warn(
                 "The reduce argument of torch.scatter with Tensor src is deprecated and will be "
                 "removed in a future PyTorch release. Use torch.scatter_reduce instead for more "
-                "reduction options.", UserWarning, stacklevel=2)
+                "reduction options.",
+                UserWarning,
+                stacklevel=2,
+            )
         return apply(_scatter, (input, index._value, src), static)
-    return apply(_scatter_value, (input, index._value, np.asarray(src, input._v.dtype)),
-                 static)
+    return apply(_scatter_value, (input, index._value, np.asarray(src, input._v.dtype)), static)
 
 
 @method
@@ -567,8 +618,9 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 
 @method
-def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
-                   include_self: bool = True) -> Tensor:
+def scatter_reduce(
+    input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
     """Reduce ``src`` into ``input`` at ``index`` (sum, prod, mean, amax or amin).
 
     >>> import tensorish
@@ -578,11 +630,15 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     """
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
-        raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
-                           f"{reduce}")
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+        )
     axis = _scatter_args(input, dim, index, src, "scatter")
-    return apply(_scatter_reduce, (input, index._value, src),
-                 (("axis", axis), ("reduce", reduce), ("include_self", include_self)))
+    return apply(
+        _scatter_reduce,
+        (input, index._value, src),
+        (("axis", axis), ("reduce", reduce), ("include_self", include_self)),
+    )
 
 
 def _inplace_of(fn):
@@ -607,14 +663,20 @@ def _along(axis: int, idx):
 
 
 _index_select = Op("IndexSelectBackward0", lambda x, i, axis: jnp.take(x, i, axis), saves=())
-_index_add = Op("IndexAddBackward0",
-                lambda x, i, s, axis, alpha: x.at[_along(axis, i)].add(
-                    s if alpha == 1 else alpha * s), saves=())
-_index_copy = Op("IndexCopyBackward0", lambda x, i, s, axis: x.at[_along(axis, i)].set(s),
-                 saves=())
-_index_fill = [Op(f"IndexFillBackward{n}",
-                  lambda x, i, v, axis: x.at[_along(axis, i)].set(v.astype(x.dtype)), saves=())
-               for n in range(2)]
+_index_add = Op(
+    "IndexAddBackward0",
+    lambda x, i, s, axis, alpha: x.at[_along(axis, i)].add(s if alpha == 1 else alpha * s),
+    saves=(),
+)
+_index_copy = Op("IndexCopyBackward0", lambda x, i, s, axis: x.at[_along(axis, i)].set(s), saves=())
+_index_fill = [
+    Op(
+        f"IndexFillBackward{n}",
+        lambda x, i, v, axis: x.at[_along(axis, i)].set(v.astype(x.dtype)),
+        saves=(),
+    )
+    for n in range(2)
+]
 
 
 @method
@@ -640,10 +702,14 @@ def _index_source(input: Tensor, dim: int, index: Tensor, source: Tensor, name: 
     n_src = source.shape[axis] if source.ndim else 1
     if idx.size != n_src:
         if name == "index_add_":
-            raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
-                               f"source.size(dim): ({n_src}), for dim: {axis}")
-        raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to "
-                         f"source.size(dim) ({n_src})")
+            raise RuntimeError(
+                f"index_add_(): Number of indices ({idx.size}) should be equal to "
+                f"source.size(dim): ({n_src}), for dim: {axis}"
+            )
+        raise IndexError(
+            f"index_copy_(): Number of indices ({idx.size}) should be equal to "
+            f"source.size(dim) ({n_src})"
+        )
     msg = _out_of_bounds(idx, input.shape[axis], axis)
     if msg:
         if name == "index_add_":
@@ -687,17 +753,17 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
         raise IndexError(msg)
     if isinstance(value, Tensor):
         if value.ndim:
-            raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
-                               f"tensor with {value.ndim} dimension(s).")
+            raise RuntimeError(
+                "index_fill_ only supports a 0-dimensional value tensor, but got "
+                f"tensor with {value.ndim} dimension(s)."
+            )
         return apply(_index_fill[1], (input, idx, value), (("axis", axis),))
-    return apply(_index_fill[0], (input, idx, np.asarray(value, input._v.dtype)),
-                 (("axis", axis),))
+    return apply(_index_fill[0], (input, idx, np.asarray(value, input._v.dtype)), (("axis", axis),))
 
 
 def _bool_mask(mask: Tensor, message: str, cpp: bool = False) -> None:
     if mask.dtype is not _dtype.bool_:
-        raise RuntimeError(message.format(_CPP_NAMES[mask.dtype.name] if cpp else
-                                          mask.dtype.title))
+        raise RuntimeError(message.format(_CPP_NAMES[mask.dtype.name] if cpp else mask.dtype.title))
 
 
 def _masked_where(x, m, v):
@@ -705,19 +771,30 @@ def _masked_where(x, m, v):
 
 
 _masked_fill = [Op(f"MaskedFillBackward{n}", _masked_where, saves=()) for n in range(2)]
-_masked_select = Op("MaskedSelectBackward0",
-                    lambda x, pos, shape: jnp.broadcast_to(x, shape).reshape(-1)[pos], saves=())
+_masked_select = Op(
+    "MaskedSelectBackward0",
+    lambda x, pos, shape: jnp.broadcast_to(x, shape).reshape(-1)[pos],
+    saves=(),
+)
 _masked_scatter = Op(
     "MaskedScatterBackward0",
-    lambda x, s, pos, shape: jnp.broadcast_to(x, shape).reshape(-1).at[pos].set(
-        s.reshape(-1)[:pos.shape[0]]).reshape(shape), saves=())
+    lambda x, s, pos, shape: (
+        jnp.broadcast_to(x, shape)
+        .reshape(-1)
+        .at[pos]
+        .set(s.reshape(-1)[: pos.shape[0]])
+        .reshape(shape)
+    ),
+    saves=(),
+)
 
 
 def _broadcast_shape(a: Tensor, b: Tensor) -> tuple[int, ...]:
     from ._shape import broadcast_tensors
 
-    broadcast_tensors(Tensor._wrap(jnp.empty(a.shape, bool)),
-                      Tensor._wrap(jnp.empty(b.shape, bool)))
+    broadcast_tensors(
+        Tensor._wrap(jnp.empty(a.shape, bool)), Tensor._wrap(jnp.empty(b.shape, bool))
+    )
     return tuple(np.broadcast_shapes(a.shape, b.shape))
 
 
@@ -733,8 +810,10 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     _broadcast_shape(mask, input)
     if isinstance(value, Tensor):
         if value.ndim:
-            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
-                               f"tensor with {value.ndim} dimension(s).")
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got "
+                f"tensor with {value.ndim} dimension(s)."
+            )
         return apply(_masked_fill[1], (input, mask, value))
     return apply(_masked_fill[0], (input, mask, np.asarray(value, input._v.dtype)))
 
@@ -787,8 +866,9 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     n = input.numel()
     bad = idx[(idx < -n) | (idx >= n)]
     if bad.size:
-        raise IndexError(f"out of range: tried to access index {bad.flat[0]} on a tensor of {n} "
-                         "elements.")
+        raise IndexError(
+            f"out of range: tried to access index {bad.flat[0]} on a tensor of {n} elements."
+        )
     return apply(_take, (input, idx))
 
 
@@ -805,12 +885,17 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     axis = _wrap_dim(dim, input.ndim)
     if indices.ndim != input.ndim:
-        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
-                           f"number of dimensions, but got {input.ndim} dimensions for input, "
-                           f"and {indices.ndim} dimensions for indices")
-    shape = list(np.broadcast_shapes(
-        tuple(s for d, s in enumerate(input.shape) if d != axis),
-        tuple(s for d, s in enumerate(indices.shape) if d != axis)))
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same "
+            f"number of dimensions, but got {input.ndim} dimensions for input, "
+            f"and {indices.ndim} dimensions for indices"
+        )
+    shape = list(
+        np.broadcast_shapes(
+            tuple(s for d, s in enumerate(input.shape) if d != axis),
+            tuple(s for d, s in enumerate(indices.shape) if d != axis),
+        )
+    )
     in_shape = tuple(shape[:axis] + [input.shape[axis]] + shape[axis:])
     ix_shape = tuple(shape[:axis] + [indices.shape[axis]] + shape[axis:])
     if tuple(input.shape) != in_shape:
@@ -859,11 +944,26 @@ def where(condition: Tensor, input=None, other=None):
     return _pointwise.where(condition, input, other)
 
 
-for _fn in (scatter, scatter_add, index_add, index_copy, index_fill, masked_fill,
-            masked_scatter):
+for _fn in (scatter, scatter_add, index_add, index_copy, index_fill, masked_fill, masked_scatter):
     method(_inplace_of(_fn))
 Tensor.scatter_reduce_ = _inplace_of(scatter_reduce)
 
-__all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
-           "index_copy", "index_fill", "index_put", "masked_fill", "masked_select",
-           "masked_scatter", "take", "take_along_dim", "nonzero", "argwhere", "where"]
+__all__ = [
+    "gather",
+    "scatter",
+    "scatter_add",
+    "scatter_reduce",
+    "index_select",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "index_put",
+    "masked_fill",
+    "masked_select",
+    "masked_scatter",
+    "take",
+    "take_along_dim",
+    "nonzero",
+    "argwhere",
+    "where",
+]

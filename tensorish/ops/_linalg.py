@@ -33,8 +33,14 @@ _matmul_squeeze = Op("SqueezeBackward4", jnp.matmul)
 _outer = Op("MulBackward0", lambda a, b: a[:, None] * b[None, :])
 _inner = Op("ViewBackward0", jnp.inner)
 _tensordot = Op("ViewBackward0", lambda a, b, axes: jnp.tensordot(a, b, axes))
-_kron = Op("UnsafeViewBackward0", lambda a, b: jnp.kron(a, b) if a.dtype != bool else jnp.kron(
-    a.astype(jnp.uint8), b.astype(jnp.uint8)).astype(bool))
+_kron = Op(
+    "UnsafeViewBackward0",
+    lambda a, b: (
+        jnp.kron(a, b)
+        if a.dtype != bool
+        else jnp.kron(a.astype(jnp.uint8), b.astype(jnp.uint8)).astype(bool)
+    ),
+)
 _cross_op = Op("LinalgCrossBackward0", lambda a, b, dim: jnp.cross(a, b, axis=dim))
 
 
@@ -48,16 +54,18 @@ def _addmm_fn(c, a, b, beta, alpha):
 
 
 def _addbmm_fn(c, a, b, beta, alpha):
-    return _addmm_fn(c, jnp.swapaxes(a, 0, 1).reshape(a.shape[1], -1), b.reshape(-1, b.shape[2]),
-                     beta, alpha)
+    return _addmm_fn(
+        c, jnp.swapaxes(a, 0, 1).reshape(a.shape[1], -1), b.reshape(-1, b.shape[2]), beta, alpha
+    )
 
 
 _addmm = Op("AddmmBackward0", _addmm_fn)
 _addmv = Op("AddmvBackward0", _addmm_fn)
 _addbmm = Op("AddbmmBackward0", _addbmm_fn)
 _baddbmm = Op("BaddbmmBackward0", _addmm_fn)
-_addr = Op("AddrBackward0",
-           lambda c, a, b, beta, alpha: _addmm_fn(c, a[:, None], b[None, :], beta, alpha))
+_addr = Op(
+    "AddrBackward0", lambda c, a, b, beta, alpha: _addmm_fn(c, a[:, None], b[None, :], beta, alpha)
+)
 
 
 def _safe_norm(d, p):
@@ -74,8 +82,9 @@ def _safe_norm(d, p):
     return jnp.where(pos, jnp.where(pos, s, 1) ** (1 / p), 0)
 
 
-_cdist = Op("CdistBackward0",
-            lambda x1, x2, p: _safe_norm(x1[..., :, None, :] - x2[..., None, :, :], p))
+_cdist = Op(
+    "CdistBackward0", lambda x1, x2, p: _safe_norm(x1[..., :, None, :] - x2[..., None, :, :], p)
+)
 
 
 def _name(dt: _dtype.dtype) -> str:
@@ -85,7 +94,7 @@ def _name(dt: _dtype.dtype) -> str:
 def _not_implemented(kernel: str, *xs: Tensor) -> None:
     for x in xs:
         if x.dtype is _dtype.bool_:
-            raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _broadcast_shapes(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
@@ -98,7 +107,8 @@ def _broadcast_shapes(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
         if x != y and x != 1 and y != 1:
             raise RuntimeError(
                 f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                f"non-singleton dimension {i}")
+                f"non-singleton dimension {i}"
+            )
         out.append(y if x == 1 else x)
     return tuple(out)
 
@@ -110,17 +120,20 @@ def _check_expand(shape: Sequence[int], target: Sequence[int]) -> None:
             raise RuntimeError(
                 f"The expanded size of the tensor ({target[i + off]}) must match the existing "
                 f"size ({s}) at non-singleton dimension {i + off}.  Target sizes: "
-                f"{list(target)}.  Tensor sizes: {list(shape)}")
+                f"{list(target)}.  Tensor sizes: {list(shape)}"
+            )
 
 
 def _check_mm(a_shape, b_shape, a_dt, b_dt) -> None:
     if a_dt is not b_dt:
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {_name(a_dt)} != {_name(b_dt)}")
+            f"expected m1 and m2 to have the same dtype, but got: {_name(a_dt)} != {_name(b_dt)}"
+        )
     if a_shape[1] != b_shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a_shape[0]}x{a_shape[1]} and "
-            f"{b_shape[0]}x{b_shape[1]})")
+            f"{b_shape[0]}x{b_shape[1]})"
+        )
 
 
 def _check_mv(mat_shape, vec_len, mat_dt, vec_dt, out_len=None, out_dt=None) -> None:
@@ -128,12 +141,12 @@ def _check_mv(mat_shape, vec_len, mat_dt, vec_dt, out_len=None, out_dt=None) -> 
     if not (mat_dt is vec_dt is out_dt):
         raise RuntimeError(
             f"addmv input tensors must have the same dtype, but got {out_dt.title}, "
-            f"{mat_dt.title}, and {vec_dt.title}")
+            f"{mat_dt.title}, and {vec_dt.title}"
+        )
     n, m = mat_shape
     out_len = n if out_len is None else out_len
     if m != vec_len or out_len != n:
-        raise RuntimeError(
-            f"size mismatch, got input ({out_len}), mat ({n}x{m}), vec ({vec_len})")
+        raise RuntimeError(f"size mismatch, got input ({out_len}), mat ({n}x{m}), vec ({vec_len})")
 
 
 def _check_bmm(a_shape, b_shape, a_dt, b_dt) -> None:
@@ -141,7 +154,8 @@ def _check_bmm(a_shape, b_shape, a_dt, b_dt) -> None:
     if tuple(b_shape[:2]) != (bsz, k):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{bsz}, {k}] but "
-            f"got: [{b_shape[0]}, {b_shape[1]}].")
+            f"got: [{b_shape[0]}, {b_shape[1]}]."
+        )
     if a_dt is not b_dt:
         raise RuntimeError(f"expected scalar type {a_dt.title} but found {b_dt.title}")
 
@@ -152,12 +166,14 @@ def _check_dot(a: Tensor, b: Tensor) -> None:
     if a.dtype is not b.dtype:
         raise RuntimeError(
             f"dot : expected both vectors to have same dtype, but found {a.dtype.title} and "
-            f"{b.dtype.title}")
+            f"{b.dtype.title}"
+        )
     n, k = a.shape[0], b.shape[0]
     if n != k:
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{n}] and src [{k}] to have the same "
-            f"number of elements, but got {n} and {k} elements respectively")
+            f"number of elements, but got {n} and {k} elements respectively"
+        )
 
 
 @method
@@ -204,8 +220,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     tensor([3., 3.])
     """
     if input.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(
-            f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
     _check_mv(input.shape, vec.shape[0], input.dtype, vec.dtype)
     _not_implemented("addmv_impl_cpu", input, vec)
     return apply(_mv, (input, vec))
@@ -264,7 +279,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     a, b = input.ndim, other.ndim
     if a == 0 or b == 0:
         raise RuntimeError(
-            f"both arguments to matmul need to be at least 1D, but they are {a}D and {b}D")
+            f"both arguments to matmul need to be at least 1D, but they are {a}D and {b}D"
+        )
     if a == 1 and b == 1:
         return dot(input, other)
     if a == 2 and b == 1:
@@ -297,10 +313,12 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return apply(_matmul_view, (input, other))
 
 
-Tensor.__matmul__ = lambda self, other: matmul(self, other) if isinstance(
-    other, Tensor) else NotImplemented
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self) if isinstance(
-    other, Tensor) else NotImplemented
+Tensor.__matmul__ = lambda self, other: (
+    matmul(self, other) if isinstance(other, Tensor) else NotImplemented
+)
+Tensor.__rmatmul__ = lambda self, other: (
+    matmul(other, self) if isinstance(other, Tensor) else NotImplemented
+)
 
 
 @method
@@ -316,7 +334,8 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     if input.shape[-1] != other.shape[-1]:
         raise RuntimeError(
             f"inner() the last dimension must match on both input tensors but got shapes "
-            f"{list(input.shape)} and {list(other.shape)}")
+            f"{list(input.shape)} and {list(other.shape)}"
+        )
     if input.dtype is not other.dtype:
         raise RuntimeError("both inputs should have same dtype")
     return apply(_inner, (input, other))
@@ -362,7 +381,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
         if m.dtype is not mat2.dtype:
             raise RuntimeError(
                 f"{name} and mat2 must have the same dtype, but got {m.dtype.title} and "
-                f"{mat2.dtype.title}")
+                f"{mat2.dtype.title}"
+            )
     _check_mm(mat1.shape, mat2.shape, mat1.dtype, mat2.dtype)
     _check_expand(input.shape, (mat1.shape[0], mat2.shape[1]))
     _not_implemented("addmm_impl_cpu_", mat1, mat2)
@@ -379,7 +399,8 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     """
     if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
         raise RuntimeError(
-            f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
+            f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}"
+        )
     out_len = input.shape[0] if input.ndim == 1 and input.shape[0] != 1 else mat.shape[0]
     _check_mv(mat.shape, vec.shape[0], mat.dtype, vec.dtype, out_len, input.dtype)
     _not_implemented("addmv_impl_cpu", mat, vec)
@@ -402,7 +423,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     if batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(
             f"batch1 and batch2 must have same number of batches, got {batch1.shape[0]} and "
-            f"{batch2.shape[0]}")
+            f"{batch2.shape[0]}"
+        )
     (_, n, k), (_, k2, p) = batch1.shape, batch2.shape
     if k != k2:
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{k} and {k2}x{p})")
@@ -410,7 +432,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
         other = input if input.dtype is not batch2.dtype else batch1
         raise RuntimeError(
             f"self and mat2 must have the same dtype, but got {other.dtype.title} and "
-            f"{batch2.dtype.title}")
+            f"{batch2.dtype.title}"
+        )
     _check_expand(input.shape, (n, p))
     _not_implemented("addmm_impl_cpu_", batch1, batch2)
     return apply(_addbmm, (input, batch1, batch2), _scalars(beta, alpha))
@@ -435,7 +458,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
     if not (input.dtype is batch1.dtype is batch2.dtype):
         raise RuntimeError(
             f"Input dtypes must be the same, got: input {_name(input.dtype)}, batch1: "
-            f"{_name(batch1.dtype)}, batch2: {_name(batch2.dtype)}")
+            f"{_name(batch1.dtype)}, batch2: {_name(batch2.dtype)}"
+        )
     _check_expand(input.shape, (batch1.shape[0], batch1.shape[1], batch2.shape[2]))
     _not_implemented("baddbmm_cpu", batch1, batch2)
     return apply(_baddbmm, (input, batch1, batch2), _scalars(beta, alpha))
@@ -459,7 +483,8 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
             if isinstance(s, float):
                 raise RuntimeError(
                     f"For integral input tensors, argument {name} must not be a floating point "
-                    "number.")
+                    "number."
+                )
     _check_expand(input.shape, (vec1.shape[0], vec2.shape[0]))
     return apply(_addr, args, _scalars(beta, alpha), cast)
 
@@ -482,8 +507,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > a.ndim or dims > b.ndim:
-            raise RuntimeError(
-                f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         da, db = list(range(-dims, 0)), list(range(dims))
     else:
         da, db = (_dims_list(d) for d in dims)
@@ -497,7 +521,8 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
         if a.shape[x] != b.shape[y]:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {a.shape[x]} in dim "
-                f"{i} and second has size {b.shape[y]} in dim {j}")
+                f"{i} and second has size {b.shape[y]} in dim {j}"
+            )
     return apply(_tensordot, (a, b), (("axes", (tuple(wa), tuple(wb))),))
 
 
@@ -518,25 +543,31 @@ def _cross(name: str, input: Tensor, other: Tensor, dim: int | None) -> Tensor:
         raise RuntimeError(f"{name}: inputs must have the same number of dimensions.")
     if input.dtype is not other.dtype:
         raise RuntimeError(
-            f"expected scalar type {input.dtype.title} but found {other.dtype.title}")
+            f"expected scalar type {input.dtype.title} but found {other.dtype.title}"
+        )
     shape = _broadcast_shapes(input.shape, other.shape)
     if dim is None:
         warnings.warn(
             "Using torch.cross without specifying the dim arg is deprecated.\nPlease either "
             "pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of "
             "dim will change to agree with that of linalg.cross in a future release.",
-            UserWarning, stacklevel=3)
+            UserWarning,
+            stacklevel=3,
+        )
         axis = next((i for i, s in enumerate(shape) if s == 3), None)
         if axis is None:
             raise RuntimeError("no dimension of size 3 in input")
     else:
         axis = _wrap_dim(dim, len(shape))
-        if input.shape[_wrap_dim(dim, input.ndim)] != 3 or other.shape[
-                _wrap_dim(dim, other.ndim)] != 3:
+        if (
+            input.shape[_wrap_dim(dim, input.ndim)] != 3
+            or other.shape[_wrap_dim(dim, other.ndim)] != 3
+        ):
             raise RuntimeError(
                 f"{name}: inputs dimension {dim} must have length 3. Got "
                 f"{input.shape[_wrap_dim(dim, input.ndim)]} and "
-                f"{other.shape[_wrap_dim(dim, other.ndim)]}")
+                f"{other.shape[_wrap_dim(dim, other.ndim)]}"
+            )
     return apply(_cross_op, (input, other), (("dim", axis - len(shape)),))
 
 
@@ -564,11 +595,12 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     for name, x in (("X1", x1), ("X2", x2)):
         if not x.dtype.is_floating_point:
             raise RuntimeError(
-                f"cdist only supports floating-point dtypes, {name} got: {x.dtype.title}")
+                f"cdist only supports floating-point dtypes, {name} got: {x.dtype.title}"
+            )
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(
-            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: "
-            f"{x2.shape[-1]}")
+            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
+        )
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     if x1.dtype is not x2.dtype:
@@ -603,11 +635,9 @@ def einsum(equation: str, *operands) -> Tensor:
     lhs, arrow, out = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) > len(operands):
-        raise RuntimeError(
-            "einsum(): fewer operands were provided than specified in the equation")
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
     if len(terms) < len(operands):
-        raise RuntimeError(
-            "einsum(): more operands were provided than specified in the equation")
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     sizes: dict[str, int] = {}
     for i, (term, x) in enumerate(zip(terms, operands)):
         letters = re.sub(r"\.\.\.", "", term)
@@ -615,7 +645,8 @@ def einsum(equation: str, *operands) -> Tensor:
             raise RuntimeError(
                 f"einsum(): the number of subscripts in the equation ({len(letters)}) does not "
                 f"match the number of dimensions ({x.ndim}) for operand {i} and no ellipsis was "
-                "given")
+                "given"
+            )
         lead = x.ndim - len(letters) if "..." in term else 0
         before = term.split("...")[0] if "..." in term else term
         for j, c in enumerate(letters):
@@ -623,29 +654,35 @@ def einsum(equation: str, *operands) -> Tensor:
             if sizes.get(c, s) != s and s != 1 and sizes[c] != 1:
                 raise RuntimeError(
                     f"einsum(): subscript {c} has size {s} for operand {i} which does not "
-                    f"broadcast with previously seen size {sizes[c]}")
+                    f"broadcast with previously seen size {sizes[c]}"
+                )
             sizes[c] = s if sizes.get(c, 1) == 1 else sizes[c]
     if not arrow:
         counts = "".join(t.replace("...", "") for t in terms)
         out = ("..." if "..." in lhs else "") + "".join(
-            sorted(c for c in set(counts) if counts.count(c) == 1))
+            sorted(c for c in set(counts) if counts.count(c) == 1)
+        )
     for x in operands[1:]:
         if x.dtype is not operands[0].dtype:
             raise RuntimeError(
-                f"expected scalar type {operands[0].dtype.title} but found {x.dtype.title}")
+                f"expected scalar type {operands[0].dtype.title} but found {x.dtype.title}"
+            )
     name = _einsum_node([t.replace("...", "") for t in terms], out.replace("...", ""))
     op = _einsum_ops.get(name)
     if op is None:
         op = _einsum_ops[name] = Op(
-            name, lambda *xs, equation: jnp.einsum(equation, *xs, precision="highest"))
+            name, lambda *xs, equation: jnp.einsum(equation, *xs, precision="highest")
+        )
     return apply(op, tuple(operands), (("equation", f"{lhs}->{out}"),))
 
 
 _SlogdetResult = _fns._return_type("slogdet", "sign logabsdet")
 _cholesky_old_op = Op("CholeskyBackward0", _fns._cholesky_fn)
 # -- PyTorch's older top-level forms -------------------------------------------------------------
-_logdet = Op("WhereBackward0", lambda a: jnp.where(
-    jnp.linalg.slogdet(a)[0] < 0, jnp.nan, jnp.linalg.slogdet(a)[1]))
+_logdet = Op(
+    "WhereBackward0",
+    lambda a: jnp.where(jnp.linalg.slogdet(a)[0] < 0, jnp.nan, jnp.linalg.slogdet(a)[1]),
+)
 
 
 @method
@@ -680,7 +717,10 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
         "a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
         "torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be replaced "
         "with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent results "
-        "for all valid (symmetric positive definite) inputs.", UserWarning, stacklevel=2)
+        "for all valid (symmetric positive definite) inputs.",
+        UserWarning,
+        stacklevel=2,
+    )
     _fns._check_square("cholesky", input)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise NotImplementedError(f"\"cholesky_cpu\" not implemented for '{input.dtype.title}'")
@@ -693,12 +733,36 @@ def slogdet(input: Tensor) -> _SlogdetResult:
     return _SlogdetResult(*_fns.slogdet(input))
 
 
-
 det = method(_fns.det)
 matrix_power = method(_fns.matrix_power)
 matrix_exp = method(_fns.matrix_exp)
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
-           "addmv", "addbmm", "baddbmm", "addr", "tensordot", "kron", "cross", "cdist", "einsum",
-           "det", "inverse", "logdet", "pinverse", "cholesky", "slogdet", "matrix_power",
-           "matrix_exp"]
+__all__ = [
+    "matmul",
+    "mm",
+    "bmm",
+    "mv",
+    "dot",
+    "vdot",
+    "inner",
+    "outer",
+    "ger",
+    "addmm",
+    "addmv",
+    "addbmm",
+    "baddbmm",
+    "addr",
+    "tensordot",
+    "kron",
+    "cross",
+    "cdist",
+    "einsum",
+    "det",
+    "inverse",
+    "logdet",
+    "pinverse",
+    "cholesky",
+    "slogdet",
+    "matrix_power",
+    "matrix_exp",
+]

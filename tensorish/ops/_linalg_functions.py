@@ -29,8 +29,11 @@ def _return_type(name: str, fields: str) -> type:
     """A named tuple that prints as PyTorch's ``torch.return_types`` structs."""
     cls = collections.namedtuple(name, fields)
     cls.__module__ = "tensorish.return_types"
-    cls.__repr__ = lambda self: (f"tensorish.return_types.{name}(\n" + ",\n".join(
-        f"{f}={v!r}" for f, v in zip(self._fields, self)) + ")")
+    cls.__repr__ = lambda self: (
+        f"tensorish.return_types.{name}(\n"
+        + ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        + ")"
+    )
     return cls
 
 
@@ -48,7 +51,8 @@ EighResult = _return_type("linalg_eigh", "eigenvalues eigenvectors")
 def _check_float(name: str, A: Tensor) -> None:
     if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(
-            f"{name}: Expected a floating point or complex tensor as input. Got {A.dtype.title}")
+            f"{name}: Expected a floating point or complex tensor as input. Got {A.dtype.title}"
+        )
 
 
 def _check_matrix(name: str, A: Tensor) -> None:
@@ -61,7 +65,8 @@ def _check_square(name: str, A: Tensor) -> None:
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
-            f"{A.shape[-1]} matrices")
+            f"{A.shape[-1]} matrices"
+        )
 
 
 def _square_float(name: str, A: Tensor) -> None:
@@ -93,8 +98,11 @@ def _abs(x):
 
 
 # NOTE: PyTorch's |x| has the subgradient sgn(x), 0 at 0 (JAX's is 1 there).
-_abs.defjvps(lambda g, ans, x: jnp.real(jnp.conj(jnp.where(x == 0, 0, x / jnp.where(
-    x == 0, 1, ans.astype(x.dtype)))) * g))
+_abs.defjvps(
+    lambda g, ans, x: jnp.real(
+        jnp.conj(jnp.where(x == 0, 0, x / jnp.where(x == 0, 1, ans.astype(x.dtype)))) * g
+    )
+)
 
 
 def _mT(x):
@@ -127,9 +135,13 @@ _slogdet = Op("LinalgSlogdetBackward0", lambda a: tuple(jnp.linalg.slogdet(a)), 
 
 def _inv_checked(A: Tensor, name: str = "linalg.inv") -> InvExResult:
     out, info = apply(_inv, (A,))
-    _raise_info(info, lambda p, i: (
-        f"{name}: {p}The diagonal element {i} is zero, the inversion could not be completed "
-        "because the input matrix is singular."))
+    _raise_info(
+        info,
+        lambda p, i: (
+            f"{name}: {p}The diagonal element {i} is zero, the inversion could not be completed "
+            "because the input matrix is singular."
+        ),
+    )
     return InvExResult(out, info)
 
 
@@ -186,8 +198,9 @@ def _solve_fn(a, b, left, vector):
         a, b = _mT(a), _mT(b)
     b = b[..., None] if vector else b
     batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    x = jnp.linalg.solve(jnp.broadcast_to(a, batch + a.shape[-2:]),
-                         jnp.broadcast_to(b, batch + b.shape[-2:]))
+    x = jnp.linalg.solve(
+        jnp.broadcast_to(a, batch + a.shape[-2:]), jnp.broadcast_to(b, batch + b.shape[-2:])
+    )
     x = x[..., 0] if vector else x
     return (x if left else _mT(x)), _lu_info(a)
 
@@ -201,27 +214,35 @@ def _solve_ex(name: str, A: Tensor, B: Tensor, left: bool, check: bool) -> Solve
     if A.dtype is not B.dtype:
         raise RuntimeError(
             f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
-            f"{A.dtype.title} and B of type {B.dtype.title} instead")
+            f"{A.dtype.title} and B of type {B.dtype.title} instead"
+        )
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     if vector and not left:
         raise RuntimeError(
             "linalg.solve: Vector broadcasting of the left hand side is not supported for "
-            "left=False. In this case linalg.solve is equivalent to B / A.squeeze(-1)")
+            "left=False. In this case linalg.solve is equivalent to B / A.squeeze(-1)"
+        )
     if (B.shape[-1] if vector or not left else B.shape[-2]) != A.shape[-1]:
         eq = "AX = B" if left else "XA = B"
         b_shape = f"{B.shape[-1]}x1" if vector else f"{B.shape[-2]}x{B.shape[-1]}"
         raise RuntimeError(
             f"linalg.solve: Incompatible shapes of A and B for the equation {eq} "
-            f"({A.shape[-2]}x{A.shape[-1]} and {b_shape})")
+            f"({A.shape[-2]}x{A.shape[-1]} and {b_shape})"
+        )
     x, info = apply(_solve, (A, B), (("left", left), ("vector", vector)))
     if check:
-        _raise_info(info, lambda p, i: (
-            f"torch.{name}: {p}The solver failed because the input matrix is singular."))
+        _raise_info(
+            info,
+            lambda p, i: (
+                f"torch.{name}: {p}The solver failed because the input matrix is singular."
+            ),
+        )
     return SolveExResult(x, info)
 
 
-def solve_ex(A: Tensor, B: Tensor, *, left: bool = True,
-             check_errors: bool = False) -> SolveExResult:
+def solve_ex(
+    A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
+) -> SolveExResult:
     """The solution of ``A @ X = B`` and LAPACK's ``info`` (nonzero where A is singular).
 
     >>> import tensorish
@@ -261,8 +282,9 @@ def _pinv_fn(a, atol, rtol, hermitian):
 _pinv = Op("LinalgPinvBackward0", _pinv_fn)
 
 
-def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
-         hermitian: bool = False) -> Tensor:
+def pinv(
+    A: Tensor, *, atol: float | None = None, rtol: float | None = None, hermitian: bool = False
+) -> Tensor:
     """The Moore-Penrose pseudo-inverse.
 
     >>> import tensorish
@@ -273,19 +295,22 @@ def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
     if A.ndim < 2 or not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(
             f"linalg.pinv({A.dtype.title}{{{list(A.shape)}}}): expected a tensor with 2 or more "
-            "dimensions of float, double, cfloat or cdouble types")
+            "dimensions of float, double, cfloat or cdouble types"
+        )
     if hermitian:
         _check_square("linalg.eigh", A)
-    static = (("atol", None if atol is None else float(atol)),
-              ("rtol", None if rtol is None else float(rtol)), ("hermitian", hermitian))
+    static = (
+        ("atol", None if atol is None else float(atol)),
+        ("rtol", None if rtol is None else float(rtol)),
+        ("hermitian", hermitian),
+    )
     return apply(_pinv, (A,), static)
 
 
 def _lstsq_fn(a, b, rcond, vector, residuals):
     b = b[..., None] if vector else b
     x = _pinv_fn(a, None, rcond, False) @ b
-    res = (jnp.sum(jnp.abs(a @ x - b) ** 2, axis=-2) if residuals
-           else jnp.zeros((0,), a.dtype))
+    res = jnp.sum(jnp.abs(a @ x - b) ** 2, axis=-2) if residuals else jnp.zeros((0,), a.dtype)
     return (x[..., 0] if vector else x), res
 
 
@@ -301,8 +326,9 @@ _lstsq = Op("LinalgLstsqBackward0", _lstsq_fn, n_out=2)
 _lstsq_rank = Op("LinalgLstsqBackward0", _lstsq_info, differentiable=False, n_out=2)
 
 
-def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
-          driver: str | None = None) -> LstsqResult:
+def lstsq(
+    A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
+) -> LstsqResult:
     """The least-squares solution of ``A @ X = B`` (PyTorch's CPU driver ``gelsy`` by default:
     no residuals and no singular values).
 
@@ -312,27 +338,30 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     """
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(
-            "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+            "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)"
+        )
     for x in (A, B):
         if x.dtype not in (_dtype.float32, _dtype.float64, _dtype.complex64, _dtype.complex128):
             raise RuntimeError("This function doesn't handle types other than float and double")
     if A.dtype is not B.dtype:
         raise RuntimeError(
             f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
-            f"input's dtype {A.dtype.title} and other's dtype {B.dtype.title}")
+            f"input's dtype {A.dtype.title} and other's dtype {B.dtype.title}"
+        )
     _check_matrix("torch.linalg.lstsq", A)
     vector = B.ndim == A.ndim - 1
     if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
-        raise RuntimeError(
-            "torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     driver = driver or "gelsy"
     rcond = None if rcond is None else float(rcond)
-    rank, values = apply(_lstsq_rank, (A,), (("rcond", rcond),
-                                             ("values", driver in ("gelsd", "gelss"))))
+    rank, values = apply(
+        _lstsq_rank, (A,), (("rcond", rcond), ("values", driver in ("gelsd", "gelss")))
+    )
     m, n = A.shape[-2:]
     residuals = driver != "gelsy" and m > n and bool(np.all(np.asarray(rank._value) == n))
-    solution, res = apply(_lstsq, (A, B), (("rcond", rcond), ("vector", vector),
-                                           ("residuals", residuals)))
+    solution, res = apply(
+        _lstsq, (A, B), (("rcond", rcond), ("vector", vector), ("residuals", residuals))
+    )
     if driver == "gels":
         rank = Tensor._wrap(jnp.zeros((0,), jnp.int64))
     return LstsqResult(solution, res, rank, values)
@@ -370,9 +399,13 @@ def _cholesky_ex(name: str, op: Op, A: Tensor, upper: bool, check: bool) -> Chol
         info = _cholesky_info(A)
     info = Tensor._wrap(jnp.asarray(info))
     if check:
-        _raise_info(info, lambda p, k: (
-            f"{name}: {p}The factorization could not be completed because the input is not "
-            f"positive-definite (the leading minor of order {k} is not positive-definite)."))
+        _raise_info(
+            info,
+            lambda p, k: (
+                f"{name}: {p}The factorization could not be completed because the input is not "
+                f"positive-definite (the leading minor of order {k} is not positive-definite)."
+            ),
+        )
     return CholeskyExResult(out, info)
 
 
@@ -388,8 +421,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     return _cholesky_ex("linalg.cholesky", _cholesky, A, upper, True).L
 
 
-def cholesky_ex(A: Tensor, *, upper: bool = False,
-                check_errors: bool = False) -> CholeskyExResult:
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
     """The Cholesky factor and LAPACK's ``info`` (the order of the first leading minor that
     is not positive-definite, or 0).
 
@@ -410,12 +442,13 @@ def _qr_fn(a, mode):
         a = _grad_error(
             "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
             "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
-            "linalg.qr.")(a)
+            "linalg.qr."
+        )(a)
         return jnp.zeros((0,), a.dtype), jnp.linalg.qr(a, mode="r")
     if mode == "complete" and m > n:
         a = _grad_error(
-            "The QR decomposition is not differentiable when mode='complete' and nrows > "
-            "ncols.")(a)
+            "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+        )(a)
     return tuple(jnp.linalg.qr(a, mode=mode))
 
 
@@ -435,7 +468,8 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     if mode not in _QR_MODES:
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
-            "'r', or 'complete'")
+            "'r', or 'complete'"
+        )
     return QRResult(*apply(_qr, (A,), (("mode", mode),)))
 
 
@@ -491,8 +525,9 @@ def _eigh_bwd(uplo, res, g):
     vhgv = 0.5 * (vhgv - _mH(vhgv))
     gap = w[..., None, :] - w[..., :, None]
     diag = jnp.eye(w.shape[-1], dtype=bool)
-    inner = jnp.where(diag, gw[..., None, :].astype(vhgv.dtype),
-                      vhgv / jnp.where(diag, 1, gap).astype(vhgv.dtype))
+    inner = jnp.where(
+        diag, gw[..., None, :].astype(vhgv.dtype), vhgv / jnp.where(diag, 1, gap).astype(vhgv.dtype)
+    )
     return (v @ inner @ _mH(v),)
 
 
@@ -563,8 +598,15 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         A, n = _inv_checked(A).inverse, -n
         if n == 1:
             return A
-    name = ("CopyBackwards" if n == 0 else "CloneBackward0" if n == 1
-            else "MmBackward0" if A.ndim == 2 else "UnsafeViewBackward0")
+    name = (
+        "CopyBackwards"
+        if n == 0
+        else "CloneBackward0"
+        if n == 1
+        else "MmBackward0"
+        if A.ndim == 2
+        else "UnsafeViewBackward0"
+    )
     return apply(_power_ops[name], (A,), (("n", n),))
 
 
@@ -585,8 +627,7 @@ def matrix_exp(A: Tensor) -> Tensor:
 
 def _multi_dot_fn(*xs):
     first, last = xs[0].ndim == 1, xs[-1].ndim == 1
-    xs = ((xs[0][None] if first else xs[0]),) + xs[1:-1] + (
-        (xs[-1][:, None] if last else xs[-1]),)
+    xs = ((xs[0][None] if first else xs[0]),) + xs[1:-1] + ((xs[-1][:, None] if last else xs[-1]),)
     out = jnp.linalg.multi_dot(xs, precision="highest")
     return out[0 if first else slice(None)][..., 0] if last else (out[0] if first else out)
 
@@ -610,14 +651,16 @@ def multi_dot(tensors) -> Tensor:
         where = "first" if i == 0 else "last" if i == n - 1 else None
         if where and t.ndim not in (1, 2):
             raise RuntimeError(
-                f"multi_dot(): the {where} tensor must be 1D or 2D but got {t.ndim}D")
+                f"multi_dot(): the {where} tensor must be 1D or 2D but got {t.ndim}D"
+            )
         if not where and t.ndim != 2:
             raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
     for i, t in enumerate(ts[1:], 1):
         if t.dtype is not ts[0].dtype:
             raise RuntimeError(
                 f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                f"{ts[0].dtype.title.lower()} and tensor {i} {t.dtype.title.lower()}")
+                f"{ts[0].dtype.title.lower()} and tensor {i} {t.dtype.title.lower()}"
+            )
     shapes = [list(t.shape) for t in ts]
     if ts[0].ndim == 1:
         shapes[0] = [1] + shapes[0]
@@ -627,13 +670,13 @@ def multi_dot(tensors) -> Tensor:
         if shapes[i][1] != shapes[i + 1][0]:
             raise RuntimeError(
                 f"multi_dot(): tensors {i} and {i + 1} with shapes {shapes[i]} and "
-                f"{shapes[i + 1]} cannot be multiplied")
+                f"{shapes[i + 1]} cannot be multiplied"
+            )
     return apply(_multi_dot, tuple(ts))
 
 
 def _rank_fn(a, atol, rtol, hermitian):
-    s = (jnp.abs(jnp.linalg.eigvalsh(a)) if hermitian
-         else jnp.linalg.svd(a, compute_uv=False))
+    s = jnp.abs(jnp.linalg.eigvalsh(a)) if hermitian else jnp.linalg.svd(a, compute_uv=False)
     smax = jnp.max(s, axis=-1, keepdims=True)
     if rtol is None:
         rtol = 0.0 if atol else jnp.finfo(a.dtype).eps * max(a.shape[-2:])
@@ -643,8 +686,14 @@ def _rank_fn(a, atol, rtol, hermitian):
 _matrix_rank = Op("LinalgMatrixRankBackward0", _rank_fn, differentiable=False)
 
 
-def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
-                hermitian: bool = False, tol: float | None = None) -> Tensor:
+def matrix_rank(
+    A: Tensor,
+    *,
+    atol: float | None = None,
+    rtol: float | None = None,
+    hermitian: bool = False,
+    tol: float | None = None,
+) -> Tensor:
     """The numerical rank: singular values above ``max(atol, rtol * largest)``.
 
     >>> import tensorish
@@ -658,8 +707,11 @@ def matrix_rank(A: Tensor, *, atol: float | None = None, rtol: float | None = No
         _check_square("linalg.eigh", A)
     if tol is not None:
         atol = tol
-    static = (("atol", None if atol is None else float(atol)),
-              ("rtol", None if rtol is None else float(rtol)), ("hermitian", hermitian))
+    static = (
+        ("atol", None if atol is None else float(atol)),
+        ("rtol", None if rtol is None else float(rtol)),
+        ("hermitian", hermitian),
+    )
     return apply(_matrix_rank, (A,), static)
 
 
@@ -676,7 +728,8 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     if x.dtype is not y.dtype:
         raise RuntimeError(
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
-            f"{x.dtype.title} and y of type {y.dtype.title} instead")
+            f"{x.dtype.title} and y of type {y.dtype.title} instead"
+        )
     shape = jnp.broadcast_shapes(x.shape, y.shape)
     return apply(_vecdot, (x, y), (("dim", _wrap_dim(dim, len(shape)) - len(shape)),))
 
@@ -685,6 +738,7 @@ def _cond_fn(a, p):
     if p in (None, 2.0, -2.0):
         s = jnp.linalg.svd(a, compute_uv=False)
         return s[..., -1] / s[..., 0] if p == -2.0 else s[..., 0] / s[..., -1]
+
     def norm(x):
         if p == "fro":
             return jnp.sqrt(jnp.sum(_abs(x) ** 2, axis=(-2, -1)))
@@ -696,8 +750,9 @@ def _cond_fn(a, p):
 
 # PyTorch's cond ends in the node of its last step: squeezing the singular-value ratio, the
 # product of the two nuclear norms, or replacing the nan of a singular input by inf.
-_cond_ops = {name: Op(name, _cond_fn) for name in
-             ("SqueezeBackward1", "MulBackward0", "NanToNumBackward0")}
+_cond_ops = {
+    name: Op(name, _cond_fn) for name in ("SqueezeBackward1", "MulBackward0", "NanToNumBackward0")
+}
 
 
 def cond(A: Tensor, p=None) -> Tensor:
@@ -711,12 +766,18 @@ def cond(A: Tensor, p=None) -> Tensor:
     _check_float("linalg.cond", A)
     if p not in (None,) + _MATRIX_ORDS:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
-    name = ("SqueezeBackward1" if p in (None, 2, -2) else "MulBackward0" if p == "nuc"
-            else "NanToNumBackward0")
+    name = (
+        "SqueezeBackward1"
+        if p in (None, 2, -2)
+        else "MulBackward0"
+        if p == "nuc"
+        else "NanToNumBackward0"
+    )
     if name != "SqueezeBackward1":
         _check_square("linalg.cond", A)
-    return apply(_cond_ops[name], (A,), (("p", p if p is None or p in ("fro", "nuc")
-                                          else float(p)),))
+    return apply(
+        _cond_ops[name], (A,), (("p", p if p is None or p in ("fro", "nuc") else float(p)),)
+    )
 
 
 # -- norms ---------------------------------------------------------------------------------------
@@ -744,7 +805,8 @@ def _norm_dtype(name: str, A: Tensor, dtype) -> None:
     _check_float(name, A)
     if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
         raise RuntimeError(
-            f"{name}: dtype should be floating point or complex, but got {dtype.title}")
+            f"{name}: dtype should be floating point or complex, but got {dtype.title}"
+        )
 
 
 def _norm_dims(dim, ndim: int) -> tuple[int, ...]:
@@ -759,8 +821,9 @@ def _norm_dims(dim, ndim: int) -> tuple[int, ...]:
     return dims
 
 
-def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
-                dtype: _dtype.dtype | None = None) -> Tensor:
+def vector_norm(
+    x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
+) -> Tensor:
     """The vector ``ord``-norm over ``dim`` (all elements by default).
 
     >>> import tensorish
@@ -769,11 +832,16 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
     """
     if isinstance(ord, str) or not isinstance(ord, (int, float)):
         raise TypeError(
-            f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
+            f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}"
+        )
     _norm_dtype("linalg.vector_norm", x, dtype)
     compute = dtype or x.dtype
-    static = (("ord", float(ord)), ("dim", _norm_dims(dim, x.ndim)), ("keepdim", keepdim),
-              ("dtype", compute.np))
+    static = (
+        ("ord", float(ord)),
+        ("dim", _norm_dims(dim, x.ndim)),
+        ("keepdim", keepdim),
+        ("dtype", compute.np),
+    )
     return apply(_vector_norm, (x,), static)
 
 
@@ -792,13 +860,15 @@ def _matrix_norm_fn(a, ord, dim, keepdim, dtype):
     return r
 
 
-_matrix_norm_ops = {name: Op(name, _matrix_norm_fn) for name in
-                    ("SumBackward1", "AmaxBackward0", "AminBackward0")}
+_matrix_norm_ops = {
+    name: Op(name, _matrix_norm_fn) for name in ("SumBackward1", "AmaxBackward0", "AminBackward0")
+}
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
-def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
-                dtype: _dtype.dtype | None = None) -> Tensor:
+def matrix_norm(
+    A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype: _dtype.dtype | None = None
+) -> Tensor:
     """The matrix norm (fro, nuc, 1, -1, 2, -2, inf, -inf) over the two dimensions ``dim``.
 
     >>> import tensorish
@@ -814,14 +884,19 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got {dims}")
     if ord == "fro":
         return vector_norm(A, 2, dims, keepdim, dtype=dtype)
-    name = ("SumBackward1" if ord == "nuc" else "AmaxBackward0" if ord > 0 else "AminBackward0")
-    static = (("ord", ord if ord == "nuc" else float(ord)), ("dim", dims),
-              ("keepdim", keepdim), ("dtype", (dtype or A.dtype).np))
+    name = "SumBackward1" if ord == "nuc" else "AmaxBackward0" if ord > 0 else "AminBackward0"
+    static = (
+        ("ord", ord if ord == "nuc" else float(ord)),
+        ("dim", dims),
+        ("keepdim", keepdim),
+        ("dtype", (dtype or A.dtype).np),
+    )
     return apply(_matrix_norm_ops[name], (A,), static)
 
 
-def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *,
-         dtype: _dtype.dtype | None = None) -> Tensor:
+def norm(
+    A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
+) -> Tensor:
     """A vector norm (1-D, or ``dim`` an int) or a matrix norm (2-D, or ``dim`` a pair).
 
     >>> import tensorish
@@ -838,13 +913,37 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *,
     if A.ndim not in (1, 2):
         raise RuntimeError(
             f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
-            f"Got {A.ndim}D.")
+            f"Got {A.ndim}D."
+        )
     if A.ndim == 2 or isinstance(ord, str):
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     return vector_norm(A, ord, None, keepdim, dtype=dtype)
 
 
-__all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det",
-           "slogdet", "solve", "solve_ex", "lstsq", "cholesky", "cholesky_ex", "qr", "svd",
-           "svdvals", "eigh", "eigvalsh", "pinv", "matrix_power", "matrix_exp", "multi_dot",
-           "matrix_rank", "vecdot", "cond"]
+__all__ = [
+    "LinAlgError",
+    "norm",
+    "vector_norm",
+    "matrix_norm",
+    "inv",
+    "inv_ex",
+    "det",
+    "slogdet",
+    "solve",
+    "solve_ex",
+    "lstsq",
+    "cholesky",
+    "cholesky_ex",
+    "qr",
+    "svd",
+    "svdvals",
+    "eigh",
+    "eigvalsh",
+    "pinv",
+    "matrix_power",
+    "matrix_exp",
+    "multi_dot",
+    "matrix_rank",
+    "vecdot",
+    "cond",
+]

@@ -32,8 +32,9 @@ from ._common import (
     result_type,
 )
 
-_INTEGRAL = frozenset({_dtype.bool_, _dtype.uint8, _dtype.int8, _dtype.int16, _dtype.int32,
-                       _dtype.int64})
+_INTEGRAL = frozenset(
+    {_dtype.bool_, _dtype.uint8, _dtype.int8, _dtype.int16, _dtype.int32, _dtype.int64}
+)
 _BOOL = frozenset({_dtype.bool_})
 
 
@@ -45,7 +46,8 @@ def _broadcast_error(args, static) -> None:
             if out[-i] != s[-i] and out[-i] != 1 and s[-i] != 1:
                 raise RuntimeError(
                     f"The size of tensor a ({out[-i]}) must match the size of tensor b "
-                    f"({s[-i]}) at non-singleton dimension {max(len(out), len(s)) - i}")
+                    f"({s[-i]}) at non-singleton dimension {max(len(out), len(s)) - i}"
+                )
         out = np.broadcast_shapes(out, s)
 
 
@@ -57,8 +59,10 @@ def _need_tensor(fname: str, *named) -> None:
     """PyTorch's TypeError for a non-Tensor where its signature takes only Tensors."""
     for pos, (arg, value) in enumerate(named, 1):
         if not isinstance(value, Tensor):
-            raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                            f"{type(value).__name__}")
+            raise TypeError(
+                f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                f"{type(value).__name__}"
+            )
 
 
 def _is_float(dt: _dtype.dtype) -> bool:
@@ -128,8 +132,14 @@ _rsqrt_fn.defjvp(lambda p, t: (lax.rsqrt(p[0]), -0.5 * lax.rsqrt(p[0]) ** 3 * t[
 def _torch_pow(x, e):
     """``x ** e`` as PyTorch's kernel computes it, with its special cases for common exponents
     (they decide the sign of infinities and nan at -0.0 and -inf)."""
-    special = {0.5: jnp.sqrt, -0.5: lax.rsqrt, 2: lambda v: v * v, 3: lambda v: v * v * v,
-               -1: jnp.reciprocal, -2: lambda v: 1 / (v * v)}
+    special = {
+        0.5: jnp.sqrt,
+        -0.5: lax.rsqrt,
+        2: lambda v: v * v,
+        3: lambda v: v * v * v,
+        -1: jnp.reciprocal,
+        -2: lambda v: 1 / (v * v),
+    }
     return special[e](x) if e in special else x**e
 
 
@@ -287,8 +297,11 @@ def _clamp_fn(x, *bounds, lo: bool = True, hi: bool = True):
 
 def _clamp_rule(lo: bool, hi: bool):
     def fwd(x, *b):
-        return jnp.minimum(jnp.maximum(x, b[0]), b[1]) if lo and hi else (
-            jnp.maximum(x, b[0]) if lo else jnp.minimum(x, b[0]))
+        return (
+            jnp.minimum(jnp.maximum(x, b[0]), b[1])
+            if lo and hi
+            else (jnp.maximum(x, b[0]) if lo else jnp.minimum(x, b[0]))
+        )
 
     f = jax.custom_jvp(fwd)
 
@@ -313,8 +326,7 @@ def _clamp_rule(lo: bool, hi: bool):
     return f
 
 
-_CLAMPS = {(lo, hi): _clamp_rule(lo, hi) for lo, hi in ((True, True), (True, False),
-                                                        (False, True))}
+_CLAMPS = {(lo, hi): _clamp_rule(lo, hi) for lo, hi in ((True, True), (True, False), (False, True))}
 
 
 def _round_fn(x, decimals: int = 0):
@@ -428,6 +440,7 @@ def _rounded_div(fn):
 def _in_float32(fn: Callable) -> Callable:
     """``fn`` computed in float32 for half-precision inputs, as PyTorch's CPU kernels do (XLA's
     bfloat16 ``exp2(5)`` is 31.625)."""
+
     def f(x):
         if x.dtype in (jnp.float16, jnp.bfloat16):
             return fn(x.astype(jnp.float32)).astype(x.dtype)
@@ -436,9 +449,16 @@ def _in_float32(fn: Callable) -> Callable:
     return f
 
 
-def _unary(name: str, grad_name: str, fn: Callable, *, to_float: bool = True,
-           refuse: frozenset = frozenset(), kernel: str | None = None,
-           saves=ALL_INPUTS) -> Callable:
+def _unary(
+    name: str,
+    grad_name: str,
+    fn: Callable,
+    *,
+    to_float: bool = True,
+    refuse: frozenset = frozenset(),
+    kernel: str | None = None,
+    saves=ALL_INPUTS,
+) -> Callable:
     """Declare a unary op: ``tensorish.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_``."""
     op = Op(grad_name, _in_float32(fn) if to_float else fn, saves=saves)
 
@@ -452,8 +472,9 @@ def _unary(name: str, grad_name: str, fn: Callable, *, to_float: bool = True,
         return apply(op, (input,))
 
     f.__name__ = f.__qualname__ = name
-    f.__doc__ = (f"Elementwise ``{name}``" + ("; integer and bool inputs give the default float "
-                                              "dtype." if to_float else "."))
+    f.__doc__ = f"Elementwise ``{name}``" + (
+        "; integer and bool inputs give the default float dtype." if to_float else "."
+    )
     method(f)
     method(_inplace_method(f))
     return f
@@ -501,22 +522,29 @@ deg2rad = _unary("deg2rad", "Deg2RadBackward0", lambda x: x * (math.pi / 180), s
 rad2deg = _unary("rad2deg", "Rad2DegBackward0", lambda x: x * (180 / math.pi), saves=())
 abs = _unary("abs", "AbsBackward0", _abs_fn, to_float=False, refuse=_BOOL, kernel="abs_cpu")
 absolute = abs
-floor = _unary("floor", "FloorBackward0", _keep_int(jnp.floor), **_NO_BOOL,
-               kernel="floor_vml_cpu", saves=())
-ceil = _unary("ceil", "CeilBackward0", _keep_int(jnp.ceil), **_NO_BOOL, kernel="ceil_vml_cpu",
-              saves=())
-trunc = _unary("trunc", "TruncBackward0", _keep_int(jnp.trunc), **_NO_BOOL,
-               kernel="trunc_vml_cpu", saves=())
+floor = _unary(
+    "floor", "FloorBackward0", _keep_int(jnp.floor), **_NO_BOOL, kernel="floor_vml_cpu", saves=()
+)
+ceil = _unary(
+    "ceil", "CeilBackward0", _keep_int(jnp.ceil), **_NO_BOOL, kernel="ceil_vml_cpu", saves=()
+)
+trunc = _unary(
+    "trunc", "TruncBackward0", _keep_int(jnp.trunc), **_NO_BOOL, kernel="trunc_vml_cpu", saves=()
+)
 fix = trunc
-frac = _unary("frac", "FracBackward0", lambda x: x - jnp.trunc(x), **_FLOAT_ONLY,
-              kernel="frac_cpu", saves=())
+frac = _unary(
+    "frac", "FracBackward0", lambda x: x - jnp.trunc(x), **_FLOAT_ONLY, kernel="frac_cpu", saves=()
+)
 sgn = _unary("sgn", "SgnBackward0", _sign_fn, to_float=False)
 _sign = Op("SignBackward0", _sign_fn, saves=())
 _round = Op("RoundBackward0", _keep_int(jnp.round), saves=())
 _round_decimals = Op("RoundBackward1", _round_fn, saves=())
 _logit = Op("LogitBackward0", _logit_fn)
-_nan_to_num = Op("NanToNumBackward0", lambda x, nan, posinf, neginf: jnp.nan_to_num(
-    x, nan=nan, posinf=posinf, neginf=neginf), saves=())
+_nan_to_num = Op(
+    "NanToNumBackward0",
+    lambda x, nan, posinf, neginf: jnp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
+    saves=(),
+)
 _nan_to_num_int = Op("NanToNumBackward0", lambda x: x, saves=())
 
 
@@ -530,8 +558,10 @@ def sign(input: Tensor) -> Tensor:
     """
     _need_tensor("sign", ("input", input))
     if input.dtype.is_complex:
-        raise NotImplementedError("Unlike NumPy, tensorish.sign is not intended to support "
-                                  "complex numbers. Please use tensorish.sgn instead.")
+        raise NotImplementedError(
+            "Unlike NumPy, tensorish.sign is not intended to support "
+            "complex numbers. Please use tensorish.sgn instead."
+        )
     return apply(_sign, (input,))
 
 
@@ -568,8 +598,9 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
 
 
 @method
-def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
-               neginf: float | None = None) -> Tensor:
+def nan_to_num(
+    input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
     """Replace nan, +inf and -inf by ``nan``, ``posinf`` and ``neginf`` (default: the dtype's
     largest and smallest finite values).
 
@@ -580,8 +611,9 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
     _need_tensor("nan_to_num", ("input", input))
     if not _is_float(input.dtype):
         return apply(_nan_to_num_int, (input,))
-    return apply(_nan_to_num, (input,), (("nan", float(nan)), ("posinf", posinf),
-                                         ("neginf", neginf)))
+    return apply(
+        _nan_to_num, (input,), (("nan", float(nan)), ("posinf", posinf), ("neginf", neginf))
+    )
 
 
 @method
@@ -601,18 +633,34 @@ for _f in (sign, round, logit, nan_to_num, square):
 
 
 # -- binary arithmetic --------------------------------------------------------------------------
-_add = Op("AddBackward0", lambda a, b, alpha=1: a + alpha * b if alpha != 1 else a + b,
-          saves=(), on_error=_broadcast_error)
-_sub = Op("SubBackward0", lambda a, b, alpha=1: a - alpha * b if alpha != 1 else a - b,
-          saves=(), on_error=_broadcast_error)
-_rsub = Op("RsubBackward1", lambda a, b, alpha=1: b - alpha * a if alpha != 1 else b - a,
-           saves=(), on_error=_broadcast_error)
+_add = Op(
+    "AddBackward0",
+    lambda a, b, alpha=1: a + alpha * b if alpha != 1 else a + b,
+    saves=(),
+    on_error=_broadcast_error,
+)
+_sub = Op(
+    "SubBackward0",
+    lambda a, b, alpha=1: a - alpha * b if alpha != 1 else a - b,
+    saves=(),
+    on_error=_broadcast_error,
+)
+_rsub = Op(
+    "RsubBackward1",
+    lambda a, b, alpha=1: b - alpha * a if alpha != 1 else b - a,
+    saves=(),
+    on_error=_broadcast_error,
+)
 _mul = Op("MulBackward0", jnp.multiply, on_error=_broadcast_error)
 _div = Op("DivBackward0", jnp.true_divide, on_error=_broadcast_error)
 _div_floor = Op("DivBackward2", _rounded_div(_floor_div_fn), saves=(), on_error=_broadcast_error)
 _div_trunc = Op("DivBackward2", _rounded_div(_trunc_div_fn), saves=(), on_error=_broadcast_error)
-_floor_divide = Op("NotImplemented", _no_derivative(_floor_div_fn, "floor_divide"), saves=(),
-                   on_error=_broadcast_error)
+_floor_divide = Op(
+    "NotImplemented",
+    _no_derivative(_floor_div_fn, "floor_divide"),
+    saves=(),
+    on_error=_broadcast_error,
+)
 _remainder = Op("RemainderBackward1", _remainder_fn, on_error=_broadcast_error)
 _remainder_scalar = Op("RemainderBackward0", _remainder_fn, saves=())
 _rremainder = Op("NotImplemented", _no_derivative(jnp.remainder, "remainder"), saves=())
@@ -634,25 +682,31 @@ _logaddexp2 = Op("Logaddexp2Backward0", _logaddexp2_fn, on_error=_broadcast_erro
 _xlogy = Op("XlogyBackward0", _xlogy_fn, on_error=_broadcast_error)
 _xlogy_scalar_self = Op("XlogyBackward1", _xlogy_fn, saves=(1,))
 _xlogy_scalar_other = Op("XlogyBackward2", _xlogy_fn, saves=(0,))
-_heaviside = Op("NotImplemented", _no_derivative(
-    lambda x, v: jnp.where(x == 0, v, (x > 0).astype(x.dtype)), "heaviside"), saves=(),
-    on_error=_broadcast_error)
+_heaviside = Op(
+    "NotImplemented",
+    _no_derivative(lambda x, v: jnp.where(x == 0, v, (x > 0).astype(x.dtype)), "heaviside"),
+    saves=(),
+    on_error=_broadcast_error,
+)
 _copysign = Op("CopysignBackward0", _copysign_fn, on_error=_broadcast_error)
 _copysign_scalar = Op("CopysignBackward1", _copysign_fn, saves=(0,))
 _where = Op("WhereBackward0", jnp.where, saves=(0,), on_error=_broadcast_error)
 
 
 def _check_sub(a, b) -> None:
-    bools = [x.dtype is _dtype.bool_ if isinstance(x, Tensor) else isinstance(x, bool)
-             for x in (a, b)]
+    bools = [
+        x.dtype is _dtype.bool_ if isinstance(x, Tensor) else isinstance(x, bool) for x in (a, b)
+    ]
     if all(bools):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
-            "`^` or `logical_xor()` operator instead.")
+            "`^` or `logical_xor()` operator instead."
+        )
     if any(bools):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
 
 def _check_int_divisor(dt: _dtype.dtype, other) -> None:
@@ -722,8 +776,10 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is None:
         return _binary(input, other, _div, to=_float_of(input, other))
     if rounding_mode not in ("trunc", "floor"):
-        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
-                           f"but found '{rounding_mode}'")
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+            f"but found '{rounding_mode}'"
+        )
     dt = result_type(input, other)
     if dt is _dtype.bool_:
         _not_implemented("div_floor_cpu" if rounding_mode == "floor" else "div_trunc_cpu", dt)
@@ -790,8 +846,12 @@ def fmod(input: Tensor, other) -> Tensor:
 def _check_pow(input, exponent, dt: _dtype.dtype) -> None:
     if dt is _dtype.bool_:
         _not_implemented("pow", dt)
-    if (not _is_float(dt) and not isinstance(exponent, Tensor)
-            and isinstance(exponent, (int, np.integer)) and exponent < 0):
+    if (
+        not _is_float(dt)
+        and not isinstance(exponent, Tensor)
+        and isinstance(exponent, (int, np.integer))
+        and exponent < 0
+    ):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
@@ -824,20 +884,28 @@ def float_power(input, exponent) -> Tensor:
     >>> tensorish.float_power(tensorish.tensor([2, 3]), 2)
     tensor([4., 9.], dtype=tensorish.float64)
     """
-    cplx = any(isinstance(x, complex) or (isinstance(x, Tensor) and x.dtype.is_complex)
-               for x in (input, exponent))
+    cplx = any(
+        isinstance(x, complex) or (isinstance(x, Tensor) and x.dtype.is_complex)
+        for x in (input, exponent)
+    )
     dt = _dtype.complex128 if cplx else _dtype.float64
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
-        return apply(_pow_scalar, (input,), (("exponent", exponent),),
-                     None if input.dtype is dt else (dt.np,))
+        return apply(
+            _pow_scalar,
+            (input,),
+            (("exponent", exponent),),
+            None if input.dtype is dt else (dt.np,),
+        )
     return _binary(input, exponent, _pow if isinstance(input, Tensor) else _rpow, to=dt)
 
 
 def _float_power_(self: Tensor, exponent) -> Tensor:
     dt = _dtype.complex128 if self.dtype.is_complex else _dtype.float64
     if self.dtype is not dt:
-        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.title} but the "
-                           f"operation's result requires dtype {dt.title}")
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {self.dtype.title} but the "
+            f"operation's result requires dtype {dt.title}"
+        )
     return inplace(self, lambda s: float_power(s, exponent))
 
 
@@ -847,7 +915,8 @@ def neg(input: Tensor) -> Tensor:
     if input.dtype is _dtype.bool_:
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
-            "to invert a mask, use the `~` or `logical_not()` operator instead.")
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     return apply(_neg, (input,))
 
 
@@ -861,8 +930,9 @@ def reciprocal(input: Tensor) -> Tensor:
     return apply(_reciprocal, (input,), (), None if input.dtype is dt else (dt.np,))
 
 
-def _float_binary(name: str, op: Op, kernel: str, *, other_name: str = "other",
-                  refuse: frozenset = _INTEGRAL) -> Callable:
+def _float_binary(
+    name: str, op: Op, kernel: str, *, other_name: str = "other", refuse: frozenset = _INTEGRAL
+) -> Callable:
     """A binary op on two Tensors whose PyTorch kernel refuses the dtypes in ``refuse`` and
     promotes integer inputs to the default float dtype when it does not."""
 
@@ -912,8 +982,9 @@ def xlogy(input, other) -> Tensor:
     dt = _float_of(input, other)
     if not isinstance(input, Tensor):
         return _binary(input, other, _xlogy_scalar_self, to=dt)
-    return _binary(input, other, _xlogy if isinstance(other, Tensor) else _xlogy_scalar_other,
-                   to=dt)
+    return _binary(
+        input, other, _xlogy if isinstance(other, Tensor) else _xlogy_scalar_other, to=dt
+    )
 
 
 @method
@@ -925,8 +996,9 @@ def copysign(input: Tensor, other) -> Tensor:
     tensor([-1., -2.])
     """
     dt = _float_of(input, other)
-    return _binary(input, other, _copysign if isinstance(other, Tensor) else _copysign_scalar,
-                   to=dt)
+    return _binary(
+        input, other, _copysign if isinstance(other, Tensor) else _copysign_scalar, to=dt
+    )
 
 
 @method
@@ -953,8 +1025,10 @@ def where(condition: Tensor, input, other) -> Tensor:
     tensor([1., 0.])
     """
     if condition.dtype is not _dtype.bool_:
-        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype.title}")
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor "
+            f"with dtype {condition.dtype.title}"
+        )
     args, cast, _ = promote(input, other)
     return apply(_where, (condition, *args), (), cast and (None, *cast))
 
@@ -982,10 +1056,14 @@ def _clamp(input: Tensor, min, max, ops: tuple[Op, Op]) -> Tensor:
     bounds = [b for b in (min, max) if b is not None]
     tensors = [isinstance(b, Tensor) for b in bounds]
     if any(tensors) and not all(tensors):
-        got = ", ".join(["Tensor"] + [f"{k}={type(b).__name__}" for k, b in
-                                      (("max", max), ("min", min)) if b is not None])
-        raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), "
-                        "but expected one of:")
+        got = ", ".join(
+            ["Tensor"]
+            + [f"{k}={type(b).__name__}" for k, b in (("max", max), ("min", min)) if b is not None]
+        )
+        raise TypeError(
+            f"clamp() received an invalid combination of arguments - got ({got}), "
+            "but expected one of:"
+        )
     args, cast, _ = promote(input, *bounds)
     op = ops[1] if all(tensors) else ops[0]
     return apply(op, args, (("hi", max is not None), ("lo", min is not None)), cast)
@@ -1023,10 +1101,18 @@ def clamp_max(input: Tensor, max) -> Tensor:
 # -- ternary ------------------------------------------------------------------------------------
 _lerp_s = Op("LerpBackward0", _lerp_fn, saves=(), on_error=_broadcast_error)
 _lerp_t = Op("LerpBackward1", _lerp_fn, on_error=_broadcast_error)
-_addcmul = Op("AddcmulBackward0", lambda a, b, c, value=1: a + value * (b * c),
-              saves=(1, 2), on_error=_broadcast_error)
-_addcdiv = Op("AddcdivBackward0", lambda a, b, c, value=1: a + value * (b / c),
-              saves=(1, 2), on_error=_broadcast_error)
+_addcmul = Op(
+    "AddcmulBackward0",
+    lambda a, b, c, value=1: a + value * (b * c),
+    saves=(1, 2),
+    on_error=_broadcast_error,
+)
+_addcdiv = Op(
+    "AddcdivBackward0",
+    lambda a, b, c, value=1: a + value * (b / c),
+    saves=(1, 2),
+    on_error=_broadcast_error,
+)
 
 
 @method
@@ -1042,17 +1128,29 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
         _not_implemented(kernel, input.dtype)
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t.dtype is not input.dtype:
-            raise RuntimeError(f"expected dtype {_CPP[input.dtype.name]} for `{name}` but got "
-                               f"dtype {_CPP[t.dtype.name]}")
+            raise RuntimeError(
+                f"expected dtype {_CPP[input.dtype.name]} for `{name}` but got "
+                f"dtype {_CPP[t.dtype.name]}"
+            )
     if isinstance(weight, Tensor):
         return apply(_lerp_t, (input, end, weight))
     return apply(_lerp_s, (input, end, np.asarray(weight, input.dtype.np)))
 
 
-_CPP = {"float32": "float", "float64": "double", "float16": "c10::Half",
-        "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
-        "complex128": "c10::complex<double>", "int64": "long int", "int32": "int",
-        "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+_CPP = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
 
 
 @method
@@ -1084,7 +1182,8 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
             "behavior can be implemented as (input + value * tensorish.trunc(tensor1 / tensor2))."
             "to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
             "float inputs. The future addcdiv behavior is just the latter implementation: "
-            "(input + value * tensor1 / tensor2), for all dtypes.")
+            "(input + value * tensor1 / tensor2), for all dtypes."
+        )
     args, cast, _ = promote(input, tensor1, tensor2)
     return apply(_addcdiv, args, (("value", value),) if value != 1 else (), cast)
 
@@ -1106,9 +1205,31 @@ Tensor.__rpow__ = reflected_method(pow)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = abs
-for _fn in (add, sub, mul, div, true_divide, floor_divide, remainder, fmod, pow, neg, reciprocal,
-            atan2, hypot, xlogy, copysign, heaviside, clamp, clip, clamp_min, clamp_max, lerp,
-            addcmul, addcdiv):
+for _fn in (
+    add,
+    sub,
+    mul,
+    div,
+    true_divide,
+    floor_divide,
+    remainder,
+    fmod,
+    pow,
+    neg,
+    reciprocal,
+    atan2,
+    hypot,
+    xlogy,
+    copysign,
+    heaviside,
+    clamp,
+    clip,
+    clamp_min,
+    clamp_max,
+    lerp,
+    addcmul,
+    addcdiv,
+):
     method(_inplace_method(_fn))
 Tensor.negative_ = Tensor.neg_
 Tensor.float_power_ = _float_power_
@@ -1137,13 +1258,88 @@ Tensor.multiply_ = Tensor.mul_
 Tensor.divide_ = Tensor.div_
 
 __all__ = [
-    "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
-    "floor_divide", "remainder", "fmod", "pow", "float_power", "neg", "negative", "reciprocal",
-    "abs", "absolute", "sign", "sgn", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
-    "sqrt", "rsqrt", "square", "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos",
-    "arctan", "atan2", "arctan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "arcsinh",
-    "arccosh", "arctanh", "sigmoid", "logit", "erf", "erfc", "erfinv", "lgamma", "digamma",
-    "floor", "ceil", "round", "trunc", "fix", "frac", "clamp", "clip", "clamp_min", "clamp_max",
-    "lerp", "addcmul", "addcdiv", "maximum", "minimum", "fmax", "fmin", "hypot", "logaddexp",
-    "logaddexp2", "xlogy", "nan_to_num", "heaviside", "copysign", "deg2rad", "rad2deg",
+    "add",
+    "sub",
+    "subtract",
+    "rsub",
+    "mul",
+    "multiply",
+    "div",
+    "divide",
+    "true_divide",
+    "floor_divide",
+    "remainder",
+    "fmod",
+    "pow",
+    "float_power",
+    "neg",
+    "negative",
+    "reciprocal",
+    "abs",
+    "absolute",
+    "sign",
+    "sgn",
+    "exp",
+    "exp2",
+    "expm1",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "sqrt",
+    "rsqrt",
+    "square",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "atan2",
+    "arctan2",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "sigmoid",
+    "logit",
+    "erf",
+    "erfc",
+    "erfinv",
+    "lgamma",
+    "digamma",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "fix",
+    "frac",
+    "clamp",
+    "clip",
+    "clamp_min",
+    "clamp_max",
+    "lerp",
+    "addcmul",
+    "addcdiv",
+    "maximum",
+    "minimum",
+    "fmax",
+    "fmin",
+    "hypot",
+    "logaddexp",
+    "logaddexp2",
+    "xlogy",
+    "nan_to_num",
+    "heaviside",
+    "copysign",
+    "deg2rad",
+    "rad2deg",
 ]

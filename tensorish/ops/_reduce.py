@@ -27,14 +27,27 @@ def _return_repr(self) -> str:
 
 def _return_type(name: str, fields: tuple[str, ...]) -> type:
     base = collections.namedtuple(name, fields)
-    cls = type(name, (base,), {"__slots__": (), "__repr__": _return_repr,
-                               "__module__": "tensorish.return_types"})
+    cls = type(
+        name,
+        (base,),
+        {"__slots__": (), "__repr__": _return_repr, "__module__": "tensorish.return_types"},
+    )
     setattr(return_types, name, cls)
     return cls
 
 
-for _name in ("max", "min", "median", "nanmedian", "mode", "kthvalue", "topk", "sort",
-              "cummax", "cummin"):
+for _name in (
+    "max",
+    "min",
+    "median",
+    "nanmedian",
+    "mode",
+    "kthvalue",
+    "topk",
+    "sort",
+    "cummax",
+    "cummin",
+):
     _return_type(_name, ("values", "indices"))
 _return_type("aminmax", ("min", "max"))
 
@@ -56,22 +69,28 @@ def _int64_if_integral(dt: _dtype.dtype) -> _dtype.dtype:
     return dt if _is_float(dt) else _dtype.int64
 
 
-def _no_identity(name: str, input: Tensor, dim, axes, *, given_dim: bool = False,
-                 paren: bool = True) -> None:
+def _no_identity(
+    name: str, input: Tensor, dim, axes, *, given_dim: bool = False, paren: bool = True
+) -> None:
     """PyTorch's errors for a reduction without identity over an empty input or dim."""
     if input.numel() != 0:
         return
     if dim is None:
         if name.startswith("arg"):
-            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
-                             "input.numel() == 0.")
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
-                           "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for "
+            "input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+        )
     for a in axes if axes is not None else range(input.ndim):
         if input.shape[a] == 0:
             shown = dim if given_dim and isinstance(dim, int) else a
-            raise IndexError(f"{name}{'()' if paren else ''}: Expected reduction dim {shown} to "
-                             "have non-zero size.")
+            raise IndexError(
+                f"{name}{'()' if paren else ''}: Expected reduction dim {shown} to "
+                "have non-zero size."
+            )
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(1,))
@@ -156,29 +175,39 @@ def _pairwise_jvp(pick, primals, tangents):
 
 # -- sum, mean, prod -------------------------------------------------------------------------
 _sum_all = Op("SumBackward0", lambda x, dtype: jnp.sum(x, dtype=dtype), saves=())
-_sum = Op("SumBackward1",
-          lambda x, dim, keepdim, dtype: jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype),
-          saves=())
-_nansum = Op("NansumBackward0",
-             lambda x, dim, keepdim, dtype: jnp.nansum(x, axis=dim, keepdims=keepdim, dtype=dtype))
+_sum = Op(
+    "SumBackward1",
+    lambda x, dim, keepdim, dtype: jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype),
+    saves=(),
+)
+_nansum = Op(
+    "NansumBackward0",
+    lambda x, dim, keepdim, dtype: jnp.nansum(x, axis=dim, keepdims=keepdim, dtype=dtype),
+)
 _mean_all = Op("MeanBackward0", lambda x, dtype: jnp.mean(x, dtype=dtype), saves=())
-_mean = Op("MeanBackward1",
-           lambda x, dim, keepdim, dtype: jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype),
-           saves=())
+_mean = Op(
+    "MeanBackward1",
+    lambda x, dim, keepdim, dtype: jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype),
+    saves=(),
+)
 # PyTorch computes nanmean as nansum / count, so its grad_fn is a DivBackward0.
-_nanmean = Op("DivBackward0",
-              lambda x, dim, keepdim, dtype: jnp.nanmean(x, axis=dim, keepdims=keepdim,
-                                                         dtype=dtype))
+_nanmean = Op(
+    "DivBackward0",
+    lambda x, dim, keepdim, dtype: jnp.nanmean(x, axis=dim, keepdims=keepdim, dtype=dtype),
+)
 _prod_all = Op("ProdBackward0", lambda x, dtype: jnp.prod(x, dtype=dtype))
-_prod = Op("ProdBackward1",
-           lambda x, dim, keepdim, dtype: jnp.prod(x, axis=dim, keepdims=keepdim, dtype=dtype))
+_prod = Op(
+    "ProdBackward1",
+    lambda x, dim, keepdim, dtype: jnp.prod(x, axis=dim, keepdims=keepdim, dtype=dtype),
+)
 
 
 _MISSING = object()  # a dim left out, which PyTorch tells apart from an explicit dim=None
 
 
-def _reduce(all_op: Op | None, dim_op: Op, input: Tensor, dim, keepdim: bool,
-            dt: _dtype.dtype) -> Tensor:
+def _reduce(
+    all_op: Op | None, dim_op: Op, input: Tensor, dim, keepdim: bool, dt: _dtype.dtype
+) -> Tensor:
     """The all-elements op when no dim is given (and no keepdim), else the dim op."""
     if dim is _MISSING and not keepdim and all_op is not None:
         return apply(all_op, (input,), (("dtype", dt.np),))
@@ -187,8 +216,9 @@ def _reduce(all_op: Op | None, dim_op: Op, input: Tensor, dim, keepdim: bool,
 
 
 @method
-def sum(input: Tensor, dim=_MISSING, keepdim: bool = False, *,
-        dtype: _dtype.dtype | None = None) -> Tensor:
+def sum(
+    input: Tensor, dim=_MISSING, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
+) -> Tensor:
     """The sum of all elements, or over ``dim``; integer and bool inputs sum in int64.
 
     >>> import tensorish
@@ -200,8 +230,9 @@ def sum(input: Tensor, dim=_MISSING, keepdim: bool = False, *,
 
 
 @method
-def nansum(input: Tensor, dim=None, keepdim: bool = False, *,
-           dtype: _dtype.dtype | None = None) -> Tensor:
+def nansum(
+    input: Tensor, dim=None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
+) -> Tensor:
     """The sum, treating NaN as zero.
 
     >>> import tensorish
@@ -215,8 +246,9 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *,
 
 
 @method
-def mean(input: Tensor, dim=_MISSING, keepdim: bool = False, *,
-         dtype: _dtype.dtype | None = None) -> Tensor:
+def mean(
+    input: Tensor, dim=_MISSING, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
+) -> Tensor:
     """The mean of all elements, or over ``dim``.
 
     >>> import tensorish
@@ -227,13 +259,15 @@ def mean(input: Tensor, dim=_MISSING, keepdim: bool = False, *,
     if not _is_float(dt):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {dt.title}")
+            f"or complex dtype. Got: {dt.title}"
+        )
     return _reduce(_mean_all, _mean, input, dim, keepdim, dt)
 
 
 @method
-def nanmean(input: Tensor, dim=None, keepdim: bool = False, *,
-            dtype: _dtype.dtype | None = None) -> Tensor:
+def nanmean(
+    input: Tensor, dim=None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
+) -> Tensor:
     """The mean of the non-NaN elements.
 
     >>> import tensorish
@@ -243,14 +277,17 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *,
     if input.dtype.is_complex:
         raise RuntimeError("nansum on CPU does not support complex inputs")
     if not _is_float(input.dtype):
-        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
-                           f"but got {input.dtype.title}")
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype "
+            f"but got {input.dtype.title}"
+        )
     return _reduce(None, _nanmean, input, dim, keepdim, dtype or input.dtype)
 
 
 @method
-def prod(input: Tensor, dim: int = _MISSING, keepdim: bool = False, *,
-         dtype: _dtype.dtype | None = None) -> Tensor:
+def prod(
+    input: Tensor, dim: int = _MISSING, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
+) -> Tensor:
     """The product of all elements, or along ``dim``; integer inputs multiply in int64.
 
     >>> import tensorish
@@ -308,8 +345,10 @@ def _moment(op: Op, name: str, input: Tensor, dim, unbiased, keepdim, correction
     if isinstance(dim, bool):  # std(input, unbiased)
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
-        raise TypeError(f"{name}() received an invalid combination of arguments - got "
-                        "(correction=int, unbiased=bool, )")
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got "
+            "(correction=int, unbiased=bool, )"
+        )
     if not _is_float(input.dtype):
         what = "std and var" if name in ("std", "var") else name
         raise RuntimeError(f"{what} only support floating point and complex dtypes")
@@ -318,17 +357,30 @@ def _moment(op: Op, name: str, input: Tensor, dim, unbiased, keepdim, correction
     axes = _axes(input, dim)
     n = input.numel() if axes is None else math.prod(input.shape[a] for a in axes)
     if n - correction <= 0:
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=3)
-    static = (("dim", axes), ("correction", correction), ("keepdim", keepdim),
-              ("all_reduce", axes is None))
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+            "than the reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
+    static = (
+        ("dim", axes),
+        ("correction", correction),
+        ("keepdim", keepdim),
+        ("all_reduce", axes is None),
+    )
     return apply(op, (input,), static)
 
 
 @method
-def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction: float | None = None) -> Tensor:
+def var(
+    input: Tensor,
+    dim=None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
     """The variance over ``dim``, dividing by ``N - correction`` (Bessel's correction: 1).
 
     >>> import tensorish
@@ -339,8 +391,14 @@ def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
 
 
 @method
-def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction: float | None = None) -> Tensor:
+def std(
+    input: Tensor,
+    dim=None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
     """The standard deviation over ``dim``, dividing by ``N - correction``.
 
     >>> import tensorish
@@ -350,8 +408,14 @@ def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return _moment(_std, "std", input, dim, unbiased, keepdim, correction)
 
 
-def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-             correction: float | None = None) -> tuple[Tensor, Tensor]:
+def var_mean(
+    input: Tensor,
+    dim=None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Tensor, Tensor]:
     """``(var, mean)`` over ``dim`` in one op.
 
     >>> import tensorish
@@ -361,8 +425,14 @@ def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: boo
     return _moment(_var_mean, "var_mean", input, dim, unbiased, keepdim, correction)
 
 
-def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-             correction: float | None = None) -> tuple[Tensor, Tensor]:
+def std_mean(
+    input: Tensor,
+    dim=None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Tensor, Tensor]:
     """``(std, mean)`` over ``dim`` in one op.
 
     >>> import tensorish
@@ -392,19 +462,27 @@ _maximum = Op("MaximumBackward0", lambda a, b: _pairwise(a, b, jnp.maximum))
 _minimum = Op("MinimumBackward0", lambda a, b: _pairwise(a, b, jnp.minimum))
 _amax = Op("AmaxBackward0", lambda x, dim, keepdim: _chooser(x, jnp.max, dim, keepdim))
 _amin = Op("AminBackward0", lambda x, dim, keepdim: _chooser(x, jnp.min, dim, keepdim))
-_aminmax = Op("AminmaxBackward0",
-              lambda x, dim, keepdim: (_chooser(x, jnp.min, dim, keepdim),
-                                       _chooser(x, jnp.max, dim, keepdim)), n_out=2)
-_argmax = Op("ArgmaxBackward0",
-             lambda x, dim, keepdim: jnp.argmax(x, axis=dim, keepdims=keepdim).astype(jnp.int64),
-             differentiable=False)
-_argmin = Op("ArgminBackward0",
-             lambda x, dim, keepdim: jnp.argmin(x, axis=dim, keepdims=keepdim).astype(jnp.int64),
-             differentiable=False)
+_aminmax = Op(
+    "AminmaxBackward0",
+    lambda x, dim, keepdim: (
+        _chooser(x, jnp.min, dim, keepdim),
+        _chooser(x, jnp.max, dim, keepdim),
+    ),
+    n_out=2,
+)
+_argmax = Op(
+    "ArgmaxBackward0",
+    lambda x, dim, keepdim: jnp.argmax(x, axis=dim, keepdims=keepdim).astype(jnp.int64),
+    differentiable=False,
+)
+_argmin = Op(
+    "ArgminBackward0",
+    lambda x, dim, keepdim: jnp.argmin(x, axis=dim, keepdims=keepdim).astype(jnp.int64),
+    differentiable=False,
+)
 
 
-def _extreme(name: str, all_op: Op, dim_op: Op, pair_op: Op, input: Tensor, dim, keepdim,
-             other):
+def _extreme(name: str, all_op: Op, dim_op: Op, pair_op: Op, input: Tensor, dim, keepdim, other):
     if isinstance(dim, Tensor):
         dim, other = None, dim
     if other is not None:
@@ -484,8 +562,10 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     """
     if dim is None:
         if input.numel() == 0:
-            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
-                               "operation has no identity.")
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the "
+                "operation has no identity."
+            )
         axes = None
     else:
         d = _wrap_dim(dim, input.ndim)
@@ -547,8 +627,9 @@ _norm = Op("LinalgVectorNormBackward0", _vector_norm)
 
 
 @method
-def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False,
-         dtype: _dtype.dtype | None = None) -> Tensor:
+def norm(
+    input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype: _dtype.dtype | None = None
+) -> Tensor:
     """The vector p-norm over ``dim`` (all elements by default); ``'fro'`` is the 2-norm.
 
     >>> import tensorish
@@ -558,28 +639,43 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False,
     if isinstance(p, str):
         if p not in ("fro", "nuc"):
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
-        given = (tuple(range(input.ndim)) if dim is None
-                 else (dim,) if isinstance(dim, int) else tuple(dim))
+        given = (
+            tuple(range(input.ndim))
+            if dim is None
+            else (dim,)
+            if isinstance(dim, int)
+            else tuple(dim)
+        )
         if p == "nuc" or len(given) > 2:
             return _matrix_norm(input, given, keepdim)
         p = 2
     if not _is_float(input.dtype):
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {input.dtype.title}")
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as "
+            f"input. Got {input.dtype.title}"
+        )
     p = float(p)
     axes = _axes(input, dim)
     if math.isinf(p):
         what = "inf" if p > 0 else "-inf"
         if dim is None and input.numel() == 0:
-            raise RuntimeError(f"linalg.vector_norm cannot compute the {what} norm on an empty "
-                               "tensor because the operation does not have an identity")
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {what} norm on an empty "
+                "tensor because the operation does not have an identity"
+            )
         for a in axes or ():
             if input.shape[a] == 0:
-                raise RuntimeError(f"linalg.vector_norm cannot compute the {what} norm on the "
-                                   f"dimension {a}because this dimension is empty and the "
-                                   "operation does not have an identity")
-    static = (("p", p), ("dim", axes), ("keepdim", keepdim),
-              ("dtype", dtype.np if dtype is not None else None))
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {what} norm on the "
+                    f"dimension {a}because this dimension is empty and the "
+                    "operation does not have an identity"
+                )
+    static = (
+        ("p", p),
+        ("dim", axes),
+        ("keepdim", keepdim),
+        ("dtype", dtype.np if dtype is not None else None),
+    )
     return apply(_norm, (input,), static)
 
 
@@ -595,14 +691,17 @@ _nuclear = Op("SumBackward1", _nuclear_norm)
 def _matrix_norm(input: Tensor, dim: tuple, keepdim: bool) -> Tensor:
     """The nuclear norm over the two dims ``dim`` (any other dim count is PyTorch's error)."""
     if len(dim) != 2:
-        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
-                           + " ".join(str(d) for d in dim))
+        raise RuntimeError(
+            "linalg.matrix_norm: dim must be a 2-tuple. Got " + " ".join(str(d) for d in dim)
+        )
     a, b = (_wrap_dim(d, input.ndim) for d in dim)
     if a == b:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({a}, {b})")
     if not _is_float(input.dtype):
-        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {input.dtype.title}")
+        raise RuntimeError(
+            "linalg.matrix_norm: Expected a floating point or complex tensor as "
+            f"input. Got {input.dtype.title}"
+        )
     return apply(_nuclear, (input,), (("dim", (a, b)), ("keepdim", keepdim)))
 
 
@@ -613,6 +712,7 @@ def _logsumexp(x, dim, keepdim):
 
 
 _logsumexp_op = Op("LogsumexpBackward0", _logsumexp)
+
 
 @method
 def logsumexp(input: Tensor, dim=_MISSING, keepdim: bool = False) -> Tensor:
@@ -625,8 +725,9 @@ def logsumexp(input: Tensor, dim=_MISSING, keepdim: bool = False) -> Tensor:
     if dim is _MISSING:
         raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
     if dim is None:
-        raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not "
-                        "NoneType")
+        raise TypeError(
+            "logsumexp(): argument 'dim' (position 1) must be tuple of ints, not NoneType"
+        )
     dt = input.dtype if _is_float(input.dtype) else _dtype.get_default_dtype()
     axes = _axes(input, dim)
     cast = None if dt is input.dtype else (dt.np,)
@@ -641,9 +742,11 @@ def _logical(fn, x, dim, keepdim):
 
 _all = Op("AllBackward0", partial(_logical, jnp.all), differentiable=False)
 _any = Op("AnyBackward0", partial(_logical, jnp.any), differentiable=False)
-_count_nonzero = Op("CountNonzeroBackward0",
-                    lambda x, dim: jnp.sum(x != 0, axis=dim, dtype=jnp.int64),
-                    differentiable=False)
+_count_nonzero = Op(
+    "CountNonzeroBackward0",
+    lambda x, dim: jnp.sum(x != 0, axis=dim, dtype=jnp.int64),
+    differentiable=False,
+)
 
 
 @method
@@ -679,6 +782,27 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     return apply(_count_nonzero, (input,), (("dim", _axes(input, dim)),))
 
 
-__all__ = ["sum", "mean", "nansum", "nanmean", "prod", "std", "var", "std_mean", "var_mean",
-           "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "norm", "logsumexp",
-           "all", "any", "count_nonzero", "return_types"]
+__all__ = [
+    "sum",
+    "mean",
+    "nansum",
+    "nanmean",
+    "prod",
+    "std",
+    "var",
+    "std_mean",
+    "var_mean",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "aminmax",
+    "argmax",
+    "argmin",
+    "norm",
+    "logsumexp",
+    "all",
+    "any",
+    "count_nonzero",
+    "return_types",
+]

@@ -24,35 +24,40 @@ _view = Op("ViewBackward0", _reshape, saves=())
 _squeeze = [Op(f"SqueezeBackward{i}", _reshape, saves=()) for i in range(5)]
 _unsqueeze = [Op(f"UnsqueezeBackward{i}", _reshape, saves=()) for i in range(2)]
 _permute = Op("PermuteBackward0", lambda x, axes: jnp.transpose(x, axes), saves=())
-_transpose = [Op(f"TransposeBackward{i}", lambda x, axes: jnp.transpose(x, axes), saves=())
-              for i in range(2)]
+_transpose = [
+    Op(f"TransposeBackward{i}", lambda x, axes: jnp.transpose(x, axes), saves=()) for i in range(2)
+]
 _t = [Op(f"TBackward{i}", lambda x, axes: jnp.transpose(x, axes), saves=()) for i in range(2)]
 _adjoint = Op("TransposeBackward0", lambda x, axes: jnp.conj(jnp.transpose(x, axes)), saves=())
 _expand = Op("ExpandBackward0", lambda x, shape: jnp.broadcast_to(x, shape), saves=())
 _repeat = Op("RepeatBackward0", lambda x, reps: jnp.tile(x, reps), saves=())
-_repeat_int = Op("ViewBackward0", lambda x, repeats, axis: jnp.repeat(x, repeats, axis),
-                 saves=())
-_repeat_tensor = Op("IndexSelectBackward0",
-                    lambda x, r, axis, total: jnp.repeat(x, r, axis, total_repeat_length=total),
-                    saves=())
+_repeat_int = Op("ViewBackward0", lambda x, repeats, axis: jnp.repeat(x, repeats, axis), saves=())
+_repeat_tensor = Op(
+    "IndexSelectBackward0",
+    lambda x, r, axis, total: jnp.repeat(x, r, axis, total_repeat_length=total),
+    saves=(),
+)
 _cat = Op("CatBackward0", lambda *xs, axis: jnp.concatenate(xs, axis), saves=())
 _stack = Op("StackBackward0", lambda *xs, axis: jnp.stack(xs, axis), saves=())
-_slice = Op("SliceBackward0",
-            lambda x, axis, start, stop: jax.lax.slice_in_dim(x, start, stop, axis=axis),
-            saves=())
+_slice = Op(
+    "SliceBackward0",
+    lambda x, axis, start, stop: jax.lax.slice_in_dim(x, start, stop, axis=axis),
+    saves=(),
+)
 _flip = Op("FlipBackward0", lambda x, axes: jnp.flip(x, axes), saves=())
 _roll = Op("RollBackward0", lambda x, shifts, axes: jnp.roll(x, shifts, axes), saves=())
 _rot90 = Op("Rot90Backward0", lambda x, k, axes: jnp.rot90(x, k, axes), saves=())
-_diagonal = Op("DiagonalBackward0",
-               lambda x, offset, a, b: jnp.diagonal(x, offset, a, b), saves=())
+_diagonal = Op("DiagonalBackward0", lambda x, offset, a, b: jnp.diagonal(x, offset, a, b), saves=())
 _diag_2d = Op("DiagonalBackward0_copy", lambda x, offset: jnp.diagonal(x, offset), saves=())
 _trace = Op("TraceBackward0", jnp.trace, saves=())
 _tril = Op("TrilBackward0", lambda x, k: jnp.tril(x, k), saves=())
 _triu = Op("TriuBackward0", lambda x, k: jnp.triu(x, k), saves=())
 _clone = Op("CloneBackward0", lambda x: x, saves=())
 _alias = Op("AliasBackward0", lambda x: x, saves=())
-_fill = [Op(f"FillBackward{i}", lambda x, v: jnp.broadcast_to(v.astype(x.dtype), x.shape),
-            saves=()) for i in (2, 3)]
+_fill = [
+    Op(f"FillBackward{i}", lambda x, v: jnp.broadcast_to(v.astype(x.dtype), x.shape), saves=())
+    for i in (2, 3)
+]
 _zero = Op("ZeroBackward0", jnp.zeros_like, saves=())
 _copy = Op("CopyBackwards", lambda x, s: jnp.broadcast_to(s.astype(x.dtype), x.shape), saves=())
 
@@ -104,11 +109,12 @@ def _infer_size(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
         if numel == 0:
             raise RuntimeError(
                 f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
-                "unspecified dimension size -1 can be any value and is ambiguous")
+                "unspecified dimension size -1 can be any value and is ambiguous"
+            )
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     if numel % known:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-    return shape[:infer] + (numel // known,) + shape[infer + 1:]
+    return shape[:infer] + (numel // known,) + shape[infer + 1 :]
 
 
 def _as_shape(x: Tensor, shape: tuple, op: Op = _view) -> Tensor:
@@ -145,12 +151,13 @@ def _view_dtype(input: Tensor, dtype: _dtype.dtype) -> Tensor:
     a, b = input.dtype.itemsize, dtype.itemsize
     x = input._value
     if a != b:
-        what = (f"to view {input.dtype.title} as {dtype.title} (different element sizes)")
+        what = f"to view {input.dtype.title} as {dtype.title} (different element sizes)"
         if x.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 {what}")
         if a < b and x.shape[-1] % (b // a):
-            raise RuntimeError(f"self.size(-1) must be divisible by {b // a} {what}, but got "
-                               f"{x.shape[-1]}")
+            raise RuntimeError(
+                f"self.size(-1) must be divisible by {b // a} {what}, but got {x.shape[-1]}"
+            )
         if a < b:
             x = x.reshape(x.shape[:-1] + (x.shape[-1] * a // b, b // a))
     out = jax.lax.bitcast_convert_type(x, dtype.np)
@@ -187,7 +194,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if a == b:
         return input
     s = input.shape
-    return _as_shape(input, s[:a] + (math.prod(s[a:b + 1]),) + s[b + 1:])
+    return _as_shape(input, s[:a] + (math.prod(s[a : b + 1]),) + s[b + 1 :])
 
 
 @method
@@ -204,10 +211,12 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     if sizes.count(-1) > 1:
         raise RuntimeError("unflatten got an unexpected error:\nonly one dimension can be inferred")
     if -1 not in sizes and math.prod(sizes) != n:
-        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
-                           f"size of dim {dim} ({n}) in the input tensor")
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+            f"size of dim {dim} ({n}) in the input tensor"
+        )
     sizes = _infer_size(sizes, n)
-    return _as_shape(input, input.shape[:d] + sizes + input.shape[d + 1:])
+    return _as_shape(input, input.shape[:d] + sizes + input.shape[d + 1 :])
 
 
 def _squeezed(input: Tensor, dim) -> tuple[tuple[int, ...], int]:
@@ -217,7 +226,8 @@ def _squeezed(input: Tensor, dim) -> tuple[tuple[int, ...], int]:
         return tuple(n for n in s if n != 1), 0
     axes = dims(dim, max(input.ndim, 1))  # a 0-dim tensor accepts dim 0 and -1
     return tuple(n for i, n in enumerate(s) if not (i in axes and n == 1)), (
-        1 if isinstance(dim, int) else 2)
+        1 if isinstance(dim, int) else 2
+    )
 
 
 @method
@@ -272,8 +282,7 @@ Tensor.swapaxes = Tensor.swapdims = transpose
 
 def _t_axes(input: Tensor) -> tuple[int, ...]:
     if input.ndim > 2:
-        raise RuntimeError(
-            f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return tuple(reversed(range(input.ndim)))
 
 
@@ -301,7 +310,8 @@ def permute(input: Tensor, *dims_: int) -> Tensor:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
             "length of the desired ordering of dimensions i.e. input.dim() = "
-            f"{input.ndim} is not equal to len(dims) = {len(order)}")
+            f"{input.ndim} is not equal to len(dims) = {len(order)}"
+        )
     axes = tuple(_wrap_dim(d, input.ndim) for d in order)
     if len(set(axes)) != len(axes):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
@@ -321,7 +331,8 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     if len(src) != len(dst):
         raise RuntimeError(
             f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
-            f"contain the same number of dims as destination ({list(dst)} dims)")
+            f"contain the same number of dims as destination ({list(dst)} dims)"
+        )
     n = input.ndim
     src = tuple(_wrap_dim(d, n) for d in src)
     dst = tuple(_wrap_dim(d, n) for d in dst)
@@ -330,8 +341,9 @@ def movedim(input: Tensor, source, destination) -> Tensor:
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(orig)})")
     rest = iter(d for d in range(n) if d not in src)
     where = dict(zip(dst, src))
-    return _permuted(input, _permute, tuple(where[i] if i in where else next(rest)
-                                           for i in range(n)))
+    return _permuted(
+        input, _permute, tuple(where[i] if i in where else next(rest) for i in range(n))
+    )
 
 
 moveaxis = movedim
@@ -340,29 +352,39 @@ Tensor.moveaxis = movedim
 
 def _matrix_T(self: Tensor) -> Tensor:
     if self.ndim == 0:
-        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
-                      "these cases.", UserWarning, stacklevel=2)
+        warnings.warn(
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+            UserWarning,
+            stacklevel=2,
+        )
     elif self.ndim != 2:
         warnings.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
             "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
-            "to reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
+            "to reverse the dimensions of a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
     return _permuted(self, _permute, tuple(reversed(range(self.ndim))))
 
 
 def _batch_T(self: Tensor, conj: bool, name: str) -> Tensor:
     if self.ndim < 2:
-        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
-                           f"Got {self.ndim}-D tensor.")
-    return _permuted(self, _adjoint if conj and self.is_complex() else _transpose[0],
-                     _swap(self.ndim, -2, -1))
+        raise RuntimeError(
+            f"tensor.{name} is only supported on matrices or batches of matrices. "
+            f"Got {self.ndim}-D tensor."
+        )
+    return _permuted(
+        self, _adjoint if conj and self.is_complex() else _transpose[0], _swap(self.ndim, -2, -1)
+    )
 
 
 def _H(self: Tensor) -> Tensor:
     if self.ndim != 2:
-        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
-                           f"{self.ndim}-D tensor.")
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+        )
     return _batch_T(self, True, "H")
 
 
@@ -379,14 +401,17 @@ def _expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
             f"expand({input._type_name().replace('torch', 'tensorish')}{{{list(s)}}}, size="
             f"{list(sizes)}): the number of "
             f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
-            f"in the tensor ({len(s)})")
+            f"in the tensor ({len(s)})"
+        )
     lead = len(sizes) - len(s)
     out = []
     for i, n in reversed(list(enumerate(sizes))):
         if i < lead:
             if n < 0:
-                raise RuntimeError(f"The expanded size of the tensor ({n}) isn't allowed in a "
-                                   f"leading, non-existing dimension {i}")
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({n}) isn't allowed in a "
+                    f"leading, non-existing dimension {i}"
+                )
             out.append(n)
             continue
         have = s[i - lead]
@@ -396,7 +421,8 @@ def _expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
             raise RuntimeError(
                 f"The expanded size of the tensor ({n}) must match the existing size ({have}) "
                 f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
-                f"{list(s)}")
+                f"{list(s)}"
+            )
         out.append(n)
     return tuple(reversed(out))
 
@@ -450,7 +476,8 @@ def broadcast_shapes(*shapes) -> Size:
                 raise RuntimeError(
                     f"Attempting to broadcast a dimension of length {n} at {-i}! Mismatching "
                     f"argument at index {k} had {tuple(s)}; but expected shape should be "
-                    f"broadcastable to {out}")
+                    f"broadcastable to {out}"
+                )
     return Size(out)
 
 
@@ -468,7 +495,8 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
             if a[-i] != b[-i] and a[-i] != 1 and b[-i] != 1:
                 raise RuntimeError(
                     f"The size of tensor a ({a[-i]}) must match the size of tensor b ({b[-i]}) "
-                    f"at non-singleton dimension {max(len(a), len(b)) - i}")
+                    f"at non-singleton dimension {max(len(a), len(b)) - i}"
+                )
         out = tuple(broadcast_shapes(a, b))
     return tuple(t if tuple(t.shape) == out else _as_shape(t, out, _expand) for t in tensors)
 
@@ -483,12 +511,16 @@ def repeat(input: Tensor, *repeats: int) -> Tensor:
     """
     reps = _ints(repeats)
     if len(reps) < input.ndim:
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
-                           "of dimensions of tensor")
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number "
+            "of dimensions of tensor"
+        )
     if any(r < 0 for r in reps):
         shape = (1,) * (len(reps) - input.ndim) + input.shape
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(reps)}: "
-                           f"{[s * r for s, r in zip(shape, reps)]}")
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {min(reps)}: "
+            f"{[s * r for s, r in zip(shape, reps)]}"
+        )
     return apply(_repeat, (input,), (("reps", reps),))
 
 
@@ -505,8 +537,9 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
 
 
 @method
-def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
-                      output_size: int | None = None) -> Tensor:
+def repeat_interleave(
+    input: Tensor, repeats=None, dim: int | None = None, *, output_size: int | None = None
+) -> Tensor:
     """Repeat each element ``repeats`` times (an int, or one count per element).
 
     >>> import tensorish
@@ -534,11 +567,13 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     if counts.shape[0] != input.shape[axis]:
         raise RuntimeError(
             f"repeats must have the same size as input along dim, but got repeats.size(0) = "
-            f"{counts.shape[0]} and input.size({axis}) = {input.shape[axis]}")
+            f"{counts.shape[0]} and input.size({axis}) = {input.shape[axis]}"
+        )
     if (counts < 0).any():
         raise RuntimeError("repeats can not be negative")
-    return apply(_repeat_tensor, (input, repeats._value),
-                 (("axis", axis), ("total", int(counts.sum()))))
+    return apply(
+        _repeat_tensor, (input, repeats._value), (("axis", axis), ("total", int(counts.sum())))
+    )
 
 
 def _check_list(tensors, name: str) -> list[Tensor]:
@@ -570,12 +605,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             continue
         if t.ndim != ref.ndim:
             raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}")
+                f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}"
+            )
         for d in range(ref.ndim):
             if d != axis and t.shape[d] != ref.shape[d]:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {axis}. Expected size "
-                    f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list.")
+                    f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
+                )
     args, cast, _ = promote(*kept)
     return apply(_cat, args, (("axis", axis),), cast)
 
@@ -594,8 +631,10 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ref = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.shape != ref:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} "
-                               f"at entry 0 and {list(t.shape)} at entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(ref)} "
+                f"at entry 0 and {list(t.shape)} at entry {i}"
+            )
     axis = _wrap_dim(dim, len(ref) + 1)
     args, cast, _ = promote(*tensors)
     return apply(_stack, args, (("axis", axis),), cast)
@@ -609,15 +648,25 @@ def atleast_1d(*tensors):
 
 def atleast_2d(*tensors):
     """Each tensor with at least two dimensions (new ones in front)."""
-    out = [t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t
-           for t in _unpack(tensors)]
+    out = [
+        t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t
+        for t in _unpack(tensors)
+    ]
     return out[0] if len(out) == 1 else tuple(out)
 
 
 def atleast_3d(*tensors):
     """Each tensor with at least three dimensions (as NumPy: (n,) -> (1, n, 1))."""
-    out = [t.reshape(1, 1, 1) if t.ndim == 0 else t.reshape(1, -1, 1) if t.ndim == 1
-           else t.unsqueeze(-1) if t.ndim == 2 else t for t in _unpack(tensors)]
+    out = [
+        t.reshape(1, 1, 1)
+        if t.ndim == 0
+        else t.reshape(1, -1, 1)
+        if t.ndim == 1
+        else t.unsqueeze(-1)
+        if t.ndim == 2
+        else t
+        for t in _unpack(tensors)
+    ]
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -678,8 +727,9 @@ def _multi(name: str, fn, n: int) -> Op:
 
 
 def _split_apply(input: Tensor, name: str, axis: int, bounds) -> tuple[Tensor, ...]:
-    out = apply(_multi(name, _split_fn, len(bounds)), (input,),
-                (("axis", axis), ("bounds", bounds)))
+    out = apply(
+        _multi(name, _split_fn, len(bounds)), (input,), (("axis", axis), ("bounds", bounds))
+    )
     return out if isinstance(out, tuple) else (out,)
 
 
@@ -696,8 +746,9 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor,
     if isinstance(split_size_or_sections, int):
         k = split_size_or_sections
         if k == 0 and n != 0:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
-                               f"dimension size of {n}")
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
         if k < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={k}")
         sizes = ([k] * (n // k) + ([n % k] if n % k else [])) if k else []
@@ -706,7 +757,8 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor,
     if sum(sizes) != n or any(s < 0 for s in sizes):
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
-            f"dimension {axis}), but got split_sizes={sizes}")
+            f"dimension {axis}), but got split_sizes={sizes}"
+        )
     return _split_apply(tensor, "SplitWithSizesBackward0", axis, _split_bounds(sizes))
 
 
@@ -755,8 +807,10 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     axis = _wrap_dim(dim, input.ndim)
     n = input.shape[axis]
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{list(input.shape)} at dimension {dim}")
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size "
+            f"{list(input.shape)} at dimension {dim}"
+        )
     return apply(_select, (input,), (("axis", axis), ("index", index % n)))
 
 
@@ -773,8 +827,9 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     if isinstance(start, Tensor):
         start = start.item()
     if not -n <= start <= n:
-        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
-                         f"{start})")
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
+        )
     if start < 0:
         start += n
     if start + length > n:
@@ -795,8 +850,11 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple[Tens
     axis = _wrap_dim(dim, input.ndim)
     n = input.shape[axis]
     if isinstance(indices_or_sections, Tensor):
-        indices_or_sections = (indices_or_sections.item() if indices_or_sections.ndim == 0
-                               else indices_or_sections.tolist())
+        indices_or_sections = (
+            indices_or_sections.item()
+            if indices_or_sections.ndim == 0
+            else indices_or_sections.tolist()
+        )
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         if k <= 0:
@@ -858,8 +916,9 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
         return apply(_roll, (input,), (("shifts", shifts[0]), ("axes", None)))
     axes = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(axes):
-        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
-                           f"dims:{len(axes)}")
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(axes)}"
+        )
     axes = tuple(_wrap_dim(d, input.ndim) for d in axes)
     return apply(_roll, (input,), (("shifts", shifts), ("axes", axes)))
 
@@ -880,8 +939,9 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
     a, b = (_wrap_dim(d, input.ndim) for d in dims)
     if a == b:
-        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and "
-                           f"dim1 = {b}")
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}"
+        )
     return apply(_rot90, (input,), (("k", k % 4), ("axes", (a, b))))
 
 
@@ -1006,7 +1066,8 @@ def _inplace_reshape(self: Tensor, compute) -> Tensor:
     """Rebind ``self`` to ``compute(self)`` whose shape differs (``unsqueeze_``, ``t_``...)."""
     if is_grad_enabled() and self._requires_grad and self.grad_fn is None:
         raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation.")
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
     out = compute(self)
     self._set_value(out._value)
     if out.grad_fn is not None:
@@ -1053,8 +1114,10 @@ def fill_(self: Tensor, value) -> Tensor:
     """
     if isinstance(value, Tensor):
         if value.ndim:
-            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
-                               f"{value.ndim} dimensions.")
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
         return inplace(self, lambda s: apply(_fill[1], (s, value)))
     return inplace(self, lambda s: apply(_fill[0], (s, np.asarray(value, self._v.dtype))))
 
@@ -1075,19 +1138,66 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
             [1., 2.]])
     """
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
-                        f"{type(src).__name__}")
+        raise TypeError(
+            f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}"
+        )
     broadcast_tensors(self, src)
     return inplace(self, lambda s: apply(_copy, (s, src)))
 
 
 __all__ = [
-    "reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
-    "swapaxes", "swapdims", "t", "permute", "movedim", "moveaxis", "expand", "expand_as",
-    "broadcast_to", "broadcast_shapes", "broadcast_tensors", "repeat", "tile",
-    "repeat_interleave", "cat", "concat", "concatenate", "stack", "hstack", "vstack",
-    "row_stack", "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "split",
-    "chunk", "unbind", "select", "narrow", "tensor_split", "flip", "fliplr", "flipud", "roll",
-    "rot90", "diagonal", "trace", "tril", "triu", "diag_embed", "diag", "diagflat", "clone",
+    "reshape",
+    "view",
+    "view_as",
+    "flatten",
+    "unflatten",
+    "squeeze",
+    "unsqueeze",
+    "transpose",
+    "swapaxes",
+    "swapdims",
+    "t",
+    "permute",
+    "movedim",
+    "moveaxis",
+    "expand",
+    "expand_as",
+    "broadcast_to",
+    "broadcast_shapes",
+    "broadcast_tensors",
+    "repeat",
+    "tile",
+    "repeat_interleave",
+    "cat",
+    "concat",
+    "concatenate",
+    "stack",
+    "hstack",
+    "vstack",
+    "row_stack",
+    "dstack",
+    "column_stack",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "split",
+    "chunk",
+    "unbind",
+    "select",
+    "narrow",
+    "tensor_split",
+    "flip",
+    "fliplr",
+    "flipud",
+    "roll",
+    "rot90",
+    "diagonal",
+    "trace",
+    "tril",
+    "triu",
+    "diag_embed",
+    "diag",
+    "diagflat",
+    "clone",
     "reshape_as",
 ]

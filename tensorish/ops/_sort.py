@@ -152,8 +152,11 @@ def _topk_fn(x, k, dim, largest):
 
 
 _sort = Op("SortBackward0", _sort_fn, saves=(), n_out=2)
-_argsort_op = Op("ArgsortBackward0", lambda x, dim, descending: _argsort(x, dim, descending)
-                 if x.ndim else jnp.zeros((), jnp.int64), differentiable=False)
+_argsort_op = Op(
+    "ArgsortBackward0",
+    lambda x, dim, descending: _argsort(x, dim, descending) if x.ndim else jnp.zeros((), jnp.int64),
+    differentiable=False,
+)
 _msort = Op("SortBackward0", lambda x: _sort_fn(x, 0, False)[0], saves=())
 _topk = Op("TopkBackward0", _topk_fn, saves=(), n_out=2)
 
@@ -167,14 +170,16 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     >>> tensorish.sort(tensorish.tensor([3., 1., 2.])).indices
     tensor([1, 2, 0])
     """
-    v, i = apply(_sort, (input,), (("dim", _wrap_dim(dim, input.ndim)),
-                                   ("descending", builtins.bool(descending))))
+    v, i = apply(
+        _sort,
+        (input,),
+        (("dim", _wrap_dim(dim, input.ndim)), ("descending", builtins.bool(descending))),
+    )
     return return_types.sort(v, i)
 
 
 @method
-def argsort(input: Tensor, dim: int = -1, descending: bool = False,
-            stable: bool = False) -> Tensor:
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (stable).
 
     >>> import tensorish
@@ -232,9 +237,11 @@ def _median_dim(x, dim, keepdim, ignore_nan):
         return x, jnp.zeros((), jnp.int64)
     idx = _argsort(x, dim, False)
     n = x.shape[dim]
-    valid = (jnp.sum(~jnp.isnan(x), axis=dim, keepdims=True)
-             if jnp.issubdtype(x.dtype, jnp.inexact)
-             else jnp.full(x.shape[:dim] + (1,) + x.shape[dim + 1:], n))
+    valid = (
+        jnp.sum(~jnp.isnan(x), axis=dim, keepdims=True)
+        if jnp.issubdtype(x.dtype, jnp.inexact)
+        else jnp.full(x.shape[:dim] + (1,) + x.shape[dim + 1 :], n)
+    )
     if ignore_nan:
         pos = jnp.where(valid > 0, (valid - 1) // 2, 0)
     else:  # the median of a row with NaN is its first NaN, which the sort puts at ``valid``
@@ -261,7 +268,7 @@ def _median_all(x, ignore_nan):
 def _kthvalue_fn(x, k, dim, keepdim):
     if x.ndim == 0:
         return x, jnp.zeros((), jnp.int64)
-    pos = jnp.full(x.shape[:dim] + (1,) + x.shape[dim + 1:], k - 1, jnp.int64)
+    pos = jnp.full(x.shape[:dim] + (1,) + x.shape[dim + 1 :], k - 1, jnp.int64)
     return _pick(x, _argsort(x, dim, False), pos, dim, keepdim)
 
 
@@ -288,17 +295,17 @@ def _mode_fn(x, dim, keepdim):
 
 _median_all_op = Op("MedianBackward0", partial(_median_all, ignore_nan=False))
 _nanmedian_all_op = Op("NanmedianBackward0", partial(_median_all, ignore_nan=True))
-_median_dim_op = Op("MedianBackward1", partial(_median_dim, ignore_nan=False), saves=(),
-                    n_out=2)
-_nanmedian_dim_op = Op("NanmedianBackward1", partial(_median_dim, ignore_nan=True), saves=(),
-                       n_out=2)
+_median_dim_op = Op("MedianBackward1", partial(_median_dim, ignore_nan=False), saves=(), n_out=2)
+_nanmedian_dim_op = Op(
+    "NanmedianBackward1", partial(_median_dim, ignore_nan=True), saves=(), n_out=2
+)
 _kthvalue = Op("KthvalueBackward0", _kthvalue_fn, saves=(), n_out=2)
 _mode = Op("ModeBackward0", _mode_fn, saves=(), n_out=2)
 
 
 def _check_sortable(name: str, input: Tensor) -> None:
     if input.dtype is _dtype.bool_:
-        raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
 
 
 def _median(name: str, all_op: Op, dim_op: Op, input: Tensor, dim, keepdim: bool):
@@ -370,8 +377,13 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
 
 
 # -- unique, bincount, histc -----------------------------------------------------------------
-def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
-           return_counts: bool = False, dim: int | None = None):
+def unique(
+    input: Tensor,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+):
     """The sorted distinct elements (or slices along ``dim``), optionally with the inverse
     indices and the counts; each NaN counts as distinct.
 
@@ -384,11 +396,17 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
         dim = _wrap_dim(dim, input.ndim)
     # The output size depends on the data, so this op runs on the host (NumPy), not under jit.
     arr = np.asarray(x)
-    out = np.unique(arr if dim is not None else arr.reshape(-1), return_inverse=return_inverse,
-                    return_counts=return_counts, axis=dim, equal_nan=False)
+    out = np.unique(
+        arr if dim is not None else arr.reshape(-1),
+        return_inverse=return_inverse,
+        return_counts=return_counts,
+        axis=dim,
+        equal_nan=False,
+    )
     device = next(iter(x.devices()))
-    wrap = lambda a, dt=None: Tensor._wrap(jax.device_put(a if dt is None else a.astype(dt),
-                                                          device))
+    wrap = lambda a, dt=None: Tensor._wrap(
+        jax.device_put(a if dt is None else a.astype(dt), device)
+    )
     if not (return_inverse or return_counts):
         return wrap(out)
     out = list(out)
@@ -399,12 +417,16 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
 
 Tensor.unique = unique
 
-_bincount = Op("BincountBackward0",
-               lambda x, length: jnp.bincount(x, length=length).astype(jnp.int64),
-               differentiable=False)
-_bincount_w = Op("BincountBackward0",
-                 lambda x, w, length, dtype: jnp.bincount(x, w.astype(dtype), length=length),
-                 differentiable=False)
+_bincount = Op(
+    "BincountBackward0",
+    lambda x, length: jnp.bincount(x, length=length).astype(jnp.int64),
+    differentiable=False,
+)
+_bincount_w = Op(
+    "BincountBackward0",
+    lambda x, w, length, dtype: jnp.bincount(x, w.astype(dtype), length=length),
+    differentiable=False,
+)
 
 
 @method
@@ -461,12 +483,28 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         what = "linspace_cpu" if input.dtype is _dtype.bool_ else "histogram_cpu"
         raise NotImplementedError(f"\"{what}\" not implemented for '{input.dtype.title}'")
     if bins <= 0:
-        raise RuntimeError(f"tensorish.histogram(): bins must be > 0, but got {bins} for "
-                           "dimension 0")
+        raise RuntimeError(
+            f"tensorish.histogram(): bins must be > 0, but got {bins} for dimension 0"
+        )
     if min > max:
         raise RuntimeError("tensorish.histc: max must be larger than min")
     return apply(_histc, (input,), (("bins", bins), ("lo", float(min)), ("hi", float(max))))
 
 
-__all__ = ["cumsum", "cumprod", "cummax", "cummin", "sort", "argsort", "msort", "topk",
-           "median", "nanmedian", "kthvalue", "mode", "unique", "bincount", "histc"]
+__all__ = [
+    "cumsum",
+    "cumprod",
+    "cummax",
+    "cummin",
+    "sort",
+    "argsort",
+    "msort",
+    "topk",
+    "median",
+    "nanmedian",
+    "kthvalue",
+    "mode",
+    "unique",
+    "bincount",
+    "histc",
+]

@@ -46,8 +46,24 @@ def _decay(p, g, lr, weight_decay, decay, decoupled):
     return p, g
 
 
-def _adam_one(p, g, exp_avg, exp_avg_sq, max_sq, step, *, lr, beta1, beta2, eps, weight_decay,
-              amsgrad, maximize, decay, decoupled):
+def _adam_one(
+    p,
+    g,
+    exp_avg,
+    exp_avg_sq,
+    max_sq,
+    step,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    amsgrad,
+    maximize,
+    decay,
+    decoupled,
+):
     g = -g if maximize else g
     step = step + 1
     p, g = _decay(p, g, lr, weight_decay, decay, decoupled)
@@ -58,7 +74,7 @@ def _adam_one(p, g, exp_avg, exp_avg_sq, max_sq, step, *, lr, beta1, beta2, eps,
     step_size = lr / bias_correction1
     if amsgrad:
         max_sq = jnp.maximum(max_sq, exp_avg_sq)
-    denom = jnp.sqrt(max_sq if amsgrad else exp_avg_sq) / like(bias_correction2 ** 0.5, g)
+    denom = jnp.sqrt(max_sq if amsgrad else exp_avg_sq) / like(bias_correction2**0.5, g)
     denom = denom + like(eps, g)
     return addcdiv(p, exp_avg, denom, -step_size), exp_avg, exp_avg_sq, max_sq, step
 
@@ -77,39 +93,66 @@ class Adam(Optimizer):
 
     _kernel = group_update(map_group(_adam_one), ("amsgrad", "maximize", "decay", "decoupled"))
 
-    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
-                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
-                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
         check_lr(lr)
         _check_betas(eps, betas, weight_decay)
         betas = tuple(scalar(b) if isinstance(b, Tensor) else b for b in betas)
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
-                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
-                    "decoupled_weight_decay": decoupled_weight_decay}
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
         super().__init__(params, defaults)
 
     def _state_keys(self, group):
         return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step")
 
     def _init_state(self, p, group):
-        state = {"step": step_state(p), "exp_avg": zeros_state(p),
-                 "exp_avg_sq": zeros_state(p)}
+        state = {"step": step_state(p), "exp_avg": zeros_state(p), "exp_avg_sq": zeros_state(p)}
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = zeros_state(p)
         return state
 
     def _hyper(self, group):
         b1, b2 = group["betas"]
-        return {"lr": scalar(group["lr"]), "beta1": scalar(b1), "beta2": scalar(b2),
-                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+        return {
+            "lr": scalar(group["lr"]),
+            "beta1": scalar(b1),
+            "beta2": scalar(b2),
+            "eps": float(group["eps"]),
+            "weight_decay": float(group["weight_decay"]),
+        }
 
     def _flags(self, group):
-        return {"amsgrad": bool(group["amsgrad"]), "maximize": bool(group["maximize"]),
-                "decay": group["weight_decay"] != 0,
-                "decoupled": bool(group["decoupled_weight_decay"])}
+        return {
+            "amsgrad": bool(group["amsgrad"]),
+            "maximize": bool(group["maximize"]),
+            "decay": group["weight_decay"] != 0,
+            "decoupled": bool(group["decoupled_weight_decay"]),
+        }
 
 
 class AdamW(Adam):
@@ -121,19 +164,40 @@ class AdamW(Adam):
     0.01
     """
 
-    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
-                 foreach: bool | None = None, capturable: bool = False,
-                 differentiable: bool = False, fused: bool | None = None) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
-                         maximize=maximize, capturable=capturable,
-                         differentiable=differentiable, fused=fused,
-                         decoupled_weight_decay=True)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )
 
 
-def _adamax_one(p, g, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps, weight_decay, maximize,
-                decay):
+def _adamax_one(
+    p, g, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps, weight_decay, maximize, decay
+):
     g = -g if maximize else g
     step = step + 1
     if decay:
@@ -154,16 +218,31 @@ class Adamax(Optimizer):
 
     _kernel = group_update(map_group(_adamax_one), ("maximize", "decay"))
 
-    def __init__(self, params: Iterable[Any], lr: float | Tensor = 2e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, foreach: bool | None = None, *,
-                 maximize: bool = False, differentiable: bool = False,
-                 capturable: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
+    ) -> None:
         check_lr(lr)
         _check_betas(eps, betas, weight_decay)
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
-                    "capturable": capturable}
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "capturable": capturable,
+        }
         super().__init__(params, defaults)
 
     def _state_keys(self, group):
@@ -174,19 +253,40 @@ class Adamax(Optimizer):
 
     def _hyper(self, group):
         b1, b2 = group["betas"]
-        return {"lr": scalar(group["lr"]), "beta1": float(b1), "beta2": float(b2),
-                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+        return {
+            "lr": scalar(group["lr"]),
+            "beta1": float(b1),
+            "beta2": float(b2),
+            "eps": float(group["eps"]),
+            "weight_decay": float(group["weight_decay"]),
+        }
 
     def _flags(self, group):
         return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
 
 
-def _nadam_one(p, g, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps,
-               weight_decay, momentum_decay, maximize, decay, decoupled):
+def _nadam_one(
+    p,
+    g,
+    exp_avg,
+    exp_avg_sq,
+    mu_product,
+    step,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    momentum_decay,
+    maximize,
+    decay,
+    decoupled,
+):
     g = -g if maximize else g
     step = step + 1
     s = f64(step)
-    bias_correction2 = 1 - beta2 ** s
+    bias_correction2 = 1 - beta2**s
     p, g = _decay(p, g, lr, weight_decay, decay, decoupled)
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (s * momentum_decay)))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((s + 1) * momentum_decay)))
@@ -210,57 +310,102 @@ class NAdam(Optimizer):
 
     _kernel = group_update(map_group(_nadam_one), ("maximize", "decay", "decoupled"))
 
-    def __init__(self, params: Iterable[Any], lr: float | Tensor = 2e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
-                 maximize: bool = False, capturable: bool = False,
-                 differentiable: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
         check_lr(lr)
         _check_betas(eps, betas, weight_decay)
         check(0.0 <= momentum_decay, f"Invalid momentum_decay value: {momentum_decay}")
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "momentum_decay": momentum_decay,
-                    "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
-                    "foreach": foreach, "capturable": capturable,
-                    "differentiable": differentiable}
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum_decay": momentum_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+        }
         super().__init__(params, defaults)
 
     def _state_keys(self, group):
         return ("exp_avg", "exp_avg_sq", "mu_product", "step")
 
     def _init_state(self, p, group):
-        return {"step": step_state(p), "mu_product": step_state(p, 1.0),
-                "exp_avg": zeros_state(p), "exp_avg_sq": zeros_state(p)}
+        return {
+            "step": step_state(p),
+            "mu_product": step_state(p, 1.0),
+            "exp_avg": zeros_state(p),
+            "exp_avg_sq": zeros_state(p),
+        }
 
     def _hyper(self, group):
         b1, b2 = group["betas"]
-        return {"lr": scalar(group["lr"]), "beta1": float(b1), "beta2": float(b2),
-                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"]),
-                "momentum_decay": float(group["momentum_decay"])}
+        return {
+            "lr": scalar(group["lr"]),
+            "beta1": float(b1),
+            "beta2": float(b2),
+            "eps": float(group["eps"]),
+            "weight_decay": float(group["weight_decay"]),
+            "momentum_decay": float(group["momentum_decay"]),
+        }
 
     def _flags(self, group):
-        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0,
-                "decoupled": bool(group["decoupled_weight_decay"])}
+        return {
+            "maximize": bool(group["maximize"]),
+            "decay": group["weight_decay"] != 0,
+            "decoupled": bool(group["decoupled_weight_decay"]),
+        }
 
 
-def _radam_one(p, g, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_decay,
-               maximize, decay, decoupled):
+def _radam_one(
+    p,
+    g,
+    exp_avg,
+    exp_avg_sq,
+    step,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    maximize,
+    decay,
+    decoupled,
+):
     g = -g if maximize else g
     step = step + 1
     s = f64(step)
     p, g = _decay(p, g, lr, weight_decay, decay, decoupled)
     exp_avg = lerp(exp_avg, g, 1 - beta1)
     exp_avg_sq = addcmul(exp_avg_sq * like(beta2, g), g, g, 1 - beta2)
-    bias_correction1 = 1 - beta1 ** s
-    bias_correction2 = 1 - beta2 ** s
+    bias_correction1 = 1 - beta1**s
+    bias_correction2 = 1 - beta2**s
     corrected = exp_avg / like(bias_correction1, g)
     rho_inf = 2 / (1 - beta2) - 1
-    rho_t = rho_inf - 2 * s * (beta2 ** s) / bias_correction2
-    rect = jnp.sqrt(jnp.maximum(
-        (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.0))
+    rho_t = rho_inf - 2 * s * (beta2**s) / bias_correction2
+    rect = jnp.sqrt(
+        jnp.maximum(
+            (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.0
+        )
+    )
     # NOTE: ``float / tensor`` is ``tensor.reciprocal() * float`` in PyTorch.
-    adaptive = (1 / (jnp.sqrt(exp_avg_sq) + like(eps, g))) * like(bias_correction2 ** 0.5, g)
+    adaptive = (1 / (jnp.sqrt(exp_avg_sq) + like(eps, g))) * like(bias_correction2**0.5, g)
     rectified = corrected * like(lr, g) * adaptive * like(rect, g)
     plain = corrected * like(lr, g)
     return p - jnp.where(rho_t > 5.0, rectified, plain), exp_avg, exp_avg_sq, step
@@ -276,17 +421,33 @@ class RAdam(Optimizer):
 
     _kernel = group_update(map_group(_radam_one), ("maximize", "decay", "decoupled"))
 
-    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
-                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
-                 differentiable: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
         check_lr(lr)
         _check_betas(eps, betas, weight_decay)
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
-                    "decoupled_weight_decay": decoupled_weight_decay,
-                    "differentiable": differentiable}
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "differentiable": differentiable,
+        }
         super().__init__(params, defaults)
 
     def _state_keys(self, group):
@@ -297,9 +458,17 @@ class RAdam(Optimizer):
 
     def _hyper(self, group):
         b1, b2 = group["betas"]
-        return {"lr": scalar(group["lr"]), "beta1": float(b1), "beta2": float(b2),
-                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+        return {
+            "lr": scalar(group["lr"]),
+            "beta1": float(b1),
+            "beta2": float(b2),
+            "eps": float(group["eps"]),
+            "weight_decay": float(group["weight_decay"]),
+        }
 
     def _flags(self, group):
-        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0,
-                "decoupled": bool(group["decoupled_weight_decay"])}
+        return {
+            "maximize": bool(group["maximize"]),
+            "decay": group["weight_decay"] != 0,
+            "decoupled": bool(group["decoupled_weight_decay"]),
+        }

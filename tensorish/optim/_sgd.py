@@ -29,8 +29,20 @@ from .optimizer import (
 )
 
 
-def _sgd_one(p, g, buf=None, *, lr, momentum, dampening, weight_decay, maximize, decay, nesterov,
-             use_momentum):
+def _sgd_one(
+    p,
+    g,
+    buf=None,
+    *,
+    lr,
+    momentum,
+    dampening,
+    weight_decay,
+    maximize,
+    decay,
+    nesterov,
+    use_momentum,
+):
     g = -g if maximize else g
     if decay:
         g = g + like(weight_decay, g) * p
@@ -53,22 +65,38 @@ class SGD(Optimizer):
     tensor([0.8000, 0.8000], requires_grad=True)
     """
 
-    _kernel = group_update(map_group(_sgd_one),
-                           ("maximize", "decay", "nesterov", "use_momentum"))
+    _kernel = group_update(map_group(_sgd_one), ("maximize", "decay", "nesterov", "use_momentum"))
 
-    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3, momentum: float = 0,
-                 dampening: float = 0, weight_decay: float | Tensor = 0,
-                 nesterov: bool = False, *, maximize: bool = False,
-                 foreach: bool | None = None, differentiable: bool = False,
-                 fused: bool | None = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float | Tensor = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         check(scalar(lr) >= 0.0, f"Invalid learning rate: {lr}")
         check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
         check(scalar(weight_decay) >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
-                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
@@ -77,17 +105,40 @@ class SGD(Optimizer):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
     def _hyper(self, group):
-        return {"lr": scalar(group["lr"]), "momentum": float(group["momentum"]),
-                "dampening": float(group["dampening"]),
-                "weight_decay": scalar(group["weight_decay"])}
+        return {
+            "lr": scalar(group["lr"]),
+            "momentum": float(group["momentum"]),
+            "dampening": float(group["dampening"]),
+            "weight_decay": scalar(group["weight_decay"]),
+        }
 
     def _flags(self, group):
-        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0,
-                "nesterov": bool(group["nesterov"]), "use_momentum": group["momentum"] != 0}
+        return {
+            "maximize": bool(group["maximize"]),
+            "decay": group["weight_decay"] != 0,
+            "nesterov": bool(group["nesterov"]),
+            "use_momentum": group["momentum"] != 0,
+        }
 
 
-def _rmsprop_one(p, g, square_avg, grad_avg, buf, step, *, lr, alpha, eps, weight_decay,
-                 momentum, maximize, decay, centered, use_momentum):
+def _rmsprop_one(
+    p,
+    g,
+    square_avg,
+    grad_avg,
+    buf,
+    step,
+    *,
+    lr,
+    alpha,
+    eps,
+    weight_decay,
+    momentum,
+    maximize,
+    decay,
+    centered,
+    use_momentum,
+):
     g = -g if maximize else g
     step = step + 1
     if decay:
@@ -115,23 +166,41 @@ class RMSprop(Optimizer):
     0.99
     """
 
-    _kernel = group_update(map_group(_rmsprop_one),
-                           ("maximize", "decay", "centered", "use_momentum"))
+    _kernel = group_update(
+        map_group(_rmsprop_one), ("maximize", "decay", "centered", "use_momentum")
+    )
 
-    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-2, alpha: float = 0.99,
-                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
-                 centered: bool = False, capturable: bool = False,
-                 foreach: bool | None = None, maximize: bool = False,
-                 differentiable: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
         check_lr(lr)
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         check(0.0 <= momentum, f"Invalid momentum value: {momentum}")
         check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         check(0.0 <= alpha, f"Invalid alpha value: {alpha}")
-        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
-                    "centered": centered, "weight_decay": weight_decay,
-                    "capturable": capturable, "foreach": foreach, "maximize": maximize,
-                    "differentiable": differentiable}
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "alpha": alpha,
+            "eps": eps,
+            "centered": centered,
+            "weight_decay": weight_decay,
+            "capturable": capturable,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+        }
         super().__init__(params, defaults)
 
     def _state_keys(self, group):
@@ -146,13 +215,21 @@ class RMSprop(Optimizer):
         return state
 
     def _hyper(self, group):
-        return {"lr": scalar(group["lr"]), "alpha": float(group["alpha"]),
-                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"]),
-                "momentum": float(group["momentum"])}
+        return {
+            "lr": scalar(group["lr"]),
+            "alpha": float(group["alpha"]),
+            "eps": float(group["eps"]),
+            "weight_decay": float(group["weight_decay"]),
+            "momentum": float(group["momentum"]),
+        }
 
     def _flags(self, group):
-        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0,
-                "centered": bool(group["centered"]), "use_momentum": group["momentum"] > 0}
+        return {
+            "maximize": bool(group["maximize"]),
+            "decay": group["weight_decay"] != 0,
+            "centered": bool(group["centered"]),
+            "use_momentum": group["momentum"] > 0,
+        }
 
 
 def _adagrad_one(p, g, state_sum, step, *, lr, lr_decay, eps, weight_decay, maximize, decay):
@@ -180,20 +257,39 @@ class Adagrad(Optimizer):
 
     _kernel = group_update(map_group(_adagrad_one), ("maximize", "decay"))
 
-    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-2, lr_decay: float = 0,
-                 weight_decay: float = 0, initial_accumulator_value: float = 0,
-                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
-                 differentiable: bool = False, fused: bool | None = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
         check_lr(lr)
         check(0.0 <= lr_decay, f"Invalid lr_decay value: {lr_decay}")
         check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
-        check(0.0 <= initial_accumulator_value,
-              f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        check(
+            0.0 <= initial_accumulator_value,
+            f"Invalid initial_accumulator_value value: {initial_accumulator_value}",
+        )
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")
-        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
-                    "initial_accumulator_value": initial_accumulator_value,
-                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
-                    "fused": fused}
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
@@ -203,19 +299,26 @@ class Adagrad(Optimizer):
         return ("sum", "step")
 
     def _init_state(self, p, group):
-        return {"step": step_state(p),
-                "sum": Tensor._wrap(_full_like(p._value, group["initial_accumulator_value"]))}
+        return {
+            "step": step_state(p),
+            "sum": Tensor._wrap(_full_like(p._value, group["initial_accumulator_value"])),
+        }
 
     def _hyper(self, group):
-        return {"lr": scalar(group["lr"]), "lr_decay": float(group["lr_decay"]),
-                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+        return {
+            "lr": scalar(group["lr"]),
+            "lr_decay": float(group["lr_decay"]),
+            "eps": float(group["eps"]),
+            "weight_decay": float(group["weight_decay"]),
+        }
 
     def _flags(self, group):
         return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
 
 
-def _adadelta_one(p, g, square_avg, acc_delta, step, *, lr, rho, eps, weight_decay, maximize,
-                  decay):
+def _adadelta_one(
+    p, g, square_avg, acc_delta, step, *, lr, rho, eps, weight_decay, maximize, decay
+):
     step = step + 1
     g = -g if maximize else g
     if decay:
@@ -237,29 +340,48 @@ class Adadelta(Optimizer):
 
     _kernel = group_update(map_group(_adadelta_one), ("maximize", "decay"))
 
-    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1.0, rho: float = 0.9,
-                 eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
-                 capturable: bool = False, maximize: bool = False,
-                 differentiable: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        *,
+        capturable: bool = False,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
         check_lr(lr)
         check(0.0 <= rho <= 1.0, f"Invalid rho value: {rho}")
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
-        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
-                    "maximize": maximize, "capturable": capturable, "foreach": foreach,
-                    "differentiable": differentiable}
+        defaults = {
+            "lr": lr,
+            "rho": rho,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+            "capturable": capturable,
+            "foreach": foreach,
+            "differentiable": differentiable,
+        }
         super().__init__(params, defaults)
 
     def _state_keys(self, group):
         return ("square_avg", "acc_delta", "step")
 
     def _init_state(self, p, group):
-        return {"step": step_state(p), "square_avg": zeros_state(p),
-                "acc_delta": zeros_state(p)}
+        return {"step": step_state(p), "square_avg": zeros_state(p), "acc_delta": zeros_state(p)}
 
     def _hyper(self, group):
-        return {"lr": scalar(group["lr"]), "rho": float(group["rho"]),
-                "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"])}
+        return {
+            "lr": scalar(group["lr"]),
+            "rho": float(group["rho"]),
+            "eps": float(group["eps"]),
+            "weight_decay": float(group["weight_decay"]),
+        }
 
     def _flags(self, group):
         return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}

@@ -115,7 +115,8 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
-                "dicts, but got " + _typename(params))
+                "dicts, but got " + _typename(params)
+            )
         self.state: defaultdict[Tensor, Any] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         param_groups = list(params)
@@ -127,8 +128,7 @@ class Optimizer:
             self.add_param_group(group)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"defaults": self.defaults, "state": self.state,
-                "param_groups": self.param_groups}
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -160,7 +160,8 @@ class Optimizer:
             raise TypeError(
                 "optimizer parameters need to be organized in ordered collections, but the "
                 "ordering of tensors in sets will change between runs. Please use a list "
-                "instead.")
+                "instead."
+            )
         else:
             param_group["params"] = list(params)
         tensors, names = [], []
@@ -173,33 +174,44 @@ class Optimizer:
         param_group["params"] = tensors
         if names:
             if len(names) != len(tensors):
-                raise ValueError("all optimizer params should be with/without names. Some "
-                                 "param names are missing")
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some "
+                    "param names are missing"
+                )
             param_group["param_names"] = names
         for param in tensors:
             if not isinstance(param, Tensor):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
-                                + _typename(param))
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    + _typename(param)
+                )
             if not self.defaults.get("differentiable", None) and not (
-                    param.is_leaf or param._retains_grad):
+                param.is_leaf or param._retains_grad
+            ):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
-                raise ValueError("parameter group didn't specify a value of required "
-                                 f"optimization parameter {name}")
+                raise ValueError(
+                    "parameter group didn't specify a value of required "
+                    f"optimization parameter {name}"
+                )
             param_group.setdefault(name, default)
         if len({id(p) for p in tensors}) != len(tensors):
             warnings.warn(
                 "optimizer contains a parameter group with duplicate parameters; in future, "
                 "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
-                "more information", stacklevel=3)
+                "more information",
+                stacklevel=3,
+            )
         seen: set[int] = set()
         for group in self.param_groups:
             seen.update(id(p) for p in group["params"])
             if ("param_names" in param_group) != ("param_names" in group):
                 which = "with names" if "param_names" in param_group else "without names"
-                raise ValueError("all optimizer param groups should be with/without names. "
-                                 f"cannot add param group {which} to the optimizer")
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {which} to the optimizer"
+                )
         if any(id(p) in seen for p in tensors):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
@@ -230,13 +242,13 @@ class Optimizer:
         groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
-            index.update({id(p): i for i, p in enumerate(group["params"], start)
-                          if id(p) not in index})
+            index.update(
+                {id(p): i for i, p in enumerate(group["params"], start) if id(p) not in index}
+            )
             packed["params"] = [index[id(p)] for p in group["params"]]
             start += len(packed["params"])
             groups.append(packed)
-        state = {(index[id(k)] if isinstance(k, Tensor) else k): v
-                 for k, v in self.state.items()}
+        state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -246,10 +258,16 @@ class Optimizer:
         if len(groups) != len(saved):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved)):
-            raise ValueError("loaded state dict contains a parameter group that doesn't match "
-                             "the size of optimizer's group")
-        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved),
-                          chain.from_iterable(g["params"] for g in groups)))
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match "
+                "the size of optimizer's group"
+            )
+        id_map = dict(
+            zip(
+                chain.from_iterable(g["params"] for g in saved),
+                chain.from_iterable(g["params"] for g in groups),
+            )
+        )
         state: defaultdict[Any, Any] = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
@@ -292,8 +310,12 @@ class Optimizer:
                 states.append(state)
             bufs = tuple([_value(s.get(k)) for s in states] for k in keys)
             new_params, new_bufs = self._kernel(
-                [p._value for p in params], [p._grad._value for p in params], bufs,
-                self._hyper(group), **self._flags(group))
+                [p._value for p in params],
+                [p._grad._value for p in params],
+                bufs,
+                self._hyper(group),
+                **self._flags(group),
+            )
             for p, v in zip(params, new_params):
                 p._set_value(v)
             for k, values in zip(keys, new_bufs):
@@ -360,8 +382,7 @@ def map_group(one: Callable) -> Callable:
         new_p, new_b = [], [[] for _ in bufs]
         for i, (p, g) in enumerate(zip(params, grads)):
             ins = (p, *(b[i] for b in bufs))
-            out = one(_as_real(p), _as_real(g), *(_as_real(b) for b in ins[1:]), **hyper,
-                      **flags)
+            out = one(_as_real(p), _as_real(g), *(_as_real(b) for b in ins[1:]), **hyper, **flags)
             out = [v if v is None else _as_complex(v, x) for v, x in zip(out, ins)]
             new_p.append(out[0])
             for lst, v in zip(new_b, out[1:]):

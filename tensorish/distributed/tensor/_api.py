@@ -78,14 +78,17 @@ class Partial(Placement):
     def __init__(self, reduce_op: str = "sum") -> None:
         raise NotImplementedError(
             "Partial placements are not materialized in tensorish: XLA inserts the reduction "
-            "inside the compiled computation. Use Replicate() or Shard(dim).")
+            "inside the compiled computation. Use Replicate() or Shard(dim)."
+        )
 
 
 def _spec(mesh: DeviceMesh, placements: Sequence[Placement], ndim: int) -> PartitionSpec:
     if len(placements) != mesh.ndim:
-        raise ValueError(f"`placements` must have the same length as `device_mesh.ndim`! Found "
-                         f"placements length: {len(placements)}, and device_mesh.ndim: "
-                         f"{mesh.ndim}.")
+        raise ValueError(
+            f"`placements` must have the same length as `device_mesh.ndim`! Found "
+            f"placements length: {len(placements)}, and device_mesh.ndim: "
+            f"{mesh.ndim}."
+        )
     dims: list[list[str]] = [[] for _ in range(ndim)]
     for name, p in zip(mesh.axis_names, placements):
         if isinstance(p, Shard):
@@ -110,15 +113,20 @@ def _check_even(shape: tuple, sharding: NamedSharding) -> None:
         if shape[dim] % n:
             raise RuntimeError(
                 f"tensorish shards evenly only (jax.sharding): dimension {dim} of size "
-                f"{shape[dim]} is not divisible by the {n} devices it is sharded over.")
+                f"{shape[dim]} is not divisible by the {n} devices it is sharded over."
+            )
 
 
 def _default_placements(mesh: DeviceMesh, placements) -> tuple:
     return tuple(placements) if placements is not None else (Replicate(),) * mesh.ndim
 
 
-def distribute_tensor(tensor: Tensor, device_mesh: DeviceMesh | None = None,
-                      placements: Sequence[Placement] | None = None, **kwargs: Any) -> Tensor:
+def distribute_tensor(
+    tensor: Tensor,
+    device_mesh: DeviceMesh | None = None,
+    placements: Sequence[Placement] | None = None,
+    **kwargs: Any,
+) -> Tensor:
     """A new leaf tensor with ``tensor``'s values laid out over ``device_mesh``.
 
     >>> import tensorish
@@ -137,9 +145,13 @@ def distribute_tensor(tensor: Tensor, device_mesh: DeviceMesh | None = None,
     return out
 
 
-def distribute_module(module: Any, device_mesh: DeviceMesh | None = None,
-                      partition_fn: Callable | None = None, input_fn: Callable | None = None,
-                      output_fn: Callable | None = None) -> Any:
+def distribute_module(
+    module: Any,
+    device_mesh: DeviceMesh | None = None,
+    partition_fn: Callable | None = None,
+    input_fn: Callable | None = None,
+    output_fn: Callable | None = None,
+) -> Any:
     """Lay out ``module``'s tensors over ``device_mesh``: ``partition_fn(name, submodule, mesh)``
     places some; every other tensor is replicated. Tensors are updated in place (an optimizer
     holding them keeps working). ``input_fn``/``output_fn`` are not supported yet.
@@ -150,7 +162,7 @@ def distribute_module(module: Any, device_mesh: DeviceMesh | None = None,
         raise NotImplementedError("distribute_module: input_fn and output_fn are not supported")
     if partition_fn is not None:
         named = getattr(module, "named_modules", None)
-        for name, sub in (named() if named is not None else [("", module)]):
+        for name, sub in named() if named is not None else [("", module)]:
             partition_fn(name, sub, device_mesh)
     replicate = NamedSharding(device_mesh.mesh, PartitionSpec())
     for t in _module_tensors(module):
@@ -185,15 +197,20 @@ def _module_tensors(module: Any) -> list:
 
 # -- the DTensor surface on Tensor -----------------------------------------------------------
 
-_relayout = Op("RedistributeBackward", lambda x, sharding: jax.lax.with_sharding_constraint(
-    x, sharding), saves=())
+_relayout = Op(
+    "RedistributeBackward",
+    lambda x, sharding: jax.lax.with_sharding_constraint(x, sharding),
+    saves=(),
+)
 
 
 def _named(self: Tensor) -> NamedSharding:
     s = getattr(self._value, "sharding", None)
     if not isinstance(s, NamedSharding):
-        raise AttributeError("'Tensor' object has no attribute 'placements' (it is not "
-                             "distributed: use distribute_tensor)")
+        raise AttributeError(
+            "'Tensor' object has no attribute 'placements' (it is not "
+            "distributed: use distribute_tensor)"
+        )
     return s
 
 
@@ -201,8 +218,14 @@ def _placements(self: Tensor) -> tuple:
     s = _named(self)
     out = []
     for name in s.mesh.axis_names:
-        dim = next((d for d, axes in enumerate(s.spec)
-                    if axes == name or (isinstance(axes, tuple) and name in axes)), None)
+        dim = next(
+            (
+                d
+                for d, axes in enumerate(s.spec)
+                if axes == name or (isinstance(axes, tuple) and name in axes)
+            ),
+            None,
+        )
         out.append(Replicate() if dim is None else Shard(dim))
     return tuple(out)
 
@@ -220,8 +243,12 @@ Tensor.device_mesh = property(_device_mesh)
 
 
 @method
-def redistribute(self: Tensor, device_mesh: DeviceMesh | None = None,
-                 placements: Sequence[Placement] | None = None, **kwargs: Any) -> Tensor:
+def redistribute(
+    self: Tensor,
+    device_mesh: DeviceMesh | None = None,
+    placements: Sequence[Placement] | None = None,
+    **kwargs: Any,
+) -> Tensor:
     """The same values laid out with new ``placements`` (differentiable)."""
     mesh = device_mesh or self.device_mesh
     sharding = _sharding(mesh, _default_placements(mesh, placements), self.ndim)
@@ -235,5 +262,4 @@ def full_tensor(self: Tensor) -> Tensor:
     return self.redistribute(self.device_mesh, None)
 
 
-__all__ = ["Placement", "Shard", "Replicate", "Partial", "distribute_tensor",
-           "distribute_module"]
+__all__ = ["Placement", "Shard", "Replicate", "Partial", "distribute_tensor", "distribute_module"]

@@ -35,8 +35,7 @@ class ReLU(Module):
 class Hardtanh(Module):
     """Clamp to ``[min_val, max_val]``."""
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0,
-                 inplace: bool = False) -> None:
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.min_val = min_val
         self.max_val = max_val
@@ -251,8 +250,9 @@ class GLU(Module):
 class PReLU(Module):
     """Leaky ReLU with a learned slope (one, or one per channel), initialised to ``init``."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None,
-                 dtype=None) -> None:
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None
+    ) -> None:
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
@@ -312,17 +312,30 @@ class MultiheadAttention(Module):
     (tensorish.Size([1, 3, 8]), tensorish.Size([1, 3, 3]))
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim=None, vdim=None,
-                 batch_first: bool = False, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        kdim=None,
+        vdim=None,
+        batch_first: bool = False,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(
                 f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
-                f"and num_heads={num_heads} instead")
+                f"and num_heads={num_heads} instead"
+            )
         if add_bias_kv or add_zero_attn:
             raise NotImplementedError(
-                "MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
+                "MultiheadAttention: add_bias_kv and add_zero_attn are not supported"
+            )
         fk = {"device": device, "dtype": dtype}
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
@@ -348,8 +361,9 @@ class MultiheadAttention(Module):
             self.in_proj_bias = _param(3 * embed_dim, **fk)
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
-                                                        device=device, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(
+            embed_dim, embed_dim, bias=bias, device=device, dtype=dtype
+        )
         self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
@@ -365,25 +379,68 @@ class MultiheadAttention(Module):
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor,
-                key_padding_mask: Tensor | None = None, need_weights: bool = True,
-                attn_mask: Tensor | None = None, average_attn_weights: bool = True,
-                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None = None,
+        need_weights: bool = True,
+        attn_mask: Tensor | None = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
         if query.shape[-1] != self.embed_dim:
             raise AssertionError(
-                f"was expecting embedding dimension of {self.embed_dim}, but got "
-                f"{query.shape[-1]}")
+                f"was expecting embedding dimension of {self.embed_dim}, but got {query.shape[-1]}"
+            )
         return F._multi_head_attention(
-            query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias,
-            self.out_proj.weight, self.out_proj.bias, training=self.training,
-            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
-            dropout_p=self.dropout, q_proj_weight=self.q_proj_weight,
-            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
-            average_attn_weights=average_attn_weights, is_causal=is_causal,
-            batch_first=self.batch_first)
+            query,
+            key,
+            value,
+            self.num_heads,
+            self.in_proj_weight,
+            self.in_proj_bias,
+            self.out_proj.weight,
+            self.out_proj.bias,
+            training=self.training,
+            key_padding_mask=key_padding_mask,
+            need_weights=need_weights,
+            attn_mask=attn_mask,
+            dropout_p=self.dropout,
+            q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights,
+            is_causal=is_causal,
+            batch_first=self.batch_first,
+        )
+
 
 __all__ = [
-    "ReLU", "Hardtanh", "ReLU6", "LeakyReLU", "ELU", "CELU", "SELU", "SiLU", "Mish", "Hardsigmoid",
-    "Hardswish", "Sigmoid", "Tanh", "LogSigmoid", "Softsign", "Tanhshrink", "GELU", "Softplus",
-    "Threshold", "GLU", "PReLU", "Softmax", "Softmin", "LogSoftmax", "MultiheadAttention"
+    "ReLU",
+    "Hardtanh",
+    "ReLU6",
+    "LeakyReLU",
+    "ELU",
+    "CELU",
+    "SELU",
+    "SiLU",
+    "Mish",
+    "Hardsigmoid",
+    "Hardswish",
+    "Sigmoid",
+    "Tanh",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+    "GELU",
+    "Softplus",
+    "Threshold",
+    "GLU",
+    "PReLU",
+    "Softmax",
+    "Softmin",
+    "LogSoftmax",
+    "MultiheadAttention",
 ]

@@ -66,7 +66,8 @@ class Sequential(Module):
         if not isinstance(other, Sequential):
             raise ValueError(
                 "add operator supports only objects of Sequential class, but "
-                f"{type(other)} is given.")
+                f"{type(other)} is given."
+            )
         ret = Sequential()
         for layer in self:
             ret.append(layer)
@@ -78,7 +79,8 @@ class Sequential(Module):
         if not isinstance(other, Sequential):
             raise ValueError(
                 "add operator supports only objects of Sequential class, but "
-                f"{type(other)} is given.")
+                f"{type(other)} is given."
+            )
         offset = len(self)
         for i, module in enumerate(other):
             self.add_module(str(i + offset), module)
@@ -146,8 +148,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, str(_index(idx, len(self))))
-        self._modules = OrderedDict(
-            (str(i), m) for i, m in enumerate(self._modules.values()))
+        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -182,7 +183,8 @@ class ModuleList(Module):
         if not isinstance(modules, Iterable):
             raise TypeError(
                 "ModuleList.extend should be called with an iterable, but got "
-                + type(modules).__name__)
+                + type(modules).__name__
+            )
         offset = len(self)
         for i, module in enumerate(modules):
             self.add_module(str(offset + i), module)
@@ -202,8 +204,9 @@ class ModuleList(Module):
             blocks.append(r)
         lines = []
         for (start, end), b in zip(spans, blocks):
-            local = f"({start}): {b}" if start == end else f"({start}-{end}): " \
-                f"{end - start + 1} x {b}"
+            local = (
+                f"({start}): {b}" if start == end else f"({start}-{end}): {end - start + 1} x {b}"
+            )
             lines.append(_addindent(local, 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
@@ -265,7 +268,8 @@ def _param_line(k, p) -> str:
         size = "x".join(str(s) for s in p.shape)
         dev = f" ({p.device})" if p.device.type == "cuda" else ""
         return "{} containing: [{} of size {}{}]".format(
-            "Parameter" if isinstance(p, Parameter) else "Tensor", k, size, dev)
+            "Parameter" if isinstance(p, Parameter) else "Tensor", k, size, dev
+        )
     return f"Object of type: {type(p).__name__}"
 
 
@@ -307,15 +311,17 @@ class ParameterList(Module):
         if not isinstance(values, Iterable) or isinstance(values, Tensor):
             raise TypeError(
                 "ParameterList.extend should be called with an iterable, but got "
-                + type(values).__name__)
+                + type(values).__name__
+            )
         for value in values:
             self.append(value)
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"  ({k}): " + _param_line(str(p.dtype) if isinstance(p, Tensor)
-                                                      else "", p)
-                         for k, p in enumerate(self))
+        return "\n".join(
+            f"  ({k}): " + _param_line(str(p.dtype) if isinstance(p, Tensor) else "", p)
+            for k, p in enumerate(self)
+        )
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
@@ -379,11 +385,13 @@ class ParameterDict(Module):
             self[key] = value
 
     def extra_repr(self) -> str:
-        return "\n".join(f"  ({k}): " + _param_line(
-            _typename(p) if isinstance(p, Tensor) else "", p)
-            for k, p in self.items())
+        return "\n".join(
+            f"  ({k}): " + _param_line(_typename(p) if isinstance(p, Tensor) else "", p)
+            for k, p in self.items()
+        )
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
+
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]

@@ -15,19 +15,32 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 class RNNBase(Module):
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, device=None,
-                 dtype=None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(
-                dropout, bool):
+        if (
+            not isinstance(dropout, (int, float))
+            or not 0 <= dropout <= 1
+            or isinstance(dropout, bool)
+        ):
             raise ValueError(
                 "dropout should be a number in range [0, 1] representing the probability of "
-                "an element being zeroed")
+                "an element being zeroed"
+            )
         if not isinstance(hidden_size, int):
-            raise TypeError(
-                f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
         if hidden_size <= 0:
             raise ValueError("hidden_size must be greater than zero")
         if num_layers <= 0:
@@ -50,11 +63,15 @@ class RNNBase(Module):
             for d in range(dirs):
                 in_size = input_size if layer == 0 else hidden_size * dirs
                 suffix = "_reverse" if d == 1 else ""
-                shapes = [(f"weight_ih_l{layer}{suffix}", (gate, in_size)),
-                          (f"weight_hh_l{layer}{suffix}", (gate, hidden_size))]
+                shapes = [
+                    (f"weight_ih_l{layer}{suffix}", (gate, in_size)),
+                    (f"weight_hh_l{layer}{suffix}", (gate, hidden_size)),
+                ]
                 if bias:
-                    shapes += [(f"bias_ih_l{layer}{suffix}", (gate,)),
-                               (f"bias_hh_l{layer}{suffix}", (gate,))]
+                    shapes += [
+                        (f"bias_ih_l{layer}{suffix}", (gate,)),
+                        (f"bias_hh_l{layer}{suffix}", (gate,)),
+                    ]
                 for name, shape in shapes:
                     setattr(self, name, _param(*shape, device=device, dtype=dtype))
                     self._flat_weights_names.append(name)
@@ -68,7 +85,7 @@ class RNNBase(Module):
     def all_weights(self) -> list:
         per = 4 if self.bias else 2
         w = self._flat_weights
-        return [w[i:i + per] for i in range(0, len(w), per)]
+        return [w[i : i + per] for i in range(0, len(w), per)]
 
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
@@ -79,25 +96,37 @@ class RNNBase(Module):
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(
-                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D "
-                "instead")
+                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead"
+            )
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
-                f"got {input.shape[-1]}")
+                f"got {input.shape[-1]}"
+            )
         dirs = 2 if self.bidirectional else 1
         if hx is not None:
             n = input.shape[0 if self.batch_first else 1] if batched else None
-            expect = ((self.num_layers * dirs, n, self.hidden_size) if batched
-                      else (self.num_layers * dirs, self.hidden_size))
+            expect = (
+                (self.num_layers * dirs, n, self.hidden_size)
+                if batched
+                else (self.num_layers * dirs, self.hidden_size)
+            )
             if tuple(hx.shape) != expect:
-                raise RuntimeError(
-                    f"Expected hidden size {expect}, got {list(hx.shape)}")
+                raise RuntimeError(f"Expected hidden size {expect}, got {list(hx.shape)}")
         return F._rnn_forward(
-            self.mode, input, hx, cx, self._flat_weights, layers=self.num_layers,
-            bidirectional=self.bidirectional, batch_first=self.batch_first,
-            dropout=self.dropout, training=self.training, has_bias=self.bias,
-            hidden=self.hidden_size)
+            self.mode,
+            input,
+            hx,
+            cx,
+            self._flat_weights,
+            layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            batch_first=self.batch_first,
+            dropout=self.dropout,
+            training=self.training,
+            has_bias=self.bias,
+            hidden=self.hidden_size,
+        )
 
     def extra_repr(self) -> str:
         s = "{input_size}, {hidden_size}"
@@ -122,8 +151,15 @@ def _args(args: tuple, kwargs: dict, names: tuple) -> dict:
     return out
 
 
-_NAMES = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
-          "bidirectional")
+_NAMES = (
+    "input_size",
+    "hidden_size",
+    "num_layers",
+    "bias",
+    "batch_first",
+    "dropout",
+    "bidirectional",
+)
 
 
 class RNN(RNNBase):
@@ -136,12 +172,25 @@ class RNN(RNNBase):
     """
 
     def __init__(self, *args, **kwargs) -> None:
-        kw = _args(args, kwargs, ("input_size", "hidden_size", "num_layers", "nonlinearity",
-                                  "bias", "batch_first", "dropout", "bidirectional"))
+        kw = _args(
+            args,
+            kwargs,
+            (
+                "input_size",
+                "hidden_size",
+                "num_layers",
+                "nonlinearity",
+                "bias",
+                "batch_first",
+                "dropout",
+                "bidirectional",
+            ),
+        )
         nonlinearity = kw.pop("nonlinearity", "tanh")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(
-                f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+                f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", **kw)
 
@@ -173,5 +222,6 @@ class GRU(RNNBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         return self._run(input, hx, None)
+
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]

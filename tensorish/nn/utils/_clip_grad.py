@@ -24,7 +24,7 @@ def _norm(x, norm_type: float):
         return jnp.min(x)
     if norm_type == 0:
         return jnp.sum(x != 0).astype(x.dtype)
-    return jnp.sum(x ** norm_type) ** (1.0 / norm_type)
+    return jnp.sum(x**norm_type) ** (1.0 / norm_type)
 
 
 def _clip(grads: tuple, max_norm, norm_type: float):
@@ -33,13 +33,18 @@ def _clip(grads: tuple, max_norm, norm_type: float):
     return total, tuple((g * coef).astype(g.dtype) for g in grads)
 
 
-_clip_norm = jax.jit(lambda grads, max_norm, norm_type: _clip(grads, max_norm, norm_type),
-                     static_argnums=2)
+_clip_norm = jax.jit(
+    lambda grads, max_norm, norm_type: _clip(grads, max_norm, norm_type), static_argnums=2
+)
 
 
-def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
-                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                    foreach: bool | None = None) -> Tensor:
+def clip_grad_norm_(
+    parameters: Iterable[Tensor] | Tensor,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     """Scale the gradients so their joint ``norm_type``-norm is at most ``max_norm``; returns
     the norm before clipping.
 
@@ -58,18 +63,19 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
             "non-finite, so it cannot be clipped. To disable this error and scale the "
-            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
     for g, v in zip(grads, new):
         g._set_value(v)
     return Tensor._wrap(total)
 
 
-_clip_value = jax.jit(lambda grads, v: tuple(jnp.clip(g, -v, v).astype(g.dtype)
-                                             for g in grads))
+_clip_value = jax.jit(lambda grads, v: tuple(jnp.clip(g, -v, v).astype(g.dtype) for g in grads))
 
 
-def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
-                     foreach: bool | None = None) -> None:
+def clip_grad_value_(
+    parameters: Iterable[Tensor] | Tensor, clip_value: float, foreach: bool | None = None
+) -> None:
     """Clamp every gradient to ``[-clip_value, clip_value]`` in place."""
     grads = _grads(parameters)
     if not grads:

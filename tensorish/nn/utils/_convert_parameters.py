@@ -33,13 +33,13 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     pointer = 0
     for p in params:
         n = p.numel()
-        p._set_value(vec._value[pointer:pointer + n].reshape(p._v.shape).astype(
-            p._v.dtype))
+        p._set_value(vec._value[pointer : pointer + n].reshape(p._v.shape).astype(p._v.dtype))
         pointer += n
 
 
 def _check_device(params: list) -> None:
     devices = {str(p.device) for p in params}
     if len(devices) > 1:
-        raise TypeError("Found two parameters on different devices, this is currently not "
-                        "supported.")
+        raise TypeError(
+            "Found two parameters on different devices, this is currently not supported."
+        )
