@@ -18,12 +18,15 @@ TensorDataset, tensor transforms, ``default_collate`` stacking). Batches come ba
 arrays and are wrapped as tensorish Tensors on the default device in the main process.
 
 Differences from PyTorch that follow: starting a worker costs an interpreter start and a
-tensorish import (about 2 s) instead of a fork; every Dataset and function handed to workers
-must be picklable by cloudpickle (an open file handle or a lock in a Dataset is not; torch's
-fork would share them), and each worker holds its own copy of the dataset; a global changed
-after the DataLoader's iterator was created is not seen by its workers. ``multiprocessing_context``
-is validated as in torch but every start method gets this launcher. ``pin_memory`` is accepted
-and has no effect (JAX has no pinned host buffers to ask for).
+tensorish import (about 2 s of CPU) instead of a fork, and ``iter(loader)`` returns once every
+worker has started (``timeout`` counts from then, not from the start); every Dataset and
+function handed to workers must be picklable by cloudpickle (an open file handle or a lock in a
+Dataset is not; torch's fork would share them), and each worker holds its own copy of the
+dataset, sent through a pipe (torch's fork shares the parent's memory); batches are pickled
+through a pipe, not placed in shared memory; a global changed after the iterator was created is
+not seen by its workers. ``multiprocessing_context`` is validated as in torch, but every start
+method gets this launcher. ``pin_memory`` is accepted and has no effect (JAX has no pinned host
+buffers to ask for).
 """
 
 from __future__ import annotations
@@ -455,9 +458,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     def _reset(self, loader: DataLoader) -> None:
         super()._reset(loader)
-        first = not self._workers
-        if first:
+        if not self._workers:
             self._start_workers(loader)
+        else:
+            for w in self._workers:
+                w.send(_worker.Resume())
         self._send_idx = 0
         self._rcvd_idx = 0
         self._task_info: dict[int, tuple] = {}
@@ -465,22 +470,21 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers_status = [True] * self._num_workers
         self._workers_num_tasks = [0] * self._num_workers
         self._worker_cycle = itertools.cycle(range(self._num_workers))
-        if not first:
-            for w in self._workers:
-                w.send(_worker.Resume())
-            pending = self._num_workers
-            while pending:
-                if isinstance(self._get_data()[0], _worker.Resume):
-                    pending -= 1
+        # Every worker answers a start or a Resume; anything before that is a stale result of
+        # an epoch left early. Starting is not bounded by ``timeout``: it takes seconds here.
+        pending = self._num_workers
+        while pending:
+            pending -= isinstance(self._get_data(0)[0], _worker.Resume)
         for _ in range(self._prefetch_factor * self._num_workers):
             self._try_put_index()
 
-    def _get_data(self) -> tuple:
-        """The next ``(idx, data)`` any active worker sends."""
+    def _get_data(self, timeout: float) -> tuple:
+        """The next ``(idx, data)`` any active worker sends, waiting at most ``timeout``
+        seconds (0: no limit)."""
         live = {w.results: i for i, w in enumerate(self._workers) if self._workers_status[i]}
-        ready = wait(list(live), timeout=self._timeout or None)
+        ready = wait(list(live), timeout=timeout or None)
         if not ready:
-            raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+            raise RuntimeError(f"DataLoader timed out after {timeout} seconds")
         try:
             return _worker.loads(ready[0].recv_bytes())
         except EOFError:
@@ -507,7 +511,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 worker_id, data = self._task_info.pop(self._rcvd_idx)
                 self._rcvd_idx += 1
                 return self._process_data(data, worker_id)
-            idx, data = self._get_data()
+            idx, data = self._get_data(self._timeout)
             self._tasks_outstanding -= 1
             if isinstance(data, _worker.IterableEnd):
                 self._workers_status[data.worker_id] = False

@@ -95,7 +95,8 @@ class IterableEnd:
 
 @dataclass(frozen=True)
 class Resume:
-    """Start a new epoch with the same (persistent) worker."""
+    """Start a new epoch with the same (persistent) worker; a worker answers it, and signals
+    that it has started, with ``(Resume(), None)``."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ def worker_loop(tasks_in: Connection, results_out: Connection, worker_id: int) -
             init_error = ExceptionWrapper(where)
         tasks: queue.SimpleQueue = queue.SimpleQueue()
         threading.Thread(target=_read_tasks, args=(tasks_in, tasks), daemon=True).start()
+        results_out.send_bytes(dumps((Resume(), None)))
         ended = False
         while (msg := tasks.get()) is not None:
             if isinstance(msg, Resume):
