@@ -510,9 +510,9 @@ def test_worker_exception_reraised_with_traceback():
     messages = []
     for m in (torch, tensorish):
         with pytest.raises(ValueError) as err:
-            list(data(m).DataLoader(Faulty(), batch_size=2, num_workers=2))
+            list(data(m).DataLoader(Faulty(), batch_size=2, num_workers=1))
         messages.append(str(err.value))
-    head = "Caught ValueError in DataLoader worker process 1.\nOriginal Traceback (most "
+    head = "Caught ValueError in DataLoader worker process 0.\nOriginal Traceback (most "
     for msg in messages:
         assert msg.startswith(head + "recent call last):\n") and "in __getitem__" in msg
         assert msg.endswith('raise ValueError(f"bad sample {i}")\nValueError: bad sample 3\n')
