@@ -466,7 +466,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._send_idx = 0
         self._rcvd_idx = 0
         self._task_info: dict[int, tuple] = {}
-        self._tasks_outstanding = 0
         self._workers_status = [True] * self._num_workers
         self._workers_num_tasks = [0] * self._num_workers
         self._worker_cycle = itertools.cycle(range(self._num_workers))
@@ -512,7 +511,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 self._rcvd_idx += 1
                 return self._process_data(data, worker_id)
             idx, data = self._get_data(self._timeout)
-            self._tasks_outstanding -= 1
             if isinstance(data, _worker.IterableEnd):
                 self._workers_status[data.worker_id] = False
                 if not self._persistent_workers:
@@ -543,7 +541,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers[worker_id].send((self._send_idx, index))
         self._task_info[self._send_idx] = (worker_id,)
         self._workers_num_tasks[worker_id] += 1
-        self._tasks_outstanding += 1
         self._send_idx += 1
 
     def _process_data(self, data: Any, worker_id: int) -> Any:
