@@ -12,6 +12,7 @@ import doctest
 import importlib
 import os
 import random
+import re
 import subprocess
 import sys
 import warnings
@@ -413,8 +414,10 @@ def test_loader_attributes_frozen_and_warnings():
             warnings.simplefilter("always")
             list(data(m).DataLoader(range(2), pin_memory=True))
             data(m).DataLoader(range(2), num_workers=64)
-        messages.append([str(w.message) for w in caught])
-    assert messages[0] == messages[1] and len(messages[0]) == 2
+            short = data(m).DataLoader(stream(m, lambda: iter(range(3)), 2))
+            assert len(short) == 2 and len(list(short)) == 3
+        messages.append([re.sub("0x[0-9a-f]+", "", str(w.message)) for w in caught])
+    assert messages[0] == messages[1] and len(messages[0]) == 3
 
 
 # -- worker processes -----------------------------------------------------------------------
