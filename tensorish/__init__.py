@@ -110,3 +110,17 @@ from . import linalg as linalg
 from . import optim as optim
 
 from . import nn as nn  # isort: skip
+from . import accelerator as accelerator
+from . import backends as backends
+from . import utils as utils
+from .backends._flags import (
+    are_deterministic_algorithms_enabled as are_deterministic_algorithms_enabled,
+)
+from .backends._flags import get_deterministic_debug_mode as get_deterministic_debug_mode
+from .backends._flags import get_float32_matmul_precision as get_float32_matmul_precision
+from .backends._flags import (
+    is_deterministic_algorithms_warn_only_enabled as is_deterministic_algorithms_warn_only_enabled,
+)
+from .backends._flags import set_deterministic_debug_mode as set_deterministic_debug_mode
+from .backends._flags import set_float32_matmul_precision as set_float32_matmul_precision
+from .backends._flags import use_deterministic_algorithms as use_deterministic_algorithms

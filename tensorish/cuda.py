@@ -24,6 +24,7 @@ __all__ = [
     "seed",
     "seed_all",
     "initial_seed",
+    "is_bf16_supported",
     "get_device_name",
     "is_initialized",
 ]
@@ -112,3 +113,19 @@ def seed_all() -> None:
 
 def initial_seed() -> int:
     return _random.cuda_generator(current_device()).initial_seed()
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """Whether bfloat16 works on the current CUDA device (False without CUDA, as in PyTorch).
+    XLA computes bfloat16 on every CUDA GPU; natively from compute capability 8.0.
+
+    >>> import tensorish
+    >>> tensorish.cuda.is_bf16_supported() == tensorish.cuda.is_available()
+    True
+    """
+    if not is_available():
+        return False
+    if including_emulation:
+        return True
+    capability = getattr(_require()[current_device()], "compute_capability", "0")
+    return float(capability) >= 8.0

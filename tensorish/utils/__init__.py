@@ -1,0 +1,3 @@
+"""``tensorish.utils``: as ``torch.utils``."""
+
+from . import data as data
