@@ -20,6 +20,8 @@ from .._tensor import Size, Tensor
 from ..nn.parameter import Parameter
 
 _MAX_DEPTH = 200
+_BATCH = 1000  # Python's pickler batches APPENDS and SETITEMS by this many
+_LATIN1 = "latin1"
 
 
 class Global(NamedTuple):
@@ -61,29 +63,34 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 class Pickler:
-    """``dumps(obj)``: the pickle bytes; ``storage(tensor)`` gives each tensor's persistent id."""
+    """``dumps(obj)``: the pickle bytes; ``storage(tensor)`` gives each tensor's persistent id.
+
+    Opcodes, memo entries and batching follow Python's own pickler, so a state dict pickles to
+    the bytes ``torch.save`` writes for it.
+    """
 
     def __init__(self, storage: Callable[[Tensor], tuple]) -> None:
         self.storage = storage
         self.out = bytearray(b"\x80\x02")
-        self.memo: dict[Any, tuple[int, Any]] = {}
+        self.memo: dict[Any, int] = {}
+        self.alive: list[Any] = []  # every memoized object, so that no id() is reused
 
     def dumps(self, obj: Any) -> bytes:
         self.save(obj, 0)
         self.out += b"."
         return bytes(self.out)
 
-    def _put(self, key: Any, obj: Any) -> None:
-        index = len(self.memo)
-        self.memo[key] = (index, obj)  # holding obj keeps id(obj) from being reused
-        self.out += b"q" + bytes([index]) if index < 256 else b"r" + struct.pack("<I", index)
+    def _memoize(self, key: Any, obj: Any) -> None:
+        i = len(self.alive)
+        self.alive.append(obj)
+        self.memo[key] = i
+        self.out += b"q" + bytes([i]) if i < 256 else b"r" + struct.pack("<I", i)
 
-    def _get(self, key: Any) -> bool:
-        hit = self.memo.get(key)
-        if hit is not None:
-            i = hit[0]
+    def _from_memo(self, key: Any) -> bool:
+        i = self.memo.get(key)
+        if i is not None:
             self.out += b"h" + bytes([i]) if i < 256 else b"j" + struct.pack("<I", i)
-        return hit is not None
+        return i is not None
 
     def save(self, obj: Any, depth: int) -> None:
         if depth > _MAX_DEPTH:
@@ -98,18 +105,20 @@ class Pickler:
         elif kind is float:
             self.out += b"G" + struct.pack(">d", obj)
         elif kind is Global:
-            if not self._get(obj):
+            if not self._from_memo(obj):
                 self.out += f"c{obj.module}\n{obj.name}\n".encode()
-                self._put(obj, obj)
+                self._memoize(obj, obj)
         elif kind is Persistent:
             self.save(obj.pid, depth + 1)
             self.out += b"Q"
-        elif self._get(id(obj)):
+        elif isinstance(obj, _dtype.dtype):
+            self.save(Global("torch", obj.name), depth)
+        elif self._from_memo(id(obj)):
             pass
         elif kind is str:
             data = obj.encode("utf-8", "surrogatepass")
             self.out += b"X" + struct.pack("<I", len(data)) + data
-            self._put(id(obj), obj)
+            self._memoize(id(obj), obj)
         else:
             self._save_object(obj, kind, depth + 1)
 
@@ -126,11 +135,6 @@ class Pickler:
                 raise TypeError("tensorish.save cannot store an int of more than 2040 bits")
             self.out += b"\x8a" + bytes([len(data)]) + data
 
-    def _reduce(self, func: Global, args: tuple, depth: int) -> None:
-        self.save(func, depth)
-        self._tuple(args, depth)
-        self.out += b"R"
-
     def _tuple(self, items: tuple, depth: int) -> None:
         if not items:
             self.out += b")"
@@ -140,63 +144,73 @@ class Pickler:
         for item in items:
             self.save(item, depth)
         self.out += b"t" if len(items) > 3 else b"\x85\x86\x87"[len(items) - 1 : len(items)]
+        self._memoize(id(items), items)
 
-    def _items(self, items: list, opcode: bytes, depth: int) -> None:
+    def _reduce(
+        self,
+        func: Global,
+        args: tuple,
+        obj: Any,
+        depth: int,
+        items: list | None = None,
+        state: dict | None = None,
+    ) -> None:
+        self.save(func, depth)
+        self._tuple(args, depth)
+        self.out += b"R"
+        self._memoize(id(obj), obj)
         if items:
-            self.out += b"("
-            for item in items:
-                self.save(item, depth)
-            self.out += opcode
+            self._batches(items, True, depth)
+        if state:
+            self.save(state, depth)
+            self.out += b"b"
+
+    def _batches(self, items: list, pairs: bool, depth: int) -> None:
+        """``APPEND``/``SETITEM`` for a lone item (a value, or a key-value pair), else
+        ``MARK ... APPENDS``/``SETITEMS`` per thousand."""
+        one, many = (b"s", b"u") if pairs else (b"a", b"e")
+        for i in range(0, len(items), _BATCH):
+            batch = items[i : i + _BATCH]
+            if len(batch) > 1:
+                self.out += b"("
+            for item in batch:
+                for part in item if pairs else (item,):
+                    self.save(part, depth)
+            self.out += many if len(batch) > 1 else one
 
     def _save_object(self, obj: Any, kind: type, depth: int) -> None:
         if isinstance(obj, Tensor):
             self._tensor(obj, depth)
-            self._put(id(obj), obj)
-        elif isinstance(obj, _dtype.dtype):
-            self.save(Global("torch", obj.name), depth)
+        elif kind is _PlainTensor:
+            self._reduce(REBUILD_TENSOR, self._tensor_args(obj.tensor, False), obj, depth)
         elif kind is tuple:
             self._tuple(obj, depth)
-            self._put(id(obj), obj)
         elif kind is list:
             self.out += b"]"
-            self._put(id(obj), obj)
-            self._items(obj, b"e", depth)
+            self._memoize(id(obj), obj)
+            self._batches(obj, False, depth)
         elif kind is dict:
             self.out += b"}"
-            self._put(id(obj), obj)
-            self._items([x for kv in obj.items() for x in kv], b"u", depth)
+            self._memoize(id(obj), obj)
+            self._batches(list(obj.items()), True, depth)
         elif kind is OrderedDict:
-            self._reduce(_ORDERED_DICT, (), depth)
-            self._put(id(obj), obj)
-            self._items([x for kv in obj.items() for x in kv], b"u", depth)
-            if vars(obj):  # a state_dict's _metadata
-                self.save(dict(vars(obj)), depth)
-                self.out += b"b"
+            # a state dict's _metadata travels as the OrderedDict's attributes
+            self._reduce(_ORDERED_DICT, (), obj, depth, list(obj.items()), dict(vars(obj)))
         elif kind is Counter:
-            self._reduce(_COUNTER, (dict(obj),), depth)
-            self._put(id(obj), obj)
+            self._reduce(_COUNTER, (dict(obj),), obj, depth)
         elif kind is Size:
-            self._reduce(_SIZE, (tuple(obj),), depth)
-            self._put(id(obj), obj)
+            self._reduce(_SIZE, (tuple(obj),), obj, depth)
         elif kind is _device.device:
             args = (obj.type,) if obj.index is None else (obj.type, obj.index)
-            self._reduce(_DEVICE, args, depth)
-            self._put(id(obj), obj)
-        elif kind is bytes or kind is bytearray:
-            encoded = (_ENCODE, (obj.decode("latin1"), "latin1"))
-            if kind is bytes:
-                self._reduce(*encoded, depth)
-            else:
-                self.save(_BYTEARRAY, depth)
-                self._reduce(*encoded, depth)
-                self.out += b"\x85R"
-            self._put(id(obj), obj)
+            self._reduce(_DEVICE, args, obj, depth)
+        elif kind is bytes:
+            self._reduce(_ENCODE, (obj.decode(_LATIN1), _LATIN1), obj, depth)
+        elif kind is bytearray:
+            self._reduce(_BYTEARRAY, (bytes(obj),), obj, depth)
         elif kind is set:
-            self._reduce(_SET, (list(obj),), depth)
-            self._put(id(obj), obj)
+            self._reduce(_SET, (list(obj),), obj, depth)
         elif kind is complex:
-            self._reduce(_COMPLEX, (obj.real, obj.imag), depth)
-            self._put(id(obj), obj)
+            self._reduce(_COMPLEX, (obj.real, obj.imag), obj, depth)
         else:
             raise TypeError(
                 f"tensorish.save cannot store an object of type {kind.__name__}: only what "
@@ -206,22 +220,21 @@ class Pickler:
 
     def _tensor(self, t: Tensor, depth: int) -> None:
         if isinstance(t, Parameter):
-            self.save(REBUILD_PARAMETER, depth)
-            self._plain_tensor(t, False, depth)
-            self.save(t.requires_grad, depth)
-            self._reduce(_ORDERED_DICT, (), depth)
-            self.out += b"\x87R"
+            args = (_PlainTensor(t), t.requires_grad, OrderedDict())
+            self._reduce(REBUILD_PARAMETER, args, t, depth)
         else:
-            self._plain_tensor(t, t.requires_grad, depth)
+            self._reduce(REBUILD_TENSOR, self._tensor_args(t, t.requires_grad), t, depth)
 
-    def _plain_tensor(self, t: Tensor, requires_grad: bool, depth: int) -> None:
+    def _tensor_args(self, t: Tensor, requires_grad: bool) -> tuple:
         shape = tuple(t.shape)
-        self.save(REBUILD_TENSOR, depth)
-        self.out += b"("
-        self.save(Persistent(self.storage(t)), depth)
-        self.save(0, depth)
-        self._tuple(shape, depth)
-        self._tuple(contiguous_strides(shape), depth)
-        self.save(requires_grad, depth)
-        self._reduce(_ORDERED_DICT, (), depth)
-        self.out += b"tR"
+        pid = Persistent(self.storage(t))
+        return (pid, 0, shape, contiguous_strides(shape), requires_grad, OrderedDict())
+
+
+class _PlainTensor:
+    """A Parameter's data, pickled as a plain tensor (``Parameter.data`` in torch)."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor

@@ -59,7 +59,9 @@ class _Storages:
         return key
 
     def zip_id(self, t: Tensor) -> tuple:
-        return ("storage", storage_type(t.dtype), self.key(t), str(t.device), t.numel())
+        # interned, as torch's location strings are, so the pickle names each location once
+        location = sys.intern(str(t.device))
+        return ("storage", storage_type(t.dtype), self.key(t), location, t.numel())
 
     def legacy_id(self, t: Tensor) -> tuple:
         return self.zip_id(t) + (None,)
