@@ -55,18 +55,22 @@ _QSCHEMES = (
     "per_channel_affine per_channel_affine_float_qparams per_channel_symmetric "
     "per_tensor_affine per_tensor_symmetric"
 ).split()
-_OTHER_REBUILDS = (
-    "_rebuild_qtensor _rebuild_sparse_tensor _rebuild_meta_tensor_no_storage "
-    "_rebuild_nested_tensor _rebuild_wrapper_subclass _rebuild_device_tensor_from_numpy "
-    "_rebuild_device_tensor_from_cpu_tensor"
-).split()
+_OTHER_REBUILDS = {
+    "_rebuild_qtensor": "quantized tensors",
+    "_rebuild_sparse_tensor": "sparse tensors",
+    "_rebuild_meta_tensor_no_storage": "meta tensors",
+    "_rebuild_nested_tensor": "nested tensors",
+    "_rebuild_wrapper_subclass": "tensor subclasses",
+    "_rebuild_device_tensor_from_numpy": "tensors saved through numpy",
+    "_rebuild_device_tensor_from_cpu_tensor": "tensors of other devices (XLA, MTIA...)",
+}
 
 # Names torch allows that tensorish cannot build, and why.
 UNSUPPORTED = {
     **{f"torch.{name}": "a dtype tensorish lacks" for name in _OTHER_DTYPES},
     **{f"torch.{name}": "quantized tensors" for name in _QSCHEMES},
     **{f"torch.{q}Storage": "quantized tensors" for q in _QUANTIZED},
-    **{f"torch._utils.{name}": "this kind of tensor" for name in _OTHER_REBUILDS},
+    **{f"torch._utils.{name}": why for name, why in _OTHER_REBUILDS.items()},
     **{
         f"{m}.{t}Tensor": "legacy tensor types"
         for m in ("torch", "torch.cuda")
@@ -254,11 +258,7 @@ class Loader:
         numel = data.nbytes // dt.itemsize
         needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
         if needed > numel:
-            raise RuntimeError(
-                f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
-                f"{offset}, and itemsize {dt.itemsize} requiring a storage size of "
-                f"{needed * dt.itemsize} are out of bounds for storage of size {data.nbytes}"
-            )
+            raise RuntimeError("Trying to resize storage that is not resizable")
         key = (id(typed.storage), dt, offset, size, stride, flags)
         value = self.arrays.get(key)
         if value is None:

@@ -174,14 +174,17 @@ def _build(u: Unpickler) -> None:
     inst = u.stack[-1]
     if isinstance(inst, Tensor):
         raise unsupported("setting a tensor's state with BUILD (a pre-1.0 pickle)")
-    if type(inst) is not OrderedDict:
+    if type(inst) in (OrderedDict, Counter):  # a state dict's _metadata
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            raise bad_file(f"BUILD state of an {type(inst).__name__} is not a dict of attributes")
+        inst.__dict__.update(state)
+    elif id(type(inst)) not in u.allowed:
         raise refused(
             "Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
             f"`add_safe_globals`, but got {type(inst)}"
         )
-    if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
-        raise bad_file("BUILD state of an OrderedDict is not a dict of attributes")
-    inst.__dict__.update(state)
+    elif state:
+        raise bad_file(f"BUILD state for a {type(inst).__name__}, which has no attributes")
 
 
 def _append(u: Unpickler) -> None:

@@ -24,7 +24,8 @@ import numpy as np
 from ._errors import bad_file
 
 ALIGNMENT = 64
-ZIP64_LIMIT = 0xFFFFFFFF
+ZIP64_LIMIT = 0xFFFFFFFF  # sizes and offsets from here on go in zip64 fields
+_MAX32 = 0xFFFFFFFF  # a 32-bit field that says "see the zip64 field"
 _LOCAL, _DESCRIPTOR, _CENTRAL = 0x04034B50, 0x08074B50, 0x02014B50
 _END64, _LOCATOR64, _END = 0x06064B50, 0x07064B50, 0x06054B50
 _FLAGS = 0x0808  # sizes in a data descriptor; UTF-8 names
@@ -82,8 +83,8 @@ class ZipWriter:
                 0,
                 min(n, 0xFFFF),
                 min(n, 0xFFFF),
-                min(size, ZIP64_LIMIT),
-                min(start, ZIP64_LIMIT),
+                _MAX32 if size >= ZIP64_LIMIT else size,
+                _MAX32 if start >= ZIP64_LIMIT else start,
                 0,
             )
         )
@@ -94,8 +95,8 @@ def _central_entry(name: bytes, crc: int, size: int, offset: int) -> bytes:
     if offset >= ZIP64_LIMIT:
         wide.append(offset)
     extra = struct.pack(f"<HH{len(wide)}Q", 1, 8 * len(wide), *wide) if wide else b""
-    size32 = ZIP64_LIMIT if size >= ZIP64_LIMIT else size
-    offset32 = ZIP64_LIMIT if offset >= ZIP64_LIMIT else offset
+    size32 = _MAX32 if size >= ZIP64_LIMIT else size
+    offset32 = _MAX32 if offset >= ZIP64_LIMIT else offset
     return (
         struct.pack(
             "<IHHHHHHIIIHHHHHII",
@@ -152,6 +153,16 @@ def directory(fh: IO[bytes], length: int) -> dict[str, Entry]:
         UnicodeDecodeError,
     ) as e:
         raise bad_file(f"not a zip archive ({e})") from None
+    compressed = [
+        f"{i.filename!r} ({i.compress_size} bytes in the file, entry holds {i.file_size} bytes)"
+        for i in infos
+        if i.compress_type != zipfile.ZIP_STORED
+    ]
+    if compressed:
+        raise bad_file(
+            f"compressed entries {', '.join(compressed)}; only stored entries are read, as "
+            "torch writes them"
+        )
     entries: dict[str, Entry] = {}
     spans = []
     for info in infos:
@@ -162,11 +173,6 @@ def directory(fh: IO[bytes], length: int) -> dict[str, Entry]:
             raise bad_file(f"duplicate entry {name!r}")
         if info.flag_bits & 1:
             raise bad_file(f"entry {name!r} is encrypted")
-        if info.compress_type != zipfile.ZIP_STORED:
-            raise bad_file(
-                f"entry {name!r} is compressed ({info.compress_size} bytes in the file, entry "
-                f"holds {info.file_size} bytes); only stored entries are read, as torch writes them"
-            )
         if info.compress_size != info.file_size:
             raise bad_file(
                 f"entry {name!r} declares {info.file_size} bytes but stores {info.compress_size}"
