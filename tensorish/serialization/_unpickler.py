@@ -103,7 +103,7 @@ class Unpickler:
                     raise refused(f"Unsupported operand {op}")
                 if handler(self):
                     return self.stack.pop()
-        except (IndexError, KeyError) as e:
+        except (IndexError, KeyError, UnicodeDecodeError) as e:
             raise bad_file(f"malformed pickle ({type(e).__name__}: {e})") from None
 
     def pop_mark(self) -> list[Any]:
@@ -127,7 +127,7 @@ class Unpickler:
         try:
             return func(*args)
         except (TypeError, ValueError, OverflowError) as e:
-            raise bad_file(f"{getattr(func, '__name__', func)}{args!r:.200}: {e}") from None
+            raise bad_file(f"calling {getattr(func, '__name__', func)}: {e}") from None
 
     def readline(self) -> str:
         line = self.fh.readline(min(_MAX_NAME, self.end - self.fh.tell()))
@@ -263,10 +263,7 @@ def _unpack(fmt: str) -> Callable[[Unpickler], None]:
 
 def _binunicode(u: Unpickler) -> None:
     (n,) = struct.unpack("<I", u.read(4))
-    try:
-        u.stack.append(str(u.read(n), "utf-8", "surrogatepass"))
-    except UnicodeDecodeError as e:
-        raise bad_file(f"malformed string ({e})") from None
+    u.stack.append(str(u.read(n), "utf-8", "surrogatepass"))
 
 
 def _short_binstring(u: Unpickler) -> None:
