@@ -1029,6 +1029,13 @@ STRUCTURAL = {
     "string past the end": _torch_zip(b"\x80\x02X\xff\xff\xff\x7fabc."),
     "truncated pickle": _torch_zip(b"\x80\x02(K\x01"),
     "negative stride": _torch_zip(_tensor_pickle(2, [2], [-1]), {"0": b"\x00" * 8}),
+    "legacy storage list": _legacy(
+        _tensor_pickle(2, [2], [1], legacy=True), pickle.dumps([[1]], 2)
+    ),
+    "legacy element count": _legacy(
+        _tensor_pickle(2, [2], [1], legacy=True),
+        pickle.dumps(["0"], 2) + struct.pack("<q", 3) + b"\x00" * 12,
+    ),
 }
 
 

@@ -179,7 +179,11 @@ def read_legacy(
     start = fh.tell()
     _unpickler(fh, length, dry, encoding).load()
     keys = _unpickler(fh, length, dry, encoding).load()
-    if not isinstance(keys, list) or set(keys) != set(dry.used) or len(keys) != len(dry.used):
+    if (
+        not isinstance(keys, list)
+        or not all(isinstance(key, str) for key in keys)
+        or sorted(keys) != sorted(dry.used)
+    ):
         raise bad_file("the storage list does not match the storages the pickle uses")
     data: dict[str, np.ndarray] = {}
     for key in keys:
