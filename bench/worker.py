@@ -26,12 +26,11 @@ from types import ModuleType
 import numpy as np
 
 T_START = time.perf_counter()
-WORKLOADS = ("tiny", "seed", "mlp", "cnn", "gpt", "shapes", "generate", "memory")
 LIBS = ("torch", "tensorish", "jax")
 LR = 0.01
 
-# Per workload and size: (calls per timed batch, timed batches) for the step workloads, or the
-# workload's own counts.
+# The counts of each size: "steps" is (a scale for STEP_CALLS, timed batches) for the training
+# step workloads, "memory" is (steps to warm up, steps measured).
 SIZES = {
     "smoke": {"steps": (0.004, 2), "gpt_iters": 3, "shapes": 2, "tokens": 2, "memory": (5, 20)},
     "quick": {
@@ -49,7 +48,7 @@ SIZES = {
         "memory": (200, 10_000),
     },
 }
-STEP_CALLS = {"tiny": 2000, "seed": 2000, "mlp": 50, "cnn": 10}
+STEP_CALLS = {"tiny": 2000, "seed": 2000, "mlp": 50, "cnn": 10}  # calls per timed batch
 # A new-shape run stops early rather than exhaust a shared machine (see the report's header).
 SHAPES_CAP_MB, SHAPES_CAP_S = 1500.0, 240.0
 
@@ -86,14 +85,13 @@ class Bench:
 
             self.m = jax
         self.import_s = time.perf_counter() - T_START
-        if lib != "torch" and cache:
+        if lib != "torch":
             import jax
 
-            jax.config.update("jax_compilation_cache_dir", cache)
-        if lib == "jax":
-            import jax
-
-            self.jax_device = jax.devices("gpu" if device == "cuda" else "cpu")[0]
+            if cache:
+                jax.config.update("jax_compilation_cache_dir", cache)
+            if lib == "jax":
+                self.jax_device = jax.devices("gpu" if device == "cuda" else "cpu")[0]
 
     def sync(self, *out) -> None:
         """Wait until ``out`` (and, on a GPU, everything queued) is computed."""
@@ -113,7 +111,10 @@ class Bench:
                 return "cpu"
             return self.m.cuda.get_device_name()
 
-        dev = self.jax_device if self.lib == "jax" else self.m.ones(1).jax().devices().pop()
+        if self.lib == "jax":
+            dev = self.jax_device
+        else:
+            dev = self.m.ones(1, device=self.device).jax().devices().pop()
         return f"{dev.platform}: {dev.device_kind}"
 
 
@@ -208,7 +209,6 @@ def jax_step(which: str) -> tuple[Callable, Callable]:
     import jax.numpy as jnp
 
     def sgd(loss_fn):
-        @jax.jit
         def step(p, *args):
             loss, g = jax.value_and_grad(loss_fn)(p, *args)
             return jax.tree.map(lambda a, b: a - LR * b, p, g), loss
@@ -431,10 +431,18 @@ def cache_entries(cache: str | None) -> int | None:
     return sum(1 for p in Path(cache).rglob("*") if p.is_file())
 
 
+WORKLOADS = {
+    "gpt": gpt_workload,
+    "shapes": shapes_workload,
+    "generate": generate_workload,
+    "memory": memory_workload,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("lib", choices=LIBS)
-    parser.add_argument("workloads", help="comma-separated: " + ",".join(WORKLOADS))
+    parser.add_argument("workloads", help="comma-separated: " + ",".join([*STEP_CALLS, *WORKLOADS]))
     parser.add_argument("--mode", choices=("eager", "compiled"), default="eager")
     parser.add_argument("--size", choices=tuple(SIZES), default="full")
     parser.add_argument("--device", default="cpu")
@@ -446,7 +454,7 @@ def main() -> None:
         if workload in STEP_CALLS:
             result = step_workload(b, workload, args.mode, args.size)
         else:
-            result = globals()[f"{workload}_workload"](b, args.size)
+            result = WORKLOADS[workload](b, args.size)
         result.update(
             lib=args.lib,
             mode="jit" if args.lib == "jax" else args.mode,

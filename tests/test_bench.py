@@ -46,7 +46,7 @@ def test_benchmark_suite_smoke(tmp_path):
     assert len(result["targets"]) == len(bench.TARGETS) + 1
     for label, value, _, unit, met in result["targets"]:
         assert isinstance(value, float | int) and met in (True, False), label
-        assert f"| {label} | {bench.num(value)} {unit} |" in report, label
+        assert f"| {label} | {f'{bench.num(value)} {unit}'.strip()} |" in report, label
     for title in bench.TITLE.values():
         row = next(line for line in report.splitlines() if line.startswith(f"| {title} |"))
         assert "| - |" not in row, row
