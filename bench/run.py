@@ -39,7 +39,8 @@ ROOT = BENCH.parent
 WORKER = BENCH / "worker.py"
 
 STEP_WORKLOADS = ("tiny", "seed", "mlp", "cnn")
-WORKLOADS = (*STEP_WORKLOADS, "gpt", "shapes", "generate", "memory")
+# in the order they run: the most telling first, should --budget cut a run short
+WORKLOADS = ("gpt", "mlp", "cnn", "shapes", "generate", "tiny", "seed", "memory")
 STEP_VARIANTS = (
     ("torch", "eager"),
     ("tensorish", "eager"),
