@@ -1,303 +1,551 @@
-"""The benchmark suite: tensorish against torch eager and raw JAX, in ONE process and run.
+"""The benchmark driver: each library alone in its own process, with its default settings.
 
-    python bench/run.py            # full run, writes bench/RESULTS.md
-    python bench/run.py --smoke    # a few repetitions of each, to keep the suite working
+    python bench/run.py                 # full run: writes bench/RESULTS.md and bench/results.json
+    python bench/run.py --quick         # a few minutes (the GPU check); prints the report
+    python bench/run.py --smoke         # seconds: every row once (tests/test_bench.py)
+    python bench/run.py --device cuda   # torch and tensorish on the GPU, the JAX floor too
+    python bench/run.py --only gpt,shapes --out /tmp/b   # some workloads, files written there
 
-Each figure is the median (with min and max) of several timed batches; ratios are taken within
-the same run, so machine noise hits both sides alike.
+One worker process (bench/worker.py) runs per (library, workload, repetition), the libraries
+alternating within each repetition (torch, tensorish, tensorish.compile, jax, torch, ...) so that
+a slow spell of the machine hits every side. Nothing sets a library's threads, OpenMP or XLA
+flags. Every JAX process gets an empty persistent compilation cache directory of its own (cold);
+the GPT's warm run is a second process given the directory its cold run left. Figures are medians
+over repetitions (over every timed batch, for per-step times) with min and max; ratios are taken
+between medians of the same run.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import concurrent.futures
+import datetime
+import importlib.metadata
+import itertools
+import json
 import os
-
-# torch's OpenMP threads spin while they wait; sharing the cores with XLA's threads in one
-# process, that made torch's MLP step 100x slower here. Passive waiting keeps both honest.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import platform
-import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-import torch
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORKER = BENCH / "worker.py"
 
-import tensorish
+STEP_WORKLOADS = ("tiny", "seed", "mlp", "cnn")
+# in the order they run: the most telling first, should --budget cut a run short
+WORKLOADS = ("gpt", "mlp", "cnn", "shapes", "generate", "tiny", "seed", "memory")
+STEP_VARIANTS = (
+    ("torch", "eager"),
+    ("tensorish", "eager"),
+    ("tensorish", "compiled"),
+    ("jax", "jit"),
+)
+GPT_VARIANTS = (("torch", "eager"), ("tensorish", "eager"), ("jax", "jit"))
+EAGER_VARIANTS = (("torch", "eager"), ("tensorish", "eager"))
+VARIANTS = {
+    **dict.fromkeys(STEP_WORKLOADS, STEP_VARIANTS),
+    "gpt": GPT_VARIANTS,
+    **dict.fromkeys(("shapes", "generate"), EAGER_VARIANTS),
+    "memory": (("tensorish", "eager"),),
+}
+# Repetitions (worker processes per variant) by size; the new-shape and memory runs are long.
+REPS = {
+    "full": {"steps": 3, "gpt": 3, "generate": 3, "shapes": 1, "memory": 1},
+    "quick": {"steps": 1, "gpt": 1, "generate": 1, "shapes": 1, "memory": 1},
+    "smoke": {"steps": 1, "gpt": 1, "generate": 1, "shapes": 1, "memory": 1},
+}
+JOB_TIMEOUT_S = {"full": 900, "quick": 240, "smoke": 480}
+STEADY_FROM = 50  # GPT iterations before this one are warm-up for the steady-state figure
+LABEL = {
+    ("torch", "eager"): "torch eager",
+    ("tensorish", "eager"): "tensorish eager",
+    ("tensorish", "compiled"): "tensorish.compile",
+    ("jax", "jit"): "jax.jit (hand-written)",
+}
+TITLE = {
+    "tiny": "tiny `(a*b+a).sum().backward()`, 2x2",
+    "seed": "seed notebook step `(1/len(y))*sum(5*(x+1)**2)`, backward",
+    "mlp": "MLP 784-256-10, batch 64, SGD step",
+    "cnn": "CNN 2 conv + 2 fc, batch 32, 28x28, SGD step",
+}
 
-ROOT = Path(__file__).resolve().parent
+
+@dataclass
+class Job:
+    lib: str
+    mode: str
+    workloads: tuple[str, ...]
+    phase: str  # "cold" or "warm": the state of the compilation cache directory
+    rep: int
+    cache: Path
 
 
-_sync: list[Callable] = []  # waits for queued device work (torch on CUDA is asynchronous)
-_jax_device: list = []  # where the raw-JAX baselines put their arrays (the same device)
+def plan(size: str, workloads: tuple[str, ...], tmp: Path) -> list[Job]:
+    """Every worker process of the run, in launch order."""
+    jobs: list[Job] = []
+    counter = iter(range(10**6))
+
+    def fresh() -> Path:
+        return tmp / f"cache{next(counter)}"
+
+    if size == "smoke":  # one process per variant (and one warm GPT process), to stay fast
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for w in workloads:
+            for variant in VARIANTS[w]:
+                groups[variant].append(w)
+        caches = {}
+        for (lib, mode), ws in groups.items():
+            caches[lib, mode] = fresh()
+            jobs.append(Job(lib, mode, tuple(ws), "cold", 0, caches[lib, mode]))
+        if "gpt" in workloads:
+            jobs += [Job(lib, m, ("gpt",), "warm", 0, caches[lib, m]) for lib, m in GPT_VARIANTS]
+        return jobs
+    for w in workloads:
+        for rep in range(REPS[size]["steps" if w in STEP_WORKLOADS else w]):
+            if w == "gpt":
+                caches = {variant: fresh() for variant in GPT_VARIANTS}
+                for phase in ("cold", "warm"):
+                    jobs += [Job(lib, m, (w,), phase, rep, caches[lib, m]) for lib, m in caches]
+            else:
+                jobs += [Job(lib, m, (w,), "cold", rep, fresh()) for lib, m in VARIANTS[w]]
+    return jobs
 
 
-def put(x):
-    return jax.device_put(x, _jax_device[0]) if _jax_device else jnp.asarray(x)
+def run_job(job: Job, size: str, device: str, timeout: float) -> list[dict]:
+    """Launch one worker (unless ``timeout`` is spent): its results, and an error entry for
+    each workload it did not report."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(job.cache / "xdg"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
+    cmd = [sys.executable, str(WORKER), job.lib, ",".join(job.workloads), "--size", size]
+    cmd += ["--device", device, "--cache", str(job.cache / "jax")]
+    if job.lib != "jax":
+        cmd += ["--mode", job.mode]
+    if timeout <= 0:
+        stdout, error = "", "skipped: past the --budget"
+    else:
+        try:
+            out = subprocess.run(
+                cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT
+            )
+            stdout, error = out.stdout, out.stderr[-2000:] if out.returncode else None
+        except subprocess.TimeoutExpired as e:
+            stdout, error = e.stdout or "", f"timed out after {timeout:.0f} s"
+            stdout = stdout.decode() if isinstance(stdout, bytes) else stdout
+    results = [json.loads(line[6:]) for line in stdout.splitlines() if line.startswith("BENCH ")]
+    done = {r["workload"] for r in results}
+    results += [
+        {"lib": job.lib, "mode": job.mode, "workload": w, "error": error or "no result"}
+        for w in job.workloads
+        if w not in done
+    ]
+    for r in results:
+        r.update(phase=job.phase, rep=job.rep)
+    return results
 
 
-def timed(*fns: Callable, number: int, repeat: int) -> list[tuple[float, float, float]]:
-    """(median, min, max) microseconds per call of each of ``fns`` over ``repeat`` batches of
-    ``number`` calls. The batches alternate between the functions, so a slow spell of the
-    machine hits every side alike and the ratios stay fair."""
-    for fn in fns:
-        fn()
-        fn()
-    samples: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeat):
-        for fn, out_samples in zip(fns, samples):
-            t0 = time.perf_counter()
-            for _ in range(number):
-                out = fn()
-            if isinstance(out, jax.Array):
-                out.block_until_ready()
-            elif hasattr(out, "jax"):
-                out.jax().block_until_ready()
-            for sync in _sync:
-                sync()
-            out_samples.append((time.perf_counter() - t0) / number * 1e6)
-    return [(statistics.median(x), min(x), max(x)) for x in samples]
+def run_all(jobs: list[Job], size: str, device: str, budget: float | None) -> list[dict]:
+    """Every job's results. One at a time, in order, except for the smoke run: its figures mean
+    nothing, so it runs two processes at once (the warm GPT runs after the cold ones). Jobs
+    that would start after ``budget`` seconds are skipped (an error entry each)."""
+    count, start = itertools.count(1), time.perf_counter()
 
-
-def first_call(make: Callable[[], Callable], builds: int = 3) -> float:
-    """Microseconds for the first call of a freshly built step (compilation included): the
-    median over ``builds`` fresh builds, as one compile time varies by tens of percent."""
-    samples = []
-    for _ in range(builds):
-        step = make()
+    def run(job: Job) -> list[dict]:
         t0 = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - t0) * 1e6)
-    return statistics.median(samples)
+        timeout = JOB_TIMEOUT_S[size]
+        if budget is not None:
+            timeout = min(timeout, budget - (t0 - start))
+        results = run_job(job, size, device, timeout)
+        print(
+            f"[{next(count)}/{len(jobs)}] {job.lib} {job.mode} {','.join(job.workloads)} "
+            f"{job.phase} rep {job.rep}: {time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        return results
+
+    if size != "smoke":
+        return [r for job in jobs for r in run(job)]
+    runs = []
+    for phase in ("cold", "warm"):
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            for results in pool.map(run, [j for j in jobs if j.phase == phase]):
+                runs += results
+    return runs
 
 
-# -- 1 and 2: tiny graphs --------------------------------------------------------------------
-def tiny(m):
-    a, b = m.ones(2, 2, requires_grad=True), m.ones(2, 2)
-    return lambda: (a * b + a).sum().backward()
+# -- statistics --------------------------------------------------------------------------------
+def stat(values: list[float]) -> dict | None:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def tiny_jax():
-    g = jax.jit(jax.grad(lambda a, b: (a * b + a).sum()))
-    a, b = put(jnp.ones((2, 2), jnp.float32)), put(jnp.ones((2, 2), jnp.float32))
-    return lambda: g(a, b).block_until_ready()
+def summarize(runs: list[dict]) -> dict:
+    """Per workload and variant (and cache phase, for the GPT): the figures of the report."""
+    by: dict[tuple, list[dict]] = defaultdict(list)
+    for r in runs:
+        by[r["workload"], r["lib"], r["mode"], r["phase"]].append(r)
+    out: dict = defaultdict(dict)
+    for (w, lib, mode, phase), rs in by.items():
+        ok = [r for r in rs if "error" not in r]
+        key = f"{lib}/{mode}" + (f"/{phase}" if w == "gpt" else "")
+        s: dict = {"runs": len(ok), "errors": [r["error"] for r in rs if "error" in r]}
+        if w in STEP_WORKLOADS:
+            s["step_us"] = stat([x for r in ok for x in r["step_us"]])
+            s["first_ms"] = stat([r["first_ms"] for r in ok])
+            s["second_ms"] = stat([r["second_ms"] for r in ok])
+        elif w == "gpt":
+            s.update(gpt_figures(ok))
+        elif w == "shapes":
+            s["shape_ms"] = stat([statistics.median(r["shape_ms"]) for r in ok])
+            s["shapes"] = stat([len(r["shape_ms"]) for r in ok])
+            s["rss_growth_mb"] = stat([r["rss_growth_mb"] for r in ok])
+            s["mb_per_shape"] = stat([r["rss_growth_mb"] / len(r["shape_ms"]) for r in ok])
+            s["stopped"] = next((r["stopped"] for r in ok if r["stopped"]), None)
+        elif w == "generate":
+            s["first_ms_per_token"] = stat([r["first_ms_per_token"] for r in ok])
+            s["again_ms_per_token"] = stat([r["again_ms_per_token"] for r in ok])
+            s["tokens"] = ok[0]["tokens"] if ok else None
+        else:
+            s["rss_growth_mb"] = stat([r["rss_growth_mb"] for r in ok])
+            s["step_us"] = stat([r["step_us"] for r in ok])
+            s["steps"] = ok[0]["steps"] if ok else None
+        out[w][key] = s
+    return dict(out)
 
 
-def seed(m):
-    x = m.ones(2, requires_grad=True)
-    return lambda: (5 * (x + 1) ** 2).mean().backward()
+def gpt_figures(ok: list[dict]) -> dict:
+    def steady(iters: list[float]) -> float:
+        return statistics.median(iters[STEADY_FROM:] if len(iters) > 2 * STEADY_FROM else iters[2:])
 
-
-def seed_jax():
-    g = jax.jit(jax.grad(lambda x: (5 * (x + 1) ** 2).mean()))
-    x = put(jnp.ones(2, jnp.float32))
-    return lambda: g(x).block_until_ready()
-
-
-# -- 3 to 5: training steps ------------------------------------------------------------------
-def _data(batch: int, shape: tuple, classes: int = 10):
-    rng = np.random.default_rng(0)
-    return (
-        rng.standard_normal((batch, *shape)).astype(np.float32),
-        rng.integers(0, classes, batch),
-    )
-
-
-def mlp(m):
-    return m.nn.Sequential(m.nn.Linear(784, 256), m.nn.ReLU(), m.nn.Linear(256, 10))
-
-
-def cnn(m):
-    nn = m.nn
-    return nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(16 * 7 * 7, 64),
-        nn.ReLU(),
-        nn.Linear(64, 10),
-    )
-
-
-def train_step(m, build, x, y, compiled: bool = False):
-    m.manual_seed(0)
-    model = build(m)
-    opt = m.optim.SGD(model.parameters(), lr=0.01)
-    loss_fn = m.nn.CrossEntropyLoss()
-    xs, ys = m.tensor(x), m.tensor(y)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xs), ys)
-        loss.backward()
-        opt.step()
-        return loss
-
-    if compiled:
-        step = m.compile(step)
-    return step
-
-
-def mlp_jax_step(x, y):
-    k1, k2 = jax.random.split(jax.random.key(0))
-    params = {
-        "w1": jax.random.normal(k1, (784, 256)) * 0.03,
-        "b1": jnp.zeros(256),
-        "w2": jax.random.normal(k2, (256, 10)) * 0.06,
-        "b2": jnp.zeros(10),
+    return {
+        "iterations": len(ok[0]["iter_ms"]) if ok else None,
+        "first_ms": stat([r["iter_ms"][0] for r in ok]),
+        "second_ms": stat([r["iter_ms"][1] for r in ok]),
+        "first_two_s": stat([(r["iter_ms"][0] + r["iter_ms"][1]) / 1e3 for r in ok]),
+        "steady_ms": stat([steady(r["iter_ms"]) for r in ok]),
+        "total_s": stat([sum(r["iter_ms"]) / 1e3 for r in ok]),
+        "import_s": stat([r["import_s"] for r in ok]),
+        "cache_entries": stat([r["cache_entries"] for r in ok]),
+        "final_loss": stat([r["final_loss"] for r in ok]),
     }
-    params = jax.tree.map(lambda p: put(p.astype(jnp.float32)), params)
-    xs, ys = put(x), put(y)
-
-    def loss_fn(p):
-        h = jax.nn.relu(xs @ p["w1"] + p["b1"])
-        logits = h @ p["w2"] + p["b2"]
-        return -jnp.take_along_axis(jax.nn.log_softmax(logits), ys[:, None], 1).mean()
-
-    @jax.jit
-    def step(p):
-        loss, g = jax.value_and_grad(loss_fn)(p)
-        return jax.tree.map(lambda a, b: a - 0.01 * b, p, g), loss
-
-    state = [params]
-
-    def run():
-        state[0], loss = step(state[0])
-        return loss.block_until_ready()
-
-    return run
 
 
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def figure(summary: dict, workload: str, key: str, name: str) -> float | None:
+    """The median of one figure, or None where it was not measured."""
+    s = summary.get(workload, {}).get(key, {}).get(name)
+    return s["median"] if s else None
 
 
-def memory_growth(step: Callable, steps: int) -> float:
-    for _ in range(200):
-        step()
-    gc.collect()
-    before = rss_mb()
-    for _ in range(steps):
-        step()
-    gc.collect()
-    return rss_mb() - before
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true", help="a few repetitions of each")
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions (~1 minute)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda, for both libraries")
-    args = parser.parse_args()
-    _jax_device.append(tensorish._device.to_jax(args.device))
-    if args.device != "cpu":
-        torch.set_default_device(args.device)
-        tensorish.set_default_device(args.device)
-        _sync.append(lambda: torch.cuda.synchronize())
-    smoke = args.smoke
-    n_small, n_step, repeat = (
-        (20, 3, 2) if smoke else (300, 20, 7) if args.quick else (2000, 50, 15)
-    )
-    mem_steps = 100 if smoke else 1000 if args.quick else 10_000
-    torch.set_num_threads(os.cpu_count() or 1)
-    rows: list[tuple[str, str, tuple, tuple | None]] = []
-
-    def compare(name: str, ours: Callable, theirs: Callable, jax_fn: Callable | None, n: int):
-        fns = (ours, theirs, jax_fn) if jax_fn else (ours, theirs)
-        t = timed(*fns, number=n, repeat=repeat)
-        rows.append((name, "eager", t[0], t[1], t[2] if jax_fn else None))
-
-    compare("tiny (a*b+a).sum().backward(), 2x2", tiny(tensorish), tiny(torch), tiny_jax(), n_small)
-    compare(
-        "seed (5*(x+1)**2).mean().backward()", seed(tensorish), seed(torch), seed_jax(), n_small
+def vs(summary: dict, workload: str, key: str, reference: str, name: str) -> str:
+    """The ratio of one variant's median to another's, as text."""
+    return times(
+        ratio(figure(summary, workload, key, name), figure(summary, workload, reference, name))
     )
 
-    xm, ym = _data(64, (784,))
-    xc, yc = _data(32, (1, 28, 28))
-    have_nn = hasattr(tensorish, "nn") and hasattr(tensorish, "optim")
-    lines = []
-    if have_nn:
-        compare(
-            "MLP 784-256-10 b64 SGD step",
-            train_step(tensorish, mlp, xm, ym),
-            train_step(torch, mlp, xm, ym),
-            mlp_jax_step(xm, ym),
-            n_step,
-        )
-        compare(
-            "CNN 2conv+2fc b32 28x28 SGD step",
-            train_step(tensorish, cnn, xc, yc),
-            train_step(torch, cnn, xc, yc),
-            None,
-            max(1, n_step // 5),
-        )
-        builds = 1 if smoke else 3
-        first_eager = first_call(lambda: train_step(tensorish, mlp, xm, ym), builds)
-        first_torch = first_call(lambda: train_step(torch, mlp, xm, ym), builds)
-        lines.append(
-            f"- first MLP step, eager: tensorish {first_eager / 1e3:.1f} ms, "
-            f"torch {first_torch / 1e3:.1f} ms"
-        )
-        if hasattr(tensorish, "compile"):
-            t_c, t_j = timed(
-                train_step(tensorish, mlp, xm, ym, compiled=True),
-                mlp_jax_step(xm, ym),
-                number=n_step,
-                repeat=repeat,
-            )
-            rows.append(
-                ("MLP step compiled vs jax.jit(value_and_grad)", "compiled", t_c, None, t_j)
-            )
-            first_c = first_call(lambda: train_step(tensorish, mlp, xm, ym, compiled=True), builds)
-            first_j = first_call(lambda: mlp_jax_step(xm, ym), builds)
-            lines.append(
-                f"- first MLP step, compiled: tensorish {first_c / 1e3:.1f} ms, "
-                f"jax.jit {first_j / 1e3:.1f} ms, ratio {first_c / first_j:.2f}x"
-            )
-        growth = memory_growth(train_step(tensorish, mlp, xm, ym), mem_steps)
-        lines.append(f"- resident memory growth over {mem_steps} eager MLP steps: {growth:.1f} MB")
 
-    report = render(rows, lines)
-    print(report)
-    if not (smoke or args.quick):
-        name = "RESULTS.md" if args.device == "cpu" else f"RESULTS-{args.device}.md"
-        (ROOT / name).write_text(report)
+# Issue 16's targets: (label, workload, figure, variant, reference variant or None, bound, unit);
+# a target is met when the figure (or its ratio to the reference's) is at most the bound.
+TE, TC, TJ, TO = "tensorish/eager", "tensorish/compiled", "jax/jit", "torch/eager"
+TARGETS = (
+    ("eager MLP step / torch", "mlp", "step_us", TE, TO, 1.0, "x"),
+    ("eager CNN step / jax.jit step", "cnn", "step_us", TE, TJ, 1.1, "x"),
+    ("compiled MLP step / jax.jit step", "mlp", "step_us", TC, TJ, 1.02, "x"),
+    ("first compiled MLP step / jax.jit's first", "mlp", "first_ms", TC, TJ, 1.2, "x"),
+    ("GPT steady state / torch", "gpt", "steady_ms", TE + "/cold", TO + "/cold", 1.0, "x"),
+    ("GPT first two iterations, cold", "gpt", "first_two_s", TE + "/cold", None, 1.0, "s"),
+    ("GPT first two iterations, warm", "gpt", "first_two_s", TE + "/warm", None, 0.25, "s"),
+    ("GPT 150 iterations, warm / torch", "gpt", "total_s", TE + "/warm", TO + "/warm", 2.0, "x"),
+    ("a new input shape: time", "shapes", "shape_ms", TE, None, 50.0, "ms"),
+    ("a new input shape: memory kept", "shapes", "mb_per_shape", TE, None, 0.2, "MB"),
+    ("tiny / torch", "tiny", "step_us", TE, TO, 1.0, "x"),
+    ("seed / torch", "seed", "step_us", TE, TO, 1.0, "x"),
+    ("memory growth over the eager MLP steps", "memory", "rss_growth_mb", TE, None, 1.0, "MB"),
+)
 
 
-def render(rows, lines) -> str:
-    out = [
+def targets(summary: dict) -> list[list]:
+    """[label, measured, bound, unit, met] for each target; met is None where not measured."""
+    rows = []
+    for label, w, name, key, reference, bound, unit in TARGETS:
+        value = figure(summary, w, key, name)
+        if reference:
+            value = ratio(value, figure(summary, w, reference, name))
+        rows.append([label, value, bound, unit, None if value is None else value <= bound])
+    shapes = summary.get("shapes", {}).get(TE, {})
+    if shapes.get("shapes"):
+        done = shapes["shapes"]["median"]
+        label = "memory flat over 1,000 new shapes: shapes reached (of 1,000)"
+        rows.append([label, done, 1000, "", done >= 1000])
+        rows[-1][0] += f" (stopped: {shapes['stopped']})" if shapes["stopped"] else ""
+    return rows
+
+
+# -- the report --------------------------------------------------------------------------------
+def num(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, int):
+        return str(x)
+    digits = 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2 if abs(x) >= 0.1 else 3
+    return f"{x:.{digits}f}"
+
+
+def cell(s: dict | None) -> str:
+    """'median (min-max)' of a figure."""
+    if not s:
+        return "-"
+    if s["min"] == s["max"]:
+        return num(s["median"])
+    return f"{num(s['median'])} ({num(s['min'])}-{num(s['max'])})"
+
+
+def times(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def machine(runs: list[dict], device: str) -> dict:
+    """The machine, the library versions and the tensorish commit measured."""
+
+    def version(pkg: str) -> str:
+        try:
+            return importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            return "absent"
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout
+
+    cpu, mem_kb = platform.processor() or platform.machine(), 0
+    if Path("/proc/cpuinfo").exists():
+        models = [x for x in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in x]
+        cpu = models[0].split(":", 1)[1].strip() if models else cpu
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    if git("status", "--porcelain", "tensorish").strip():
+        commit += " with uncommitted changes"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "os": platform.platform(),
+        "device": device,
+        "devices": sorted({f"{r['lib']} {r['device_name']}" for r in runs if "device_name" in r}),
+        "python": platform.python_version(),
+        "versions": {p: version(p) for p in ("torch", "jax", "jaxlib", "numpy")},
+        "tensorish_commit": commit,
+    }
+
+
+def render_header(result: dict) -> list[str]:
+    mach, v = result["machine"], result["machine"]["versions"]
+    return [
         "# Benchmark results",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()}; "
-        f"Python {platform.python_version()}, jax {jax.__version__} "
-        f"({jax.default_backend()}), torch {torch.__version__}, numpy {np.__version__}",
+        *([f"**{result['note']}**", ""] if result["note"] else []),
+        f"- Machine: {mach['cpu']}, {mach['cores']} cores, {mach['memory_gib']} GiB, "
+        f"{mach['os']}; device `{mach['device']}` ({', '.join(mach['devices'])})",
+        f"- Python {mach['python']}, torch {v['torch']}, jax {v['jax']}, jaxlib {v['jaxlib']}, "
+        f"numpy {v['numpy']}; tensorish at {mach['tensorish_commit']}",
+        f"- {result['date']}: `python bench/run.py{result['flags']}` ({result['size']} run, "
+        f"{result['wall_s'] / 60:.1f} min); load average {result['load'][0]} at the start, "
+        f"{result['load'][1]} at the end",
+        "- Each library alone in its own process with its default settings (nothing sets threads, "
+        "OpenMP or XLA flags), the libraries alternating within each repetition; every JAX "
+        "process starts with an empty compilation cache directory, except the GPT's warm runs. "
+        "Figures: median (min-max) over the repetitions, per-step times over every timed batch "
+        "of every repetition; ratios between the medians of this run.",
         "",
-        "Median us per step (min-max). Ratios within this run; < 1 means tensorish is faster.",
+        "## Targets (issue 16)",
         "",
-        "| benchmark | mode | tensorish | torch eager | raw JAX (jit) | vs torch | vs JAX |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        *table(
+            ["target", "measured", "bound", "met"],
+            [
+                [
+                    label,
+                    f"{num(value)} {unit}".strip(),
+                    f"{num(bound)} {unit}".strip(),
+                    {None: "-", True: "yes"}.get(met, "**no**"),
+                ]
+                for label, value, bound, unit, met in result["targets"]
+            ],
+        ),
     ]
 
-    def cell(t):
-        return "-" if t is None else f"{t[0]:.1f} ({t[1]:.1f}-{t[2]:.1f})"
 
-    for name, mode, ours, theirs, jx in rows:
-        vs_t = f"{ours[0] / theirs[0]:.2f}x" if theirs else "-"
-        vs_j = f"{ours[0] / jx[0]:.2f}x" if jx else "-"
-        out.append(
-            f"| {name} | {mode} | {cell(ours)} | {cell(theirs)} | {cell(jx)} | {vs_t} | {vs_j} |"
+def render_steps(summary: dict) -> list[str]:
+    keys = [f"{lib}/{mode}" for lib, mode in STEP_VARIANTS]
+    torch, eager, compiled, jit = keys
+    labels = [LABEL[v] for v in STEP_VARIANTS]
+    steps, firsts = [], []
+    for w in (w for w in STEP_WORKLOADS if w in summary):
+        s = {k: summary[w].get(k, {}) for k in keys}
+        steps.append(
+            [TITLE[w], *(cell(s[k].get("step_us")) for k in keys)]
+            + [vs(summary, w, a, b, "step_us") for a, b in ((eager, torch), (eager, jit))]
+            + [vs(summary, w, compiled, jit, "step_us")]
         )
-    return "\n".join(out + [""] + lines) + "\n"
+        calls = [f"{cell(s[k].get('first_ms'))}, {cell(s[k].get('second_ms'))}" for k in keys]
+        firsts.append([TITLE[w], *calls, vs(summary, w, compiled, jit, "first_ms")])
+    return [
+        "",
+        "## Training steps: us per step",
+        "",
+        *table(
+            ["workload", *labels, "eager / torch", "eager / jax.jit", "compile / jax.jit"], steps
+        ),
+        "",
+        "## A fresh step's first and second call, ms (compilation included)",
+        "",
+        *table(["workload", *labels, "compile / jax.jit, first call"], firsts),
+    ]
+
+
+def render_gpt(summary: dict) -> list[str]:
+    g = summary["gpt"]
+    n = next((s["iterations"] for s in g.values() if s.get("iterations")), None)
+    rows = []
+    for phase in ("cold", "warm"):
+        for lib, mode in GPT_VARIANTS:
+            key = f"{lib}/{mode}/{phase}"
+            if not g.get(key, {}).get("runs"):
+                continue
+            s = g[key]
+
+            torch_key = f"torch/eager/{phase}"
+            rows.append(
+                [LABEL[lib, mode], phase]
+                + [cell(s[x]) for x in ("first_ms", "second_ms", "steady_ms", "total_s")]
+                + [vs(summary, "gpt", key, torch_key, x) for x in ("steady_ms", "total_s")]
+                + [cell(s["import_s"]), cell(s["cache_entries"])]
+            )
+    header = ["library", "cache", "1st iteration, ms", "2nd iteration, ms", "steady, ms"]
+    header += [f"{n} iterations, s", "steady / torch", "total / torch", "import, s", "cache files"]
+    return [
+        "",
+        f"## Small GPT training, {n} iterations (bench/gpt.py)",
+        "",
+        "2 layers, 2 heads, 32 wide, block 16, batch 8, vocab 65; AdamW with weight-decay groups, "
+        "`clip_grad_norm_`, `loss.item()` each iteration. The same model file runs under "
+        "`import torch` and `import tensorish as torch`; the floor is bench/gpt_jax.py. Steady: "
+        f"the median iteration from the {STEADY_FROM}th on. Warm: a second process given the "
+        "compilation cache directory its cold run left.",
+        "",
+        *table(header, rows),
+    ]
+
+
+def render_eager(summary: dict) -> list[str]:
+    out = []
+    if "shapes" in summary:
+        rows = [
+            [key.split("/")[0], cell(s["shapes"]), cell(s["shape_ms"]), cell(s["rss_growth_mb"])]
+            + [cell(s["mb_per_shape"]), s["stopped"] or "-"]
+            for key, s in summary["shapes"].items()
+            if s["runs"]
+        ]
+        header = ["library", "shapes run", "ms per new shape", "MB kept, all shapes"]
+        out += ["", "## A new input shape: `randn(n, 8) @ w`, tanh, sum, backward; n = 1, 2, ..."]
+        out += ["", *table(header + ["MB kept per shape", "stopped early"], rows)]
+    if "generate" in summary:
+        gen = summary["generate"]
+        tokens = next((s["tokens"] for s in gen.values() if s.get("tokens")), None)
+        torch_first = figure(summary, "generate", "torch/eager", "first_ms_per_token")
+        rows = [
+            [key.split("/")[0], cell(s["first_ms_per_token"]), cell(s["again_ms_per_token"])]
+            + [times(ratio(figure(summary, "generate", key, "first_ms_per_token"), torch_first))]
+            for key, s in gen.items()
+            if s["runs"]
+        ]
+        out += ["", f"## `GPT.generate()`: {tokens} tokens from a 1-token context, block 16", ""]
+        out += ["The context grows to the block size, then is cropped: 16 distinct lengths.", ""]
+        header = ["library", "first call, ms per token", "second call, ms per token"]
+        out += table(header + ["first call / torch"], rows)
+    if "memory" in summary:
+        rows = [
+            [key.split("/")[0], str(s["steps"]), cell(s["rss_growth_mb"]), cell(s["step_us"])]
+            for key, s in summary["memory"].items()
+            if s["runs"]
+        ]
+        out += [
+            "",
+            "## Resident memory over eager MLP steps (after 200 to warm up; 5 in the smoke run)",
+            "",
+        ]
+        out += table(["library", "steps", "growth, MB", "us per step"], rows)
+    return out
+
+
+def render(result: dict) -> str:
+    summary = result["summary"]
+    out = render_header(result) + render_steps(summary)
+    if "gpt" in summary:
+        out += render_gpt(summary)
+    out += render_eager(summary)
+    errors = [(w, k, e) for w, ks in summary.items() for k, s in ks.items() for e in s["errors"]]
+    if errors:
+        out += ["", "## Errors", ""]
+        out += [f"- {w} {k}: `{(e.strip().splitlines() or [''])[-1]}`" for w, k, e in errors]
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    size_group = parser.add_mutually_exclusive_group()
+    size_group.add_argument("--smoke", action="store_true", help="every row once, in seconds")
+    size_group.add_argument("--quick", action="store_true", help="a few minutes")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda, for every library")
+    parser.add_argument("--only", help="comma-separated workloads: " + ",".join(WORKLOADS))
+    parser.add_argument("--out", type=Path, help="write RESULTS.md and results.json here")
+    parser.add_argument("--note", default="", help="a line for the report's header")
+    parser.add_argument("--budget", type=float, help="seconds; skip the jobs left after that")
+    args = parser.parse_args()
+    size = "smoke" if args.smoke else "quick" if args.quick else "full"
+    workloads = tuple(args.only.split(",")) if args.only else WORKLOADS
+    if set(workloads) - set(WORKLOADS):
+        parser.error(f"unknown workloads in {args.only}; known: {', '.join(WORKLOADS)}")
+    load_start, t0 = os.getloadavg(), time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tensorish-bench-") as tmp:
+        runs = run_all(plan(size, workloads, Path(tmp)), size, args.device, args.budget)
+    summary = summarize(runs)
+    result = {
+        "size": size,
+        "flags": "".join(f" {a}" for a in sys.argv[1:] if a not in ("--note", args.note)),
+        "note": args.note,
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "wall_s": time.perf_counter() - t0,
+        "load": [" ".join(f"{x:.1f}" for x in load) for load in (load_start, os.getloadavg())],
+        "machine": machine(runs, args.device),
+        "targets": targets(summary),
+        "summary": summary,
+        "runs": runs,
+    }
+    report = render(result)
+    print(report, end="")
+    out = args.out or (BENCH if size == "full" else None)
+    if out:
+        suffix = "" if args.device == "cpu" else f"-{args.device}"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"RESULTS{suffix}.md").write_text(report)
+        (out / f"results{suffix}.json").write_text(json.dumps(result, indent=1) + "\n")
+    return 1 if any("error" in r for r in runs) else 0
 
 
 if __name__ == "__main__":
