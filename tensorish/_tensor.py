@@ -88,6 +88,11 @@ class Tensor:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("use tensorish.tensor(data) or a creation function to make a Tensor")
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # JAX's pytree registry is by exact class: register Parameter and every other subclass.
+        super().__init_subclass__(**kwargs)
+        jax.tree_util.register_pytree_node(cls, _flatten, _unflatten)
+
     @staticmethod
     def _wrap(
         value: jax.Array, grad_fn=None, output_nr: int = 0, cls: type | None = None
@@ -477,13 +482,21 @@ _NONLEAF_GRAD_WARNING = (
 
 
 def _flatten(t: Tensor) -> tuple:
-    return (t._value,), t._requires_grad
+    return (t._value,), (type(t), t._requires_grad)
 
 
-def _unflatten(requires_grad: bool, children: tuple) -> Tensor:
+def _unflatten(aux: tuple, children: tuple) -> Any:
+    """A Tensor (of the flattened one's class) around an array leaf; any other leaf as it is:
+    ``jax.tree.map(lambda a: a.shape, t)`` gives a shape and ``jax.eval_shape`` a
+    ShapeDtypeStruct, as they would for an array."""
+    leaf = children[0]
+    tracer = isinstance(leaf, jax.core.Tracer)
+    if not (tracer or isinstance(leaf, jax.Array)):
+        return leaf
+    cls, requires_grad = aux
     # A Tensor rebuilt around a tracer (inside jit, vmap, grad) never records a graph.
-    t = Tensor._wrap(children[0])
-    t._requires_grad = requires_grad and not isinstance(children[0], jax.core.Tracer)
+    t = Tensor._wrap(leaf, cls=cls)
+    t._requires_grad = requires_grad and not tracer
     return t
 
 
