@@ -108,6 +108,7 @@ from . import func as func
 from . import interop as interop
 from . import linalg as linalg
 from . import optim as optim
+from . import profiler as profiler
 
 from . import nn as nn  # isort: skip
 from . import accelerator as accelerator
