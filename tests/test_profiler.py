@@ -152,13 +152,20 @@ def test_legacy_autograd_profiler_and_record_function_decorator(tmp_path):
     def double(t):
         return t * 2
 
+    @tensorish.autograd.profiler.record_function("power")
+    def power(t, n):
+        return t if n == 0 else power(t, n - 1) * t
+
     x = tensorish.ones(3, requires_grad=True)
     with tensorish.autograd.profiler.profile(use_cuda=False, profile_memory=True) as prof:
         with pytest.raises(RuntimeError, match="Profiler didn't finish running"):
             prof.key_averages()
         double(double(x)).sum().backward()
+        power(x, 2)
     counts = {e.key: e.count for e in prof.key_averages()}
-    assert counts == {"double": 2, "aten::mul": 2, "aten::sum": 1}
+    assert counts == {"double": 2, "aten::mul": 4, "aten::sum": 1, "power": 3}
+    (top,) = [e for e in prof.events() if e.key == "power" and e.cpu_parent is None]
+    assert [c.key for c in top.cpu_children] == ["power", "aten::mul"]
     outer = [e for e in prof.events() if e.key == "double"]
     assert all(c.key == "aten::mul" for e in outer for c in e.cpu_children)
     assert prof.self_cpu_time_total == pytest.approx(

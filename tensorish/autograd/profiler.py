@@ -387,6 +387,10 @@ class record_function(contextlib.ContextDecorator):
         self._event: FunctionEvent | None = None
         self._annotation: Any = None
 
+    def _recreate_cm(self) -> record_function:
+        # As a decorator: a fresh range per call, so recursive and concurrent calls nest.
+        return record_function(self.name, self.args)
+
     def __enter__(self) -> record_function:
         self._annotation = jax.profiler.TraceAnnotation(self.name)
         self._annotation.__enter__()
