@@ -7,6 +7,7 @@
 tensor([10., 10.])
 """
 
+from . import __config__ as __config__
 from . import autograd as autograd
 from . import distributed as distributed
 from ._bridge import unwrap as unwrap
@@ -100,6 +101,7 @@ from .autograd._anomaly import is_anomaly_enabled as is_anomaly_enabled
 from .ops import *
 from .serialization import load as load
 from .serialization import save as save
+from .version import __version__ as __version__
 
 # isort: split
 # Subpackages, one line each.
@@ -108,11 +110,13 @@ from . import func as func
 from . import interop as interop
 from . import linalg as linalg
 from . import optim as optim
+from . import profiler as profiler
 
 from . import nn as nn  # isort: skip
 from . import accelerator as accelerator
 from . import backends as backends
 from . import utils as utils
+from . import version as version
 from .backends._flags import (
     are_deterministic_algorithms_enabled as are_deterministic_algorithms_enabled,
 )

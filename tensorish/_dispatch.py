@@ -178,8 +178,20 @@ def vjp_at(f: Callable, values, mask) -> tuple:
     return jax.vjp(g, *[v for v, m in zip(values, mask) if m])
 
 
+_profile_hook: Callable | None = None
+
+
+def set_profile_hook(hook: Callable | None) -> None:
+    """Send every op to ``hook(op, args, static, cast)`` instead (None: stop); the hook runs the
+    op by unsetting itself and calling ``apply``. Unset, the cost is one check per op."""
+    global _profile_hook
+    _profile_hook = hook
+
+
 def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     """Run ``op`` on ``args`` (Tensors and plain arrays) and record it for backward."""
+    if _profile_hook is not None:
+        return _profile_hook(op, args, static, cast)
     if compiling[0] and static:
         static = _concrete(static)
     key = (static, cast) if static or cast is not None else _PLAIN

@@ -16,6 +16,7 @@ slicing, ``transpose``...) are copies: an in-place write to one does not reach i
 
 from __future__ import annotations
 
+import functools
 import warnings
 import weakref
 from collections.abc import Callable
@@ -87,6 +88,11 @@ class Tensor:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("use tensorish.tensor(data) or a creation function to make a Tensor")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # JAX's pytree registry is by exact class: register Parameter and every other subclass.
+        super().__init_subclass__(**kwargs)
+        _register_pytree(cls)
 
     @staticmethod
     def _wrap(
@@ -476,18 +482,52 @@ _NONLEAF_GRAD_WARNING = (
 )
 
 
+class _GradFlag:
+    """A flattened Tensor's ``requires_grad``: carried to the rebuilt Tensor but not part of the
+    tree's structure, so trees that differ only in it map together (``jax.tree.map(f, params,
+    grads)``) and ``jax.jit`` does not retrace on it."""
+
+    __slots__ = ("requires_grad",)
+
+    def __init__(self, requires_grad: bool) -> None:
+        self.requires_grad = requires_grad
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _GradFlag)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return f"requires_grad={self.requires_grad}"
+
+
+_GRAD_FLAGS = (_GradFlag(False), _GradFlag(True))
+
+
 def _flatten(t: Tensor) -> tuple:
-    return (t._value,), t._requires_grad
+    return (t._value,), _GRAD_FLAGS[t._requires_grad]
 
 
-def _unflatten(requires_grad: bool, children: tuple) -> Tensor:
+def _unflatten(cls: type, flag: _GradFlag, children: tuple) -> Any:
+    """A Tensor of class ``cls`` around an array leaf; any other leaf as it is:
+    ``jax.tree.map(lambda a: a.shape, t)`` gives a shape and ``jax.eval_shape`` a
+    ShapeDtypeStruct, as they would for an array."""
+    leaf = children[0]
+    tracer = isinstance(leaf, jax.core.Tracer)
+    if not (tracer or isinstance(leaf, jax.Array)):
+        return leaf
     # A Tensor rebuilt around a tracer (inside jit, vmap, grad) never records a graph.
-    t = Tensor._wrap(children[0])
-    t._requires_grad = requires_grad and not isinstance(children[0], jax.core.Tracer)
+    t = Tensor._wrap(leaf, cls=cls)
+    t._requires_grad = flag.requires_grad and not tracer
     return t
 
 
-jax.tree_util.register_pytree_node(Tensor, _flatten, _unflatten)
+def _register_pytree(cls: type) -> None:
+    jax.tree_util.register_pytree_node(cls, _flatten, functools.partial(_unflatten, cls))
+
+
+_register_pytree(Tensor)
 
 _CPP_NAMES = {
     "float32": "float",

@@ -7,6 +7,7 @@ from ._adam import AdamW as AdamW
 from ._adam import NAdam as NAdam
 from ._adam import RAdam as RAdam
 from ._lbfgs import LBFGS as LBFGS
+from ._optax import OptaxOptimizer as OptaxOptimizer
 from ._sgd import SGD as SGD
 from ._sgd import Adadelta as Adadelta
 from ._sgd import Adagrad as Adagrad
