@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import operator
 import sys
 import threading
 import types
@@ -41,9 +40,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding
 
-from . import _dispatch, _random
-from ._lazy import Pending, force
+from . import _random
+from ._dispatch import Op, apply
+from ._mode import mode
+from ._pending import Pending, force
 from ._tensor import Tensor
+from ._traced import TracedScalar
 from .autograd._grad_mode import is_grad_enabled
 
 _SLOT = Tensor.__dict__["_v"]
@@ -223,138 +225,19 @@ def _names(code: types.CodeType) -> tuple:
     return tuple(sorted(names))
 
 
-# -- traced Python numbers -----------------------------------------------------------------
-
-
-class TracedScalar:
-    """A Python int or float hyperparameter during a trace: traced arithmetic, guarded concrete use.
-
-    It passes ``isinstance(x, float)`` (or ``int``), so ops take it where they take a Python
-    number, as a traced value; anything that needs its concrete value (``if lr > 0``, ``alpha=``
-    of an op, ``float(lr)``) gets it and makes the compiled function specialize on it.
-    """
-
-    __slots__ = ("v", "t", "src", "fn")
-
-    def __init__(self, v, t, src: frozenset, fn: Callable | None = None) -> None:
-        # fn recomputes the value from the hyperparameter values of a later call, so that a
-        # comparison (``if last_epoch == 0``) guards on its outcome, not on the exact value.
-        self.v, self.t, self.src, self.fn = v, t, src, fn
-
-    @property
-    def __class__(self):
-        return type(self.v)
-
-    def concrete(self):
-        if _active is not None:
-            _active.guards |= self.src
-        return self.v
-
-    def traced(self, dtype=None) -> jax.Array:
-        if _active is not None:
-            _active.traced |= self.src
-        return self.t if dtype is None else jnp.asarray(self.t, dtype)
-
-    __jax_array__ = traced
-
-    def __repr__(self) -> str:
-        return repr(self.concrete())
-
-    def __bool__(self) -> bool:
-        return bool(self.concrete())
-
-    def __float__(self) -> float:
-        return float(self.concrete())
-
-    def __int__(self) -> int:
-        return int(self.concrete())
-
-    def __index__(self) -> int:
-        return operator.index(self.concrete())
-
-    def __hash__(self) -> int:
-        return hash(self.concrete())
-
-    def __format__(self, spec: str) -> str:
-        return format(self.concrete(), spec)
-
-    def __round__(self, n=None):
-        return round(self.concrete(), n)
-
-
-def _recompute(x) -> Callable | None:
-    if type(x) is TracedScalar:
-        return x.fn
-    return lambda h, x=x: x
-
-
-def _arith(fn: Callable, reflected: bool = False) -> Callable:
-    def op(self, other):
-        if type(other) is TracedScalar:
-            ov, ot, src = other.v, other.t, self.src | other.src
-        elif type(other) in (int, float, bool):
-            ov, ot, src = other, other, self.src
-        elif isinstance(other, Tensor) or not isinstance(other, (jax.Array, np.ndarray)):
-            return NotImplemented
-        else:  # a raw array inside an op's function: use the concrete value
-            return fn(other, self.concrete()) if reflected else fn(self.concrete(), other)
-        f, g = self.fn, _recompute(other)
-        rec = (
-            None
-            if f is None or g is None
-            else ((lambda h: fn(g(h), f(h))) if reflected else (lambda h: fn(f(h), g(h))))
-        )
-        if reflected:
-            return TracedScalar(fn(ov, self.v), fn(ot, self.t), src, rec)
-        return TracedScalar(fn(self.v, ov), fn(self.t, ot), src, rec)
-
-    return op
-
-
-def _compare(fn: Callable) -> Callable:
-    def op(self, other):
-        f, g = self.fn, _recompute(other)
-        if _active is None or f is None or g is None:
-            other = other.concrete() if type(other) is TracedScalar else other
-            return fn(self.concrete(), other)
-        # Guard on the outcome: `last_epoch == 0` stays False for every later step.
-        result = fn(self.v, other.v if type(other) is TracedScalar else other)
-        _active.preds.append((lambda h: fn(f(h), g(h)), result))
-        _active.traced |= self.src | (other.src if type(other) is TracedScalar else frozenset())
-        return result
-
-    return op
-
-
-for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
-    _f = getattr(operator, _name)
-    setattr(TracedScalar, f"__{_name}__", _arith(_f))
-    setattr(TracedScalar, f"__r{_name}__", _arith(_f, reflected=True))
-for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
-    setattr(TracedScalar, f"__{_name}__", _compare(getattr(operator, _name)))
-TracedScalar.__neg__ = lambda self: TracedScalar(
-    -self.v, -self.t, self.src, self.fn and (lambda h, f=self.fn: -f(h))
-)
-TracedScalar.__pos__ = lambda self: self
-TracedScalar.__abs__ = lambda self: TracedScalar(
-    abs(self.v), jnp.abs(self.t), self.src, self.fn and (lambda h, f=self.fn: abs(f(h)))
-)
-
-
 # -- watching Tensor state during a trace --------------------------------------------------
-
-_active: _Trace | None = None
 
 
 def _watched_value_get(t):
     v = _V.__get__(t)
-    if id(t) not in _active.new:
-        _active.touch(t, v)
+    tr = mode.trace
+    if id(t) not in tr.new:
+        tr.touch(t, v)
     return v
 
 
 def _watched_value_set(t, v) -> None:
-    tr = _active
+    tr = mode.trace
     try:
         old = _V.__get__(t)
     except AttributeError:  # a tensor being created
@@ -369,7 +252,7 @@ def _watched_value_set(t, v) -> None:
 
 def _watched_grad_get(t):
     g = _G.__get__(t)
-    tr = _active
+    tr = mode.trace
     i = id(t)
     if i not in tr.new and i not in tr.grad_read and i not in tr.grad_orig:
         tr.grad_read[i] = (t, g)
@@ -377,7 +260,7 @@ def _watched_grad_get(t):
 
 
 def _watched_grad_set(t, g) -> None:
-    tr = _active
+    tr = mode.trace
     if id(t) not in tr.new and id(t) not in tr.grad_orig:
         old = _G.__get__(t)
         tr.grad_orig[id(t)] = (t, old)
@@ -423,7 +306,6 @@ class _Trace:
 
 
 def _watch(on: bool) -> None:
-    _dispatch.compiling[0] = on
     if on:
         Tensor._v, Tensor._grad = _WATCH
     else:
@@ -567,7 +449,7 @@ class compiled:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _active is not None:  # called from inside another compiled function: inline it
+        if mode.trace is not None:  # called from inside another compiled function: inline it
             return self.fn(*args, **kwargs)
         spec, leaves = _split(args, kwargs)
         key = (spec, tuple(map(_leaf_key, leaves)), is_grad_enabled())
@@ -786,8 +668,6 @@ class _Entry:
         return self.write_back(out, leaves)
 
     def _apply_op(self, leaves, don, keep, grads, hv, arrays, argv):
-        from ._dispatch import Op, apply
-
         op = self._fns.get("op")
         if op is None:
             sizes = tuple(map(len, (don, keep, grads, hv, arrays, argv)))
@@ -852,7 +732,6 @@ class _Entry:
     def traced(self, don, keep, grads, hv, arrays, argv, box: list):
         """The pure function: state, hyperparameters and arguments in; new state and result out
         (what the function touched is put in ``box``)."""
-        global _active
         leaves = self._leaves_now()
         w = self.walk
         before = [_get(c, k) for c, k, _ in w.slots]
@@ -882,7 +761,7 @@ class _Entry:
         after_install = [_get(c, k) for c, k, _ in w.slots]
         args, kwargs = _join(self.spec, leaves)
         tr = _Trace(installed)
-        _active = tr
+        mode.trace = tr
         _watch(True)
         try:
             try:
@@ -903,7 +782,7 @@ class _Entry:
                 ) from e
             raise
         finally:
-            _active = None
+            mode.trace = None
             self._restore(tr, before, snaps, grad_before)
         box.append(tr)
         self.layout = layout

@@ -22,6 +22,7 @@ from . import _creation, _device, _dtype
 from ._dispatch import Op, apply
 from ._tensor import Tensor, method
 from .autograd._grad_mode import is_grad_enabled
+from .ops._common import inplace, result_type
 
 _DEFAULT_SEED = 67280421310721
 _MASK = 0xFFFFFFFFFFFFFFFF
@@ -509,8 +510,6 @@ def normal(
             device,
         )
         return _creation._finish(out, dt, device, requires_grad)
-    from .ops._common import result_type
-
     if tm and ts:
         shape = (
             np.broadcast_shapes(mean.shape, std.shape)
@@ -672,8 +671,6 @@ def _fill_(self: Tensor, kind: str, params: tuple, generator: Generator | None) 
     value = _sample(kind, generator, params, tuple(self.shape), self.dtype, self.device)
     value = jax.device_put(value, next(iter(self.jax().devices())))
     if is_grad_enabled() and self._requires_grad:
-        from .ops._common import inplace
-
         return inplace(self, lambda s: apply(_FILL_OPS[kind], (s, value)))
     self._set_value(value)
     return self

@@ -1,8 +1,14 @@
-"""Tensor: a jax.Array plus PyTorch's autograd state.
+"""Tensor: plain data at the bottom of the package (layer design note).
+
+A Tensor is a value (a jax.Array, or a ``Pending`` one that a recorded op will compute) plus the
+slots autograd fills: ``requires_grad``, ``grad_fn`` and ``output_nr``, ``.grad``, the version
+counter, hooks. This module imports only leaves (dtypes, devices, printing, ``_pending``); what
+the other layers do with a Tensor they attach themselves: the op modules (``ops/``) its operators
+and most methods, ``autograd/`` its autograd methods (``backward``, ``grad``, ``register_hook``,
+``retain_grad``).
 
 The value is immutable; in-place methods rebind it and bump the version counter ``_vc`` (shared
-by aliases), so PyTorch's checks for in-place misuse still fire. Operators and most methods are
-attached by the op modules (``ops/``), each op declared once there.
+by aliases), so PyTorch's checks for in-place misuse still fire.
 
 Aliasing. JAX arrays cannot share storage, so tensorish keeps *whole-tensor* aliases explicitly:
 ``detach()`` and ``.data`` return tensors in the same alias group (``_alias``), and an in-place
@@ -16,18 +22,17 @@ slicing, ``transpose``...) are copies: an in-place write to one does not reach i
 
 from __future__ import annotations
 
-import warnings
 import weakref
 from collections.abc import Callable
-from sys import getrefcount
 from typing import Any
 
 import jax
 import numpy as np
 
 from . import _dtype
-from ._lazy import Pending, force
-from .autograd import _engine
+from ._device import from_jax
+from ._pending import Pending, force
+from ._printing import tensor_repr
 
 
 class Size(tuple):
@@ -150,91 +155,6 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def grad(self) -> Tensor | None:
-        if self.grad_fn is not None and not self._retains_grad:
-            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
-        return self._grad
-
-    @grad.setter
-    def grad(self, value: Tensor | None) -> None:
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(
-                    f"assigned grad expected to be a Tensor or None but got grad of type "
-                    f"{type(value).__name__}"
-                )
-            if value.dtype is not self.dtype:
-                raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_CPP_NAMES[value.dtype.name]}'"
-                    f" to a tensor with grad_dtype '{self.dtype.title}'. The gradient must match "
-                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
-                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
-                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
-                    "gradient may break downstream systems that assume they match."
-                )
-            if value.shape != self.shape:
-                raise RuntimeError(
-                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
-                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
-                    "tensor are the same size"
-                )
-        self._grad = value
-
-    @property
-    def retains_grad(self) -> bool:
-        return self._retains_grad
-
-    def retain_grad(self) -> None:
-        """Make ``backward`` fill ``.grad`` of this non-leaf tensor too (a no-op on leaves).
-
-        >>> import tensorish
-        >>> x = tensorish.ones(2, requires_grad=True)
-        >>> y = x * 2
-        >>> y.retain_grad()
-        >>> (y * y).sum().backward()
-        >>> y.grad
-        tensor([4., 4.])
-        """
-        if not self._requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
-            return
-        self.grad_fn._ext().retain[self._output_nr] = weakref.ref(self)
-        self._retains_grad = True
-
-    def register_hook(self, hook: Callable) -> _engine.RemovableHandle:
-        """Call ``hook(grad)`` with this tensor's total gradient during backward; a Tensor it
-        returns replaces the gradient. ``handle.remove()`` unregisters it.
-
-        >>> import tensorish
-        >>> x = tensorish.ones(2, requires_grad=True)
-        >>> h = x.register_hook(lambda g: g * 10)
-        >>> (x * 2).sum().backward()
-        >>> x.grad
-        tensor([20., 20.])
-        """
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = _engine.LeafHooks()
-            return _engine.add_hook(self._hooks.pre, hook)
-        table = self.grad_fn._ext().tensor_hooks.setdefault(self._output_nr, {})
-        return _engine.add_hook(table, hook)
-
-    def register_post_accumulate_grad_hook(self, hook: Callable) -> _engine.RemovableHandle:
-        """Call ``hook(tensor)`` after this leaf's ``.grad`` was accumulated."""
-        if self.grad_fn is not None:
-            raise RuntimeError(
-                "post accumulate grad hooks cannot be registered on non-leaf tensors"
-            )
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._hooks is None:
-            self._hooks = _engine.LeafHooks()
-        return _engine.add_hook(self._hooks.post, hook)
-
-    @property
     def data(self) -> Tensor:
         """This tensor's value outside the graph, with its own version counter; in-place
         writes to it (``w.data -= lr * g``) change this tensor too, untracked by autograd."""
@@ -260,49 +180,6 @@ class Tensor:
             self._alias[:] = [r for r in self._alias if r() is not self]
         group.append(weakref.ref(self))
         self._alias = group
-
-    def _edge(self) -> tuple:
-        if self.grad_fn is not None:
-            return (self.grad_fn, self._output_nr)
-        return (_engine.accumulator_for(self), 0)
-
-    def _accumulator(self):
-        return _engine.accumulator_for(self)
-
-    def backward(
-        self,
-        gradient: Tensor | None = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
-        inputs=None,
-    ) -> None:
-        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
-
-        >>> import tensorish
-        >>> x = tensorish.ones(2, requires_grad=True)
-        >>> (5 * (x + 1) ** 2).mean().backward()
-        >>> x.grad
-        tensor([10., 10.])
-        """
-        if (
-            gradient is None
-            and inputs is None
-            and not create_graph
-            and self._requires_grad
-            and self._v.size == 1
-            and _dtype.from_np(self._v.dtype).is_floating_point
-        ):
-            # The common ``loss.backward()``: no argument handling to do. A root nobody else
-            # holds (``(a * b).sum().backward()``) can never be read: its value is not kept.
-            held = getrefcount(self) > _TEMPORARY_REFS
-            _engine.run_backward([self], [None], bool(retain_graph), held=held)
-            return
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
-    def _refs(self) -> int:
-        return getrefcount(self)
 
     def detach(self) -> Tensor:
         """A new tensor with the same value, outside the graph; it shares the version counter,
@@ -335,9 +212,6 @@ class Tensor:
     @property
     def _version(self) -> int:
         return self._vc[0]
-
-    def _node_label(self) -> str:
-        return self.grad_fn.name() if self.grad_fn is not None else "AccumulateGrad"
 
     # -- metadata -------------------------------------------------------------------------
     @property
@@ -374,8 +248,6 @@ class Tensor:
 
     @property
     def device(self):
-        from ._device import from_jax
-
         return from_jax(next(iter(self._value.devices())))
 
     @property
@@ -435,8 +307,6 @@ class Tensor:
         return self._value
 
     def __repr__(self, *, tensor_contents: str | None = None) -> str:
-        from ._printing import tensor_repr
-
         return tensor_repr(self, tensor_contents=tensor_contents)
 
     def __format__(self, spec: str) -> str:
@@ -463,19 +333,6 @@ class Tensor:
         return t
 
 
-# References to a temporary tensor inside one of its methods (the caller's stack, the ``self``
-# argument and getrefcount's own): more in ``backward`` means something else holds it.
-_TEMPORARY_REFS = Tensor._wrap(None)._refs()
-
-_NONLEAF_GRAD_WARNING = (
-    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
-    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
-    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
-    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
-    "github.com/pytorch/pytorch/pull/30531 for more information."
-)
-
-
 def _flatten(t: Tensor) -> tuple:
     return (t._value,), t._requires_grad
 
@@ -488,21 +345,6 @@ def _unflatten(requires_grad: bool, children: tuple) -> Tensor:
 
 
 jax.tree_util.register_pytree_node(Tensor, _flatten, _unflatten)
-
-_CPP_NAMES = {
-    "float32": "float",
-    "float64": "double",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "complex64": "c10::complex<float>",
-    "complex128": "c10::complex<double>",
-}
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:
@@ -518,8 +360,3 @@ def method(fn: Callable) -> Callable:
     """Also make ``fn`` the Tensor method of the same name (the op modules use this)."""
     setattr(Tensor, fn.__name__, fn)
     return fn
-
-
-from . import _dispatch, _lazy  # noqa: E402  (after Tensor exists: _dispatch is imported by ops)
-
-_dispatch.Tensor = _engine.Tensor = _lazy.Tensor = Tensor
