@@ -31,6 +31,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import from_jax
+from ._mode import mode
 from ._pending import Pending, force
 from ._printing import tensor_repr
 
@@ -107,11 +108,17 @@ class Tensor:
         t._acc = None
         t._retains_grad = False
         t._hooks = t._alias = None
+        w = mode.trace
+        if w is not None:
+            w.on_new(t)
         return t
 
     @property
     def _value(self) -> jax.Array:
         """The value as a jax.Array (a deferred op's value is computed on first use)."""
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         v = self._v
         if v.__class__ is Pending:
             v = self._v = force(v)
@@ -119,6 +126,9 @@ class Tensor:
 
     @_value.setter
     def _value(self, value) -> None:
+        w = mode.trace
+        if w is not None:
+            w.on_write(self)
         self._v = value
 
     # -- autograd state -------------------------------------------------------------------
@@ -158,7 +168,7 @@ class Tensor:
     def data(self) -> Tensor:
         """This tensor's value outside the graph, with its own version counter; in-place
         writes to it (``w.data -= lr * g``) change this tensor too, untracked by autograd."""
-        t = Tensor._wrap(self._v)
+        t = Tensor._wrap(self._watched())
         t._join(self)
         return t
 
@@ -166,7 +176,11 @@ class Tensor:
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
-        self._v = value._v
+        v = value._watched()
+        w = mode.trace
+        if w is not None:
+            w.on_write(self)
+        self._v = v
         self._join(value)
 
     def _join(self, other: Tensor) -> None:
@@ -184,7 +198,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new tensor with the same value, outside the graph; it shares the version counter,
         and an in-place write to either reaches both (as shared storage would)."""
-        t = Tensor._wrap(self._v)
+        t = Tensor._wrap(self._watched())
         t._vc = self._vc
         t._join(self)
         return t
@@ -198,13 +212,26 @@ class Tensor:
 
     def _set_value(self, value: jax.Array) -> None:
         """Rebind the value, as an in-place write does, and bump the version."""
+        w = mode.trace
+        if w is not None:
+            w.on_write(self)
         self._v = value
         self._vc[0] += 1
         if self._alias is not None:
             for ref in self._alias:
                 t = ref()
                 if t is not None and t is not self:
+                    if w is not None:
+                        w.on_write(t)
                     t._v = value
+
+    def _watched(self):
+        """``_v`` (the value slot, maybe a Pending), reported to a compile trace if one runs in
+        this thread: metadata reads go through here, or through ``_value``."""
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
+        return self._v
 
     def _type_name(self) -> str:
         return f"tensorish.{self.dtype.title}Tensor"
@@ -214,32 +241,46 @@ class Tensor:
         return self._vc[0]
 
     # -- metadata -------------------------------------------------------------------------
+    # (Each reads the value slot once, reporting the read to a compile trace in this thread.)
     @property
     def dtype(self) -> _dtype.dtype:
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         return _dtype.from_np(self._v.dtype)
 
     @property
     def shape(self) -> Size:
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         return Size(self._v.shape)
 
     def size(self, dim: int | None = None) -> Size | int:
         """The shape, or the length of dimension ``dim``."""
+        shape = self._watched().shape
         if dim is None:
-            return Size(self._v.shape)
-        return self._v.shape[_wrap_dim(dim, self.ndim)]
+            return Size(shape)
+        return shape[_wrap_dim(dim, len(shape))]
 
     def dim(self) -> int:
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         return self._v.ndim
 
     @property
     def ndim(self) -> int:
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         return self._v.ndim
 
     def ndimension(self) -> int:
-        return self._v.ndim
+        return self._watched().ndim
 
     def numel(self) -> int:
-        return int(self._v.size)
+        return int(self._watched().size)
 
     nelement = numel
 
@@ -261,17 +302,17 @@ class Tensor:
         return self.dtype.is_complex
 
     def __len__(self) -> int:
-        if self._v.ndim == 0:
+        shape = self._watched().shape
+        if not shape:
             raise TypeError("len() of a 0-d tensor")
-        return self._v.shape[0]
+        return shape[0]
 
     # -- leaving the facade ---------------------------------------------------------------
     def item(self) -> int | float | bool | complex:
         """The value of a one-element tensor as a Python number."""
-        if self._v.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {self._v.size} elements cannot be converted to Scalar"
-            )
+        n = self._watched().size
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
         return self._value.reshape(()).item()
 
     def tolist(self) -> Any:
@@ -310,7 +351,7 @@ class Tensor:
         return tensor_repr(self, tensor_contents=tensor_contents)
 
     def __format__(self, spec: str) -> str:
-        if self._v.ndim == 0:
+        if self._watched().ndim == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
@@ -328,8 +369,9 @@ class Tensor:
         t = Tensor._wrap(self._value, cls=type(self))
         t._requires_grad = self._requires_grad
         memo[id(self)] = t
-        if self._grad is not None:
-            t._grad = Tensor._wrap(self._grad._value)
+        g = read_grad(self)
+        if g is not None:
+            t._grad = Tensor._wrap(g._value)
         return t
 
 
@@ -345,6 +387,90 @@ def _unflatten(requires_grad: bool, children: tuple) -> Tensor:
 
 
 jax.tree_util.register_pytree_node(Tensor, _flatten, _unflatten)
+
+
+def read_grad(t: Tensor) -> Tensor | None:
+    """``t``'s ``.grad`` slot, the read reported to a compile trace in this thread."""
+    w = mode.trace
+    if w is not None:
+        w.on_grad_read(t)
+    return t._grad
+
+
+def write_grad(t: Tensor, g: Tensor | None) -> None:
+    """Rebind ``t``'s ``.grad`` slot, reported to a compile trace in this thread."""
+    w = mode.trace
+    if w is not None:
+        w.on_grad_write(t)
+    t._grad = g
+
+
+class Watch:
+    """What a tensorish.compile trace sees of the Tensors that existed before it began.
+
+    While a thread traces, ``mode.trace`` is its Watch, and the places where a Tensor's value
+    or ``.grad`` is read or rebound (here: ``_value``, the metadata properties, ``_set_value``,
+    ``data``, ``detach``, ``read_grad``/``write_grad``; the op table reads values through
+    ``_value``) report to it. Other threads see ``mode.trace`` None and pay one check.
+
+    ``installed`` maps id -> (tensor, original value) for the tensors the trace gave traced
+    values; then, by id: ``new`` (weakrefs) the tensors created during the trace, ``read`` the
+    pre-existing ones read or written, ``orig`` the value of those not installed, ``written``
+    those whose value was rebound, ``meta`` their (grad_fn, output_nr, requires_grad) to
+    restore, ``grad_read`` the ``.grad`` each tensor had when first read, ``grad_orig`` the
+    ``.grad`` it had before being rebound.
+    """
+
+    def __init__(self, installed: dict) -> None:
+        self.installed = installed
+        self.new: dict = {}
+        self.read: dict = {}
+        self.orig: dict = {}
+        self.written: dict = {}
+        self.meta: dict = {}
+        self.grad_read: dict = {}
+        self.grad_orig: dict = {}
+
+    def original(self, t: Tensor):
+        """The value ``t`` had before the trace (a tracer if it was given one)."""
+        i = id(t)
+        return self.installed[i][1] if i in self.installed else self.orig.get(i, (t, None))[1]
+
+    def on_new(self, t: Tensor) -> None:
+        self.new[id(t)] = weakref.ref(t)
+
+    def on_read(self, t: Tensor) -> None:
+        i = id(t)
+        if i not in self.read and i not in self.new:
+            self._touch(t)
+
+    def on_write(self, t: Tensor) -> None:
+        i = id(t)
+        if i in self.new:
+            return
+        if i not in self.read:
+            self._touch(t)
+        self.written[i] = t
+
+    def on_grad_read(self, t: Tensor) -> None:
+        i = id(t)
+        if i not in self.new and i not in self.grad_read and i not in self.grad_orig:
+            self.grad_read[i] = (t, t._grad)
+
+    def on_grad_write(self, t: Tensor) -> None:
+        i = id(t)
+        if i not in self.new and i not in self.grad_orig:
+            self.grad_orig[i] = (t, t._grad)
+
+    def _touch(self, t: Tensor) -> None:
+        v = t._v
+        if v.__class__ is Pending:  # computed, as reading ``_value`` would
+            v = t._v = force(v)
+        i = id(t)
+        self.read[i] = t
+        self.meta[i] = (t, t.grad_fn, t._output_nr, t._requires_grad)
+        if i not in self.installed:
+            self.orig[i] = (t, v)
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -27,7 +27,7 @@ from .._dtype import CPP_NAMES as _CPP_NAMES
 from .._mode import mode
 from .._op import fill_cotangents
 from .._pending import concrete
-from .._tensor import Tensor, method
+from .._tensor import Tensor, method, read_grad, write_grad
 
 _add = jax.jit(operator.add)
 _node_classes: dict[str, type] = {}
@@ -289,15 +289,19 @@ def accumulate_grad(t: Tensor, g, graph: bool = False) -> None:
     """Add the gradient ``g`` into ``t.grad``: the one place a gradient is accumulated (leaves,
     retained non-leaves, ``backward(inputs=)``). ``g`` is an array, or a Tensor when ``graph``
     (``create_graph``: the sum is then recorded, so it can be differentiated)."""
+    old = read_grad(t)
     if graph:
-        t._grad = g if t._grad is None else t._grad + g
+        write_grad(t, g if old is None else old + g)
+    elif old is None:
+        write_grad(t, Tensor._wrap(g))
     else:
-        set_grad_value(t, g if t._grad is None else _add(t._grad._value, g))
+        old._set_value(_add(old._value, g))
 
 
 def set_grad_value(t: Tensor, value) -> None:
     """Make the array ``value`` the value of ``t.grad``: written into the existing ``.grad``
-    tensor (as PyTorch accumulates in place), or a new one if there is none."""
+    tensor (as PyTorch accumulates in place), or a new one if there is none. (The fused
+    program's write-back: it never runs while tensorish.compile traces, so no watch.)"""
     if t._grad is None:
         t._grad = Tensor._wrap(value)
     else:
@@ -357,7 +361,7 @@ _NONLEAF_GRAD_WARNING = (
 def _get_grad(self: Tensor) -> Tensor | None:
     if self.grad_fn is not None and not self._retains_grad:
         warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
-    return self._grad
+    return read_grad(self)
 
 
 def _set_grad(self: Tensor, value: Tensor | None) -> None:
@@ -382,7 +386,7 @@ def _set_grad(self: Tensor, value: Tensor | None) -> None:
                 f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
                 "tensor are the same size"
             )
-    self._grad = value
+    write_grad(self, value)
 
 
 Tensor.grad = property(
