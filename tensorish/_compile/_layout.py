@@ -213,71 +213,17 @@ def build(tr: Trace, result, snapshot: Snapshot, after_install: list, arg_ids: d
 
     ``after_install``: the walk's slot values once the traced values were put in;
     ``arg_ids``: id -> leaf index of the tensor arguments."""
-    out: list = []
-    layout: list = []
-    placed: set = set()
-
-    def emit(value, item: Item) -> None:
-        out.append(value)
-        layout.append(item)
-
+    b = _Builder(tr)
     for i, t in tr.written.items():
         item = ArgValue(arg_ids[i]) if i in arg_ids else Value(t)
-        emit(_keep_layout(value_of(t), tr.original(t)), item)
-    for t, orig in tr.grad_orig.values():
-        g = t._grad
-        if g is orig:
-            continue
-        if g is None:
-            layout.append(NoGrad(t))
-        elif id(g) in tr.new:
-            placed.add(id(g))
-            emit(_keep_layout(value_of(g), tr.original(t)), NewGrad(t))
-        else:
-            layout.append(GradIs(t, g))
+        b.emit(_keep_layout(value_of(t), tr.original(t)), item)
+    b.grads()
     for (c, k, _), was in zip(snapshot.walk.slots, after_install):
         now = get(c, k)
-        if now is was:
-            continue
-        if type(now) is TracedScalar:
-            tr.traced |= now.src
-            emit(now.t, Hyper(c, k, type(now.v)))
-        elif type(now) in (int, float, bool, str) or now is None:
-            layout.append(Const(c, k, now))
-        elif type(now) is Tensor and id(now) in tr.new:
-            placed.add(id(now))
-            if now.grad_fn is not None:
-                raise CompileError(
-                    "tensorish.compile: the function stores a tensor with autograd history "
-                    f"in {describe(c, k)}; it would keep traced values after the call. "
-                    "Store .detach() of it. " + FIX
-                )
-            emit(value_of(now), NewTensor(c, k, now._requires_grad))
-        elif isinstance(now, jax.Array):
-            emit(now, Array(c, k))
-        else:
-            raise Unstable(
-                f"tensorish.compile: the function stored a new object in {describe(c, k)}."
-            )
+        if now is not was:
+            b.slot(c, k, now)
     snapshot.check_sizes()
-    rleaves: list = []
-    rspec = flatten(result, rleaves)
-    rlay = []
-    for x in rleaves:
-        if type(x) is Tensor and id(x) in tr.new:
-            placed.add(id(x))
-            out.append(value_of(x))
-            rlay.append(("new", None))
-            tr.differentiable |= x.grad_fn is not None
-        elif type(x) is Tensor and id(x) in arg_ids:
-            rlay.append(("arg", arg_ids[id(x)]))
-        elif type(x) is TracedScalar:
-            tr.traced |= x.src
-            out.append(x.t)
-            rlay.append(("scalar", type(x.v)))
-        else:
-            rlay.append(("const", x))
-    layout.append(Return(rspec, rlay))
+    b.result(result, arg_ids)
     tr.differentiable &= not tr.grad_orig and is_grad_enabled()
     for i, (t, _) in {**tr.installed, **tr.orig}.items():
         if i in tr.written and t.grad_fn is not None:
@@ -286,4 +232,78 @@ def build(tr: Trace, result, snapshot: Snapshot, after_install: list, arg_ids: d
                 f"tensor that outlives the call ({t._type_name()} {list(t.shape)}); it "
                 "would keep traced values. Do the update under tensorish.no_grad(). " + FIX
             )
-    return out, layout, placed
+    return b.out, b.layout, b.placed
+
+
+class _Builder:
+    """The outputs and the layout, as ``build`` collects them from a trace."""
+
+    def __init__(self, tr: Trace) -> None:
+        self.tr = tr
+        self.out: list = []
+        self.layout: list = []
+        self.placed: set = set()  # ids of the tensors made in the function that outputs hold
+
+    def emit(self, value, item: Item) -> None:
+        self.out.append(value)
+        self.layout.append(item)
+
+    def grads(self) -> None:
+        """The ``.grad`` s the function rebound."""
+        tr = self.tr
+        for t, orig in tr.grad_orig.values():
+            g = t._grad
+            if g is orig:
+                continue
+            if g is None:
+                self.layout.append(NoGrad(t))
+            elif id(g) in tr.new:
+                self.placed.add(id(g))
+                self.emit(_keep_layout(value_of(g), tr.original(t)), NewGrad(t))
+            else:
+                self.layout.append(GradIs(t, g))
+
+    def slot(self, c, k, now) -> None:
+        """Slot ``c[k]``, which the function rebound to ``now``."""
+        if type(now) is TracedScalar:
+            self.tr.traced |= now.src
+            self.emit(now.t, Hyper(c, k, type(now.v)))
+        elif type(now) in (int, float, bool, str) or now is None:
+            self.layout.append(Const(c, k, now))
+        elif type(now) is Tensor and id(now) in self.tr.new:
+            self.placed.add(id(now))
+            if now.grad_fn is not None:
+                raise CompileError(
+                    "tensorish.compile: the function stores a tensor with autograd history "
+                    f"in {describe(c, k)}; it would keep traced values after the call. "
+                    "Store .detach() of it. " + FIX
+                )
+            self.emit(value_of(now), NewTensor(c, k, now._requires_grad))
+        elif isinstance(now, jax.Array):
+            self.emit(now, Array(c, k))
+        else:
+            raise Unstable(
+                f"tensorish.compile: the function stored a new object in {describe(c, k)}."
+            )
+
+    def result(self, result, arg_ids: dict) -> None:
+        """The function's result, last."""
+        tr = self.tr
+        leaves: list = []
+        spec = flatten(result, leaves)
+        where = []
+        for x in leaves:
+            if type(x) is Tensor and id(x) in tr.new:
+                self.placed.add(id(x))
+                self.out.append(value_of(x))
+                where.append(("new", None))
+                tr.differentiable |= x.grad_fn is not None
+            elif type(x) is Tensor and id(x) in arg_ids:
+                where.append(("arg", arg_ids[id(x)]))
+            elif type(x) is TracedScalar:
+                tr.traced |= x.src
+                self.out.append(x.t)
+                where.append(("scalar", type(x.v)))
+            else:
+                where.append(("const", x))
+        self.layout.append(Return(spec, where))

@@ -123,9 +123,7 @@ def _run_nodes(roots, start, seeds, order, graph, inputs, accumulate):
                 node._accumulate(cts[0], graph)
             continue
         if inputs is not None and accumulate:
-            for nr, g in enumerate(cts):  # backward(inputs=[t]) for a non-leaf t
-                for i in where.get((id(node), nr), ()):
-                    accumulate_grad(inputs[i], g, graph)
+            _accumulate_nonleaf(node, cts, where, inputs, graph)
         if graph:
             cts = (
                 [c if c is not None else Tensor._wrap(z) for c, z in zip(cts, _zeros_for(node))]
@@ -151,6 +149,13 @@ def _run_nodes(roots, start, seeds, order, graph, inputs, accumulate):
                 slots = buf[nxt] = [None] * nxt._n_out
             slots[nr] = g if slots[nr] is None else add(slots[nr], g)
     return found
+
+
+def _accumulate_nonleaf(node, cts, where, inputs, graph) -> None:
+    """``backward(inputs=[t])`` for a non-leaf ``t``: its total gradient goes to ``t.grad``."""
+    for nr, g in enumerate(cts):
+        for i in where.get((id(node), nr), ()):
+            accumulate_grad(inputs[i], g, graph)
 
 
 def _record_vjp(node: Node, cts: list) -> tuple:
