@@ -1,4 +1,10 @@
-"""tensorish.autograd: the graph engine, grad modes, custom Functions, gradcheck, functional."""
+"""tensorish.autograd: the graph engine, grad modes, custom Functions, gradcheck, functional.
+
+Its modules sit at different layers (pyproject.toml's import contract): grad modes and anomaly
+mode just above the mode object; the graph (``_graph``: Node, AccumulateGrad, hooks) below op
+dispatch, which records nodes; the backward passes (``_engine``, ``_fused``) and what uses them
+(``_backward``, ``_function``, ``functional``, ``_gradcheck``) above the op table.
+"""
 
 from . import function as function
 from . import functional as functional
