@@ -39,7 +39,7 @@ _PLAIN = ((), None)  # the key of an op with no static parameters and no casts
 def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
     """Run ``op`` on ``args`` (Tensors and plain arrays) and record it for backward.
 
-    >>> import jax.numpy as jnp, tensorish
+    >>> import tensorish
     >>> double = Op("MulBackward0", lambda x: 2 * x)
     >>> apply(double, (tensorish.ones(2, requires_grad=True),))
     tensor([2., 2.], grad_fn=<MulBackward0>)
