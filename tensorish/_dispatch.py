@@ -16,7 +16,7 @@ from ._device import check_same_device
 from ._mode import mode
 from ._op import Op, vjp_at
 from ._tensor import Tensor
-from .autograd._graph import node_class
+from .autograd._graph import record_node
 
 __all__ = ["Op", "apply"]
 
@@ -81,7 +81,7 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
         raise
     wrap = Tensor._wrap
     if record:
-        node = (op.node_cls or node_class(op))(op, key, args, vals, op.n_out)
+        node = record_node(op, key, args, vals, op.n_out)
         if pull is not None:
             node._pull = (pull, out)
         if op.n_out == 1:

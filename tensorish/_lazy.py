@@ -20,7 +20,7 @@ from jax.core import ShapedArray
 
 from ._pending import Pending
 from ._tensor import Tensor
-from .autograd._graph import accumulator_for, creation, node_class
+from .autograd._graph import accumulator_for, node_class
 
 _ArrayImpl = type(jax.numpy.zeros(()))
 # One device in the process: no need to check that an op's inputs share one.
@@ -103,19 +103,5 @@ def record(op, key: tuple, args: tuple):
     out.op, out.key, out.vals, out.aval = op, key, vals, aval
     out.shape, out.dtype, out.sharding = aval.shape, aval.dtype, sharding
     out.value = out.reads = None
-    # Node.__init__ and Tensor._wrap, inlined (tests/test_deferred.py checks the slots match)
-    node = _new(op.node_cls or node_class(op))
-    node._op, node._static, node._saved, node._n_out = op, key, vals, 1
-    node._freed = False
-    node._mark = 0
-    node._seq = next(creation)
-    node._pull = None
-    node._extra = node._meta = None
-    node._out = out
-    node._mask, node._edges, node._versions = tuple(mask), edges, versions
-    t = _new(Tensor)
-    t._v, t._requires_grad, t.grad_fn, t._output_nr = out, True, node, 0
-    t._grad = t._acc = t._hooks = t._alias = None
-    t._vc = [0]
-    t._retains_grad = False
-    return t
+    node = (op.node_cls or node_class(op))(op, key, vals, 1, tuple(mask), edges, versions, out)
+    return Tensor._wrap(out, node, 0)

@@ -209,23 +209,3 @@ def test_a_huge_graph_runs_node_by_node():
         y.sum().backward()
     assert len(_fused.programs) == before  # never compiled as one program
     assert x.grad.tolist() == [3.0, 3.0]
-
-
-def _set_slots(obj) -> set:
-    slots = {s for cls in type(obj).__mro__ for s in getattr(cls, "__slots__", ())}
-    return {s for s in slots - {"__weakref__"} if hasattr(obj, s)}
-
-
-def test_deferred_nodes_and_tensors_set_the_slots_their_constructors_set():
-    # _lazy.record builds the Node and the Tensor inline (Node.__init__ and Tensor._wrap
-    # copied, for speed): a slot added to one must be added to the other.
-    x = tensorish.ones(2, requires_grad=True)
-    deferred = x * 2
-    mode.defer = False
-    try:
-        eager = x * 2
-    finally:
-        mode.defer = True
-    assert _deferred(deferred) and not _deferred(eager)
-    assert _set_slots(deferred.grad_fn) == _set_slots(eager.grad_fn)
-    assert _set_slots(deferred) == _set_slots(eager)

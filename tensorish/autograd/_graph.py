@@ -129,8 +129,9 @@ _NO_EDGE = (None, 0)
 class Node(GraphNode):
     """Base of every op's ``grad_fn``; each op gets a subclass named as PyTorch names it.
 
-    ``_lazy.record`` builds Nodes without calling ``__init__`` (it computes the same slots in
-    its own pass over the inputs); tests/test_deferred.py checks the two set the same slots.
+    Made by ``record_node`` (dispatch) or by ``_lazy.record`` (deferral), which compute the
+    edges, the differentiable-input mask and the saved versions in their own pass over the
+    inputs: ``saved`` are the input values, ``out`` the Pending the op produced (deferred).
     """
 
     __slots__ = (
@@ -153,35 +154,22 @@ class Node(GraphNode):
     )
     _fusable = True
 
-    def __init__(self, op, static, args, vals, n_out):
+    def __init__(self, op, static, saved, n_out, mask, edges, versions, out=None):
         self._op = op
         self._static = static
-        self._saved = vals
+        self._saved = saved
         self._n_out = n_out
+        self._mask = mask
+        self._edges = edges
+        self._versions = versions
+        self._out = out
         self._freed = False
-        self._extra = self._meta = self._out = None  # _out: the Pending it produced (deferred)
+        self._extra = self._meta = None
         self._pull = None  # inside tensorish.compile: (vjp pullback, outputs) from the forward
         self._mark = 0
         self._seq = next(creation)
-        mask = []
-        edges = []
-        versions = []
-        saves = op.saves
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor):
-                req = a._requires_grad
-                mask.append(req)
-                edges.append(edge(a) if req else _NO_EDGE)
-                if i in saves:
-                    versions.append((a, a._vc, a._vc[0]))
-            else:
-                mask.append(False)
-                edges.append(_NO_EDGE)
-        self._mask = tuple(mask)
-        self._edges = edges
-        self._versions = versions
         if mode.anomaly:
-            self._ext().trace = traceback.format_stack()[:-2]
+            self._ext().trace = traceback.format_stack()[:-3]
 
     def _check_saved(self) -> None:
         check_saved(self)
@@ -204,6 +192,26 @@ class Node(GraphNode):
         self._pull = None
         if self._op.saves:
             self._saved = None
+
+
+def record_node(op, static, args, vals, n_out: int) -> Node:
+    """The ``grad_fn`` of ``op`` run on ``args`` (Tensors and arrays) whose values are ``vals``."""
+    mask = []
+    edges = []
+    versions = []
+    saves = op.saves
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            req = a._requires_grad
+            mask.append(req)
+            edges.append(edge(a) if req else _NO_EDGE)
+            if i in saves:
+                versions.append((a, a._vc, a._vc[0]))
+        else:
+            mask.append(False)
+            edges.append(_NO_EDGE)
+    cls = op.node_cls or node_class(op)
+    return cls(op, static, vals, n_out, tuple(mask), edges, versions)
 
 
 def node_class(op) -> type:
