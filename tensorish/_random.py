@@ -94,14 +94,14 @@ class Generator:
 
 default_generator = Generator()
 _cuda_generators: dict[int, Generator] = {}
-_cuda_seed = [_DEFAULT_SEED]
+_cuda_seed = _DEFAULT_SEED  # the seed of the CUDA generators made from now on
 
 
 def cuda_generator(index: int) -> Generator:
     """The default generator of CUDA device ``index`` (made on first use)."""
     gen = _cuda_generators.get(index)
     if gen is None:
-        gen = _cuda_generators[index] = Generator(f"cuda:{index}").manual_seed(_cuda_seed[0])
+        gen = _cuda_generators[index] = Generator(f"cuda:{index}").manual_seed(_cuda_seed)
     return gen
 
 
@@ -124,8 +124,9 @@ def manual_seed(seed: int) -> Generator:
     >>> tensorish.initial_seed()
     0
     """
+    global _cuda_seed
     gen = default_generator.manual_seed(seed)
-    _cuda_seed[0] = gen.initial_seed()
+    _cuda_seed = gen.initial_seed()
     for g in _cuda_generators.values():
         g.manual_seed(seed)
     return gen
