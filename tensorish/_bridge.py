@@ -15,7 +15,7 @@ import jax
 
 from ._dispatch import Op, apply
 from ._tensor import Tensor
-from .func import _arrays, _on_arrays, functional_call
+from .func import _arrays, _on_arrays, _tensors, functional_call
 
 
 def wrap_jax(f: Callable, name: str | None = None) -> Callable:
@@ -75,8 +75,6 @@ def unwrap(fn_or_module: Any) -> Any:
             params.update({n: b.jax() for n, b in module.named_buffers()})
 
         def apply_module(params: dict, *args: Any) -> Any:
-            from .func import _tensors
-
             out = functional_call(module, _tensors(params), _tensors(args))
             return _arrays(out)
 

@@ -1,7 +1,8 @@
 """Devices: PyTorch's ``device('cpu' | 'cuda:1' | 'tpu')`` mapped onto ``jax.devices()``.
 
 As in PyTorch, tensors are created on the CPU unless a device is asked for (or set as default),
-even where an accelerator is present.
+even where an accelerator is present. A leaf of the package; moving a tensor between devices is
+an op (``ops/_device_ops``).
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import threading
 
 import jax
-
-from ._tensor import Tensor
 
 _JAX_PLATFORM = {"cpu": "cpu", "cuda": "gpu", "gpu": "gpu", "tpu": "tpu"}
 _TORCH_TYPE = {"cpu": "cpu", "gpu": "cuda", "cuda": "cuda", "rocm": "cuda", "tpu": "tpu"}
@@ -145,75 +144,3 @@ def check_same_device(tensors) -> None:
                 "Expected all tensors to be on the same device, but found at "
                 f"least two devices, {_name(first)} and {_name(dev)}!"
             )
-
-
-class _MoveOp:
-    """The differentiable copy to another device: forward puts the value on the target device,
-    backward puts the gradient back on the source one (``grad_fn`` ``ToCopyBackward0``)."""
-
-    _op = None
-
-    @classmethod
-    def get(cls):
-        if cls._op is None:
-            from ._dispatch import Op
-
-            class Move(Op):
-                __slots__ = ()
-                fusable = False
-
-                def forward_fn(self, key):
-                    dst = dict(key[0])["dst"]
-                    return lambda x: jax.device_put(x, dst)
-
-                def backward_fn(self, key, mask):
-                    src = dict(key[0])["src"]
-                    return lambda values, cts: (jax.device_put(cts, src),)
-
-            cls._op = Move("ToCopyBackward0", lambda x, src, dst: x, saves=())
-        return cls._op
-
-
-def move(tensor, dev):
-    """``tensor`` on device ``dev``: itself if it is already there, else a copy recorded for
-    backward as ``ToCopyBackward0``.
-
-    >>> import tensorish
-    >>> x = tensorish.ones(2)
-    >>> move(x, "cpu") is x
-    True
-    """
-    from ._dispatch import apply
-
-    dst = to_jax(dev)
-    src = device_of(tensor._value)
-    if src == dst:
-        return tensor
-    return apply(_MoveOp.get(), (tensor,), (("src", src), ("dst", dst)))
-
-
-def _cpu(self, memory_format=None):
-    """This tensor on the CPU (itself if it is already there).
-
-    >>> import tensorish
-    >>> tensorish.ones(2).cpu().device
-    device(type='cpu')
-    """
-    return move(self, "cpu")
-
-
-def _cuda(self, device=None, non_blocking: bool = False, memory_format=None):
-    """This tensor on a CUDA device (the current one by default)."""
-    if not jax_devices("cuda"):
-        if device is not None and not (isinstance(device, int) and device == 0):
-            raise RuntimeError("Cannot access accelerator device when none is available.")
-        raise AssertionError("Torch not compiled with CUDA enabled")
-    if device is None:
-        from .cuda import current_device
-
-        device = current_device()
-    return move(self, device if not isinstance(device, int) else f"cuda:{device}")
-
-
-Tensor.cpu = _cpu
-Tensor.cuda = _cuda

@@ -70,6 +70,22 @@ float64 = dtype("float64", np.float64, 9, "Double")
 complex64 = dtype("complex64", np.complex64, 10, "ComplexFloat")
 complex128 = dtype("complex128", np.complex128, 11, "ComplexDouble")
 
+# PyTorch's C++ names of the dtypes, as its error messages print them.
+CPP_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+}
+
 ALL = (
     bool_,
     uint8,

@@ -1,85 +1,32 @@
-"""Deferred forward values: an op recorded for autograd runs when its value is first needed.
+"""Deferral: a recorded op returns at once, its value computed when first needed.
 
 A differentiable op on inputs that require grad does not run at once. Its output holds a
-``Pending``: the op, its static key and its input values (arrays or other Pendings), with the
-output's shape and dtype known from a cached ``eval_shape`` per (op, key, input avals), so shapes,
-dtypes and shape errors stay eager. Reading the value (printing, ``item()``, an op that is not
-deferred) runs the pending ops one cached jitted call each, as eager dispatch would have. A
-backward pass whose graph holds pending values runs the forward and the backward as ONE cached
-XLA program (``_engine._run_fused``), which is what makes a small eager step cheaper than
-PyTorch's.
+``Pending`` (see ``_pending``): the op, its static key and its input values (arrays or other
+Pendings), with the output's shape and dtype known from a cached ``eval_shape`` per (op, key,
+input avals), so shapes, dtypes and shape errors stay eager. Reading the value (printing,
+``item()``, an op that is not deferred) runs the pending ops one cached jitted call each, as eager
+dispatch would have. A backward pass whose graph holds pending values runs the forward and the
+backward as ONE cached XLA program (``autograd/_fused``), which is what makes a small eager step
+cheaper than PyTorch's.
+
+Beside ``_dispatch`` (which decides when to defer) and below the op table; it builds the
+``grad_fn`` Node of ``autograd/_graph`` itself, in the same pass over the inputs.
 """
 
 from __future__ import annotations
 
-import itertools
-
 import jax
 from jax.core import ShapedArray
+
+from ._pending import Pending
+from ._tensor import Tensor
+from .autograd._graph import accumulator_for, node_class
 
 _ArrayImpl = type(jax.numpy.zeros(()))
 # One device in the process: no need to check that an op's inputs share one.
 _many_devices = len(jax.devices()) > 1 or jax.default_backend() != "cpu"
-creation = itertools.count(1)  # numbers graph nodes in creation order (a topological order)
-enabled = [True]  # False: every op runs at once (the tests compare both ways)
-
-
-class Pending:
-    """The not-yet-computed output of one deferred op (one output ops only): ``op`` and its
-    static ``key`` applied to ``vals`` (arrays and Pendings), of ShapedArray ``aval``, on the
-    device of ``sharding`` (None: uncommitted or the one device there is). ``set`` stores the
-    value and drops the inputs; ``hint`` holds the fused program that skipped it, where it is
-    node ``at``."""
-
-    __slots__ = ("op", "key", "vals", "aval", "shape", "dtype", "sharding", "value", "hint", "at")
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
-
-    def set(self, value) -> None:
-        self.value, self.vals = value, None
-
-
-def force(p: Pending) -> jax.Array:
-    """The value of ``p``, computing it (and the pending values it needs) if not done yet.
-    Iterative, so a long chain of deferred ops cannot overflow the Python stack."""
-    if p.value is not None:
-        return p.value
-    stack = [p]
-    while stack:
-        q = stack[-1]
-        if q.value is not None:  # pushed twice (an op used it twice)
-            stack.pop()
-            continue
-        todo = [v for v in q.vals if v.__class__ is Pending and v.value is None]
-        if todo:
-            stack.extend(todo)
-            continue
-        stack.pop()
-        vals = [v.value if v.__class__ is Pending else v for v in q.vals]
-        q.set(q.op.forward_fn(q.key)(*vals))
-        h = q.hint  # [the fused program that skipped it], its node's position there is q.at
-        if h is not None and h[0] is not None:  # read after that program ran: return it
-            h[0].wanted(q.at)
-    return p.value
-
-
-def concrete(vals) -> list:
-    """``vals`` with every Pending replaced by its (computed) value."""
-    return [force(v) if v.__class__ is Pending else v for v in vals]
-
-
 _new = object.__new__
 _NO_EDGE = (None, 0)
-Tensor: type = None  # bound by _tensor.py
 
 
 def record(op, key: tuple, args: tuple):
@@ -107,7 +54,7 @@ def record(op, key: tuple, args: tuple):
                 else:
                     g = a._acc
                     g = g() if g is not None else None
-                    edges.append((g, 0) if g is not None else a._edge())
+                    edges.append((g if g is not None else accumulator_for(a), 0))
             else:
                 mask.append(False)
                 edges.append(_NO_EDGE)
@@ -155,19 +102,6 @@ def record(op, key: tuple, args: tuple):
     out = _new(Pending)
     out.op, out.key, out.vals, out.aval = op, key, vals, aval
     out.shape, out.dtype, out.sharding = aval.shape, aval.dtype, sharding
-    out.value = out.hint = None
-    node = _new(op.node_cls)  # Node.__init__, inlined (a new Node slot goes here too)
-    node._op, node._static, node._saved, node._n_out = op, key, vals, 1
-    node._freed = False
-    node._mark = 0
-    node._seq = next(creation)
-    node._pull = None
-    node._extra = node._meta = None
-    node._out = out
-    node._mask, node._edges, node._versions = tuple(mask), edges, versions
-    t = _new(Tensor)  # Tensor._wrap(out, node, 0), inlined
-    t._v, t._requires_grad, t.grad_fn, t._output_nr = out, True, node, 0
-    t._grad = t._acc = t._hooks = t._alias = None
-    t._vc = [0]
-    t._retains_grad = False
-    return t
+    out.value = out.reads = None
+    node = (op.node_cls or node_class(op))(op, key, vals, 1, tuple(mask), edges, versions, out)
+    return Tensor._wrap(out, node, 0)

@@ -22,6 +22,7 @@ from . import _creation, _device, _dtype
 from ._dispatch import Op, apply
 from ._tensor import Tensor, method
 from .autograd._grad_mode import is_grad_enabled
+from .ops._common import inplace, result_type
 
 _DEFAULT_SEED = 67280421310721
 _MASK = 0xFFFFFFFFFFFFFFFF
@@ -93,14 +94,14 @@ class Generator:
 
 default_generator = Generator()
 _cuda_generators: dict[int, Generator] = {}
-_cuda_seed = [_DEFAULT_SEED]
+_cuda_seed = _DEFAULT_SEED  # the seed of the CUDA generators made from now on
 
 
 def cuda_generator(index: int) -> Generator:
     """The default generator of CUDA device ``index`` (made on first use)."""
     gen = _cuda_generators.get(index)
     if gen is None:
-        gen = _cuda_generators[index] = Generator(f"cuda:{index}").manual_seed(_cuda_seed[0])
+        gen = _cuda_generators[index] = Generator(f"cuda:{index}").manual_seed(_cuda_seed)
     return gen
 
 
@@ -123,8 +124,9 @@ def manual_seed(seed: int) -> Generator:
     >>> tensorish.initial_seed()
     0
     """
+    global _cuda_seed
     gen = default_generator.manual_seed(seed)
-    _cuda_seed[0] = gen.initial_seed()
+    _cuda_seed = gen.initial_seed()
     for g in _cuda_generators.values():
         g.manual_seed(seed)
     return gen
@@ -509,8 +511,6 @@ def normal(
             device,
         )
         return _creation._finish(out, dt, device, requires_grad)
-    from .ops._common import result_type
-
     if tm and ts:
         shape = (
             np.broadcast_shapes(mean.shape, std.shape)
@@ -672,8 +672,6 @@ def _fill_(self: Tensor, kind: str, params: tuple, generator: Generator | None) 
     value = _sample(kind, generator, params, tuple(self.shape), self.dtype, self.device)
     value = jax.device_put(value, next(iter(self.jax().devices())))
     if is_grad_enabled() and self._requires_grad:
-        from .ops._common import inplace
-
         return inplace(self, lambda s: apply(_FILL_OPS[kind], (s, value)))
     self._set_value(value)
     return self

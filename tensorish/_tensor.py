@@ -1,8 +1,14 @@
-"""Tensor: a jax.Array plus PyTorch's autograd state.
+"""Tensor: plain data at the bottom of the package (layer design note).
+
+A Tensor is a value (a jax.Array, or a ``Pending`` one that a recorded op will compute) plus the
+slots autograd fills: ``requires_grad``, ``grad_fn`` and ``output_nr``, ``.grad``, the version
+counter, hooks. This module imports only leaves (dtypes, devices, printing, ``_pending``); what
+the other layers do with a Tensor they attach themselves: the op modules (``ops/``) its operators
+and most methods, ``autograd/`` its autograd methods (``backward``, ``grad``, ``register_hook``,
+``retain_grad``).
 
 The value is immutable; in-place methods rebind it and bump the version counter ``_vc`` (shared
-by aliases), so PyTorch's checks for in-place misuse still fire. Operators and most methods are
-attached by the op modules (``ops/``), each op declared once there.
+by aliases), so PyTorch's checks for in-place misuse still fire.
 
 Aliasing. JAX arrays cannot share storage, so tensorish keeps *whole-tensor* aliases explicitly:
 ``detach()`` and ``.data`` return tensors in the same alias group (``_alias``), and an in-place
@@ -17,18 +23,18 @@ slicing, ``transpose``...) are copies: an in-place write to one does not reach i
 from __future__ import annotations
 
 import functools
-import warnings
 import weakref
 from collections.abc import Callable
-from sys import getrefcount
 from typing import Any
 
 import jax
 import numpy as np
 
 from . import _dtype
-from ._lazy import Pending, force
-from .autograd import _engine
+from ._device import from_jax
+from ._mode import mode
+from ._pending import Pending, force
+from ._printing import tensor_repr
 
 
 class Size(tuple):
@@ -108,11 +114,17 @@ class Tensor:
         t._acc = None
         t._retains_grad = False
         t._hooks = t._alias = None
+        w = mode.trace
+        if w is not None:
+            w.on_new(t)
         return t
 
     @property
     def _value(self) -> jax.Array:
         """The value as a jax.Array (a deferred op's value is computed on first use)."""
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         v = self._v
         if v.__class__ is Pending:
             v = self._v = force(v)
@@ -120,6 +132,9 @@ class Tensor:
 
     @_value.setter
     def _value(self, value) -> None:
+        w = mode.trace
+        if w is not None:
+            w.on_write(self)
         self._v = value
 
     # -- autograd state -------------------------------------------------------------------
@@ -156,95 +171,10 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def grad(self) -> Tensor | None:
-        if self.grad_fn is not None and not self._retains_grad:
-            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
-        return self._grad
-
-    @grad.setter
-    def grad(self, value: Tensor | None) -> None:
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(
-                    f"assigned grad expected to be a Tensor or None but got grad of type "
-                    f"{type(value).__name__}"
-                )
-            if value.dtype is not self.dtype:
-                raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_CPP_NAMES[value.dtype.name]}'"
-                    f" to a tensor with grad_dtype '{self.dtype.title}'. The gradient must match "
-                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
-                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
-                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
-                    "gradient may break downstream systems that assume they match."
-                )
-            if value.shape != self.shape:
-                raise RuntimeError(
-                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
-                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
-                    "tensor are the same size"
-                )
-        self._grad = value
-
-    @property
-    def retains_grad(self) -> bool:
-        return self._retains_grad
-
-    def retain_grad(self) -> None:
-        """Make ``backward`` fill ``.grad`` of this non-leaf tensor too (a no-op on leaves).
-
-        >>> import tensorish
-        >>> x = tensorish.ones(2, requires_grad=True)
-        >>> y = x * 2
-        >>> y.retain_grad()
-        >>> (y * y).sum().backward()
-        >>> y.grad
-        tensor([4., 4.])
-        """
-        if not self._requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
-            return
-        self.grad_fn._ext().retain[self._output_nr] = weakref.ref(self)
-        self._retains_grad = True
-
-    def register_hook(self, hook: Callable) -> _engine.RemovableHandle:
-        """Call ``hook(grad)`` with this tensor's total gradient during backward; a Tensor it
-        returns replaces the gradient. ``handle.remove()`` unregisters it.
-
-        >>> import tensorish
-        >>> x = tensorish.ones(2, requires_grad=True)
-        >>> h = x.register_hook(lambda g: g * 10)
-        >>> (x * 2).sum().backward()
-        >>> x.grad
-        tensor([20., 20.])
-        """
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = _engine.LeafHooks()
-            return _engine.add_hook(self._hooks.pre, hook)
-        table = self.grad_fn._ext().tensor_hooks.setdefault(self._output_nr, {})
-        return _engine.add_hook(table, hook)
-
-    def register_post_accumulate_grad_hook(self, hook: Callable) -> _engine.RemovableHandle:
-        """Call ``hook(tensor)`` after this leaf's ``.grad`` was accumulated."""
-        if self.grad_fn is not None:
-            raise RuntimeError(
-                "post accumulate grad hooks cannot be registered on non-leaf tensors"
-            )
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._hooks is None:
-            self._hooks = _engine.LeafHooks()
-        return _engine.add_hook(self._hooks.post, hook)
-
-    @property
     def data(self) -> Tensor:
         """This tensor's value outside the graph, with its own version counter; in-place
         writes to it (``w.data -= lr * g``) change this tensor too, untracked by autograd."""
-        t = Tensor._wrap(self._v)
+        t = Tensor._wrap(self._watched())
         t._join(self)
         return t
 
@@ -252,7 +182,11 @@ class Tensor:
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
-        self._v = value._v
+        v = value._watched()
+        w = mode.trace
+        if w is not None:
+            w.on_write(self)
+        self._v = v
         self._join(value)
 
     def _join(self, other: Tensor) -> None:
@@ -267,53 +201,10 @@ class Tensor:
         group.append(weakref.ref(self))
         self._alias = group
 
-    def _edge(self) -> tuple:
-        if self.grad_fn is not None:
-            return (self.grad_fn, self._output_nr)
-        return (_engine.accumulator_for(self), 0)
-
-    def _accumulator(self):
-        return _engine.accumulator_for(self)
-
-    def backward(
-        self,
-        gradient: Tensor | None = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
-        inputs=None,
-    ) -> None:
-        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
-
-        >>> import tensorish
-        >>> x = tensorish.ones(2, requires_grad=True)
-        >>> (5 * (x + 1) ** 2).mean().backward()
-        >>> x.grad
-        tensor([10., 10.])
-        """
-        if (
-            gradient is None
-            and inputs is None
-            and not create_graph
-            and self._requires_grad
-            and self._v.size == 1
-            and _dtype.from_np(self._v.dtype).is_floating_point
-        ):
-            # The common ``loss.backward()``: no argument handling to do. A root nobody else
-            # holds (``(a * b).sum().backward()``) can never be read: its value is not kept.
-            held = getrefcount(self) > _TEMPORARY_REFS
-            _engine.run_backward([self], [None], bool(retain_graph), held=held)
-            return
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
-    def _refs(self) -> int:
-        return getrefcount(self)
-
     def detach(self) -> Tensor:
         """A new tensor with the same value, outside the graph; it shares the version counter,
         and an in-place write to either reaches both (as shared storage would)."""
-        t = Tensor._wrap(self._v)
+        t = Tensor._wrap(self._watched())
         t._vc = self._vc
         t._join(self)
         return t
@@ -327,13 +218,26 @@ class Tensor:
 
     def _set_value(self, value: jax.Array) -> None:
         """Rebind the value, as an in-place write does, and bump the version."""
+        w = mode.trace
+        if w is not None:
+            w.on_write(self)
         self._v = value
         self._vc[0] += 1
         if self._alias is not None:
             for ref in self._alias:
                 t = ref()
                 if t is not None and t is not self:
+                    if w is not None:
+                        w.on_write(t)
                     t._v = value
+
+    def _watched(self):
+        """``_v`` (the value slot, maybe a Pending), reported to a compile trace if one runs in
+        this thread: metadata reads go through here, or through ``_value``."""
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
+        return self._v
 
     def _type_name(self) -> str:
         return f"tensorish.{self.dtype.title}Tensor"
@@ -342,36 +246,47 @@ class Tensor:
     def _version(self) -> int:
         return self._vc[0]
 
-    def _node_label(self) -> str:
-        return self.grad_fn.name() if self.grad_fn is not None else "AccumulateGrad"
-
     # -- metadata -------------------------------------------------------------------------
+    # (Each reads the value slot once, reporting the read to a compile trace in this thread.)
     @property
     def dtype(self) -> _dtype.dtype:
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         return _dtype.from_np(self._v.dtype)
 
     @property
     def shape(self) -> Size:
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         return Size(self._v.shape)
 
     def size(self, dim: int | None = None) -> Size | int:
         """The shape, or the length of dimension ``dim``."""
+        shape = self._watched().shape
         if dim is None:
-            return Size(self._v.shape)
-        return self._v.shape[_wrap_dim(dim, self.ndim)]
+            return Size(shape)
+        return shape[_wrap_dim(dim, len(shape))]
 
     def dim(self) -> int:
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         return self._v.ndim
 
     @property
     def ndim(self) -> int:
+        w = mode.trace
+        if w is not None:
+            w.on_read(self)
         return self._v.ndim
 
     def ndimension(self) -> int:
-        return self._v.ndim
+        return self._watched().ndim
 
     def numel(self) -> int:
-        return int(self._v.size)
+        return int(self._watched().size)
 
     nelement = numel
 
@@ -380,8 +295,6 @@ class Tensor:
 
     @property
     def device(self):
-        from ._device import from_jax
-
         return from_jax(next(iter(self._value.devices())))
 
     @property
@@ -395,17 +308,17 @@ class Tensor:
         return self.dtype.is_complex
 
     def __len__(self) -> int:
-        if self._v.ndim == 0:
+        shape = self._watched().shape
+        if not shape:
             raise TypeError("len() of a 0-d tensor")
-        return self._v.shape[0]
+        return shape[0]
 
     # -- leaving the facade ---------------------------------------------------------------
     def item(self) -> int | float | bool | complex:
         """The value of a one-element tensor as a Python number."""
-        if self._v.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {self._v.size} elements cannot be converted to Scalar"
-            )
+        n = self._watched().size
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
         return self._value.reshape(()).item()
 
     def tolist(self) -> Any:
@@ -441,12 +354,10 @@ class Tensor:
         return self._value
 
     def __repr__(self, *, tensor_contents: str | None = None) -> str:
-        from ._printing import tensor_repr
-
         return tensor_repr(self, tensor_contents=tensor_contents)
 
     def __format__(self, spec: str) -> str:
-        if self._v.ndim == 0:
+        if self._watched().ndim == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
@@ -464,22 +375,10 @@ class Tensor:
         t = Tensor._wrap(self._value, cls=type(self))
         t._requires_grad = self._requires_grad
         memo[id(self)] = t
-        if self._grad is not None:
-            t._grad = Tensor._wrap(self._grad._value)
+        g = read_grad(self)
+        if g is not None:
+            t._grad = Tensor._wrap(g._value)
         return t
-
-
-# References to a temporary tensor inside one of its methods (the caller's stack, the ``self``
-# argument and getrefcount's own): more in ``backward`` means something else holds it.
-_TEMPORARY_REFS = Tensor._wrap(None)._refs()
-
-_NONLEAF_GRAD_WARNING = (
-    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
-    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
-    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
-    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
-    "github.com/pytorch/pytorch/pull/30531 for more information."
-)
 
 
 class _GradFlag:
@@ -529,20 +428,89 @@ def _register_pytree(cls: type) -> None:
 
 _register_pytree(Tensor)
 
-_CPP_NAMES = {
-    "float32": "float",
-    "float64": "double",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "complex64": "c10::complex<float>",
-    "complex128": "c10::complex<double>",
-}
+
+def read_grad(t: Tensor) -> Tensor | None:
+    """``t``'s ``.grad`` slot, the read reported to a compile trace in this thread."""
+    w = mode.trace
+    if w is not None:
+        w.on_grad_read(t)
+    return t._grad
+
+
+def write_grad(t: Tensor, g: Tensor | None) -> None:
+    """Rebind ``t``'s ``.grad`` slot, reported to a compile trace in this thread."""
+    w = mode.trace
+    if w is not None:
+        w.on_grad_write(t)
+    t._grad = g
+
+
+class Watch:
+    """What a tensorish.compile trace sees of the Tensors that existed before it began.
+
+    While a thread traces, ``mode.trace`` is its Watch, and the places where a Tensor's value
+    or ``.grad`` is read or rebound (here: ``_value``, the metadata properties, ``_set_value``,
+    ``data``, ``detach``, ``read_grad``/``write_grad``; the op table reads values through
+    ``_value``) report to it. Other threads see ``mode.trace`` None and pay one check.
+
+    ``installed`` maps id -> (tensor, original value) for the tensors the trace gave traced
+    values; then, by id: ``new`` (weakrefs) the tensors created during the trace, ``read`` the
+    pre-existing ones read or written, ``orig`` the value of those not installed, ``written``
+    those whose value was rebound, ``meta`` their (grad_fn, output_nr, requires_grad) to
+    restore, ``grad_read`` the ``.grad`` each tensor had when first read, ``grad_orig`` the
+    ``.grad`` it had before being rebound.
+    """
+
+    def __init__(self, installed: dict) -> None:
+        self.installed = installed
+        self.new: dict = {}
+        self.read: dict = {}
+        self.orig: dict = {}
+        self.written: dict = {}
+        self.meta: dict = {}
+        self.grad_read: dict = {}
+        self.grad_orig: dict = {}
+
+    def original(self, t: Tensor):
+        """The value ``t`` had before the trace (a tracer if it was given one)."""
+        i = id(t)
+        return self.installed[i][1] if i in self.installed else self.orig.get(i, (t, None))[1]
+
+    def on_new(self, t: Tensor) -> None:
+        self.new[id(t)] = weakref.ref(t)
+
+    def on_read(self, t: Tensor) -> None:
+        i = id(t)
+        if i not in self.read and i not in self.new:
+            self._touch(t)
+
+    def on_write(self, t: Tensor) -> None:
+        i = id(t)
+        if i in self.new:
+            return
+        if i not in self.read:
+            self._touch(t)
+        self.written[i] = t
+
+    def on_grad_read(self, t: Tensor) -> None:
+        i = id(t)
+        if i not in self.new and i not in self.grad_read and i not in self.grad_orig:
+            self.grad_read[i] = (t, t._grad)
+
+    def on_grad_write(self, t: Tensor) -> None:
+        i = id(t)
+        if i not in self.new and i not in self.grad_orig:
+            self.grad_orig[i] = (t, t._grad)
+
+    def _touch(self, t: Tensor) -> None:
+        v = t._v
+        if v.__class__ is Pending:  # computed, as reading ``_value`` would
+            v = t._v = force(v)
+        i = id(t)
+        self.read[i] = t
+        self.meta[i] = (t, t.grad_fn, t._output_nr, t._requires_grad)
+        if i not in self.installed:
+            self.orig[i] = (t, v)
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:
@@ -558,8 +526,3 @@ def method(fn: Callable) -> Callable:
     """Also make ``fn`` the Tensor method of the same name (the op modules use this)."""
     setattr(Tensor, fn.__name__, fn)
     return fn
-
-
-from . import _dispatch, _lazy  # noqa: E402  (after Tensor exists: _dispatch is imported by ops)
-
-_dispatch.Tensor = _engine.Tensor = _lazy.Tensor = Tensor

@@ -12,6 +12,7 @@ from typing import Any
 import jax
 
 from . import _device, _random
+from ._mode import mode
 
 __all__ = [
     "is_available",
@@ -28,8 +29,6 @@ __all__ = [
     "get_device_name",
     "is_initialized",
 ]
-
-_current = [0]
 
 
 def _require() -> list:
@@ -54,9 +53,9 @@ def device_count() -> int:
 
 
 def current_device() -> int:
-    """The index of the current CUDA device."""
+    """The index of the current CUDA device (per thread, as in PyTorch)."""
     _require()
-    return _current[0]
+    return mode.cuda_device
 
 
 def set_device(device: Any) -> None:
@@ -66,13 +65,13 @@ def set_device(device: Any) -> None:
         return
     if idx >= len(_require()):
         raise RuntimeError("CUDA error: invalid device ordinal")
-    _current[0] = idx
+    mode.cuda_device = idx
 
 
 def get_device_name(device: Any = None) -> str:
     devs = _require()
     idx = (
-        _current[0]
+        mode.cuda_device
         if device is None
         else (device if isinstance(device, int) else _device.device(device).index or 0)
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import jax
 
-from ._dispatch import inline
+from ._mode import mode
 from ._tensor import Tensor
 
 __all__ = [
@@ -57,11 +57,11 @@ def _on_arrays(
     kwargs = kwargs or {}
 
     def f(*xs):
-        inline[0] += 1
+        mode.inline += 1
         try:
             out = func(*_tensors(xs), **kwargs)
         finally:
-            inline[0] -= 1
+            mode.inline -= 1
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise RuntimeError(

@@ -14,6 +14,7 @@ from oracle import assert_same, assert_same_error, both
 
 import tensorish
 from tensorish import _lazy
+from tensorish._mode import mode
 
 
 def _deferred(t) -> bool:
@@ -128,12 +129,12 @@ def test_retain_graph_twice_accumulates():
 
 
 def test_switching_deferral_off_runs_ops_at_once():
-    _lazy.enabled[0] = False
+    mode.defer = False
     try:
         x = tensorish.ones(2, requires_grad=True)
         assert not _deferred(x * 2)
     finally:
-        _lazy.enabled[0] = True
+        mode.defer = True
 
 
 def _train(steps: int) -> tuple[list, list]:
@@ -156,11 +157,11 @@ def _train(steps: int) -> tuple[list, list]:
 
 def test_training_with_and_without_deferral_agree():
     deferred = _train(6)
-    _lazy.enabled[0] = False
+    mode.defer = False
     try:
         eager = _train(6)
     finally:
-        _lazy.enabled[0] = True
+        mode.defer = True
     np.testing.assert_allclose(deferred[0], eager[0], rtol=1e-6)
     for a, b in zip(deferred[1], eager[1]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
@@ -197,14 +198,14 @@ def test_deepcopy_copies_leaves_and_refuses_graph_outputs():
 
 
 def test_a_huge_graph_runs_node_by_node():
-    from tensorish.autograd import _engine
+    from tensorish.autograd import _fused
 
     x = tensorish.ones(2, requires_grad=True)
-    before = len(_engine._fused)
+    before = len(_fused.programs)
     for _ in range(3):
         y = x
-        for _ in range(_engine._FUSED_NODES + 10):
+        for _ in range(_fused.MAX_NODES + 10):
             y = y * 1.0
         y.sum().backward()
-    assert len(_engine._fused) == before  # never compiled as one program
+    assert len(_fused.programs) == before  # never compiled as one program
     assert x.grad.tolist() == [3.0, 3.0]

@@ -83,14 +83,14 @@ def test_creation_and_random_take_device():
 
 TWO_DEVICES = textwrap.dedent("""
     import tensorish
-    from tensorish import _device
+    from tensorish.ops._device_ops import move
 
     x = tensorish.tensor([1.0, 2.0], requires_grad=True)
-    y = _device.move(x, "cpu:1")
+    y = move(x, "cpu:1")
     assert next(iter(y.jax().devices())).id == 1
     assert type(y.grad_fn).__name__ == "ToCopyBackward0", y.grad_fn
-    assert _device.move(y, "cpu:1") is y
-    z = _device.move(y * y, "cpu")
+    assert move(y, "cpu:1") is y
+    z = move(y * y, "cpu")
     assert next(iter(z.jax().devices())).id == 0
     z.sum().backward()
     assert x.grad.tolist() == [2.0, 4.0], x.grad

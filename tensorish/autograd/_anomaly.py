@@ -1,11 +1,12 @@
 """Anomaly detection: record each op's forward stack, and fail on the first backward that
-returns nan, naming the forward op (the engine runs node by node while it is on)."""
+returns nan, naming the forward op (the engine runs node by node while it is on). A process-wide
+switch, as in PyTorch: the fields ``anomaly`` and ``check_nan`` of the one mode object."""
 
 from __future__ import annotations
 
 import warnings
 
-from ._engine import _anomaly
+from .. import _mode
 from ._grad_mode import _GradModeContext
 
 _ENABLED_WARNING = (
@@ -15,13 +16,23 @@ _ENABLED_WARNING = (
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether anomaly detection is on (a global switch, as in PyTorch)."""
-    return _anomaly[0]
+    """Whether anomaly detection is on (a global switch, as in PyTorch).
+
+    >>> import tensorish
+    >>> tensorish.is_anomaly_enabled()
+    False
+    """
+    return _mode.mode.anomaly
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    """Whether anomaly detection checks backward results for nan."""
-    return _anomaly[1]
+    """Whether anomaly detection checks backward results for nan.
+
+    >>> import tensorish
+    >>> tensorish.is_anomaly_check_nan_enabled()
+    True
+    """
+    return _mode.mode.check_nan
 
 
 class detect_anomaly(_GradModeContext):
@@ -30,7 +41,7 @@ class detect_anomaly(_GradModeContext):
     >>> import tensorish, warnings
     >>> warnings.simplefilter("ignore")
     >>> with tensorish.autograd.detect_anomaly():
-    ...     tensorish.autograd.is_anomaly_enabled()
+    ...     tensorish.is_anomaly_enabled()
     True
     """
 
@@ -42,20 +53,22 @@ class detect_anomaly(_GradModeContext):
 
     def __enter__(self) -> None:
         warnings.warn(_ENABLED_WARNING, UserWarning, stacklevel=2)
-        self._prev = tuple(_anomaly)
-        _anomaly[:] = [True, self._check_nan]
+        m = _mode.mode
+        self._prev = (m.anomaly, m.check_nan)
+        m.anomaly, m.check_nan = True, self._check_nan
 
     def __exit__(self, *exc: object) -> None:
-        _anomaly[:] = list(self._prev)
+        _mode.mode.anomaly, _mode.mode.check_nan = self._prev
 
 
 class set_detect_anomaly(_GradModeContext):
     """Turn anomaly detection on or off; at once, and as a context manager restored on exit."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        self._prev = tuple(_anomaly)
+        m = _mode.mode
+        self._prev = (m.anomaly, m.check_nan)
         self._mode = (bool(mode), check_nan)
-        _anomaly[:] = [bool(mode), check_nan]
+        m.anomaly, m.check_nan = self._mode
 
     def _args(self) -> tuple:
         return self._mode
@@ -64,4 +77,4 @@ class set_detect_anomaly(_GradModeContext):
         pass
 
     def __exit__(self, *exc: object) -> None:
-        _anomaly[:] = list(self._prev)
+        _mode.mode.anomaly, _mode.mode.check_nan = self._prev

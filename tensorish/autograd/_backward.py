@@ -1,12 +1,16 @@
-"""``backward()`` and ``grad()``: seed the output gradients and run the engine."""
+"""``backward()`` and ``grad()`` (and ``Tensor.backward``): seed the output gradients and run
+the engine."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from sys import getrefcount
 
 import jax.numpy as jnp
 
+from .. import _dtype
+from .._tensor import Size, Tensor, method
 from . import _engine
 
 
@@ -47,13 +51,14 @@ def backward(
     seeds = _make_seeds(tensors, grads, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
-    if create_graph and not _warned[0]:
-        _warned[0] = True
+    global _warned
+    if create_graph and not _warned:
+        _warned = True
         warnings.warn(_CYCLE_WARNING, UserWarning, stacklevel=3)
     _engine.run_backward(tensors, seeds, bool(retain_graph), create_graph, inputs, True)
 
 
-_warned = [False]  # PyTorch warns once per process
+_warned = False  # PyTorch warns once per process
 _CYCLE_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "
     "parameter and its gradient which can cause a memory leak. We recommend using autograd.grad "
@@ -82,8 +87,6 @@ def grad(
     >>> tensorish.autograd.grad((x ** 3).sum(), x)
     (tensor([ 3., 12.]),)
     """
-    from .._tensor import Tensor
-
     if materialize_grads and allow_unused is False:
         raise ValueError(
             "Expected allow_unused to be True or not passed when materialize_grads=True, but "
@@ -130,8 +133,6 @@ def _batched_grad(
     outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
 ) -> tuple:
     """``is_grads_batched``: one backward per slice of the leading dim of ``grad_outputs``."""
-    from .._tensor import Tensor
-
     grad_outputs = _as_list(grad_outputs)
     n = grad_outputs[0].shape[0]
     rows = [
@@ -194,6 +195,46 @@ def _make_seeds(tensors: Sequence, grads: Sequence, create_graph: bool = False) 
 
 
 def _size(shape: tuple) -> str:
-    from .._tensor import Size
-
     return repr(Size(shape))
+
+
+def _tensor_backward(
+    self: Tensor,
+    gradient: Tensor | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs=None,
+) -> None:
+    """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
+
+    >>> import tensorish
+    >>> x = tensorish.ones(2, requires_grad=True)
+    >>> (5 * (x + 1) ** 2).mean().backward()
+    >>> x.grad
+    tensor([10., 10.])
+    """
+    if (
+        gradient is None
+        and inputs is None
+        and not create_graph
+        and self._requires_grad
+        and self._v.size == 1
+        and _dtype.from_np(self._v.dtype).is_floating_point
+    ):
+        # The common ``loss.backward()``: no argument handling to do. A root nobody else
+        # holds (``(a * b).sum().backward()``) can never be read: its value is not kept.
+        held = getrefcount(self) > _TEMPORARY_REFS
+        _engine.run_backward([self], [None], bool(retain_graph), held=held)
+        return
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def _refs(t: Tensor) -> int:
+    return getrefcount(t)
+
+
+# References to a temporary tensor inside a function it is passed to (the function's argument
+# and getrefcount's own): more in ``Tensor.backward`` means something else holds it.
+_TEMPORARY_REFS = _refs(Tensor._wrap(None))
+_tensor_backward.__name__ = "backward"
+method(_tensor_backward)

@@ -12,8 +12,9 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from . import _engine
+from .._tensor import Tensor
 from ._grad_mode import is_grad_enabled, no_grad
+from ._graph import FREED_MESSAGE, GraphNode, check_versions, edge
 
 
 class FunctionCtx:
@@ -38,20 +39,12 @@ class FunctionCtx:
     @property
     def saved_tensors(self) -> tuple:
         if self._freed:
-            raise RuntimeError(_engine.FREED_MESSAGE)
-        out = []
-        for entry in self._to_save:
-            if entry is None:
-                out.append(None)
-                continue
-            t, vc, seen = entry
-            if vc[0] != seen:
-                raise _engine.version_error(t, vc[0], seen)
-            out.append(t)
-        return tuple(out)
+            raise RuntimeError(FREED_MESSAGE)
+        check_versions([e for e in self._to_save if e is not None])
+        return tuple(None if e is None else e[0] for e in self._to_save)
 
 
-class BackwardCFunction(FunctionCtx, _engine._GraphNode):
+class BackwardCFunction(FunctionCtx, GraphNode):
     """The ``grad_fn`` of a custom Function's outputs (and the ``ctx`` its methods receive)."""
 
     _forward_cls: type
@@ -75,7 +68,7 @@ class BackwardCFunction(FunctionCtx, _engine._GraphNode):
 
     def _check_saved(self) -> None:
         if self._freed and self._to_save:
-            raise RuntimeError(_engine.FREED_MESSAGE)
+            raise RuntimeError(FREED_MESSAGE)
 
     def _release(self) -> None:
         self._freed = True
@@ -88,8 +81,6 @@ class BackwardCFunction(FunctionCtx, _engine._GraphNode):
         return self._run(cts, graph=True)
 
     def _run(self, cts: list, graph: bool) -> list:
-        from .._tensor import Tensor
-
         grads = []
         for c, meta in zip(cts, self._outputs):
             if c is None and self._materialize and meta is not None:
@@ -184,8 +175,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .._tensor import Tensor
-
         ctx = cls._backward_cls()
         is_tensor = [isinstance(a, Tensor) for a in args]
         ctx.needs_input_grad = tuple(t and a._requires_grad for t, a in zip(is_tensor, args))
@@ -193,7 +182,7 @@ class Function(metaclass=_FunctionMeta):
         tensors = [a for a, t in zip(args, is_tensor) if t]
         ctx._mask = tuple(a._requires_grad for a in tensors)
         if record:
-            ctx._edges = [a._edge() if a._requires_grad else (None, 0) for a in tensors]
+            ctx._edges = [edge(a) if a._requires_grad else (None, 0) for a in tensors]
         ctx._in_shapes = [tuple(a.shape) if t else None for a, t in zip(args, is_tensor)]
         with no_grad():
             if cls.setup_context is not Function.setup_context:

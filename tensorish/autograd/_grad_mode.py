@@ -1,20 +1,17 @@
 """Thread-local gradient recording switches: no_grad, enable_grad, set_grad_enabled,
-inference_mode. Each is a context manager and a decorator (with or without parentheses)."""
+inference_mode. Each is a context manager and a decorator (with or without parentheses).
+
+They set the per-thread fields ``grad`` and ``inference`` of the one mode object (``_mode``), so
+this module needs nothing else and sits low: the op table uses it too.
+"""
 
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from typing import Any
 
-
-class _State(threading.local):
-    enabled = True  # the defaults every thread starts with
-    inference = False
-
-
-_state = _State()
+from .._mode import mode
 
 
 def is_grad_enabled() -> bool:
@@ -24,7 +21,7 @@ def is_grad_enabled() -> bool:
     >>> tensorish.is_grad_enabled()
     True
     """
-    return _state.enabled
+    return mode.grad
 
 
 def is_inference_mode_enabled() -> bool:
@@ -35,11 +32,11 @@ def is_inference_mode_enabled() -> bool:
     ...     tensorish.is_inference_mode_enabled()
     True
     """
-    return _state.inference
+    return mode.inference
 
 
-def _set_enabled(mode: bool) -> None:
-    _state.enabled = mode
+def _set_enabled(on: bool) -> None:
+    mode.grad = on
 
 
 class _GradModeContext:
@@ -150,8 +147,8 @@ class inference_mode(_GradModeContext):
     def __enter__(self) -> None:
         self._prev = (is_grad_enabled(), is_inference_mode_enabled())
         _set_enabled(not self._mode)
-        _state.inference = self._mode
+        mode.inference = self._mode
 
     def __exit__(self, *exc: object) -> None:
         _set_enabled(self._prev[0])
-        _state.inference = self._prev[1]
+        mode.inference = self._prev[1]

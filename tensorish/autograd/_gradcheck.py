@@ -9,6 +9,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from .._tensor import Tensor
 from ._backward import grad
 
 
@@ -21,15 +22,11 @@ def _tuple(x) -> tuple:
 
 
 def _outputs(func: Callable, inputs: tuple) -> tuple:
-    from .._tensor import Tensor
-
     return tuple(o for o in _tuple(func(*inputs)) if isinstance(o, Tensor))
 
 
 def _numerical(func: Callable, inputs: tuple, i: int, eps: float) -> list[np.ndarray]:
     """d outputs / d inputs[i] by central differences: one (numel_in, numel_out) per output."""
-    from .._tensor import Tensor
-
     x = np.asarray(inputs[i]._value)
     cols = []
     for j in range(x.size):
@@ -50,8 +47,6 @@ def _numerical(func: Callable, inputs: tuple, i: int, eps: float) -> list[np.nda
 
 def _analytical(outputs: tuple, inputs: tuple, diff: list[int]) -> list[list[np.ndarray]]:
     """jac[o][k]: (numel of input diff[k], numel of output o), row by row through backward."""
-    from .._tensor import Tensor
-
     jac = []
     for out in outputs:
         n = out.numel()
@@ -100,8 +95,6 @@ def gradcheck(
     >>> tensorish.autograd.gradcheck(lambda x: (x * x).sum(), (x,))
     True
     """
-    from .._tensor import Tensor
-
     inputs = _tuple(inputs)
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for i in diff:
@@ -161,8 +154,6 @@ def gradgradcheck(
     >>> tensorish.autograd.gradgradcheck(lambda x: x ** 3, (x,))
     True
     """
-    from .._tensor import Tensor
-
     inputs = _tuple(inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)

@@ -12,7 +12,9 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from .._creation import ones_like, zeros_like
 from .._dispatch import Op, apply
+from .._tensor import Tensor
 from ._backward import grad as _grad
 
 _stack = Op("StackBackward0", lambda *xs, shape: jnp.stack(xs).reshape(shape))
@@ -21,8 +23,6 @@ __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
 
 
 def _as_tuple(x, arg: str, fn: str) -> tuple[bool, tuple]:
-    from .._tensor import Tensor
-
     is_tuple = isinstance(x, tuple)
     xs = x if is_tuple else (x,)
     for i, t in enumerate(xs):
@@ -41,8 +41,6 @@ def _as_tuple(x, arg: str, fn: str) -> tuple[bool, tuple]:
 
 def _leaves(inputs: tuple, create_graph: bool) -> tuple:
     """Fresh leaves for ``inputs``; with ``create_graph``, ones still connected to them."""
-    from .._tensor import Tensor
-
     out = []
     for t in inputs:
         if create_graph and t.requires_grad:
@@ -54,8 +52,6 @@ def _leaves(inputs: tuple, create_graph: bool) -> tuple:
 
 def _grads(outputs, inputs, v, create_graph: bool, retain: bool = True) -> tuple:
     """d outputs / d inputs against ``v``; unused inputs get zeros."""
-    from .._tensor import Tensor
-
     outs = [o for o in outputs if o.requires_grad]
     vs = [g for o, g in zip(outputs, v) if o.requires_grad]
     if not outs:
@@ -88,8 +84,6 @@ def _input_vector(inputs: tuple, v: Any, fn: str) -> tuple:
             "The vector v can only be None if the input to the user-provided function is a "
             "single Tensor with a single element."
         )
-    from .._creation import ones_like
-
     return (ones_like(inputs[0]),)
 
 
@@ -112,8 +106,6 @@ def vjp(
                 "The vector v can only be None if the user-provided function returns a single "
                 "Tensor with a single element."
             )
-        from .._creation import ones_like
-
         v = (ones_like(outputs[0]),)
     else:
         v = _as_tuple(v, "v", "vjp")[1]
@@ -134,8 +126,6 @@ def jvp(
     ...                                   tensorish.ones(2))[1]
     tensor([2., 4.])
     """
-    from .._creation import zeros_like
-
     in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
     v = _input_vector(inputs, v, "jvp")
     xs = _leaves(inputs, create_graph)
@@ -180,9 +170,6 @@ def jacobian(
     tensor([[2., 0.],
             [0., 4.]])
     """
-    from .._creation import zeros_like
-    from .._tensor import Tensor
-
     in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
     xs = _leaves(inputs, create_graph)
     out_tuple, outputs = _as_tuple(func(*xs), "outputs of the user-provided function", "jacobian")

@@ -28,6 +28,7 @@ from typing import Any
 import jax
 
 from .. import _dispatch
+from .._mode import mode
 
 __all__ = ["profile", "record_function", "EventList", "FunctionEvent", "FunctionEventAvg"]
 
@@ -344,12 +345,12 @@ def _profiled_apply(op: Any, args: tuple, static: tuple, cast: tuple | None) -> 
     rec = _recorder
     name = _op_name(op)
     e = rec.open(name, [_shape(a) for a in args] if rec.record_shapes else None, False)
-    _dispatch.set_profile_hook(None)
+    mode.profile = None
     try:
         with jax.profiler.TraceAnnotation(name):
             return _dispatch.apply(op, args, static, cast)
     finally:
-        _dispatch.set_profile_hook(_profiled_apply)
+        mode.profile = _profiled_apply
         rec.close(e)
 
 
@@ -358,13 +359,13 @@ def _start(record_shapes: bool) -> _Recorder:
     if _recorder is not None:
         raise RuntimeError("Profiler is already enabled on this thread")
     _recorder = _Recorder(record_shapes)
-    _dispatch.set_profile_hook(_profiled_apply)
+    mode.profile = _profiled_apply
     return _recorder
 
 
 def _stop() -> None:
     global _recorder
-    _dispatch.set_profile_hook(None)
+    mode.profile = None
     _recorder = None
 
 

@@ -21,6 +21,7 @@ from .. import _dtype
 from .._dispatch import Op, apply
 from .._random import next_key
 from .._tensor import Tensor, _wrap_dim
+from ..ops._common import inplace as _inplace
 
 
 def _tuple(x, n: int) -> tuple[int, ...]:
@@ -1033,8 +1034,6 @@ _log_softmax = Op(
 def _inplace_result(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
     if not inplace:
         return out
-    from ..ops._common import inplace as _inplace
-
     return _inplace(input, lambda _: out)
 
 

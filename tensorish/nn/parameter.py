@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._creation import empty
 from .._tensor import Tensor
 
 
@@ -28,8 +29,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
         if data is None:
-            from .._creation import empty
-
             data = empty(0)
         return _adopt(cls, data, requires_grad)
 

@@ -9,10 +9,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _device, _dispatch, _dtype
-from .._compile import TracedScalar
+from .. import _device, _dtype
 from .._dispatch import Op, apply
+from .._mode import mode
 from .._tensor import Tensor, _wrap_dim
+from .._traced import TracedScalar
 from ..autograd._grad_mode import is_grad_enabled
 
 _result_cache: dict = {}
@@ -62,7 +63,7 @@ def _scalar(x, npd) -> jax.Array:
     """A Python scalar as a cached uncommitted 0-d array: passing a NumPy scalar to a jitted
     function costs a host transfer per call (about 10 us); a device array does not. While
     tensorish.compile traces, a plain constant (one program, no transfers anyway)."""
-    if _dispatch.compiling[0]:
+    if mode.trace is not None:
         return np.asarray(x, dtype=npd)
     key = (type(x), x, npd)
     a = _scalars.get(key)

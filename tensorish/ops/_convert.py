@@ -11,6 +11,7 @@ import jax.numpy as jnp
 from .. import _device, _dtype
 from .._tensor import Tensor, method
 from ._common import Op, apply
+from ._device_ops import move
 
 
 def _astype(x, dtype):
@@ -74,7 +75,7 @@ def _to(self: Tensor, *args, **kwargs) -> Tensor:
     dev, dt, copy = _parse_to(args, kwargs)
     out = _cast(self, dt or self.dtype, copy)
     if dev is not None:
-        out = _device.move(out, dev)
+        out = move(out, dev)
     return out
 
 

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
-from .._tensor import _CPP_NAMES, Tensor, _wrap_dim, method
+from .._tensor import Tensor, _wrap_dim, method
 from ..autograd._grad_mode import is_grad_enabled
 from ._common import Op, apply, inplace
 
@@ -763,7 +763,8 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
 
 def _bool_mask(mask: Tensor, message: str, cpp: bool = False) -> None:
     if mask.dtype is not _dtype.bool_:
-        raise RuntimeError(message.format(_CPP_NAMES[mask.dtype.name] if cpp else mask.dtype.title))
+        name = _dtype.CPP_NAMES[mask.dtype.name] if cpp else mask.dtype.title
+        raise RuntimeError(message.format(name))
 
 
 def _masked_where(x, m, v):

@@ -19,7 +19,7 @@ from jax import lax
 from jax.scipy import special
 
 from .. import _dtype
-from .._dispatch import ALL_INPUTS
+from .._op import ALL_INPUTS
 from .._tensor import Tensor, method
 from ._common import (
     Op,
@@ -1129,28 +1129,12 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t.dtype is not input.dtype:
             raise RuntimeError(
-                f"expected dtype {_CPP[input.dtype.name]} for `{name}` but got "
-                f"dtype {_CPP[t.dtype.name]}"
+                f"expected dtype {_dtype.CPP_NAMES[input.dtype.name]} for `{name}` but got "
+                f"dtype {_dtype.CPP_NAMES[t.dtype.name]}"
             )
     if isinstance(weight, Tensor):
         return apply(_lerp_t, (input, end, weight))
     return apply(_lerp_s, (input, end, np.asarray(weight, input.dtype.np)))
-
-
-_CPP = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "complex64": "c10::complex<float>",
-    "complex128": "c10::complex<double>",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-}
 
 
 @method

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
+from .._creation import arange
 from .._tensor import Size, Tensor, _wrap_dim, method
 from ..autograd._grad_mode import is_grad_enabled
 from ._common import Op, apply, dims, inplace, promote
@@ -548,8 +549,6 @@ def repeat_interleave(
     """
     if repeats is None:  # repeat_interleave(counts): each index repeated counts[i] times
         counts = input
-        from .._creation import arange
-
         return repeat_interleave(arange(counts.shape[0]), counts, 0)
     if dim is None:
         input, axis = flatten(input), 0

@@ -13,7 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, read_grad
 from ..autograd._grad_mode import enable_grad, no_grad
 from .optimizer import Optimizer, check_lr, scalar
 
@@ -182,8 +182,8 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self) -> jnp.ndarray:
         return jnp.concatenate(
             [
-                jnp.zeros(p.numel(), p._v.dtype) if p._grad is None else p._grad._value.reshape(-1)
-                for p in self._params
+                jnp.zeros(p.numel(), p.dtype.np) if g is None else g._value.reshape(-1)
+                for p, g in ((p, read_grad(p)) for p in self._params)
             ]
         )
 

@@ -18,7 +18,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .._tensor import Tensor
+from .._tensor import Tensor, read_grad, write_grad
 from ..autograd._grad_mode import enable_grad, no_grad
 
 
@@ -220,11 +220,11 @@ class Optimizer:
         """Reset the gradients of all optimized tensors (to None by default)."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = p._grad
+                g = read_grad(p)
                 if g is None:
                     continue
                 if set_to_none:
-                    p._grad = None
+                    write_grad(p, None)
                 else:
                     g.detach_()
                     g._set_value(_zeros_like(g._value))
@@ -298,7 +298,8 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params = [p for p in group["params"] if p._grad is not None]
+            grads = [read_grad(p) for p in group["params"]]
+            params = [p for p, g in zip(group["params"], grads) if g is not None]
             if not params:
                 continue
             keys = self._state_keys(group)
@@ -311,7 +312,7 @@ class Optimizer:
             bufs = tuple([_value(s.get(k)) for s in states] for k in keys)
             new_params, new_bufs = self._kernel(
                 [p._value for p in params],
-                [p._grad._value for p in params],
+                [g._value for g in grads if g is not None],
                 bufs,
                 self._hyper(group),
                 **self._flags(group),

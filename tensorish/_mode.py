@@ -1,0 +1,48 @@
+"""The mode: ONE object, ``mode``, holding every switch that changes how ops run.
+
+A leaf of the package (it imports nothing of tensorish). Each field is either per thread or
+process-wide, following PyTorch:
+
+Per thread (each new thread starts from the defaults below):
+    ``grad``, ``inference``  gradient recording: no_grad, enable_grad, set_grad_enabled,
+                             inference_mode (thread-local in PyTorch too)
+    ``trace``                the tensorish.compile trace this thread is running (None: none);
+                             ops then run inline, and the trace watches the tensors they touch
+    ``inline``               how many tensorish.func transforms this thread is inside (ops then
+                             trace inline instead of calling one cached program each)
+    ``cuda_device``          the current CUDA device index (per thread in PyTorch and CUDA)
+
+Process-wide (one value that every thread sees):
+    ``anomaly``, ``check_nan``  anomaly detection (a global switch in PyTorch)
+    ``defer``                   deferred forward values (see _lazy); False runs every op at once
+    ``profile``                 the profiler's hook ``profile(op, args, static, cast)`` that runs
+                                every op while tensorish.profiler records (None: not profiling)
+
+``Mode`` is a ``threading.local``: attributes set on it live in a per-thread dictionary, while
+its ``__slots__`` live in the one object, so the slots are exactly the process-wide fields.
+
+>>> from tensorish._mode import mode
+>>> mode.grad, mode.anomaly
+(True, False)
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class Mode(threading.local):
+    """See the module docstring: slots are process-wide, everything else is per thread."""
+
+    __slots__ = ("anomaly", "check_nan", "defer", "profile")
+
+    # Per-thread defaults (class attributes: what a thread reads before it sets its own).
+    grad = True
+    inference = False
+    trace = None
+    inline = 0
+    cuda_device = 0
+
+
+mode = Mode()
+mode.anomaly, mode.check_nan, mode.defer, mode.profile = False, True, True, None
