@@ -48,7 +48,7 @@ class dtype:
         return f"tensorish.{self.name}"
 
     def __reduce__(self):
-        return (_by_name.__getitem__, (self.name,))
+        return (_from_name, (self.name,))
 
     def to_complex(self) -> dtype:
         return {float16: complex64, bfloat16: complex64, float32: complex64}.get(self, complex128)
@@ -101,6 +101,13 @@ ALL = (
     complex128,
 )
 _by_name = {d.name: d for d in ALL}
+
+
+def _from_name(name: str) -> dtype:
+    """The dtype called ``name`` (what a pickled dtype loads as: the one object, not a copy)."""
+    return _by_name[name]
+
+
 _by_np = {d.np: d for d in ALL}
 
 

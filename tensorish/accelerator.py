@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import jax
 
-import tensorish
+from . import cuda as _cuda
+from ._device import device as _device
 
 _TORCH_TYPE = {"gpu": "cuda", "tpu": "tpu"}
 _NONE = "Cannot access accelerator device when none is available."
@@ -30,7 +31,7 @@ def _devices() -> list:
     return jax.devices(platform) if platform in _TORCH_TYPE else []
 
 
-def current_accelerator(check_available: bool = False) -> tensorish.device | None:
+def current_accelerator(check_available: bool = False) -> _device | None:
     """The accelerator's device type (``device(type='cuda')``), or None on a CPU-only machine.
 
     >>> import tensorish
@@ -41,7 +42,7 @@ def current_accelerator(check_available: bool = False) -> tensorish.device | Non
     platform = jax.default_backend()
     if platform not in _TORCH_TYPE or (check_available and not is_available()):
         return None
-    return tensorish.device(_TORCH_TYPE[platform])
+    return _device(_TORCH_TYPE[platform])
 
 
 def is_available() -> bool:
@@ -64,17 +65,17 @@ def current_device_index() -> int:
     acc = current_accelerator()
     if acc is None:
         raise RuntimeError(_NONE)
-    return tensorish.cuda.current_device() if acc.type == "cuda" else _TpuIndex.value
+    return _cuda.current_device() if acc.type == "cuda" else _TpuIndex.value
 
 
-def _device_index(device: tensorish.device | str | int | None, optional: bool) -> int:
+def _device_index(device: _device | str | int | None, optional: bool) -> int:
     """``device`` as an index of the accelerator (the current one for None if ``optional``)."""
     if isinstance(device, int):
         return device
     if isinstance(device, str):
-        device = tensorish.device(device)
+        device = _device(device)
     index = None
-    if isinstance(device, tensorish.device):
+    if isinstance(device, _device):
         acc = current_accelerator()
         if acc is None:
             raise RuntimeError("Accelerator expected")
@@ -90,7 +91,7 @@ def _device_index(device: tensorish.device | str | int | None, optional: bool) -
     return index
 
 
-def set_device_index(device: tensorish.device | str | int | None, /) -> None:
+def set_device_index(device: _device | str | int | None, /) -> None:
     """Make ``device`` (an index or ``"cuda:1"``) the current accelerator device; a negative
     index is a no-op, as in torch."""
     index = _device_index(device, optional=False)
@@ -100,14 +101,14 @@ def set_device_index(device: tensorish.device | str | int | None, /) -> None:
     if acc is None:
         raise RuntimeError(_NONE)
     if acc.type == "cuda":
-        tensorish.cuda.set_device(index)
+        _cuda.set_device(index)
     elif index >= device_count():
         raise RuntimeError(f"tpu:{index} is out of range")
     else:
         _TpuIndex.value = index
 
 
-def synchronize(device: tensorish.device | str | int | None = None, /) -> None:
+def synchronize(device: _device | str | int | None = None, /) -> None:
     """Wait until all work queued on the accelerator has finished."""
     _device_index(device, optional=True)
     if current_accelerator() is None:

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import tensorish
-from tensorish import _dispatch
+from tensorish._mode import mode
 
 RNG = np.random.default_rng(0)
 DATA = {
@@ -62,7 +62,7 @@ def test_training_step_profile_table_and_trace(tmp_path):
         for _ in range(5):
             train_step()
             prof.step()
-    assert _dispatch._profile_hook is None
+    assert mode.profile is None
 
     # Steps 2 and 3 were recorded: each op twice as often as one forward makes it, and torch's
     # profiler counts the same calls under the same names.
@@ -184,7 +184,7 @@ def test_nothing_recorded_outside_a_window_and_no_hook_left():
         with tensorish.profiler.profile(schedule=sched) as prof:
             tensorish.ones(2) * 2
             prof.step()
-    assert _dispatch._profile_hook is None
+    assert mode.profile is None
     with pytest.raises(RuntimeError, match="Profiler didn't finish running"):
         prof.key_averages()
 

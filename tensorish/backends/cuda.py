@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import tensorish
-
+from .. import cuda as _cuda
 from . import _flags
 
 
@@ -44,4 +43,4 @@ matmul = _Matmul()
 
 def is_built() -> bool:
     """Whether JAX has a CUDA backend here."""
-    return tensorish.cuda.is_available()
+    return _cuda.is_available()

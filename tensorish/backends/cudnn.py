@@ -12,7 +12,7 @@ them), and ``allow_tf32`` for convolutions is not separate from the matmul preci
 
 from __future__ import annotations
 
-import tensorish
+from .. import cuda as _cuda
 
 enabled = True
 benchmark = False
@@ -22,7 +22,7 @@ allow_tf32 = True
 
 def is_available() -> bool:
     """Whether cuDNN can be used: JAX has a CUDA device (its GPU backend runs on cuDNN)."""
-    return tensorish.cuda.is_available()
+    return _cuda.is_available()
 
 
 def version() -> int | None:

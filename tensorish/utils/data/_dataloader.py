@@ -45,8 +45,7 @@ from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
-import tensorish
-
+from ... import _creation, _dtype, _random, accelerator
 from ._dataset import Dataset, IterableDataset
 from ._sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 from ._utils import collate as _collate
@@ -121,7 +120,7 @@ class DataLoader(Generic[T_co]):
         timeout: float = 0,
         worker_init_fn: Callable[[int], None] | None = None,
         multiprocessing_context: Any = None,
-        generator: tensorish.Generator | None = None,
+        generator: _random.Generator | None = None,
         *,
         prefetch_factor: int | None = None,
         persistent_workers: bool = False,
@@ -312,13 +311,13 @@ class _BaseDataLoaderIter:
         self._num_workers = loader.num_workers
         self._collate_fn = loader.collate_fn
         self._timeout = loader.timeout
-        if loader.pin_memory and not tensorish.accelerator.is_available():
+        if loader.pin_memory and not accelerator.is_available():
             warnings.warn(
                 "'pin_memory' argument is set as true but no accelerator is found, then device "
                 "pinned memory won't be used.",
                 stacklevel=3,
             )
-        seed = tensorish.empty((), dtype=tensorish.int64).random_(generator=loader.generator)
+        seed = _creation.empty((), dtype=_dtype.int64).random_(generator=loader.generator)
         self._base_seed = int(seed.item())
         self._reset(loader)
 
@@ -446,7 +445,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             base_seed=self._base_seed,
             init_fn=loader.worker_init_fn,
             num_workers=self._num_workers,
-            default_dtype=tensorish.get_default_dtype(),
+            default_dtype=_dtype.get_default_dtype(),
         )
         try:
             payload = _worker.dumps(setup)

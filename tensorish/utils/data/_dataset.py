@@ -10,7 +10,8 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-import tensorish
+from ... import _random
+from ..._tensor import Tensor
 
 T_co = TypeVar("T_co", covariant=True)
 T = TypeVar("T")
@@ -51,7 +52,7 @@ class IterableDataset(Dataset[T_co], Iterable[T_co]):
         return ChainDataset([self, other])
 
 
-class TensorDataset(Dataset[tuple["tensorish.Tensor", ...]]):
+class TensorDataset(Dataset[tuple["Tensor", ...]]):
     """Samples are the rows of tensors that share their first dimension.
 
     >>> import tensorish
@@ -60,14 +61,14 @@ class TensorDataset(Dataset[tuple["tensorish.Tensor", ...]]):
     (tensor(1), tensor(10))
     """
 
-    tensors: tuple[tensorish.Tensor, ...]
+    tensors: tuple[Tensor, ...]
 
-    def __init__(self, *tensors: tensorish.Tensor) -> None:
+    def __init__(self, *tensors: Tensor) -> None:
         if any(tensors[0].size(0) != tensor.size(0) for tensor in tensors):
             raise AssertionError("Size mismatch between tensors")
         self.tensors = tensors
 
-    def __getitem__(self, index: Any) -> tuple[tensorish.Tensor, ...]:
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         return tuple(tensor[index] for tensor in self.tensors)
 
     def __len__(self) -> int:
@@ -241,7 +242,7 @@ class Subset(Dataset[T_co]):
 def random_split(
     dataset: Dataset[T],
     lengths: Sequence[int | float],
-    generator: tensorish.Generator | None = tensorish.default_generator,
+    generator: _random.Generator | None = _random.default_generator,
 ) -> list[Subset[T]]:
     """Split ``dataset`` at random into non-overlapping subsets of the given lengths, or of the
     given fractions of its length (remainders go one each to the first subsets).
@@ -268,6 +269,6 @@ def random_split(
         lengths = sizes
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = tensorish.randperm(sum(lengths), generator=generator).tolist()
+    indices = _random.randperm(sum(lengths), generator=generator).tolist()
     ends = itertools.accumulate(lengths)
     return [Subset(dataset, indices[end - n : end]) for end, n in zip(ends, lengths)]

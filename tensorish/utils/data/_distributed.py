@@ -6,8 +6,7 @@ import math
 from collections.abc import Iterator
 from typing import TypeVar
 
-import tensorish
-
+from ... import _random
 from ... import distributed as dist
 from ._dataset import Dataset
 from ._sampler import Sampler
@@ -61,8 +60,8 @@ class DistributedSampler(Sampler[T_co]):
     def __iter__(self) -> Iterator[T_co]:
         n = len(self.dataset)
         if self.shuffle:
-            g = tensorish.Generator().manual_seed(self.seed + self.epoch)
-            indices = tensorish.randperm(n, generator=g).tolist()
+            g = _random.Generator().manual_seed(self.seed + self.epoch)
+            indices = _random.randperm(n, generator=g).tolist()
         else:
             indices = list(range(n))
         if self.drop_last:

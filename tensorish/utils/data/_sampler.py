@@ -10,7 +10,8 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Generic, TypeVar
 
-import tensorish
+from ... import _creation, _dtype, _random
+from ..._tensor import Tensor
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -52,10 +53,10 @@ class SequentialSampler(Sampler[int]):
         return len(self.data_source)
 
 
-def _fresh_generator() -> tensorish.Generator:
+def _fresh_generator() -> _random.Generator:
     """A generator seeded from the default one, so ``manual_seed`` fixes every shuffle."""
-    seed = int(tensorish.empty((), dtype=tensorish.int64).random_().item())
-    return tensorish.Generator().manual_seed(seed)
+    seed = int(_creation.empty((), dtype=_dtype.int64).random_().item())
+    return _random.Generator().manual_seed(seed)
 
 
 class RandomSampler(Sampler[int]):
@@ -76,7 +77,7 @@ class RandomSampler(Sampler[int]):
         data_source: Sized,
         replacement: bool = False,
         num_samples: int | None = None,
-        generator: tensorish.Generator | None = None,
+        generator: _random.Generator | None = None,
     ) -> None:
         self.data_source = data_source
         self.replacement = replacement
@@ -101,12 +102,12 @@ class RandomSampler(Sampler[int]):
         gen = self.generator if self.generator is not None else _fresh_generator()
         if self.replacement:
             for size in [_CHUNK] * (self.num_samples // _CHUNK) + [self.num_samples % _CHUNK]:
-                draw = tensorish.randint(0, n, (size,), dtype=tensorish.int64, generator=gen)
+                draw = _random.randint(0, n, (size,), dtype=_dtype.int64, generator=gen)
                 yield from draw.tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from tensorish.randperm(n, generator=gen).tolist()
-            yield from tensorish.randperm(n, generator=gen).tolist()[: self.num_samples % n]
+                yield from _random.randperm(n, generator=gen).tolist()
+            yield from _random.randperm(n, generator=gen).tolist()[: self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -122,12 +123,12 @@ class SubsetRandomSampler(Sampler[int]):
 
     indices: Sequence[int]
 
-    def __init__(self, indices: Sequence[int], generator: tensorish.Generator | None = None):
+    def __init__(self, indices: Sequence[int], generator: _random.Generator | None = None):
         self.indices = indices
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        for i in tensorish.randperm(len(self.indices), generator=self.generator).tolist():
+        for i in _random.randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
@@ -142,7 +143,7 @@ class WeightedRandomSampler(Sampler[int]):
     [1, 1, 1]
     """
 
-    weights: tensorish.Tensor
+    weights: Tensor
     num_samples: int
     replacement: bool
 
@@ -151,7 +152,7 @@ class WeightedRandomSampler(Sampler[int]):
         weights: Sequence[float],
         num_samples: int,
         replacement: bool = True,
-        generator: tensorish.Generator | None = None,
+        generator: _random.Generator | None = None,
     ) -> None:
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(
@@ -161,7 +162,7 @@ class WeightedRandomSampler(Sampler[int]):
             raise ValueError(
                 f"replacement should be a boolean value, but got replacement={replacement}"
             )
-        weights_tensor = tensorish.as_tensor(weights, dtype=tensorish.double)
+        weights_tensor = _creation.as_tensor(weights, dtype=_dtype.float64)
         if weights_tensor.dim() != 1:
             raise ValueError(
                 "weights should be a 1d sequence but given weights have shape "
@@ -173,7 +174,7 @@ class WeightedRandomSampler(Sampler[int]):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        draw = tensorish.multinomial(
+        draw = _random.multinomial(
             self.weights, self.num_samples, self.replacement, generator=self.generator
         )
         yield from draw.tolist()

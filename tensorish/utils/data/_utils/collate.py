@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-import tensorish
+from .... import _creation, _dtype
+from ...._tensor import Tensor
+from ....ops import stack
 
 CollateMap = dict[type | tuple[type, ...], Callable]
 
@@ -58,12 +60,12 @@ def default_convert(data: Any) -> Any:
     {'x': tensor([1, 2]), 'name': 'a'}
     """
     elem_type = type(data)
-    if isinstance(data, tensorish.Tensor):
+    if isinstance(data, Tensor):
         return data
     if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "string_"):
         if isinstance(data, np.ndarray) and np_str_obj_array_pattern.search(data.dtype.str):
             return data
-        return tensorish.as_tensor(data)
+        return _creation.as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         return _rebuild_mapping(data, lambda key: default_convert(data[key]))
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
@@ -108,27 +110,27 @@ def collate(batch: Sequence, *, collate_fn_map: CollateMap | None = None) -> Any
 
 
 def collate_tensor_fn(batch: list, *, collate_fn_map: CollateMap | None = None) -> Any:
-    return tensorish.stack(batch, 0)
+    return stack(batch, 0)
 
 
 def collate_numpy_array_fn(batch: list, *, collate_fn_map: CollateMap | None = None) -> Any:
     if np_str_obj_array_pattern.search(batch[0].dtype.str) is not None:
         raise TypeError(default_collate_err_msg_format.format(batch[0].dtype))
-    return collate([tensorish.as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+    return collate([_creation.as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
 
 
 def collate_numpy_scalar_fn(batch: list, *, collate_fn_map: CollateMap | None = None) -> Any:
-    # NOTE: through one array, so the scalars' dtype is kept (tensorish.as_tensor of a list of
+    # NOTE: through one array, so the scalars' dtype is kept (_creation.as_tensor of a list of
     # np.int32 gives int64; torch's gives int32).
-    return tensorish.as_tensor(np.asarray(batch))
+    return _creation.as_tensor(np.asarray(batch))
 
 
 def collate_float_fn(batch: list, *, collate_fn_map: CollateMap | None = None) -> Any:
-    return tensorish.tensor(batch, dtype=tensorish.float64)
+    return _creation.tensor(batch, dtype=_dtype.float64)
 
 
 def collate_int_fn(batch: list, *, collate_fn_map: CollateMap | None = None) -> Any:
-    return tensorish.tensor(batch)
+    return _creation.tensor(batch)
 
 
 def collate_str_fn(batch: list, *, collate_fn_map: CollateMap | None = None) -> Any:
@@ -136,7 +138,7 @@ def collate_str_fn(batch: list, *, collate_fn_map: CollateMap | None = None) -> 
 
 
 default_collate_fn_map: CollateMap = {
-    tensorish.Tensor: collate_tensor_fn,
+    Tensor: collate_tensor_fn,
     np.ndarray: collate_numpy_array_fn,
     (np.bool_, np.number, np.object_): collate_numpy_scalar_fn,
     float: collate_float_fn,

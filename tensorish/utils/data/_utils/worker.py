@@ -24,8 +24,8 @@ from typing import Any
 import cloudpickle
 import numpy as np
 
-import tensorish
-
+from .... import _creation, _dtype, _random
+from ...._tensor import Tensor
 from .fetch import create_fetcher
 
 
@@ -115,14 +115,14 @@ class Setup:
 
 
 # -- the wire format ------------------------------------------------------------------------
-def _rebuild_tensor(array: np.ndarray, requires_grad: bool) -> tensorish.Tensor:
-    t = tensorish.as_tensor(array)
+def _rebuild_tensor(array: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _creation.as_tensor(array)
     return t.requires_grad_() if requires_grad else t
 
 
 class _Pickler(cloudpickle.CloudPickler):
     def reducer_override(self, obj: Any) -> Any:
-        if type(obj) is tensorish.Tensor:
+        if type(obj) is Tensor:
             if obj.grad_fn is not None and obj.requires_grad:
                 raise RuntimeError(
                     "Cowardly refusing to serialize non-leaf tensor which requires_grad, since "
@@ -131,8 +131,6 @@ class _Pickler(cloudpickle.CloudPickler):
                     "putting it on the queue)."
                 )
             return _rebuild_tensor, (np.asarray(obj.jax()), obj.requires_grad)
-        if isinstance(obj, tensorish.dtype):  # NOTE: a dtype's own __reduce__ does not load
-            return getattr, (tensorish, obj.name)
         return super().reducer_override(obj)
 
 
@@ -151,7 +149,7 @@ def _seed(base_seed: int, worker_id: int) -> int:
     """Seed Python's, NumPy's and tensorish's generators as torch seeds a worker's."""
     seed = base_seed + worker_id
     random.seed(seed)
-    tensorish.manual_seed(seed)
+    _random.manual_seed(seed)
     # NumPy's seed: torch hashes (worker_id, base_seed) with NumPy's SeedSequence algorithm.
     entropy = [worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32, 0]
     np.random.seed(np.random.SeedSequence(entropy).generate_state(4))
@@ -174,7 +172,7 @@ def worker_loop(tasks_in: Connection, results_out: Connection, worker_id: int) -
     global _worker_info
     try:
         setup: Setup = loads(tasks_in.recv_bytes())
-        tensorish.set_default_dtype(setup.default_dtype)
+        _dtype.set_default_dtype(setup.default_dtype)
         seed = _seed(setup.base_seed, worker_id)
         _worker_info = WorkerInfo(worker_id, setup.num_workers, seed, setup.dataset)
         where = f"in DataLoader worker process {worker_id}"
