@@ -71,7 +71,6 @@ ALIASES = [
     ("log1p", (-0.5, 2)),
     ("logit", (0.1, 0.9)),
 ]
-DTYPES = ["bool", "uint8", "int64", "float16", "bfloat16", "complex64"]
 
 
 def both(fn):
@@ -127,38 +126,37 @@ def test_binary_values(name, dtype):
     assert_values(t, s, dtype, scale=10 if name.startswith("gamma") else 1)
 
 
-# the degree n on one axis (negative, the closed-form thresholds, long recurrences), x on the
-# other; nan x is left out: PyTorch returns an uninitialised variable there for n >= 2
-DEGREES = [-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 30]
-POLY_X = np.r_[[0.0, -0.0, 1, -1, 0.5, 2, -2, 1e30, np.inf, -np.inf], np.linspace(-1.4, 1.4, 9)]
+# the degree n on one axis (negative, the closed-form thresholds, long recurrences, nan, inf,
+# beyond int64), x on the other
+DEGREES = [-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 30, 129, np.nan, np.inf, 1e30]
+POLY_X = np.r_[
+    [0.0, -0.0, 1, -1, 0.5, 2, -2, 1e30, np.inf, -np.inf, np.nan], np.linspace(-1.4, 1.4, 9)
+]
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", POLYNOMIALS)
+# float32 for one polynomial of each recurrence family (its thresholds and limits are the same)
+POLY_CASES = [(n, "float64") for n in POLYNOMIALS]
+POLY_CASES += [(n, "float32") for n in POLYNOMIALS if n.endswith(("_t", "_h", "_l"))]
+
+
+@pytest.mark.parametrize("name,dtype", POLY_CASES)
 def test_polynomials(name, dtype):
     def f(L):
         x = grid(L, dtype, POLY_X)[:, None]
         return getattr(L.special, name)(x, grid(L, dtype, DEGREES)[None, :])
 
     t, s = both(f)
+    # PyTorch returns an uninitialised variable for a nan x and n >= 2: compare the rest
+    ub = np.isnan(POLY_X)[:, None] & (np.asarray(DEGREES) >= 2)[None, :]
+    t[torch.tensor(ub)] = 0
+    s = tensorish.where(tensorish.tensor(ub), 0.0, s)
     # the closed forms cos(n acos(x)) amplify acos's last-ulp differences by n
     assert_values(t, s, dtype, scale=100)
 
 
-@pytest.mark.parametrize("name", POLYNOMIALS)
-def test_polynomial_nan_and_huge_degree(name):
-    x, n = [np.nan, 0.3, 0.3, 0.3], [1.0, np.nan, np.inf, 1e30]
-    t, s = both(lambda L: getattr(L.special, name)(grid(L, "float64", x), grid(L, "float64", n)))
-    assert_same(t, s, name)
-
-
-def test_hermite_degree_limit():
-    t, s = both(lambda L: L.special.hermite_polynomial_h(grid(L, "float32", [0.5]), 129))
-    assert_same(t, s, "hermite limit")
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("n", [0, 1, 2, 3])
+@pytest.mark.parametrize(
+    "n,dtype", [(0, "float64"), (1, "float64"), (3, "float64"), (2, "float32")]
+)
 def test_polygamma_values(n, dtype):
     t, s = both(lambda L: L.special.polygamma(n, grid(L, dtype)))
     assert_values(t, s, dtype, scale=100)
@@ -182,8 +180,6 @@ GRADS = [
     ("erfcx", -3, 5),
     ("entr", 0.1, 3),
     ("sinc", -3, 3),
-    ("polygamma0", 0.5, 4),
-    ("polygamma1", 0.5, 4),
     ("polygamma3", 0.5, 4),
     ("multigammaln", 1.5, 4),
     ("xlog1py", -0.5, 3),
@@ -205,9 +201,8 @@ def _grad_fn(name):
     return lambda L, x: getattr(L.special, name)(x)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name,low,high", GRADS)
-def test_gradients(name, low, high, dtype):
+def test_gradients(name, low, high, dtype="float64"):
     data = np.r_[np.linspace(low, high, 7), [0.0]] if name in ("i1", "i1e", "sinc") else None
     data = np.linspace(low, high, 8) if data is None else data
     up = np.linspace(0.5, 1.5, len(data))
@@ -250,14 +245,7 @@ def test_second_order():
 
 
 @pytest.mark.parametrize(
-    "name,args",
-    [
-        ("gammainc", (True, False)),
-        ("gammainc", (True, True)),
-        ("gammaincc", (True, False)),
-        ("zeta", (True, False)),
-        ("zeta", (True, True)),
-    ],
+    "name,args", [("gammainc", (True, False)), ("gammaincc", (True, True)), ("zeta", (True, False))]
 )
 def test_derivative_not_implemented(name, args):
     def f(L):
@@ -313,13 +301,18 @@ def _call(name, L, x):
     return getattr(L.special, name)(x)
 
 
-DTYPE_NAMES = UNARY + POLYNOMIALS[:1] + POLYNOMIALS[-2:]
-DTYPE_NAMES += ["xlog1py", "zeta", "gammainc", "polygamma0", "polygamma1", "polygamma2"]
-DTYPE_NAMES += ["multigammaln"]
+# complex inputs for every op (PyTorch refuses them but for sinc); integers, bool and half
+# precision for one op of each kind of kernel (each kind promotes in one place)
+DTYPE_NAMES = UNARY + POLYNOMIALS + ["xlog1py", "zeta", "gammainc", "gammaincc", "multigammaln"]
+DTYPE_NAMES += ["polygamma0", "polygamma1", "polygamma2"]
+KINDS = ["i0", "erfcx", "ndtr", "sinc", "chebyshev_polynomial_t", "xlog1py", "zeta", "gammainc"]
+KINDS += ["polygamma0", "polygamma2", "multigammaln"]
+DTYPE_CASES = [(n, "complex64") for n in DTYPE_NAMES]
+DTYPE_CASES += [(n, d) for n in KINDS for d in ("int64", "float16")]
+DTYPE_CASES += [(n, d) for n in ("i0", "erfcx", "xlog1py") for d in ("bool", "uint8", "bfloat16")]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", DTYPE_NAMES)
+@pytest.mark.parametrize("name,dtype", DTYPE_CASES)
 def test_dtypes(name, dtype):
     """Integers and bool promote to the default float dtype, half precision computes in float32
     where PyTorch's kernel takes it, and PyTorch's "not implemented" errors otherwise."""
@@ -417,14 +410,10 @@ def test_aliases(name, domain):
 @pytest.mark.parametrize(
     "call",
     [
-        lambda L, x: L.special.xlogy(x, x + 1),
         lambda L, x: L.special.xlogy(2.0, x),
         lambda L, x: L.special.logit(x / 4, eps=0.1),
-        lambda L, x: L.special.logsumexp(x, 0),
-        lambda L, x: L.special.logsumexp(x.reshape(2, 2), (0, 1), keepdim=True),
+        lambda L, x: L.special.logsumexp(x.reshape(2, 2), 1, keepdim=True),
         lambda L, x: L.special.round(x * 1.37),
-        lambda L, x: L.special.round(x * 1.37, decimals=1),
-        lambda L, x: L.special.softmax(x, 0),
         lambda L, x: L.special.softmax(x, 0, dtype=L.float64),
         lambda L, x: L.special.log_softmax(x.reshape(2, 2), -1, dtype=L.float64),
     ],

@@ -100,7 +100,7 @@ def _iterate(step: Callable, state: tuple, active, limit=None) -> tuple:
     def body(c):
         k, s, act = c
         new, more = step(k, s)
-        s = tuple(jnp.where(act, n, o) for n, o in zip(new, s))
+        s = jax.tree.map(lambda n, o: jnp.where(act, n, o), new, s)
         if limit is not None:
             more = more & (k < limit)
         return k + 1, s, act & more
@@ -562,9 +562,8 @@ def _lanczos_sum_expg_scaled(a):
 
 def _igam_fac(a, x):
     """``x**a * exp(-x) / gamma(a)``, as SciPy's (and PyTorch's) ``igam_fac``."""
-    maxlog = 7.09782712893383996843e2 if a.dtype == jnp.float64 else 88.72283905206835
     ax = a * jnp.log(x) - x - lax.lgamma(a)
-    direct = jnp.where(ax < -maxlog, 0, jnp.exp(ax))
+    direct = jnp.where(ax < -7.09782712893383996843e2, 0, jnp.exp(ax))
     fac = a + _LANCZOS_G - 0.5
     res = jnp.sqrt(fac / math.e) / _lanczos_sum_expg_scaled(a)
     moderate = res * jnp.exp(a - x) * jnp.power(x / fac, a)
@@ -574,69 +573,48 @@ def _igam_fac(a, x):
     return jnp.where(jnp.abs(a - x) > 0.4 * jnp.abs(a), direct, lanczos)
 
 
-def _machep(x) -> float:
-    return 1.11022302462515654042e-16 if x.dtype == jnp.float64 else 5.9604644775390625e-8
-
-
-def _igam_series(a, x, active, limit):
-    eps = _machep(a)
-
-    def step(_, s):
-        r, c, ans = s
-        r = r + 1
-        c = c * x / r
-        return (r, c, ans + c), c > eps * (ans + c)
-
-    one = jnp.ones_like(x)
-    ans = _iterate(step, (a, one, one), active, limit)[2]
-    ax = _igam_fac(a, x)
-    return jnp.where(ax == 0, 0, ans * ax / a)
-
-
-def _igamc_series(a, x, active):
-    eps = _machep(a)
+def _igamma_terms(a, x, method, limit):
+    """Run, per element, one of PyTorch's three sums (``method`` 0: the series for the lower
+    function, DLMF 8.11.4; 1: the series for the upper one, 8.7.3; 2: the continued fraction
+    for the upper one, 8.9.2), each stopped at PyTorch's tolerance, in one loop."""
+    eps = 1.11022302462515654042e-16
+    big, biginv = 4.503599627370496e15, 2.22044604925031308085e-16
 
     def step(k, s):
-        fac, total = s
+        (r, c, ans), (fac, total), (n, y, z, pkm2, pkm1, qkm2, qkm1, frac) = s
+        r = r + 1
+        c = c * x / r
+        ans = ans + c
         kf = k.astype(x.dtype)
         fac = fac * -x / kf
         term = fac / (a + kf)
-        return (fac, total + term), jnp.abs(term) > eps * jnp.abs(total + term)
-
-    total = _iterate(step, (jnp.ones_like(x), jnp.zeros_like(x)), active, 1999)[1]
-    logx = jnp.log(x)
-    return -jnp.expm1(a * logx - lax.lgamma(1 + a)) - jnp.exp(a * logx - lax.lgamma(a)) * total
-
-
-def _igamc_fraction(a, x, active, limit):
-    eps = _machep(a)
-    big, biginv = (
-        (4.503599627370496e15, 2.22044604925031308085e-16)
-        if a.dtype == jnp.float64
-        else (16777216.0, 5.9604644775390625e-8)
-    )
-    y = 1 - a
-    z = x + y + 1
-    pkm1, qkm1 = x + 1, z * x
-
-    def step(_, s):
-        c, y, z, pkm2, pkm1, qkm2, qkm1, ans = s
-        c, y, z = c + 1, y + 1, z + 2
-        yc = y * c
-        pk = pkm1 * z - pkm2 * yc
-        qk = qkm1 * z - qkm2 * yc
-        r = pk / jnp.where(qk != 0, qk, 1)
-        t = jnp.where(qk != 0, jnp.abs((ans - r) / r), 1)
-        ans = jnp.where(qk != 0, r, ans)
+        total = total + term
+        n, y, z = n + 1, y + 1, z + 2
+        pk = pkm1 * z - pkm2 * (y * n)
+        qk = qkm1 * z - qkm2 * (y * n)
+        ratio = pk / jnp.where(qk != 0, qk, 1)
+        t = jnp.where(qk != 0, jnp.abs((frac - ratio) / ratio), 1)
+        frac = jnp.where(qk != 0, ratio, frac)
         scale = jnp.where(jnp.abs(pk) > big, biginv, 1)
-        s = (c, y, z, pkm1 * scale, pk * scale, qkm1 * scale, qk * scale, ans)
-        return s, t > eps
+        fraction = (n, y, z, pkm1 * scale, pk * scale, qkm1 * scale, qk * scale, frac)
+        more = [c > eps * ans, jnp.abs(term) > eps * jnp.abs(total), t > eps]
+        more = jnp.where(method == 0, more[0], jnp.where(method == 1, more[1], more[2]))
+        return ((r, c, ans), (fac, total), fraction), more
 
-    zero = jnp.zeros_like(x)
-    state = (zero, y, z, jnp.ones_like(x), pkm1, x, qkm1, pkm1 / qkm1)
-    ans = _iterate(step, state, active, limit)[-1]
+    one, zero = jnp.ones_like(x), jnp.zeros_like(x)
+    z = x + (1 - a) + 1
+    start = ((a, one, one), (one, zero), (zero, 1 - a, z, one, x + 1, x, z * x, (x + 1) / (z * x)))
+    (_, _, ans), (_, total), fraction = _iterate(step, start, method >= 0, limit)
     ax = _igam_fac(a, x)
-    return jnp.where(ax == 0, 0, ans * ax)
+    logx = jnp.log(x)
+    lower_series = jnp.where(ax == 0, 0, ans * ax / a)
+    upper_series = (
+        -jnp.expm1(a * logx - lax.lgamma(1 + a)) - jnp.exp(a * logx - lax.lgamma(a)) * total
+    )
+    upper_fraction = jnp.where(ax == 0, 0, fraction[-1] * ax)
+    return jnp.where(
+        method == 0, lower_series, jnp.where(method == 1, upper_series, upper_fraction)
+    )
 
 
 # The first terms of Temme's uniform expansion (DLMF 8.12.3): d[k][n] multiplies eta**n / a**k.
@@ -678,7 +656,6 @@ def _igamma_raw(a, x, upper: bool):
         (a_ > 200) & (ratio < 4.5 / jnp.sqrt(a_))
     )
     temme = asymptotic & (a_ > 1e5)
-    limit = jnp.where(asymptotic, 20000, 2000)
     log_ratio = -0.4 / jnp.log(x_)
     series_region = jnp.where(
         x_ > 1.1, x_ < a_, jnp.where(x_ <= 0.5, log_ratio < a_, x_ * 1.1 < a_)
@@ -691,16 +668,15 @@ def _igamma_raw(a, x, upper: bool):
         take_series = ~lower_by_upper
         take_fraction = lower_by_upper & (x_ > 1.1)
     take_series, take_fraction = take_series & ~temme, take_fraction & ~temme
-    take_cseries = ~take_series & ~take_fraction & ~temme
-    series = _igam_series(a_, x_, take_series, limit)
-    fraction = _igamc_fraction(a_, x_, take_fraction, limit)
-    cseries = _igamc_series(a_, x_, take_cseries)
-    upper_value = jnp.where(take_fraction, fraction, cseries)
+    method = jnp.where(take_series, 0, jnp.where(take_fraction, 2, 1))
+    method = jnp.where(temme, -1, method)
+    limit = jnp.where(asymptotic, 20000, jnp.where(method == 1, 1999, 2000))
+    terms = _igamma_terms(a_, x_, method, limit)
     if upper:
-        out = jnp.where(take_series, 1 - series, upper_value)
+        out = jnp.where(take_series, 1 - terms, terms)
         at_zero_a, at_zero_x, at_inf_a, at_inf_x = 0.0, 1.0, 1.0, 0.0
     else:
-        out = jnp.where(take_series, series, 1 - upper_value)
+        out = jnp.where(take_series, terms, 1 - terms)
         at_zero_a, at_zero_x, at_inf_a, at_inf_x = 1.0, 0.0, 0.0, 1.0
     out = jnp.where(temme, _igam_temme(a_, x_, upper), out)
     # NOTE: PyTorch's expansion divides its correction to the leading erfc term by
