@@ -123,5 +123,6 @@ from . import interop as interop
 from . import linalg as linalg
 from . import optim as optim
 from . import special as special
+from . import testing as testing
 
 from . import nn as nn  # isort: skip

@@ -262,7 +262,7 @@ def test_stft(shape, kwargs):
 
     (yt, gt, nt, wt), (ys, gs, ns, ws) = f(torch), f(tensorish)
     assert nt == ns
-    assert wt == [m.replace("tensorish.", "torch.") for m in ws]
+    assert [m.replace("torch.", "tensorish.") for m in wt] == ws
     assert_same(yt, ys, "forward", 1e-10, 1e-10)
     assert_same(gt, gs, "backward", 1e-10, 1e-10)
 
@@ -300,7 +300,7 @@ def test_istft(shape, kwargs):
 
     (yt, nt, gt, wt), (ys, ns, gs, ws) = f(torch), f(tensorish)
     assert nt == ns
-    assert wt == ws
+    assert [m.replace("torch.", "tensorish.") for m in wt] == ws
     assert_same(yt, ys, "forward", 1e-10, 1e-10)
     assert_same(plain(gt.conj()), gs, "backward", 1e-10, 1e-10)
 

@@ -762,7 +762,7 @@ def stft(
         warnings.warn(
             "stft with return_complex=False is deprecated. In a future pytorch release, stft "
             "will return complex tensors for all inputs, and return_complex=False will raise an "
-            "error.\nNote: you can still call torch.view_as_real on the complex output to recover "
+            "error.\nNote: you can still call tensorish.view_as_real on the complex output to recover "
             "the old return format.",
             UserWarning,
             stacklevel=2,
@@ -778,10 +778,10 @@ def stft(
     if window is None:
         warnings.warn(
             "A window was not provided. A rectangular window will be applied,which is known to "
-            "cause spectral leakage. Other windows such as torch.hann_window or "
-            "torch.hamming_window are recommended to reduce spectral leakage.To suppress this "
+            "cause spectral leakage. Other windows such as tensorish.hann_window or "
+            "tensorish.hamming_window are recommended to reduce spectral leakage.To suppress this "
             "warning and use a rectangular window, explicitly set "
-            "`window=torch.ones(n_fft, device=<device>)`.",
+            "`window=tensorish.ones(n_fft, device=<device>)`.",
             UserWarning,
             stacklevel=2,
         )
@@ -890,7 +890,7 @@ def istft(
             "A window was not provided. A rectangular window will be applied.Please provide the "
             "same window used by stft to make the inversion lossless.To suppress this warning "
             "and use a rectangular window, explicitly set "
-            "`window=torch.ones(n_fft, device=<device>)`.",
+            "`window=tensorish.ones(n_fft, device=<device>)`.",
             UserWarning,
             stacklevel=2,
         )
