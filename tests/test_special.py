@@ -2,15 +2,12 @@
 (0, -0, inf, nan, poles, the algorithms' branch points) in float32 and float64, gradients and
 grad_fn names, dtypes and errors, the top-level spellings and Tensor methods."""
 
-import doctest
-
 import numpy as np
 import pytest
 import torch
 from oracle import assert_same, assert_same_error
 
 import tensorish
-import tensorish.ops._special
 
 _EDGE = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, 1e30, -1e30, 0.5, 1, 2, 5, 8, -1, -2]
 _EDGE += [-8, 2.09, -2.09, 1e-5, 26.7, -26.7, -6.1, 50, 103.9, -3, 0.1, 0.9]
@@ -459,8 +456,3 @@ def test_top_level_and_methods():
     assert nt == ns
     assert_same(ot, os, "top level")
     assert_same(it, is_, "in place")
-
-
-@pytest.mark.parametrize("module", [tensorish.ops._special, tensorish.special])
-def test_doctests(module):
-    assert doctest.testmod(module).failed == 0

@@ -148,13 +148,9 @@ def test_assert_allclose(case):
 RANGES = [
     ("bool", 0, 2),
     ("uint8", 0, 10),
-    ("int8", -9, 10),
-    ("int32", -9, 10),
     ("int64", -9, 10),
-    ("float16", -9, 9),
     ("bfloat16", -9, 9),
     ("float32", -9, 9),
-    ("float64", -9, 9),
     ("complex64", -9, 9),
 ]
 

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy import special as jss
 
 from .. import _dtype
 from .._creation import _finish
@@ -484,9 +483,11 @@ def _freq(fname: str, count: int, n: int, d: float, dtype, device, requires_grad
     ks = np.arange(count)
     if fname == "fftfreq":
         ks[(n + 1) // 2 :] -= n
-    with np.errstate(divide="ignore"):
-        scale = np.divide(1.0, n * d)
-    return _finish(jnp.asarray(ks, dt.np) * float(scale), dt, device, requires_grad)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = float(np.divide(1.0, n * d))
+        opmath = np.float32 if dt.itemsize < 4 and not dt.is_complex else dt.np
+        vals = (ks.astype(dt.np).astype(opmath) * scale).astype(dt.np)
+    return _finish(vals, dt, device, requires_grad, fresh=True)
 
 
 def fftfreq(
@@ -527,8 +528,9 @@ def rfftfreq(
 # -- window functions ---------------------------------------------------------------------------
 def _window(fname: str, length: int, periodic: bool, dtype, device, requires_grad, values):
     """PyTorch's window recipe: checks, the 0- and 1-point windows, one extra point when
-    ``periodic`` (dropped at the end); ``values(n, dt)`` computes an n-point symmetric window
-    in ``dt``'s arithmetic, as PyTorch's in-place chain of ops does."""
+    ``periodic`` (dropped at the end). ``values(n, ops, arange(n))`` computes an n-point
+    symmetric window on the host with PyTorch's chain of in-place ops (``ops``: an
+    :class:`_Arith`), so half-precision windows round as PyTorch's do."""
     dt = _dtype.get_default_dtype() if dtype is None else dtype
     if length < 0:
         raise RuntimeError(
@@ -543,11 +545,34 @@ def _window(fname: str, length: int, periodic: bool, dtype, device, requires_gra
     if dt.is_complex:
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{dt.title}'")
     if length <= 1:
-        vals = jnp.ones(length, dt.np)
+        vals = np.ones(length, dt.np)
     else:
         n = length + 1 if periodic else length
-        vals = values(n, dt.np)[:length]
-    return _finish(vals, dt, device, requires_grad)
+        vals = values(n, _Arith(dt.np), np.arange(n, dtype=dt.np))[:length]
+    return _finish(vals, dt, device, requires_grad, fresh=True)
+
+
+class _Arith:
+    """PyTorch's CPU arithmetic on a tensor of dtype ``dt``: a Python scalar is first rounded
+    to ``dt``, the op runs in opmath (float32 for half precision) and rounds back to ``dt``."""
+
+    def __init__(self, dt) -> None:
+        self.dt, self.op = dt, np.float32 if dt.itemsize < 4 else dt
+
+    def _run(self, fn, *xs):
+        return np.asarray(fn(*(np.asarray(x, self.dt).astype(self.op) for x in xs))).astype(self.dt)
+
+    def mul(self, x, c):
+        return self._run(np.multiply, x, c)
+
+    def add(self, x, c):
+        return self._run(np.add, x, c)
+
+    def sub(self, x, y):
+        return self._run(np.subtract, x, y)
+
+    def cos(self, x):
+        return self._run(np.cos, x)
 
 
 _CPP = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char"}
@@ -555,9 +580,9 @@ _CPP |= {"uint8": "unsigned char", "bool": "bool"}
 
 
 def _hamming_values(alpha: float, beta: float):
-    def values(n, dt):
-        w = jnp.cos(jnp.arange(n, dtype=dt) * (math.pi * 2.0 / (n - 1)))
-        return w * -beta + alpha
+    def values(n, ops, k):
+        w = ops.cos(ops.mul(k, math.pi * 2.0 / (n - 1)))
+        return ops.add(ops.mul(w, -beta), alpha)
 
     return values
 
@@ -601,9 +626,11 @@ def hamming_window(
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad, values)
 
 
-def _blackman_values(n, dt):
-    w = jnp.arange(n, dtype=dt) * (math.pi / (n - 1))
-    return jnp.cos(w * 4) * 0.08 - jnp.cos(w * 2) * 0.5 + 0.42
+def _blackman_values(n, ops, k):
+    w = ops.mul(k, math.pi / (n - 1))
+    first = ops.mul(ops.cos(ops.mul(w, 4)), 0.08)
+    second = ops.mul(ops.cos(ops.mul(w, 2)), 0.5)
+    return ops.add(ops.sub(first, second), 0.42)
 
 
 def blackman_window(
@@ -625,10 +652,11 @@ def blackman_window(
     )
 
 
-def _bartlett_values(n, dt):
-    w = jnp.arange(n, dtype=dt) * (2.0 / (n - 1))
+def _bartlett_values(n, ops, k):
+    w = ops.mul(k, 2.0 / (n - 1))
     half = ((n - 1) >> 1) + 1
-    return w.at[half:].set(w[half:] * -1 + 2)
+    w[half:] = ops.add(ops.mul(w[half:], -1), 2)
+    return w
 
 
 def bartlett_window(
@@ -666,15 +694,13 @@ def kaiser_window(
     tensor([0.7898, 1.0000, 0.7898])
     """
 
-    def values(n, dt):
-        # computed in float32 for half precision (PyTorch's opmath), then rounded
-        op = jnp.promote_types(dt, jnp.float32)
+    def values(n, ops, k):
+        # the whole formula in opmath, then rounded
         alpha = (n - 1) / 2.0
-        k = jnp.arange(n, dtype=dt).astype(op)
-        w = jss.i0(beta * jnp.sqrt(jnp.abs(1 - ((k - alpha) / alpha) ** 2))) / jss.i0(
-            jnp.asarray(beta, op)
-        )
-        return w.astype(dt)
+        v = k.astype(ops.op)
+        w = np.i0(beta * np.sqrt(np.abs(1 - ((v - alpha) / alpha) ** 2)))
+        w = w / np.i0(np.asarray(beta, ops.op))
+        return w.astype(ops.dt)
 
     return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad, values)
 
@@ -762,8 +788,8 @@ def stft(
         warnings.warn(
             "stft with return_complex=False is deprecated. In a future pytorch release, stft "
             "will return complex tensors for all inputs, and return_complex=False will raise an "
-            "error.\nNote: you can still call tensorish.view_as_real on the complex output to recover "
-            "the old return format.",
+            "error.\nNote: you can still call tensorish.view_as_real on the complex output to "
+            "recover the old return format.",
             UserWarning,
             stacklevel=2,
         )
