@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import jax.numpy as jnp
 import numpy as np
@@ -80,7 +81,6 @@ def _norm_mode(norm: str | None, forward: bool) -> int:
 
 
 def _promote(fname: str, x: Tensor, require_complex: bool) -> Tensor:
-    _need_tensor(f"fft_{fname}", ("input", x))
     dt = x.dtype
     if dt.is_complex:
         return x
@@ -188,77 +188,13 @@ def _c2r_1d(fname, x, n, dim, norm, forward) -> Tensor:
     return apply(_c2r, (x,), (("axes", (d,)), ("norm", mode), ("last_dim_size", last)))
 
 
-# -- the public transforms ----------------------------------------------------------------------
-def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The one-dimensional discrete Fourier transform along ``dim`` (padded or trimmed to ``n``).
-
-    >>> import tensorish
-    >>> tensorish.fft.fft(tensorish.tensor([1., 2., 3.]))
-    tensor([ 6.0000+0.0000j, -1.5000+0.8660j, -1.5000-0.8660j])
-    """
-    _need_tensor("fft_fft", ("input", input))
-    if input.dtype.is_complex:
-        return _c2c_1d("fft", input, n, dim, norm, True)
-    return _r2c_1d("fft", input, n, dim, norm, True, False)
-
-
-def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The inverse of :func:`fft`.
-
-    >>> import tensorish
-    >>> tensorish.fft.ifft(tensorish.tensor([1., 2., 3.]))
-    tensor([ 2.0000-0.0000j, -0.5000-0.2887j, -0.5000+0.2887j])
-    """
-    _need_tensor("fft_ifft", ("input", input))
-    if input.dtype.is_complex:
-        return _c2c_1d("ifft", input, n, dim, norm, False)
-    return _r2c_1d("ifft", input, n, dim, norm, False, False)
-
-
-def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The one-sided :func:`fft` of a real input (``n // 2 + 1`` frequencies).
-
-    >>> import tensorish
-    >>> tensorish.fft.rfft(tensorish.tensor([1., 2., 3., 4.]))
-    tensor([10.+0.j, -2.+2.j, -2.+0.j])
-    """
-    _need_tensor("fft_rfft", ("input", input))
-    return _r2c_1d("rfft", input, n, dim, norm, True, True)
-
-
-def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The inverse of :func:`rfft`: a real signal of length ``n`` (default ``2 * (m - 1)``).
-
-    >>> import tensorish
-    >>> tensorish.fft.irfft(tensorish.tensor([10.+0.j, -2.+2.j, -2.+0.j]))
-    tensor([1., 2., 3., 4.])
-    """
-    return _c2r_1d("irfft", input, n, dim, norm, False)
-
-
-def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The :func:`fft` of a Hermitian-symmetric signal given by its first half: real output.
-
-    >>> import tensorish
-    >>> tensorish.fft.hfft(tensorish.tensor([1.+0.j, 2.+0.j, 3.+0.j]))
-    tensor([ 8., -2.,  0., -2.])
-    """
-    return _c2r_1d("hfft", input, n, dim, norm, True)
-
-
-def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
-    """The inverse of :func:`hfft`: the one-sided inverse transform of a real signal.
-
-    >>> import tensorish
-    >>> tensorish.fft.ihfft(tensorish.tensor([9., -2., 1., -2.]))
-    tensor([1.5000-0.j, 2.0000-0.j, 3.5000-0.j])
-    """
-    _need_tensor("fft_ihfft", ("input", input))
-    return _r2c_1d("ihfft", input, n, dim, norm, False, True)
+def _fft_1d(fname, x, n, dim, norm, forward: bool) -> Tensor:
+    if x.dtype.is_complex:
+        return _c2c_1d(fname, x, n, dim, norm, forward)
+    return _r2c_1d(fname, x, n, dim, norm, forward, False)
 
 
 def _fftn(fname: str, input: Tensor, s, dim, norm, forward: bool) -> Tensor:
-    _need_tensor(f"fft_{fname}", ("input", input))
     shape, dims = _shape_and_dims(input, s, dim)
     x = _resize(_promote(fname, input, True), dims, shape)
     mode = _norm_mode(norm, forward)
@@ -266,7 +202,6 @@ def _fftn(fname: str, input: Tensor, s, dim, norm, forward: bool) -> Tensor:
 
 
 def _rfftn(fname: str, input: Tensor, s, dim, norm) -> Tensor:
-    _need_tensor(f"fft_{fname}", ("input", input))
     if input.dtype.is_complex:
         raise RuntimeError(f"rfftn expects a real-valued input tensor, but got {input.dtype.title}")
     shape, dims = _shape_and_dims(input, s, dim)
@@ -278,7 +213,6 @@ def _rfftn(fname: str, input: Tensor, s, dim, norm) -> Tensor:
 
 
 def _irfftn(fname: str, input: Tensor, s, dim, norm) -> Tensor:
-    _need_tensor(f"fft_{fname}", ("input", input))
     shape, dims, last = _c2r_shape(fname, input, s, dim)
     x = _resize(_promote(fname, input, True), dims, shape)
     mode = _norm_mode(norm, False)
@@ -286,7 +220,6 @@ def _irfftn(fname: str, input: Tensor, s, dim, norm) -> Tensor:
 
 
 def _hfftn(fname: str, input: Tensor, s, dim, norm) -> Tensor:
-    _need_tensor(f"fft_{fname}", ("input", input))
     shape, dims, last = _c2r_shape(fname, input, s, dim)
     x = _resize(_promote(fname, input, True), dims, shape)
     mode = _norm_mode(norm, True)
@@ -297,7 +230,6 @@ def _hfftn(fname: str, input: Tensor, s, dim, norm) -> Tensor:
 
 
 def _ihfftn(fname: str, input: Tensor, s, dim, norm) -> Tensor:
-    _need_tensor(f"fft_{fname}", ("input", input))
     shape, dims = _shape_and_dims(input, s, dim)
     if not shape:
         raise RuntimeError(f"{fname} must transform at least one axis")
@@ -312,136 +244,142 @@ def _ihfftn(fname: str, input: Tensor, s, dim, norm) -> Tensor:
     return apply(_c2c, (x,), (("axes", tuple(dims[:-1])), ("norm", mode), ("forward", False)))
 
 
-def fft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
-    """The two-dimensional :func:`fftn` (over the last two dims by default).
-
-    >>> import tensorish
-    >>> tensorish.fft.fft2(tensorish.tensor([[1., 2.], [3., 4.]]))
-    tensor([[10.+0.j, -2.+0.j],
-            [-4.+0.j,  0.+0.j]])
-    """
-    return _fftn("fft2", input, s, dim, norm, True)
-
-
-def ifft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
-    """The inverse of :func:`fft2`.
-
-    >>> import tensorish
-    >>> tensorish.fft.ifft2(tensorish.tensor([[4., 0.], [0., 0.]]))
-    tensor([[1.+0.j, 1.+0.j],
-            [1.+0.j, 1.+0.j]])
-    """
-    return _fftn("ifft2", input, s, dim, norm, False)
-
-
-def fftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
-    """The N-dimensional discrete Fourier transform over ``dim`` (all dims by default).
-
-    >>> import tensorish
-    >>> tensorish.fft.fftn(tensorish.ones(2, 2))
-    tensor([[4.+0.j, 0.+0.j],
-            [0.+0.j, 0.+0.j]])
-    """
-    return _fftn("fftn", input, s, dim, norm, True)
-
-
-def ifftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
-    """The inverse of :func:`fftn`.
-
-    >>> import tensorish
-    >>> tensorish.fft.ifftn(tensorish.tensor([[4., 0.], [0., 0.]]))
-    tensor([[1.+0.j, 1.+0.j],
-            [1.+0.j, 1.+0.j]])
-    """
-    return _fftn("ifftn", input, s, dim, norm, False)
-
-
-def rfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
-    """The two-dimensional :func:`rfftn`.
-
-    >>> import tensorish
-    >>> tensorish.fft.rfft2(tensorish.ones(2, 2))
-    tensor([[4.+0.j, 0.+0.j],
-            [0.+0.j, 0.+0.j]])
-    """
-    return _rfftn("rfft2", input, s, dim, norm)
-
-
-def irfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
-    """The inverse of :func:`rfft2`.
-
-    >>> import tensorish
-    >>> tensorish.fft.irfft2(tensorish.tensor([[4.+0.j, 0.+0.j], [0.+0.j, 0.+0.j]]))
-    tensor([[1., 1.],
-            [1., 1.]])
-    """
-    return _irfftn("irfft2", input, s, dim, norm)
-
-
-def rfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
-    """The N-dimensional FFT of a real input, one-sided in the last transformed dim.
-
-    >>> import tensorish
-    >>> tensorish.fft.rfftn(tensorish.ones(2, 2))
-    tensor([[4.+0.j, 0.+0.j],
-            [0.+0.j, 0.+0.j]])
-    """
-    return _rfftn("rfftn", input, s, dim, norm)
-
-
-def irfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
-    """The inverse of :func:`rfftn`.
-
-    >>> import tensorish
-    >>> tensorish.fft.irfftn(tensorish.tensor([[4.+0.j, 0.+0.j], [0.+0.j, 0.+0.j]]))
-    tensor([[1., 1.],
-            [1., 1.]])
-    """
-    return _irfftn("irfftn", input, s, dim, norm)
-
-
-def hfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
-    """The two-dimensional :func:`hfftn`.
-
-    >>> import tensorish
-    >>> tensorish.fft.hfft2(tensorish.tensor([[1.+0.j, 0.+0.j], [0.+0.j, 0.+0.j]]))
-    tensor([[1., 1.],
-            [1., 1.]])
-    """
-    return _hfftn("hfft2", input, s, dim, norm)
+# -- the public transforms ----------------------------------------------------------------------
+_CPLX22 = "tensorish.tensor([[4.+0.j, 0.+0.j], [0.+0.j, 0.+0.j]])"
+_ONES = "tensor([[1., 1.],\n            [1., 1.]])"
+_DELTA = "tensor([[4.+0.j, 0.+0.j],\n            [0.+0.j, 0.+0.j]])"
+# name: (summary, example argument, the example's output)
+_DOCS = {
+    "fft": (
+        "The 1-D discrete Fourier transform along ``dim`` (padded or trimmed to ``n``).",
+        "tensorish.tensor([1., 2., 3.])",
+        "tensor([ 6.0000+0.0000j, -1.5000+0.8660j, -1.5000-0.8660j])",
+    ),
+    "ifft": (
+        "The inverse of :func:`fft`.",
+        "tensorish.tensor([1., 2., 3.])",
+        "tensor([ 2.0000-0.0000j, -0.5000-0.2887j, -0.5000+0.2887j])",
+    ),
+    "rfft": (
+        "The one-sided :func:`fft` of a real input (``n // 2 + 1`` frequencies).",
+        "tensorish.tensor([1., 2., 3., 4.])",
+        "tensor([10.+0.j, -2.+2.j, -2.+0.j])",
+    ),
+    "irfft": (
+        "The inverse of :func:`rfft`: a real signal of length ``n`` (default ``2 * (m - 1)``).",
+        "tensorish.tensor([10.+0.j, -2.+2.j, -2.+0.j])",
+        "tensor([1., 2., 3., 4.])",
+    ),
+    "hfft": (
+        "The :func:`fft` of a Hermitian-symmetric signal given by its first half: real output.",
+        "tensorish.tensor([1.+0.j, 2.+0.j, 3.+0.j])",
+        "tensor([ 8., -2.,  0., -2.])",
+    ),
+    "ihfft": (
+        "The inverse of :func:`hfft`: the one-sided inverse transform of a real signal.",
+        "tensorish.tensor([9., -2., 1., -2.])",
+        "tensor([1.5000-0.j, 2.0000-0.j, 3.5000-0.j])",
+    ),
+    "fft2": (
+        "The two-dimensional :func:`fftn` (over the last two dims by default).",
+        "tensorish.tensor([[1., 2.], [3., 4.]])",
+        "tensor([[10.+0.j, -2.+0.j],\n            [-4.+0.j,  0.+0.j]])",
+    ),
+    "ifft2": (
+        "The inverse of :func:`fft2`.",
+        "tensorish.tensor([[4., 0.], [0., 0.]])",
+        "tensor([[1.+0.j, 1.+0.j],\n            [1.+0.j, 1.+0.j]])",
+    ),
+    "fftn": (
+        "The N-dimensional discrete Fourier transform over ``dim`` (all dims by default).",
+        "tensorish.ones(2, 2)",
+        _DELTA,
+    ),
+    "ifftn": (
+        "The inverse of :func:`fftn`.",
+        "tensorish.tensor([[4., 0.], [0., 0.]])",
+        "tensor([[1.+0.j, 1.+0.j],\n            [1.+0.j, 1.+0.j]])",
+    ),
+    "rfft2": ("The two-dimensional :func:`rfftn`.", "tensorish.ones(2, 2)", _DELTA),
+    "irfft2": ("The inverse of :func:`rfft2`.", _CPLX22, _ONES),
+    "rfftn": (
+        "The N-dimensional FFT of a real input, one-sided in the last transformed dim.",
+        "tensorish.ones(2, 2)",
+        _DELTA,
+    ),
+    "irfftn": ("The inverse of :func:`rfftn`.", _CPLX22, _ONES),
+    "hfft2": (
+        "The two-dimensional :func:`hfftn`.",
+        "tensorish.tensor([[1.+0.j, 0.+0.j], [0.+0.j, 0.+0.j]])",
+        _ONES,
+    ),
+    "ihfft2": (
+        "The inverse of :func:`hfft2`.",
+        "tensorish.ones(2, 2)",
+        "tensor([[1.-0.j, 0.-0.j],\n            [0.+0.j, 0.+0.j]])",
+    ),
+    "hfftn": (
+        "The N-dimensional FFT of a Hermitian-symmetric signal given by its one-sided half.",
+        "tensorish.tensor([[1.+0.j, 0.+0.j], [0.+0.j, 0.+0.j]])",
+        _ONES,
+    ),
+    "ihfftn": (
+        "The inverse of :func:`hfftn`.",
+        "tensorish.ones(2, 2)",
+        "tensor([[1.-0.j, 0.-0.j],\n            [0.+0.j, 0.+0.j]])",
+    ),
+}
 
 
-def ihfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
-    """The inverse of :func:`hfft2`.
-
-    >>> import tensorish
-    >>> tensorish.fft.ihfft2(tensorish.ones(2, 2))
-    tensor([[1.-0.j, 0.-0.j],
-            [0.+0.j, 0.+0.j]])
-    """
-    return _ihfftn("ihfft2", input, s, dim, norm)
+def _doc(name: str) -> str:
+    summary, arg, out = _DOCS[name]
+    call = f"tensorish.fft.{name}({arg})"
+    return f"{summary}\n\n    >>> import tensorish\n    >>> {call}\n    {out}\n    "
 
 
-def hfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
-    """The N-dimensional FFT of a Hermitian-symmetric signal given by its one-sided half.
+def _one_dim(name: str, impl) -> Callable:
+    """``torch.fft.<name>(input, n=None, dim=-1, norm=None)``, computed by ``impl``."""
 
-    >>> import tensorish
-    >>> tensorish.fft.hfftn(tensorish.tensor([[1.+0.j, 0.+0.j], [0.+0.j, 0.+0.j]]))
-    tensor([[1., 1.],
-            [1., 1.]])
-    """
-    return _hfftn("hfftn", input, s, dim, norm)
+    def f(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
+        _need_tensor(f"fft_{name}", ("input", input))
+        return impl(name, input, n, dim, norm)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = _doc(name)
+    return f
 
 
-def ihfftn(input: Tensor, s=None, dim=None, norm: str | None = None) -> Tensor:
-    """The inverse of :func:`hfftn`.
+def _many_dims(name: str, impl, default_dim) -> Callable:
+    """``torch.fft.<name>(input, s=None, dim=default_dim, norm=None)``, computed by ``impl``."""
 
-    >>> import tensorish
-    >>> tensorish.fft.ihfftn(tensorish.ones(2, 2))
-    tensor([[1.-0.j, 0.-0.j],
-            [0.+0.j, 0.+0.j]])
-    """
-    return _ihfftn("ihfftn", input, s, dim, norm)
+    def f(input: Tensor, s=None, dim=default_dim, norm: str | None = None) -> Tensor:
+        _need_tensor(f"fft_{name}", ("input", input))
+        return impl(name, input, s, dim, norm)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = _doc(name)
+    return f
+
+
+_LAST2 = (-2, -1)
+fft = _one_dim("fft", partial(_fft_1d, forward=True))
+ifft = _one_dim("ifft", partial(_fft_1d, forward=False))
+rfft = _one_dim("rfft", partial(_r2c_1d, forward=True, onesided=True))
+irfft = _one_dim("irfft", partial(_c2r_1d, forward=False))
+hfft = _one_dim("hfft", partial(_c2r_1d, forward=True))
+ihfft = _one_dim("ihfft", partial(_r2c_1d, forward=False, onesided=True))
+fft2 = _many_dims("fft2", partial(_fftn, forward=True), _LAST2)
+ifft2 = _many_dims("ifft2", partial(_fftn, forward=False), _LAST2)
+fftn = _many_dims("fftn", partial(_fftn, forward=True), None)
+ifftn = _many_dims("ifftn", partial(_fftn, forward=False), None)
+rfft2 = _many_dims("rfft2", _rfftn, _LAST2)
+irfft2 = _many_dims("irfft2", _irfftn, _LAST2)
+rfftn = _many_dims("rfftn", _rfftn, None)
+irfftn = _many_dims("irfftn", _irfftn, None)
+hfft2 = _many_dims("hfft2", _hfftn, _LAST2)
+ihfft2 = _many_dims("ihfft2", _ihfftn, _LAST2)
+hfftn = _many_dims("hfftn", _hfftn, None)
+ihfftn = _many_dims("ihfftn", _ihfftn, None)
 
 
 def _shift(input: Tensor, dim, shift) -> Tensor:
