@@ -344,3 +344,10 @@ def test_methods_and_printing():
     (pt, qt, st, it), (ps, qs, ss, is_) = f(torch), f(tensorish)
     assert (pt, qt) == (ps, qs)
     assert_same((plain(st), it), (ss, is_), "methods", 1e-6, 1e-6)
+
+
+def test_namespace():
+    names = {n for n in dir(torch.fft) if not n.startswith("_") and callable(getattr(torch.fft, n))}
+    assert sorted(names - {"Tensor"}) == sorted(
+        n for n in dir(tensorish.fft) if not n.startswith("_")
+    )

@@ -35,6 +35,7 @@ from ._pointwise import (
     _broadcast_error,
     _digamma,
     _inplace_method,
+    _is_float,
     _lgamma_fn,
     _need_tensor,
     _not_implemented,
@@ -283,19 +284,9 @@ def _bessel_y1_fn(x):
 
 
 def _spherical_bessel_j0_fn(x):
-    z = x * x
-    series = 1.0 + z * (
-        -1.0 / 6.0
-        + z
-        * (
-            1.0 / 120.0
-            + z
-            * (
-                -1.0 / 5040.0
-                + z * (1.0 / 362880.0 + z * (-1.0 / 39916800.0 + z * (1.0 / 6227020800.0)))
-            )
-        )
-    )
+    # sin(x) / x, by its Taylor series near 0
+    taylor = (1 / 6227020800, -1 / 39916800, 1 / 362880, -1 / 5040, 1 / 120, -1 / 6, 1.0)
+    series = _horner(x * x, taylor)
     out = jnp.where(jnp.abs(x) < 0.5, series, jnp.sin(x) / x)
     return jnp.where(jnp.isinf(x), 0, out).astype(x.dtype)
 
@@ -1105,10 +1096,6 @@ def _doc(name: str, namespace: str = "special.") -> str:
     summary, args, out = _DOCS[name]
     call = f"tensorish.{namespace}{name}({args})"
     return f"{summary}\n\n    >>> import tensorish\n    >>> {call}\n    {out}\n    "
-
-
-def _is_float(dt: _dtype.dtype) -> bool:
-    return dt.is_floating_point or dt.is_complex
 
 
 def _default_cast(dt: _dtype.dtype) -> tuple | None:
