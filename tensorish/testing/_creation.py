@@ -23,8 +23,9 @@ def _limits(dtype: _dtype.dtype, low, high, lowest: float, highest: float, defau
         raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
     if low == high and dtype in _FLOATING + _COMPLEX:
         warnings.warn(
-            "Passing `low==high` to `tensorish.testing.make_tensor` for floating or complex types "
-            "is deprecated since 2.1 and will be removed in 2.3. Use `tensorish.full(...)` instead.",
+            "Passing `low==high` to `tensorish.testing.make_tensor` for floating or complex "
+            "types is deprecated since 2.1 and will be removed in 2.3. Use `tensorish.full(...)` "
+            "instead.",
             FutureWarning,
             stacklevel=3,
         )
