@@ -99,6 +99,19 @@ from .autograd import set_grad_enabled as set_grad_enabled
 from .autograd._anomaly import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
 from .autograd._anomaly import is_anomaly_enabled as is_anomaly_enabled
 from .ops import *
+from .ops._fft import bartlett_window as bartlett_window
+from .ops._fft import blackman_window as blackman_window
+from .ops._fft import hamming_window as hamming_window
+from .ops._fft import hann_window as hann_window
+from .ops._fft import istft as istft
+from .ops._fft import kaiser_window as kaiser_window
+from .ops._fft import stft as stft
+from .ops._special import i0 as i0
+from .ops._special import igamma as igamma
+from .ops._special import igammac as igammac
+from .ops._special import mvlgamma as mvlgamma
+from .ops._special import polygamma as polygamma
+from .ops._special import sinc as sinc
 from .serialization import load as load
 from .serialization import save as save
 from .version import __version__ as __version__
@@ -106,11 +119,14 @@ from .version import __version__ as __version__
 # isort: split
 # Subpackages, one line each.
 from . import cuda as cuda
+from . import fft as fft
 from . import func as func
 from . import interop as interop
 from . import linalg as linalg
 from . import optim as optim
 from . import profiler as profiler
+from . import special as special
+from . import testing as testing
 
 from . import nn as nn  # isort: skip
 from . import accelerator as accelerator
