@@ -3,6 +3,7 @@
 from ._activation import *
 from ._container import *
 from ._layers import *
+from ._lazy import *
 from ._loss import *
 from ._rnn import *
 from ._transformer import *
