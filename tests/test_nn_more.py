@@ -114,3 +114,135 @@ def test_uninitialized_parameter_guards():
     assert tensorish.nn.UninitializedParameter.cls_to_become is tensorish.nn.Parameter
     assert_same_error(lambda m: m.nn.LazyConv1d(4, 3)(m.ones(3)))
     assert_same_error(lambda m: m.nn.LazyConv1d(4, 3, groups=2)(m.ones(1, 3, 5)))
+
+
+# -- transformer ---------------------------------------------------------------------------
+
+S, T, N, E = 5, 4, 2, 8
+SRC_PAD = np.array([[False] * 5, [False, False, False, True, True]])
+TGT_PAD = np.array([[False] * 4, [False, False, True, True]])
+MEMORY_MASK = RNG.normal(size=(T, S)).astype(np.float32)
+
+
+def _masks(m, bool_masks):
+    causal = m.nn.Transformer.generate_square_subsequent_mask(T)
+    memory = m.tensor(MEMORY_MASK)
+    if bool_masks:
+        causal, memory = causal != 0, memory > 1.0
+    return causal, memory
+
+
+@pytest.mark.parametrize(
+    "kw,bool_masks",
+    [
+        ({}, False),
+        ({"norm_first": True, "batch_first": True, "activation": "gelu"}, True),
+        ({"batch_first": True, "bias": False}, True),
+    ],
+    ids=["default", "norm_first_gelu", "nobias"],
+)
+def test_transformer_matches_torch(kw, bool_masks):
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match="enable_nested_tensor is True"):
+        tm = torch.nn.Transformer(E, 2, 1, 1, 16, dropout=0.0, **kw)
+    with pytest.warns(UserWarning, match="enable_nested_tensor is True"):
+        sm = tensorish.nn.Transformer(E, 2, 1, 1, 16, dropout=0.0, **kw)
+    assert repr(sm) == repr(tm)
+    assert list(sm.state_dict()) == list(tm.state_dict())
+    _copy_weights(tm, sm)
+    bf = kw.get("batch_first", False)
+    src_t, src_s = _pair((N, S, E) if bf else (S, N, E), requires_grad=True)
+    tgt_t, tgt_s = _pair((N, T, E) if bf else (T, N, E), requires_grad=True)
+    outs = []
+    for m, src, tgt in ((torch, src_t, tgt_t), (tensorish, src_s, tgt_s)):
+        causal, memory = _masks(m, bool_masks)
+        pad, tpad = m.tensor(SRC_PAD), m.tensor(TGT_PAD)
+        if not bool_masks:
+            pad = m.zeros(N, S).masked_fill(pad, float("-inf"))
+            tpad = m.zeros(N, T).masked_fill(tpad, float("-inf"))
+        model = tm if m is torch else sm
+        outs.append(
+            model(
+                src,
+                tgt,
+                tgt_mask=causal,
+                memory_mask=memory,
+                src_key_padding_mask=pad,
+                tgt_key_padding_mask=tpad,
+                memory_key_padding_mask=pad,
+            )
+        )
+    assert_same(outs[0], outs[1], "forward", atol=2e-6)
+    assert type(outs[1].grad_fn).__name__ == type(outs[0].grad_fn).__name__
+    (outs[0] ** 2).sum().backward()
+    (outs[1] ** 2).sum().backward()
+    assert_same(src_t.grad, src_s.grad, "src grad", atol=2e-6)
+    assert_same(tgt_t.grad, tgt_s.grad, "tgt grad", atol=2e-6)
+    for (name, a), b in zip(tm.named_parameters(), sm.parameters()):
+        assert_same(a.grad, b.grad, name, rtol=1e-4, atol=1e-5)
+
+
+def test_decoder_is_causal_and_unbatched():
+    torch.manual_seed(0)
+    tl = torch.nn.TransformerDecoderLayer(
+        E, 2, 16, dropout=0.0, activation=torch.nn.functional.silu
+    )
+    sl = tensorish.nn.TransformerDecoderLayer(
+        E, 2, 16, dropout=0.0, activation=tensorish.nn.functional.silu
+    )
+    td, sd = torch.nn.TransformerDecoder(tl, 2), tensorish.nn.TransformerDecoder(sl, 2)
+    _copy_weights(td, sd)
+    for shape_t, shape_m in (((T, N, E), (S, N, E)), ((T, E), (S, E))):
+        tgt_t, tgt_s = _pair(shape_t)
+        mem_t, mem_s = _pair(shape_m)
+        causal_t = torch.nn.Transformer.generate_square_subsequent_mask(T)
+        causal_s = tensorish.nn.Transformer.generate_square_subsequent_mask(T)
+        assert_same(causal_t, causal_s, "mask")
+        for hint in (None, True):
+            out_t = td(tgt_t, mem_t, tgt_mask=causal_t, tgt_is_causal=hint)
+            out_s = sd(tgt_s, mem_s, tgt_mask=causal_s, tgt_is_causal=hint)
+            assert_same(out_t, out_s, f"hint={hint}", atol=2e-6)
+        # a wrong hint: torch takes is_causal and ignores the mask on this path
+        ones_t, ones_s = torch.zeros(T, T), tensorish.zeros(T, T)
+        out_t = td.layers[0](tgt_t, mem_t, tgt_mask=ones_t, tgt_is_causal=True)
+        out_s = sd.layers[0](tgt_s, mem_s, tgt_mask=ones_s, tgt_is_causal=True)
+        assert_same(out_t, out_s, "hint", atol=2e-6)
+
+
+def test_encoder_eval_padding_zeros_like_torch_fast_path():
+    torch.manual_seed(0)
+    tl = torch.nn.TransformerEncoderLayer(E, 2, 16, dropout=0.0, batch_first=True)
+    sl = tensorish.nn.TransformerEncoderLayer(E, 2, 16, dropout=0.0, batch_first=True)
+    te = torch.nn.TransformerEncoder(tl, 2, norm=torch.nn.LayerNorm(E)).eval()
+    se = tensorish.nn.TransformerEncoder(sl, 2, norm=tensorish.nn.LayerNorm(E)).eval()
+    _copy_weights(te, se)
+    src_t, src_s = _pair((N, S, E))
+    for pad in (SRC_PAD, SRC_PAD[:, ::-1].copy()):  # left-aligned, then not
+        with torch.no_grad(), tensorish.no_grad():
+            out_t = te(src_t, src_key_padding_mask=torch.tensor(pad))
+            out_s = se(src_s, src_key_padding_mask=tensorish.tensor(pad))
+        assert_same(out_t, out_s, "eval", atol=2e-6)
+
+
+def test_transformer_errors_and_warnings():
+    def model(m):
+        return m.nn.Transformer(E, 2, 1, 1, 16, batch_first=True)
+
+    assert_same_error(lambda m: model(m)(m.ones(2, 3, E), m.ones(3, 3, E)))
+    assert_same_error(lambda m: model(m)(m.ones(2, 3, E), m.ones(2, 3, 4)))
+    assert_same_error(lambda m: m.nn.TransformerDecoderLayer(E, 2, activation="tanh"))
+    layer = lambda m: m.nn.TransformerDecoderLayer(E, 2, 16)  # noqa: E731
+    x = lambda m: (m.ones(T, N, E), m.ones(S, N, E))  # noqa: E731
+    assert_same_error(lambda m: layer(m)(*x(m), tgt_is_causal=True))
+    assert_same_error(lambda m: layer(m)(*x(m), tgt_mask=m.zeros(T, T, dtype=m.int64)))
+    assert_same_error(lambda m: layer(m)(*x(m), memory_mask=m.zeros(S, T)))
+    assert_same_error(lambda m: layer(m)(*x(m), memory_mask=m.zeros(2, T, S)))
+    assert_same_error(lambda m: layer(m)(*x(m), memory_key_padding_mask=m.zeros(S, N)))
+    assert_same_error(lambda m: layer(m)(*x(m), tgt_key_padding_mask=m.zeros(N, T, 1)))
+    for m in (torch, tensorish):
+        with pytest.warns(
+            UserWarning, match="Support for mismatched key_padding_mask and attn_mask"
+        ):
+            layer(m)(
+                *x(m), tgt_mask=m.zeros(T, T), tgt_key_padding_mask=m.zeros(N, T, dtype=m.bool)
+            )
