@@ -246,3 +246,39 @@ def test_transformer_errors_and_warnings():
             layer(m)(
                 *x(m), tgt_mask=m.zeros(T, T), tgt_key_padding_mask=m.zeros(N, T, dtype=m.bool)
             )
+
+
+# -- small modules -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,kw,shapes",
+    [
+        ("CosineSimilarity", {}, [(3, 4), (3, 4)]),
+        ("CosineSimilarity", {"dim": 0, "eps": 1e-3}, [(3, 4), (1, 4)]),
+        ("PairwiseDistance", {}, [(3, 4), (3, 4)]),
+        ("PairwiseDistance", {"p": 1.0, "keepdim": True}, [(3, 4), (4,)]),
+        ("Softmax2d", {}, [(2, 3, 2, 2)]),
+        ("Softmax2d", {}, [(3, 2, 2)]),
+    ],
+)
+def test_small_modules(name, kw, shapes):
+    tm, sm = getattr(torch.nn, name)(**kw), getattr(tensorish.nn, name)(**kw)
+    assert repr(sm) == repr(tm)
+    pairs = [_pair(s, requires_grad=True) for s in shapes]
+    out_t, out_s = tm(*(p[0] for p in pairs)), sm(*(p[1] for p in pairs))
+    assert_same(out_t, out_s, "forward")
+    assert type(out_s.grad_fn).__name__ == type(out_t.grad_fn).__name__
+    up = RNG.normal(size=tuple(out_t.shape)).astype(np.float32)
+    (out_t * torch.tensor(up)).sum().backward()
+    (out_s * tensorish.tensor(up)).sum().backward()
+    for i, (a, b) in enumerate(pairs):
+        assert_same(a.grad, b.grad, f"grad {i}", atol=1e-5)
+
+
+def test_small_module_errors_and_deprecations():
+    assert_same_error(lambda m: m.nn.Softmax2d()(m.ones(2, 3)))
+    for m in (torch, tensorish):
+        with pytest.warns(FutureWarning, match="`NLLLoss2d` has been deprecated"):
+            loss = m.nn.NLLLoss2d(ignore_index=1)
+        assert repr(loss) == "NLLLoss2d()" and loss.ignore_index == 1

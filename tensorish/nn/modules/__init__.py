@@ -2,6 +2,7 @@
 
 from ._activation import *
 from ._container import *
+from ._distance import *
 from ._layers import *
 from ._lazy import *
 from ._loss import *

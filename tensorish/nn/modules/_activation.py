@@ -304,6 +304,20 @@ class LogSoftmax(_SoftmaxBase):
     _fn = staticmethod(F.log_softmax)
 
 
+class Softmax2d(Module):
+    """Softmax over the channels of each location of (C, H, W) or (N, C, H, W) input.
+
+    >>> import tensorish
+    >>> tensorish.nn.Softmax2d()(tensorish.zeros(1, 2, 1, 1)).flatten().tolist()
+    [0.5, 0.5]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return F.softmax(input, -3, _stacklevel=5)
+
+
 def _none_or_dtype(input: Tensor | None):
     if input is None:
         return None
@@ -548,5 +562,6 @@ __all__ = [
     "Softmax",
     "Softmin",
     "LogSoftmax",
+    "Softmax2d",
     "MultiheadAttention",
 ]
