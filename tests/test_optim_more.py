@@ -127,6 +127,39 @@ def test_complex_parameters():
         np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "kw",
+    [{"lr": 0.02}, {"lr": 0.02, "nesterov": False, "adjust_lr_fn": "match_rms_adamw"}],
+    ids=["default", "plain_momentum"],
+)
+@pytest.mark.parametrize("tall", [True, False])
+def test_muon(kw, tall):
+    """Muon's Newton-Schulz iterations run in bfloat16 in both libraries."""
+    w0 = W0.T.copy() if tall else W0.copy()  # (2, 3) or (3, 2)
+    runs = []
+    for m in (torch, tensorish):
+        w = m.tensor(w0, requires_grad=True)
+        opt = m.optim.Muon([w], **kw)
+        for _ in range(20):
+            opt.zero_grad()
+            out = m.tensor(X) @ (w.T if tall else w)
+            ((out - m.tensor(Y)) ** 2).mean().backward()
+            opt.step()
+        runs.append((w, opt.state_dict()))
+    _close([runs[1][0]], [runs[0][0]], rtol=1e-4, atol=1e-5)
+    _same_state(runs[0][1]["state"][0], runs[1][1]["state"][0])
+    assert runs[1][1]["param_groups"] == runs[0][1]["param_groups"]
+
+
+def test_muon_errors():
+    assert_same_error(lambda m: m.optim.Muon([m.ones(3, requires_grad=True)]))
+    assert_same_error(lambda m: m.optim.Muon([m.ones(2, 2, requires_grad=True)], lr=-1.0))
+    assert_same_error(lambda m: m.optim.Muon([m.ones(2, 2, requires_grad=True)], momentum=-1.0))
+    assert_same_error(
+        lambda m: m.optim.Muon([m.ones(2, 2, requires_grad=True)], adjust_lr_fn="other")
+    )
+
+
 # -- schedulers ----------------------------------------------------------------------------
 
 SCHEDULERS = [

@@ -5,6 +5,7 @@ from ._adam import Adafactor as Adafactor
 from ._adam import Adam as Adam
 from ._adam import Adamax as Adamax
 from ._adam import AdamW as AdamW
+from ._adam import Muon as Muon
 from ._adam import NAdam as NAdam
 from ._adam import RAdam as RAdam
 from ._lbfgs import LBFGS as LBFGS

@@ -1,4 +1,4 @@
-"""Adam and its relatives: Adam, AdamW, Adamax, NAdam, RAdam, Adafactor.
+"""Adam and its relatives: Adam, AdamW, Adamax, NAdam, RAdam, Adafactor, and Muon.
 
 Each update follows PyTorch's single-tensor ("for-loop") implementation operation by operation:
 tensor math in the parameter's dtype, scalar math (bias corrections) in double.
@@ -594,4 +594,125 @@ class Adafactor(Optimizer):
             "eps1": None if eps1 is None else float(eps1),
             "maximize": bool(group["maximize"]),
             "decay": group["weight_decay"] != 0,
+        }
+
+
+def _bf16_mm(x, y):
+    """A bfloat16 matmul accumulated in float32 (as PyTorch's CPU kernel), unrounded."""
+    return jnp.matmul(x, y, preferred_element_type=jnp.float32)
+
+
+def _newton_schulz(g, a, b, c, steps, eps):
+    """The orthogonalisation of ``g`` by quintic Newton-Schulz iterations, in bfloat16."""
+    bf16 = jnp.bfloat16
+    x = g.astype(bf16)
+    tall = g.shape[0] > g.shape[1]
+    if tall:
+        x = x.T
+    norm = jnp.sqrt(jnp.sum(jnp.square(x.astype(jnp.float32)))).astype(bf16)
+    x = (x.astype(jnp.float32) / jnp.maximum(norm, like(eps, norm)).astype(jnp.float32)).astype(
+        bf16
+    )
+    for _ in range(steps):
+        gram = _bf16_mm(x, x.T).astype(bf16)
+        update = (b * gram.astype(jnp.float32) + c * _bf16_mm(gram, gram)).astype(bf16)
+        x = (a * x.astype(jnp.float32) + _bf16_mm(update, x)).astype(bf16)
+    return x.T if tall else x
+
+
+def _muon_one(
+    p, g, buf, *, lr, weight_decay, momentum, ns_a, ns_b, ns_c, eps, nesterov, ns_steps, adjust
+):
+    buf = lerp(buf, g, 1 - momentum)
+    update = lerp(g, buf, momentum) if nesterov else buf
+    update = _newton_schulz(update, ns_a, ns_b, ns_c, ns_steps, eps)
+    rows, cols = p.shape[:2]
+    if adjust is None or adjust == "original":
+        ratio = math.sqrt(max(1, rows / cols))
+    elif adjust == "match_rms_adamw":
+        ratio = 0.2 * math.sqrt(max(rows, cols))
+    else:
+        ratio = 1.0
+    p = p * like(1 - lr * weight_decay, p)
+    return p + like(-(lr * ratio), p) * update.astype(p.dtype), buf
+
+
+class Muon(Optimizer):
+    """Muon: SGD momentum whose update is orthogonalised by Newton-Schulz iterations (run in
+    bfloat16, as PyTorch does); for 2-D parameters only.
+
+    >>> import tensorish
+    >>> tensorish.optim.Muon([tensorish.ones(2, 3, requires_grad=True)]).defaults["momentum"]
+    0.95
+    """
+
+    _kernel = group_update(map_group(_muon_one), ("nesterov", "ns_steps", "adjust"))
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        weight_decay: float = 0.1,
+        momentum: float = 0.95,
+        nesterov: bool = True,
+        ns_coefficients: tuple[float, float, float] = (3.4445, -4.7750, 2.0315),
+        eps: float = 1e-7,
+        ns_steps: int = 5,
+        adjust_lr_fn: str | None = None,
+    ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        check(0.0 <= scalar(lr), f"Learning rate should be >= 0 but is: {lr}")
+        check(0.0 <= momentum, f"momentum should be >= 0 but is: {momentum}")
+        check(0.0 <= weight_decay, f"weight decay should be >= 0 but is: {weight_decay}")
+        check(
+            adjust_lr_fn is None or adjust_lr_fn in ["original", "match_rms_adamw"],
+            f"Adjust learning rate function {adjust_lr_fn} is not supported",
+        )
+        defaults = {
+            "lr": lr,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "nesterov": nesterov,
+            "ns_coefficients": ns_coefficients,
+            "eps": eps,
+            "ns_steps": ns_steps,
+            "adjust_lr_fn": adjust_lr_fn,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.ndim != 2:
+                    raise ValueError(
+                        "Muon only supports 2D parameters whereas we found a parameter with "
+                        f"size: {p.size()}"
+                    )
+
+    def _state_keys(self, group):
+        return ("momentum_buffer",)
+
+    def _init_state(self, p, group):
+        if p.dtype.is_complex:
+            raise RuntimeError("Muon does not support complex parameters")
+        return {"momentum_buffer": zeros_state(p)}
+
+    def _hyper(self, group):
+        a, b, c = group["ns_coefficients"]
+        return {
+            "lr": scalar(group["lr"]),
+            "weight_decay": float(group["weight_decay"]),
+            "momentum": float(group["momentum"]),
+            "ns_a": float(a),
+            "ns_b": float(b),
+            "ns_c": float(c),
+            "eps": float(group["eps"]),
+        }
+
+    def _flags(self, group):
+        if group["ns_steps"] >= 100:
+            raise ValueError("Number of steps must be less than 100 for computational efficiency")
+        return {
+            "nesterov": bool(group["nesterov"]),
+            "ns_steps": int(group["ns_steps"]),
+            "adjust": group["adjust_lr_fn"],
         }
