@@ -316,3 +316,79 @@ def test_scheduler_errors():
         opt.step()
         sched.step()
     assert math.isclose(sched.get_last_lr()[0], 0.1 + 0.9 / 2000)
+
+
+# -- swa_utils -----------------------------------------------------------------------------
+
+
+def _bn_net(m):
+    net = m.nn.Sequential(m.nn.Linear(3, 4), m.nn.BatchNorm1d(4), m.nn.Linear(4, 2))
+    return net
+
+
+@pytest.mark.parametrize(
+    "kind,use_buffers",
+    [("swa", False), ("ema_multi", True), ("ema", False), ("swa_multi", False)],
+)
+def test_averaged_model(kind, use_buffers):
+    torch.manual_seed(0)
+    tnet, snet = _bn_net(torch), _bn_net(tensorish)
+    snet.load_state_dict({k: tensorish.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+    results = []
+    for m, net in ((torch, tnet), (tensorish, snet)):
+        su = m.optim.swa_utils
+        kw = {
+            "swa": {},
+            "ema_multi": {"multi_avg_fn": su.get_ema_multi_avg_fn(0.9)},
+            "ema": {"avg_fn": su.get_ema_avg_fn(0.8)},
+            "swa_multi": {"multi_avg_fn": su.get_swa_multi_avg_fn()},
+        }[kind]
+        avg = su.AveragedModel(net, use_buffers=use_buffers, **kw)
+        opt = m.optim.SGD(net.parameters(), lr=0.1)
+        for _ in range(4):
+            opt.zero_grad()
+            net(m.tensor(X)).pow(2).mean().backward()
+            opt.step()
+            avg.update_parameters(net)
+        results.append((avg.state_dict(), avg(m.tensor(X))))
+    (st, out_t), (ss, out_s) = results
+    assert list(ss) == list(st)
+    for k in st:
+        np.testing.assert_allclose(ss[k].numpy(), st[k].numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+    np.testing.assert_allclose(out_s.detach().numpy(), out_t.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_update_bn_and_swalr():
+    torch.manual_seed(0)
+    tnet, snet = _bn_net(torch), _bn_net(tensorish)
+    snet.load_state_dict({k: tensorish.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+    batches = [RNG.normal(size=(5, 3)).astype(np.float32) for _ in range(3)]
+    torch.optim.swa_utils.update_bn([(torch.tensor(b), 0) for b in batches], tnet.eval())
+    tensorish.optim.swa_utils.update_bn([(tensorish.tensor(b), 0) for b in batches], snet.eval())
+    assert not snet.training and snet[1].momentum == 0.1
+    for k, v in tnet.state_dict().items():
+        np.testing.assert_allclose(snet.state_dict()[k].numpy(), v.numpy(), rtol=1e-5, atol=1e-6)
+    runs = []
+    for m in (torch, tensorish):
+        opt = _optimizer(m, "SGD")
+        sched = m.optim.swa_utils.SWALR(
+            opt, swa_lr=[0.01, 0.02], anneal_epochs=3, anneal_strategy="linear"
+        )
+        lrs = [sched.get_last_lr()]
+        for _ in range(5):
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr())
+        runs.append((lrs, sched.state_dict()))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-12)
+    assert list(runs[1][1]) == list(runs[0][1])
+    assert_same_error(
+        lambda m: m.optim.swa_utils.SWALR(_optimizer(m, "SGD"), 0.1, anneal_strategy="x")
+    )
+    assert_same_error(
+        lambda m: m.optim.swa_utils.SWALR(_optimizer(m, "SGD"), 0.1, anneal_epochs=-1)
+    )
+    assert_same_error(lambda m: m.optim.swa_utils.get_ema_avg_fn(2.0))
+    assert_same_error(
+        lambda m: m.optim.swa_utils.AveragedModel(m.nn.Linear(1, 1), avg_fn=abs, multi_avg_fn=abs)
+    )

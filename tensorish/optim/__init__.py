@@ -1,6 +1,7 @@
 """Optimizers and learning-rate schedulers, as ``torch.optim``."""
 
 from . import lr_scheduler as lr_scheduler
+from . import swa_utils as swa_utils
 from ._adam import Adafactor as Adafactor
 from ._adam import Adam as Adam
 from ._adam import Adamax as Adamax
