@@ -221,3 +221,30 @@ def test_cell_init_and_errors():
     assert_same_error(lambda m: m.nn.GRUCell(3, 4)(m.ones(1, 2, 3)))
     assert_same_error(lambda m: m.nn.LSTMCell(3, 4)(m.ones(3), (m.ones(1, 2, 4), m.ones(4))))
     assert_same_error(lambda m: m.nn.RNNCell(3, 4, nonlinearity="foo")(m.ones(3)))
+
+
+@pytest.mark.parametrize(
+    "mode,input_shape,state_shapes,kw",
+    [
+        ("LSTM", (5, 2, 3), [(1, 3, 4), (1, 2, 4)], {}),
+        ("LSTM", (5, 2, 3), [(1, 2, 4), (1, 3, 4)], {}),
+        ("LSTM", (5, 2, 3), [(2, 4), (1, 2, 4)], {}),
+        ("LSTM", (5, 3), [(1, 1, 4), (1, 4)], {}),
+        ("GRU", (5, 2, 3), [(2, 4)], {}),
+        ("GRU", (5, 3), [(1, 1, 4)], {}),
+        ("GRU", (5, 3), [(2, 4)], {}),
+        ("GRU", (5, 2, 3), [(1, 2, 4)], {"batch_first": True}),
+        ("RNN", (1, 1, 1, 3), None, {}),
+        ("GRU", (1, 1, 1, 3), None, {}),
+        ("GRU", (5, 2, 5), None, {}),
+    ],
+)
+def test_rnn_argument_errors(mode, input_shape, state_shapes, kw):
+    def run(m):
+        states = None if state_shapes is None else [m.zeros(s) for s in state_shapes]
+        if mode != "LSTM" and states is not None:
+            states = states[0]
+        return getattr(m.nn, mode)(3, 4, **kw)(m.ones(input_shape), states)
+
+    assert_same_error(run)
+    assert_same_error(lambda m: m.nn.GRU(3, 4)(m.ones(5, 2, 3, dtype=m.float64)))

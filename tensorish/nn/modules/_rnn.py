@@ -103,27 +103,58 @@ class RNNBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
 
-    def _run(self, input: Tensor, hx, cx) -> tuple:
-        batched = input.ndim == 3
-        if input.ndim not in (2, 3):
+    def _check_input(self, input: Tensor, dims: int) -> None:
+        weight = self._flat_weights[0]
+        if input.dtype != weight.dtype:
             raise ValueError(
-                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead"
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
+                f"Convert input: input.to({weight.dtype}), or convert model: "
+                f"model.to({input.dtype})"
             )
+        if input.ndim != dims:
+            raise RuntimeError(f"input must have {dims} dimensions, got {input.ndim}")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                 f"got {input.shape[-1]}"
             )
-        dirs = 2 if self.bidirectional else 1
+
+    def _check_hidden(self, states: list, batch: int) -> None:
+        """Each given state has shape (layers * directions, batch, hidden_size)."""
+        expect = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+        lstm = self.mode == "LSTM"
+        for k, shape in enumerate(states):
+            if shape is not None and tuple(shape) != expect:
+                label = f"hidden[{k}]" if lstm else "hidden"
+                raise RuntimeError(f"Expected {label} size {expect}, got {list(shape)}")
+
+    def _run(self, input: Tensor, hx, cx) -> tuple:
+        name = {"LSTM": "LSTM", "GRU": "GRU"}.get(self.mode, "RNN")
+        if input.ndim not in (2, 3):
+            got = f"{input.ndim}D tensor" if name == "RNN" else f"{input.ndim}D"
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {got} instead")
+        batched = input.ndim == 3
+        states = [hx, cx] if self.mode == "LSTM" else [hx]
         if hx is not None:
-            n = input.shape[0 if self.batch_first else 1] if batched else None
-            expect = (
-                (self.num_layers * dirs, n, self.hidden_size)
-                if batched
-                else (self.num_layers * dirs, self.hidden_size)
-            )
-            if tuple(hx.shape) != expect:
-                raise RuntimeError(f"Expected hidden size {expect}, got {list(hx.shape)}")
+            want, kind = (3, "batched 3-D") if batched else (2, "unbatched 2-D")
+            if any(h.ndim != want for h in states):
+                if self.mode == "LSTM":
+                    raise RuntimeError(
+                        f"For {kind} input, hx and cx should also be {want}-D but got "
+                        f"({hx.ndim}-D, {cx.ndim}-D) tensors"
+                    )
+                raise RuntimeError(
+                    f"For {kind} input, hx should also be {want}-D but got {hx.ndim}-D tensor"
+                )
+        self._check_input(input if batched else input.unsqueeze(0), 3)
+        batch = input.shape[0 if self.batch_first else 1] if batched else 1
+        self._check_hidden(
+            [
+                None if h is None else (h.shape if batched else (h.shape[0], 1, h.shape[1]))
+                for h in states
+            ],
+            batch,
+        )
         return F._rnn_forward(
             self.mode,
             input,
@@ -154,18 +185,8 @@ class RNNBase(Module):
                 )
             elif sorted_indices is not None:
                 states[k] = h.index_select(1, sorted_indices)
-        if data.ndim != 2:
-            raise RuntimeError(f"input must have 2 dimensions, got {data.ndim}")
-        if data.shape[-1] != self.input_size:
-            raise RuntimeError(
-                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
-                f"got {data.shape[-1]}"
-            )
-        expect = (self.num_layers * dirs, batch, hidden)
-        for k, h in enumerate(states):
-            if tuple(h.shape) != expect:
-                label = f"hidden[{k}]" if lstm else "hidden"
-                raise RuntimeError(f"Expected {label} size {expect}, got {list(h.shape)}")
+        self._check_input(data, 2)
+        self._check_hidden([h.shape for h in states], batch)
         lengths = _lengths(sizes)
         last = _int64([(n - 1) * batch + b for b, n in enumerate(lengths)], data.device)
         rev = _int64(
