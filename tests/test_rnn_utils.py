@@ -123,14 +123,14 @@ def test_pack_errors():
 
 
 @pytest.mark.parametrize(
-    "mode,kw",
+    "mode,kw,given_state",
     [
-        ("LSTM", {"num_layers": 2, "bidirectional": True}),
-        ("GRU", {"bidirectional": True}),
-        ("RNN", {"num_layers": 2, "nonlinearity": "relu"}),
+        ("LSTM", {"num_layers": 2, "bidirectional": True}, False),
+        ("LSTM", {"num_layers": 2, "bidirectional": True}, True),
+        ("GRU", {"bidirectional": True}, True),
+        ("RNN", {"num_layers": 2, "nonlinearity": "relu"}, False),
     ],
 )
-@pytest.mark.parametrize("given_state", [False, True])
 def test_rnn_on_packed_sequence(mode, kw, given_state):
     torch.manual_seed(0)
     tm = getattr(torch.nn, mode)(3, 4, **kw)
