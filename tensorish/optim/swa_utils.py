@@ -64,7 +64,14 @@ def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable:
 
 
 def get_swa_multi_avg_fn() -> Callable:
-    """An in-place running mean of lists of tensors (for ``AveragedModel``)."""
+    """An in-place running mean of lists of tensors (for ``AveragedModel``).
+
+    >>> import tensorish
+    >>> avg = [tensorish.zeros(2)]
+    >>> tensorish.optim.swa_utils.get_swa_multi_avg_fn()(avg, [tensorish.ones(2)], 3)
+    >>> avg
+    [tensor([0.2500, 0.2500])]
+    """
 
     def swa_update(averaged_param_list: list, current_param_list: list, num_averaged) -> None:
         with no_grad():
@@ -96,7 +103,12 @@ def get_ema_avg_fn(decay: float = 0.999) -> Callable:
 
 
 def get_swa_avg_fn() -> Callable:
-    """The running mean ``averaged + (current - averaged) / (n + 1)`` (for ``AveragedModel``)."""
+    """The running mean ``averaged + (current - averaged) / (n + 1)`` (for ``AveragedModel``).
+
+    >>> import tensorish
+    >>> tensorish.optim.swa_utils.get_swa_avg_fn()(tensorish.zeros(1), tensorish.ones(1), 3)
+    tensor([0.2500])
+    """
 
     def swa_update(averaged_param: Tensor, current_param: Tensor, num_averaged: Any) -> Tensor:
         with no_grad():

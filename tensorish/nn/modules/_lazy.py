@@ -294,7 +294,12 @@ class _LazyConv(_LazyConvXdMixin):
 
 
 class LazyConv1d(_LazyConv, Conv1d):
-    """A ``Conv1d`` whose ``in_channels`` is inferred from the first input."""
+    """A ``Conv1d`` whose ``in_channels`` is inferred from the first input.
+
+    >>> import tensorish
+    >>> tensorish.nn.LazyConv1d(4, 3)
+    LazyConv1d(0, 4, kernel_size=(3,), stride=(1,))
+    """
 
     cls_to_become = Conv1d
 
@@ -312,7 +317,12 @@ class LazyConv2d(_LazyConv, Conv2d):
 
 
 class LazyConv3d(_LazyConv, Conv3d):
-    """A ``Conv3d`` whose ``in_channels`` is inferred from the first input."""
+    """A ``Conv3d`` whose ``in_channels`` is inferred from the first input.
+
+    >>> import tensorish
+    >>> tensorish.nn.LazyConv3d(4, 1)(tensorish.ones(1, 2, 1, 1, 1)).shape
+    tensorish.Size([1, 4, 1, 1, 1])
+    """
 
     cls_to_become = Conv3d
 
@@ -350,13 +360,23 @@ class _LazyConvTranspose(_LazyConvXdMixin):
 
 
 class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
-    """A ``ConvTranspose1d`` whose ``in_channels`` is inferred from the first input."""
+    """A ``ConvTranspose1d`` whose ``in_channels`` is inferred from the first input.
+
+    >>> import tensorish
+    >>> tensorish.nn.LazyConvTranspose1d(4, 3)(tensorish.ones(1, 2, 5)).shape
+    tensorish.Size([1, 4, 7])
+    """
 
     cls_to_become = ConvTranspose1d
 
 
 class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
-    """A ``ConvTranspose2d`` whose ``in_channels`` is inferred from the first input."""
+    """A ``ConvTranspose2d`` whose ``in_channels`` is inferred from the first input.
+
+    >>> import tensorish
+    >>> tensorish.nn.LazyConvTranspose2d(4, 2)(tensorish.ones(1, 2, 3, 3)).shape
+    tensorish.Size([1, 4, 4, 4])
+    """
 
     cls_to_become = ConvTranspose2d
 
@@ -412,13 +432,24 @@ class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
 
 
 class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
-    """A ``BatchNorm2d`` whose ``num_features`` is inferred from the first input."""
+    """A ``BatchNorm2d`` whose ``num_features`` is inferred from the first input.
+
+    >>> import tensorish
+    >>> bn = tensorish.nn.LazyBatchNorm2d()
+    >>> bn(tensorish.randn(2, 3, 2, 2)).shape, bn.num_features
+    (tensorish.Size([2, 3, 2, 2]), 3)
+    """
 
     cls_to_become = BatchNorm2d
 
 
 class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
-    """A ``BatchNorm3d`` whose ``num_features`` is inferred from the first input."""
+    """A ``BatchNorm3d`` whose ``num_features`` is inferred from the first input.
+
+    >>> import tensorish
+    >>> tensorish.nn.LazyBatchNorm3d(affine=False).has_uninitialized_params()
+    True
+    """
 
     cls_to_become = BatchNorm3d
 

@@ -361,7 +361,12 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """The parameters of one recurrent step: ``weight_ih``, ``weight_hh`` (and biases)."""
+    """The parameters of one recurrent step: ``weight_ih``, ``weight_hh`` (and biases).
+
+    >>> import tensorish
+    >>> [n for n, _ in tensorish.nn.GRUCell(2, 3, bias=False).named_parameters()]
+    ['weight_ih', 'weight_hh']
+    """
 
     def __init__(
         self,

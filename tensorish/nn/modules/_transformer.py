@@ -346,7 +346,14 @@ class TransformerDecoderLayer(Module):
 
 
 class TransformerDecoder(Module):
-    """``num_layers`` copies of ``decoder_layer`` applied in turn, then ``norm`` if given."""
+    """``num_layers`` copies of ``decoder_layer`` applied in turn, then ``norm`` if given.
+
+    >>> import tensorish
+    >>> layer = tensorish.nn.TransformerDecoderLayer(8, 2, 16)
+    >>> decoder = tensorish.nn.TransformerDecoder(layer, num_layers=2)
+    >>> decoder(tensorish.ones(3, 1, 8), tensorish.ones(5, 1, 8)).shape
+    tensorish.Size([3, 1, 8])
+    """
 
     def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
         super().__init__()

@@ -21,7 +21,15 @@ __all__ = ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectra
 
 
 class WeightNorm:
-    """The forward pre-hook of ``weight_norm``."""
+    """The forward pre-hook of ``weight_norm``.
+
+    >>> import warnings, tensorish
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     m = tensorish.nn.utils.weight_norm(tensorish.nn.Linear(2, 2))
+    >>> [type(h).__name__ for h in m._forward_pre_hooks.values()]
+    ['WeightNorm']
+    """
 
     def __init__(self, name: str, dim: int | None) -> None:
         self.name = name
@@ -91,13 +99,27 @@ def _remove_hook(module: Module, kind: type, name: str, what: str) -> None:
 
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
-    """Undo ``weight_norm``: ``<name>`` becomes a parameter holding the current weight."""
+    """Undo ``weight_norm``: ``<name>`` becomes a parameter holding the current weight.
+
+    >>> import warnings, tensorish
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     m = tensorish.nn.utils.weight_norm(tensorish.nn.Linear(2, 2))
+    >>> list(tensorish.nn.utils.remove_weight_norm(m).state_dict())
+    ['bias', 'weight']
+    """
     _remove_hook(module, WeightNorm, name, "weight_norm")
     return module
 
 
 class SpectralNorm:
-    """The forward pre-hook of ``spectral_norm``."""
+    """The forward pre-hook of ``spectral_norm``.
+
+    >>> import tensorish
+    >>> m = tensorish.nn.utils.spectral_norm(tensorish.nn.Linear(2, 2))
+    >>> [type(h).__name__ for h in m._forward_pre_hooks.values()]
+    ['SpectralNorm']
+    """
 
     def __init__(
         self, name: str = "weight", n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12
@@ -187,6 +209,12 @@ def spectral_norm(
 
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
-    """Undo ``spectral_norm``: ``<name>`` becomes a parameter holding the current weight."""
+    """Undo ``spectral_norm``: ``<name>`` becomes a parameter holding the current weight.
+
+    >>> import tensorish
+    >>> m = tensorish.nn.utils.spectral_norm(tensorish.nn.Linear(2, 2))
+    >>> list(tensorish.nn.utils.remove_spectral_norm(m).state_dict())
+    ['bias', 'weight']
+    """
     _remove_hook(module, SpectralNorm, name, "spectral_norm")
     return module

@@ -75,7 +75,14 @@ def _maybe_set(dest: Tensor, src: Tensor) -> None:
 
 
 class ParametrizationList(ModuleList):
-    """The parametrizations of one tensor and the tensor(s) ``original`` it is stored as."""
+    """The parametrizations of one tensor and the tensor(s) ``original`` it is stored as.
+
+    >>> import tensorish
+    >>> from tensorish.nn.utils import parametrizations
+    >>> m = parametrizations.weight_norm(tensorish.nn.Linear(2, 2))
+    >>> type(m.parametrizations.weight).__name__, m.parametrizations.weight.ntensors
+    ('ParametrizationList', 2)
+    """
 
     def __init__(self, modules: Sequence[Module], original: Tensor, unsafe: bool = False) -> None:
         if len(modules) == 0:
@@ -391,7 +398,15 @@ def transfer_parametrizations_and_params(
     from_module: Module, to_module: Module, tensor_name: str | None = None
 ) -> Module:
     """Register ``from_module``'s parametrizations (all, or ``tensor_name``'s) on
-    ``to_module``, sharing the stored tensors."""
+    ``to_module``, sharing the stored tensors.
+
+    >>> import tensorish
+    >>> from tensorish.nn.utils import parametrizations, parametrize
+    >>> a = parametrizations.weight_norm(tensorish.nn.Linear(2, 2))
+    >>> b = parametrize.transfer_parametrizations_and_params(a, tensorish.nn.Linear(2, 2))
+    >>> b.parametrizations.weight.original0 is a.parametrizations.weight.original0
+    True
+    """
     if not is_parametrized(from_module):
         return to_module
     names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
