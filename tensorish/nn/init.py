@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import numpy as np
@@ -35,6 +37,18 @@ __all__ = [
     "kaiming_uniform_",
     "kaiming_normal_",
     "orthogonal_",
+    "sparse_",
+    "uniform",
+    "normal",
+    "constant",
+    "eye",
+    "dirac",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+    "sparse",
 ]
 
 
@@ -42,6 +56,11 @@ def _write(tensor: Tensor, value) -> Tensor:
     value = np.asarray(value).astype(tensor._v.dtype)
     tensor._set_value(jax.device_put(value, next(iter(tensor._value.devices()))))
     return tensor
+
+
+def _check_kernel(tensor: Tensor, kernel: str) -> None:
+    if not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{tensor.dtype.title}'")
 
 
 def _rng(generator: Generator | None) -> np.random.Generator:
@@ -93,13 +112,25 @@ def uniform_(
     >>> tensorish.nn.init.uniform_(tensorish.empty(3), -1, 1).shape
     tensorish.Size([3])
     """
+    _check_uniform(tensor, a, b)
     return _write(tensor, _rng(generator).uniform(a, b, tensor.shape))
+
+
+def _check_uniform(tensor: Tensor, a: float, b: float) -> None:
+    _check_kernel(tensor, "check_uniform_bounds")
+    if a > b:
+        raise RuntimeError(
+            f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
+        )
 
 
 def normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
 ) -> Tensor:
     """Fill with draws from N(mean, std²)."""
+    _check_kernel(tensor, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _write(tensor, _rng(generator).normal(mean, std, tensor.shape))
 
 
@@ -111,14 +142,51 @@ def trunc_normal_(
     b: float = 2.0,
     generator: Generator | None = None,
 ) -> Tensor:
-    """Fill with N(mean, std²) draws truncated to [a, b]."""
+    """Fill with N(mean, std²) draws truncated to [a, b]: rejected normal draws when the
+    interval holds more than 30% of the mass, else uniform proposals accepted with the normal's
+    density (PyTorch's two samplers).
+
+    >>> import tensorish
+    >>> w = tensorish.nn.init.trunc_normal_(tensorish.empty(100), a=-0.5, b=0.5)
+    >>> bool((w.abs() <= 0.5).all())
+    True
+    """
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
+    p = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
     rng = _rng(generator)
-    x = rng.normal(mean, std, tensor.shape)
-    bad = (x < a) | (x > b)
-    while bad.any():
-        x[bad] = rng.normal(mean, std, int(bad.sum()))
-        bad = (x < a) | (x > b)
+    dt = tensor._v.dtype
+    if p > 0.3:
+        _check_kernel(tensor, "normal_kernel_cpu")
+        lo, hi = np.asarray(a, dt), np.asarray(b, dt)
+        x = rng.normal(mean, std, tensor.shape).astype(dt)
+        bad = (x < lo) | (x > hi)
+        while bad.any():
+            x[bad] = rng.normal(mean, std, int(bad.sum())).astype(dt)
+            bad = (x < lo) | (x > hi)
+        return _write(tensor, x)
+    _check_uniform(tensor, a, b)
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def rejected(x: np.ndarray) -> np.ndarray:
+        log_density = -0.5 * ((x.astype(np.float64) - mean) / std) ** 2 - log_peak
+        return np.log(rng.uniform(size=tensor.shape)) > log_density
+
+    x = rng.uniform(a, b, tensor.shape).astype(dt)
+    pending = rejected(x)
+    while pending.any():
+        x = np.where(pending, rng.uniform(a, b, tensor.shape).astype(dt), x)
+        pending &= rejected(x)
     return _write(tensor, x)
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -172,7 +240,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 def _fan(tensor: Tensor, mode: str) -> int:
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -182,7 +250,7 @@ def xavier_uniform_(
 ) -> Tensor:
     """U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a, generator)
 
 
@@ -249,3 +317,55 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
     if rows < cols:
         q = q.T
     return _write(tensor, (gain * q).reshape(tensor.shape))
+
+
+def sparse_(
+    tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None
+) -> Tensor:
+    """A 2-D tensor of N(0, std²) draws with a fraction ``sparsity`` of each column zeroed.
+
+    >>> import tensorish
+    >>> w = tensorish.nn.init.sparse_(tensorish.empty(10, 3), sparsity=0.3)
+    >>> (w == 0).sum(0).tolist()
+    [3, 3, 3]
+    """
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    rng = _rng(generator)
+    _check_kernel(tensor, "normal_kernel_cpu")
+    w = rng.normal(0.0, std, (rows, cols))
+    for col in range(cols):
+        w[rng.permutation(rows)[:num_zeros], col] = 0
+    return _write(tensor, w)
+
+
+def _make_deprecate(meth: Callable) -> Callable:
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(
+            f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"Deprecated: use ``{new_name}``."
+    deprecated_init.__name__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

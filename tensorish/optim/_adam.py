@@ -1,4 +1,4 @@
-"""Adam and its relatives: Adam, AdamW, Adamax, NAdam, RAdam.
+"""Adam and its relatives: Adam, AdamW, Adamax, NAdam, RAdam, Adafactor, and Muon.
 
 Each update follows PyTorch's single-tensor ("for-loop") implementation operation by operation:
 tensor math in the parameter's dtype, scalar math (bias corrections) in double.
@@ -6,9 +6,11 @@ tensor math in the parameter's dtype, scalar math (bias corrections) in double.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 from .._tensor import Tensor
@@ -471,4 +473,246 @@ class RAdam(Optimizer):
             "maximize": bool(group["maximize"]),
             "decay": group["weight_decay"] != 0,
             "decoupled": bool(group["decoupled_weight_decay"]),
+        }
+
+
+def _norm(x, axis=None):
+    return jnp.sqrt(jnp.sum(x * x, axis=axis, keepdims=axis is not None))
+
+
+def _adafactor_one(
+    p,
+    g,
+    row_var,
+    col_var,
+    variance,
+    step,
+    *,
+    lr,
+    beta2_decay,
+    eps2,
+    d,
+    weight_decay,
+    eps1,
+    maximize,
+    decay,
+):
+    g = -g if maximize else g
+    eps1 = float(jnp.finfo(p.dtype).eps) if eps1 is None else eps1
+    step = step + 1
+    s = f64(step)
+    one_minus_beta2_t = s**beta2_decay
+    rho_t = jnp.minimum(lr, 1 / s**0.5)
+    alpha = jnp.maximum(eps2, f64(_norm(p)) / math.sqrt(p.size)) * rho_t
+    if decay:
+        p = p * like(1 - lr * weight_decay, p)
+    if g.ndim > 1:
+        row_mean = jnp.square(_norm(g, -1)) / like(g.shape[-1], g)
+        row_var = lerp(row_var, row_mean, one_minus_beta2_t)
+        col_mean = jnp.square(_norm(g, -2)) / like(g.shape[-2], g)
+        col_var = lerp(col_var, col_mean, one_minus_beta2_t)
+        estimate = (row_var @ col_var) / jnp.maximum(row_var.mean(-2, keepdims=True), like(eps1, g))
+    else:
+        variance = lerp(variance, g * g, one_minus_beta2_t)
+        estimate = variance
+    update = jax.lax.rsqrt(jnp.maximum(estimate, like(eps1 * eps1, g))) * g
+    denom = jnp.maximum(1.0, f64(_norm(update)) / (math.sqrt(update.size) * d))
+    return p + like(-alpha / denom, p) * update, row_var, col_var, variance, step
+
+
+class Adafactor(Optimizer):
+    """Adafactor (Shazeer & Stern): Adam without first moment, its second moment factored into
+    row and column averages for matrices, and a relative step size.
+
+    >>> import tensorish
+    >>> opt = tensorish.optim.Adafactor([tensorish.ones(2, 3, requires_grad=True)])
+    >>> opt.defaults["beta2_decay"]
+    -0.8
+    """
+
+    _kernel = group_update(map_group(_adafactor_one), ("eps1", "maximize", "decay"))
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-2,
+        beta2_decay: float = -0.8,
+        eps: tuple[float | None, float] = (None, 1e-3),
+        d: float = 1.0,
+        weight_decay: float = 0.0,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+    ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        check(0.0 <= scalar(lr), f"Learning rate should be >= 0 but is: {lr}")
+        check(0.0 >= beta2_decay, f"beta2_decay should be <= 0 but is: {beta2_decay}")
+        check(eps[0] is None or 0.0 <= eps[0], f"epsilon1 should be >= 0 but is: {eps[0]}")
+        check(0.0 <= eps[1], f"epsilon2 should be >= 0 but is: {eps[1]}")
+        check(1.0 <= d, f"Clipping threshold d should be >= 1 but is: {d}")
+        check(0.0 <= weight_decay, f"weight_decay should be >= 0 but is: {weight_decay}")
+        defaults = {
+            "lr": lr,
+            "beta2_decay": beta2_decay,
+            "eps": eps,
+            "d": d,
+            "weight_decay": weight_decay,
+            "foreach": foreach,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("row_var", "col_var", "variance", "step")
+
+    def _init_state(self, p, group):
+        if p.dtype.is_complex:
+            raise RuntimeError("Adafactor does not support complex parameters")
+        state = {"step": step_state(p)}
+        if p.ndim > 1:
+            row, col = list(p.shape), list(p.shape)
+            row[-1] = col[-2] = 1
+            state["row_var"] = zeros_state(p, tuple(row))
+            state["col_var"] = zeros_state(p, tuple(col))
+        else:
+            state["variance"] = zeros_state(p)
+        return state
+
+    def _hyper(self, group):
+        return {
+            "lr": scalar(group["lr"]),
+            "beta2_decay": float(group["beta2_decay"]),
+            "eps2": float(group["eps"][1]),
+            "d": float(group["d"]),
+            "weight_decay": float(group["weight_decay"]),
+        }
+
+    def _flags(self, group):
+        eps1 = group["eps"][0]
+        return {
+            "eps1": None if eps1 is None else float(eps1),
+            "maximize": bool(group["maximize"]),
+            "decay": group["weight_decay"] != 0,
+        }
+
+
+def _bf16_mm(x, y):
+    """A bfloat16 matmul accumulated in float32 (as PyTorch's CPU kernel), unrounded."""
+    return jnp.matmul(x, y, preferred_element_type=jnp.float32)
+
+
+def _newton_schulz(g, a, b, c, steps, eps):
+    """The orthogonalisation of ``g`` by quintic Newton-Schulz iterations, in bfloat16."""
+    bf16 = jnp.bfloat16
+    x = g.astype(bf16)
+    tall = g.shape[0] > g.shape[1]
+    if tall:
+        x = x.T
+    norm = jnp.sqrt(jnp.sum(jnp.square(x.astype(jnp.float32)))).astype(bf16)
+    x = (x.astype(jnp.float32) / jnp.maximum(norm, like(eps, norm)).astype(jnp.float32)).astype(
+        bf16
+    )
+    for _ in range(steps):
+        gram = _bf16_mm(x, x.T).astype(bf16)
+        update = (b * gram.astype(jnp.float32) + c * _bf16_mm(gram, gram)).astype(bf16)
+        x = (a * x.astype(jnp.float32) + _bf16_mm(update, x)).astype(bf16)
+    return x.T if tall else x
+
+
+def _muon_one(
+    p, g, buf, *, lr, weight_decay, momentum, ns_a, ns_b, ns_c, eps, nesterov, ns_steps, adjust
+):
+    buf = lerp(buf, g, 1 - momentum)
+    update = lerp(g, buf, momentum) if nesterov else buf
+    update = _newton_schulz(update, ns_a, ns_b, ns_c, ns_steps, eps)
+    rows, cols = p.shape[:2]
+    if adjust is None or adjust == "original":
+        ratio = math.sqrt(max(1, rows / cols))
+    elif adjust == "match_rms_adamw":
+        ratio = 0.2 * math.sqrt(max(rows, cols))
+    else:
+        ratio = 1.0
+    p = p * like(1 - lr * weight_decay, p)
+    return p + like(-(lr * ratio), p) * update.astype(p.dtype), buf
+
+
+class Muon(Optimizer):
+    """Muon: SGD momentum whose update is orthogonalised by Newton-Schulz iterations (run in
+    bfloat16, as PyTorch does); for 2-D parameters only.
+
+    >>> import tensorish
+    >>> tensorish.optim.Muon([tensorish.ones(2, 3, requires_grad=True)]).defaults["momentum"]
+    0.95
+    """
+
+    _kernel = group_update(map_group(_muon_one), ("nesterov", "ns_steps", "adjust"))
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        weight_decay: float = 0.1,
+        momentum: float = 0.95,
+        nesterov: bool = True,
+        ns_coefficients: tuple[float, float, float] = (3.4445, -4.7750, 2.0315),
+        eps: float = 1e-7,
+        ns_steps: int = 5,
+        adjust_lr_fn: str | None = None,
+    ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        check(0.0 <= scalar(lr), f"Learning rate should be >= 0 but is: {lr}")
+        check(0.0 <= momentum, f"momentum should be >= 0 but is: {momentum}")
+        check(0.0 <= weight_decay, f"weight decay should be >= 0 but is: {weight_decay}")
+        check(
+            adjust_lr_fn is None or adjust_lr_fn in ["original", "match_rms_adamw"],
+            f"Adjust learning rate function {adjust_lr_fn} is not supported",
+        )
+        defaults = {
+            "lr": lr,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "nesterov": nesterov,
+            "ns_coefficients": ns_coefficients,
+            "eps": eps,
+            "ns_steps": ns_steps,
+            "adjust_lr_fn": adjust_lr_fn,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.ndim != 2:
+                    raise ValueError(
+                        "Muon only supports 2D parameters whereas we found a parameter with "
+                        f"size: {p.size()}"
+                    )
+
+    def _state_keys(self, group):
+        return ("momentum_buffer",)
+
+    def _init_state(self, p, group):
+        if p.dtype.is_complex:
+            raise RuntimeError("Muon does not support complex parameters")
+        return {"momentum_buffer": zeros_state(p)}
+
+    def _hyper(self, group):
+        a, b, c = group["ns_coefficients"]
+        return {
+            "lr": scalar(group["lr"]),
+            "weight_decay": float(group["weight_decay"]),
+            "momentum": float(group["momentum"]),
+            "ns_a": float(a),
+            "ns_b": float(b),
+            "ns_c": float(c),
+            "eps": float(group["eps"]),
+        }
+
+    def _flags(self, group):
+        if group["ns_steps"] >= 100:
+            raise ValueError("Number of steps must be less than 100 for computational efficiency")
+        return {
+            "nesterov": bool(group["nesterov"]),
+            "ns_steps": int(group["ns_steps"]),
+            "adjust": group["adjust_lr_fn"],
         }

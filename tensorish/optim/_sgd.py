@@ -1,4 +1,4 @@
-"""SGD and the adaptive-rate classics: SGD, RMSprop, Adagrad, Adadelta.
+"""SGD and the adaptive-rate classics: SGD, ASGD, RMSprop, Rprop, Adagrad, Adadelta.
 
 Each update follows PyTorch's single-tensor ("for-loop") implementation operation by operation.
 """
@@ -385,3 +385,158 @@ class Adadelta(Optimizer):
 
     def _flags(self, group):
         return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
+
+
+def _asgd_one(p, g, eta, mu, ax, step, *, lr, lambd, alpha, t0, weight_decay, maximize, decay):
+    g = -g if maximize else g
+    step = step + 1
+    if decay:
+        g = g + like(weight_decay, g) * p
+    e = f64(eta)
+    p = p * like(1 - lambd * e, p)
+    p = p + like(-e, p) * g
+    # PyTorch copies the parameter while mu is exactly 1 (until step t0), else averages.
+    ax = jnp.where(mu != 1, ax + (p - ax) * mu.astype(ax.dtype), p)
+    s = f64(step)
+    eta = (lr / ((1 + lambd * lr * s) ** alpha)).astype(eta.dtype)
+    mu = (1 / jnp.maximum(1.0, s - t0)).astype(mu.dtype)
+    return p, eta, mu, ax, step
+
+
+class ASGD(Optimizer):
+    """Averaged stochastic gradient descent (Polyak and Juditsky); the average is in the
+    ``ax`` state.
+
+    >>> import tensorish
+    >>> opt = tensorish.optim.ASGD([tensorish.ones(1, requires_grad=True)])
+    >>> opt.defaults["t0"]
+    1000000.0
+    """
+
+    _kernel = group_update(map_group(_asgd_one), ("maximize", "decay"))
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-2,
+        lambd: float = 1e-4,
+        alpha: float = 0.75,
+        t0: float = 1e6,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
+    ) -> None:
+        check_lr(lr)
+        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        defaults = {
+            "lr": lr,
+            "lambd": lambd,
+            "alpha": alpha,
+            "t0": t0,
+            "weight_decay": weight_decay,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "capturable": capturable,
+        }
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("eta", "mu", "ax", "step")
+
+    def _init_state(self, p, group):
+        return {
+            "step": step_state(p),
+            "eta": step_state(p, scalar(group["lr"])),
+            "mu": step_state(p, 1.0),
+            "ax": zeros_state(p),
+        }
+
+    def _hyper(self, group):
+        return {
+            "lr": scalar(group["lr"]),
+            "lambd": float(group["lambd"]),
+            "alpha": float(group["alpha"]),
+            "t0": float(group["t0"]),
+            "weight_decay": float(group["weight_decay"]),
+        }
+
+    def _flags(self, group):
+        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
+
+
+def _rprop_one(
+    p, g, prev, step_size, step, *, etaminus, etaplus, step_size_min, step_size_max, maximize
+):
+    g = -g if maximize else g
+    step = step + 1
+    prod = g * prev
+    factor = jnp.where(prod > 0, like(etaplus, g), jnp.where(prod < 0, like(etaminus, g), 1))
+    step_size = jnp.clip(
+        step_size * factor, like(step_size_min, step_size), like(step_size_max, step_size)
+    )
+    g = jnp.where(prod < 0, 0, g)  # no step, and no sign memory, after a sign change
+    return addcmul(p, jnp.sign(g), step_size, -1), g, step_size, step
+
+
+class Rprop(Optimizer):
+    """Resilient backpropagation: per-element step sizes grown or shrunk by the sign of the
+    gradient (the gradient's size is ignored).
+
+    >>> import tensorish
+    >>> tensorish.optim.Rprop([tensorish.ones(1, requires_grad=True)]).defaults["etas"]
+    (0.5, 1.2)
+    """
+
+    _kernel = group_update(map_group(_rprop_one), ("maximize",))
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-2,
+        etas: tuple[float, float] = (0.5, 1.2),
+        step_sizes: tuple[float, float] = (1e-6, 50),
+        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        check_lr(lr)
+        check(0.0 < etas[0] < 1.0 < etas[1], f"Invalid eta values: {etas[0]}, {etas[1]}")
+        defaults = {
+            "lr": lr,
+            "etas": etas,
+            "step_sizes": step_sizes,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "capturable": capturable,
+        }
+        super().__init__(params, defaults)
+
+    def _state_keys(self, group):
+        return ("prev", "step_size", "step")
+
+    def _init_state(self, p, group):
+        lr = scalar(group["lr"])
+        fill = complex(lr, lr) if p.dtype.is_complex else lr
+        return {
+            "step": step_state(p),
+            "prev": zeros_state(p),
+            "step_size": Tensor._wrap(_full_like(p._value, fill)),
+        }
+
+    def _hyper(self, group):
+        (etaminus, etaplus), (smin, smax) = group["etas"], group["step_sizes"]
+        return {
+            "etaminus": float(etaminus),
+            "etaplus": float(etaplus),
+            "step_size_min": float(smin),
+            "step_size_max": float(smax),
+        }
+
+    def _flags(self, group):
+        return {"maximize": bool(group["maximize"])}

@@ -80,11 +80,12 @@ def f64(x: jax.Array) -> jax.Array:
     return jnp.asarray(x).astype(jnp.float64)
 
 
-_zeros_like = jax.jit(jnp.zeros_like)
+_zeros_like = jax.jit(jnp.zeros_like, static_argnames="shape")
 
 
-def zeros_state(p: Tensor) -> Tensor:
-    return Tensor._wrap(_zeros_like(p._value))
+def zeros_state(p: Tensor, shape: tuple[int, ...] | None = None) -> Tensor:
+    """Zeros like ``p`` (or of ``shape``, in ``p``'s dtype), on ``p``'s device."""
+    return Tensor._wrap(_zeros_like(p._value, shape=shape))
 
 
 def step_state(p: Tensor, value: float = 0.0) -> Tensor:

@@ -2,7 +2,9 @@
 
 from ._activation import *
 from ._container import *
+from ._distance import *
 from ._layers import *
+from ._lazy import *
 from ._loss import *
 from ._rnn import *
 from ._transformer import *

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+
+from ... import _creation, _dtype
 from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -301,6 +304,85 @@ class LogSoftmax(_SoftmaxBase):
     _fn = staticmethod(F.log_softmax)
 
 
+class Softmax2d(Module):
+    """Softmax over the channels of each location of (C, H, W) or (N, C, H, W) input.
+
+    >>> import tensorish
+    >>> tensorish.nn.Softmax2d()(tensorish.zeros(1, 2, 1, 1)).flatten().tolist()
+    [0.5, 0.5]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return F.softmax(input, -3, _stacklevel=5)
+
+
+def _none_or_dtype(input: Tensor | None):
+    if input is None:
+        return None
+    if isinstance(input, Tensor):
+        return input.dtype
+    raise RuntimeError("input to _none_or_dtype() must be None or tensorish.Tensor")
+
+
+def _canonical_mask(
+    mask: Tensor | None,
+    mask_name: str,
+    other_type,
+    other_name: str,
+    like: Tensor,
+    check_other: bool = True,
+) -> Tensor | None:
+    """An attention mask as an additive float mask of ``like``'s dtype (bool: True is -inf)."""
+    if mask is None:
+        return None
+    if mask.dtype is not _dtype.bool_ and not mask.dtype.is_floating_point:
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask.dtype is not other_type:
+        warnings.warn(
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type "
+            "for both instead.",
+            stacklevel=3,
+        )
+    if mask.dtype.is_floating_point:
+        return mask
+    return _creation.zeros_like(mask, dtype=like.dtype).masked_fill(mask, float("-inf"))
+
+
+def _mha_shape_check(
+    query: Tensor, key: Tensor, value: Tensor, key_padding_mask, attn_mask, num_heads: int
+) -> None:
+    if query.ndim not in (2, 3):
+        raise AssertionError(
+            "query should be unbatched 2D or batched 3D tensor but received "
+            f"{query.ndim}-D query tensor"
+        )
+    batched = query.ndim == 3
+    kind = "batched (3-D)" if batched else "unbatched (2-D)"
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(
+            f"For {kind} `query`, expected `key` and `value` to be {query.ndim}-D but found "
+            f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+        )
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise AssertionError(
+            f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+            f"{query.ndim - 1}-D but found {key_padding_mask.ndim}-D tensor instead"
+        )
+    if attn_mask is not None:
+        if attn_mask.ndim not in (2, 3):
+            raise AssertionError(
+                f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                f"{attn_mask.ndim}-D tensor instead"
+            )
+        expected = (num_heads, query.shape[0], key.shape[0])
+        if not batched and attn_mask.ndim == 3 and attn_mask.shape != expected:
+            raise AssertionError(
+                f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}"
+            )
+
+
 class MultiheadAttention(Module):
     """Multi-head attention (PyTorch's parameters, names and init; one fused op forward).
 
@@ -390,10 +472,48 @@ class MultiheadAttention(Module):
         average_attn_weights: bool = True,
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
+        key_padding_mask = _canonical_mask(
+            key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask", query
+        )
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query, check_other=False)
+        _mha_shape_check(query, key, value, key_padding_mask, attn_mask, self.num_heads)
+        if is_causal and attn_mask is None:
+            raise RuntimeError(
+                "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+                "module method `generate_square_subsequent_mask` to create this mask."
+            )
+        if is_causal and key_padding_mask is None and not need_weights:
+            attn_mask = None  # the hint alone says causal, as PyTorch's SDPA path takes it
+        elif key_padding_mask is not None:
+            is_causal = False
         if query.shape[-1] != self.embed_dim:
             raise AssertionError(
                 f"was expecting embedding dimension of {self.embed_dim}, but got {query.shape[-1]}"
             )
+        batched = query.ndim == 3
+        seq = 1 if self.batch_first and batched else 0
+        tgt_len, src_len = query.shape[seq], key.shape[seq]
+        bsz = query.shape[1 - seq] if batched else 1
+        if attn_mask is not None:
+            expect = (
+                (tgt_len, src_len)
+                if attn_mask.ndim == 2
+                else (bsz * self.num_heads, tgt_len, src_len)
+            )
+            if attn_mask.ndim not in (2, 3):
+                raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+            if attn_mask.shape != expect:
+                raise RuntimeError(
+                    f"The shape of the {attn_mask.ndim}D attn_mask is {attn_mask.shape}, but "
+                    f"should be {expect}."
+                )
+        if key_padding_mask is not None:
+            shape = key_padding_mask.shape if batched else (1, *key_padding_mask.shape)
+            for i, want in enumerate((bsz, src_len)):
+                if shape[i] != want:
+                    raise AssertionError(
+                        f"Expected key_padded_mask.shape[{i}] to be {want}, but got {shape[i]}"
+                    )
         return F._multi_head_attention(
             query,
             key,
@@ -442,5 +562,6 @@ __all__ = [
     "Softmax",
     "Softmin",
     "LogSoftmax",
+    "Softmax2d",
     "MultiheadAttention",
 ]
