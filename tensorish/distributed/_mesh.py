@@ -1,14 +1,37 @@
-"""DeviceMesh: a ``jax.sharding.Mesh`` under PyTorch's name."""
+"""DeviceMesh: a ``jax.sharding.Mesh`` under PyTorch's name, over every process's devices."""
 
 from __future__ import annotations
 
+import functools
 import math
 
+import jax
 import numpy as np
 from jax.sharding import Mesh
 
+from .._device import _JAX_PLATFORM
 from .._device import device as _torch_device
-from .._device import jax_devices
+
+# The mesh axis of a process group's collectives: one device per rank.
+RANKS = "ranks"
+
+
+def job_devices(platform: str) -> list:
+    """Every process's devices of a platform, rank by rank."""
+    try:
+        devices = jax.devices(platform)
+    except RuntimeError:
+        return []
+    return sorted(devices, key=lambda d: (d.process_index, d.id))
+
+
+@functools.lru_cache(maxsize=64)
+def rank_mesh(ranks: tuple[int, ...], platform: str) -> Mesh:
+    """A one-axis mesh of the first ``platform`` device of each of ``ranks``."""
+    first: dict = {}
+    for d in job_devices(platform):
+        first.setdefault(d.process_index, d)
+    return Mesh(np.array([first[r] for r in ranks]), (RANKS,))
 
 
 class DeviceMesh:
@@ -76,7 +99,9 @@ class DeviceMesh:
 def init_device_mesh(
     device_type: str, mesh_shape: tuple[int, ...], *, mesh_dim_names: tuple[str, ...] | None = None
 ) -> DeviceMesh:
-    """A DeviceMesh of ``mesh_shape`` over every device of ``device_type`` (all hosts).
+    """A DeviceMesh of ``mesh_shape`` over every device of ``device_type`` in the job (all
+    processes, rank by rank), or, if the shape asks for one device per process, over each
+    process's first device (as PyTorch's mesh of ranks).
 
     >>> import tensorish.distributed as dist
     >>> dist.init_device_mesh("cpu", (1,)).shape
@@ -97,15 +122,17 @@ def init_device_mesh(
                 f"Found repeated mesh_dim_name in mesh_dim_names {mesh_dim_names}",
             )
     kind = _torch_device(device_type).type
-    devices = jax_devices(kind)
+    devices = job_devices(_JAX_PLATFORM[kind])
     n = math.prod(mesh_shape)
+    if n == jax.process_count() < len(devices):
+        devices = list(rank_mesh(tuple(range(n)), _JAX_PLATFORM[kind]).devices)
     if n != len(devices):
         raise RuntimeError(
             f"mesh_shape {mesh_shape} needs {n} devices, but there are "
             f"{len(devices)} {device_type} devices (jax.devices())."
         )
     names = mesh_dim_names or tuple(f"dim_{i}" for i in range(len(mesh_shape)))
-    grid = np.array(sorted(devices, key=lambda d: (d.process_index, d.id))).reshape(mesh_shape)
+    grid = np.array(devices).reshape(mesh_shape)
     return DeviceMesh(kind, Mesh(grid, names), mesh_dim_names)
 
 
