@@ -157,7 +157,7 @@ def _lift(a: jax.Array, mesh: Any, me: int) -> jax.Array:
     )
 
 
-def run(pg: ProcessGroup, body: Callable, arrays: Sequence[jax.Array], **params: Any) -> list:
+def on_ranks(pg: ProcessGroup, body: Callable, arrays: Sequence[jax.Array], **params: Any) -> list:
     """This rank's results of ``body`` over the group's ranks (``body(*blocks, n=, **params)``
     uses JAX collectives over the ``RANKS`` axis)."""
     if _is_traced(arrays):
@@ -208,8 +208,8 @@ def _reduce(x: jax.Array, op: RedOpType, n: int) -> jax.Array:
     return functools.reduce(combine, [every[i] for i in range(n)])
 
 
-def _all_reduce_body(x, *, n, op):
-    return (_reduce(x, op, n),)
+def all_reduce_body(*xs, n, op):
+    return tuple(_reduce(x, op, n) for x in xs)
 
 
 def _gather_body(x, *, n):
@@ -217,8 +217,8 @@ def _gather_body(x, *, n):
     return tuple(every[i] for i in range(n))
 
 
-def _broadcast_body(x, *, n, root):
-    return (jax.lax.all_gather(x, RANKS)[root],)
+def broadcast_body(*xs, n, root):
+    return tuple(jax.lax.all_gather(x, RANKS)[root] for x in xs)
 
 
 def _gather_into_body(x, *, n, shape):
@@ -316,7 +316,7 @@ def all_reduce(
     if pg is None:
         return None
     _check_op(op, tensor)
-    (out,) = run(pg, _all_reduce_body, [tensor._value], op=op)
+    (out,) = on_ranks(pg, all_reduce_body, [tensor._value], op=op)
     _write(tensor, out)
     return _finish([out], [tensor], async_op)
 
@@ -334,7 +334,7 @@ def broadcast(
     if pg is None:
         return None
     root = group_src if group_src is not None else _root(pg, src, "broadcast")
-    (out,) = run(pg, _broadcast_body, [tensor._value], root=root)
+    (out,) = on_ranks(pg, broadcast_body, [tensor._value], root=root)
     _write(tensor, out)
     return _finish([out], [tensor], async_op)
 
@@ -361,7 +361,7 @@ def all_gather(
                 f"ProcessGroupGloo::allgather: invalid tensor size at index {i} (expected "
                 f"{_size(tensor.shape)}, got {_size(t.shape)})"
             )
-    outs = run(pg, _gather_body, [tensor._value])
+    outs = on_ranks(pg, _gather_body, [tensor._value])
     for t, v in zip(tensor_list, outs):
         _write(t, v.astype(t._value.dtype))
     return _finish(outs, tensor_list, async_op)
@@ -388,7 +388,9 @@ def all_gather_into_tensor(
             f"ProcessGroupGloo::allgather: invalid tensor size at index 0 (expected "
             f"{_size(concat)}, got {_size(output_tensor.shape)})"
         )
-    (out,) = run(pg, _gather_into_body, [input_tensor._value], shape=tuple(output_tensor.shape))
+    (out,) = on_ranks(
+        pg, _gather_into_body, [input_tensor._value], shape=tuple(output_tensor.shape)
+    )
     _write(output_tensor, out.astype(output_tensor._value.dtype))
     return _finish([out], [output_tensor], async_op)
 
@@ -415,7 +417,7 @@ def reduce_scatter_tensor(
             f"== inputShape[0] ({shape[0] * n if shape else n} vs. "
             f"{input.shape[0] if input.ndim else 1})."
         )
-    (out,) = run(pg, _reduce_scatter_body, [input._value], op=op, shape=shape)
+    (out,) = on_ranks(pg, _reduce_scatter_body, [input._value], op=op, shape=shape)
     _write(output, out.astype(output._value.dtype))
     return _finish([out], [output], async_op)
 
@@ -436,7 +438,7 @@ def reduce(
         return None
     _check_op(op, tensor)
     root = group_dst if group_dst is not None else _root(pg, dst, "reduce")
-    (out,) = run(pg, _all_reduce_body, [tensor._value], op=op)
+    (out,) = on_ranks(pg, all_reduce_body, [tensor._value], op=op)
     if pg.rank() == root:
         _write(tensor, out)
     return _finish([out], [tensor], async_op)
@@ -465,7 +467,7 @@ def gather(
             f"ProcessGroupGloo::gather: Incorrect output list size {len(gather_list)}. Output "
             f"list size should be {pg.size()}, same as size of the process group."
         )
-    outs = run(pg, _gather_body, [tensor._value])
+    outs = on_ranks(pg, _gather_body, [tensor._value])
     if pg.rank() == root:
         for t, v in zip(gather_list, outs):
             _write(t, v.astype(t._value.dtype))
@@ -505,7 +507,7 @@ def scatter(
         sent = [t._value.astype(tensor._value.dtype) for t in scatter_list]
     else:  # placeholders of the right shape: only the root's blocks are kept
         sent = [tensor._value] * pg.size()
-    (out,) = run(pg, _scatter_body, sent, root=root)
+    (out,) = on_ranks(pg, _scatter_body, sent, root=root)
     _write(tensor, out)
     return _finish([out], [tensor], async_op)
 
@@ -533,7 +535,7 @@ def all_to_all_single(
         agreed = Tensor._wrap(jnp.asarray(width, jnp.int64))
         all_reduce(agreed, ReduceOp.MAX, group)
         width = int(agreed._value)
-    (out,) = run(
+    (out,) = on_ranks(
         pg,
         _all_to_all_body,
         [input._value],

@@ -13,3 +13,4 @@ from ._module import Module as Module
 from .modules import *
 from .parameter import Buffer as Buffer
 from .parameter import Parameter as Parameter
+from . import parallel as parallel
