@@ -24,10 +24,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jax.sharding import NamedSharding, PartitionSpec
+from jax.sharding import PartitionSpec
 
 from .._tensor import Tensor
-from ._mesh import RANKS, rank_mesh
+from ._mesh import RANKS, lift, rank_mesh
 from ._process import DistBackendError, ProcessGroup, kv_client, resolve
 
 
@@ -141,47 +141,40 @@ def _program(mesh: Any, body: Callable, params: tuple, shapes: tuple) -> tuple:
     return jax.jit(program), out_shapes
 
 
-def _lift(a: jax.Array, mesh: Any, me: int) -> jax.Array:
-    """This rank's array as its block of a global array over ``mesh`` (no copy)."""
-    if not a.is_fully_addressable:
-        raise ValueError(
-            "collectives take this process's own tensors; this tensor is distributed over "
-            "several processes (use its placements: redistribute, full_tensor)"
-        )
-    if a.ndim == 0:
-        a = a.reshape(1)
-    a = jax.device_put(a, mesh.devices.flat[me])
-    shape = (mesh.devices.size * a.shape[0], *a.shape[1:])
-    return jax.make_array_from_single_device_arrays(
-        shape, NamedSharding(mesh, PartitionSpec(RANKS)), [a]
-    )
-
-
 def on_ranks(pg: ProcessGroup, body: Callable, arrays: Sequence[jax.Array], **params: Any) -> list:
     """This rank's results of ``body`` over the group's ranks (``body(*blocks, n=, **params)``
     uses JAX collectives over the ``RANKS`` axis)."""
     if _is_traced(arrays):
-        if pg.size() > 1 and pg._ranks != tuple(range(jax.process_count())):
-            raise NotImplementedError(
-                "inside tensorish.compile, collectives run on the default group only"
-            )
-        try:
-            return list(body(*arrays, n=pg.size(), **params))
-        except NameError as e:
-            raise RuntimeError(
-                "a collective on traced values runs only inside tensorish.compile "
-                "(which binds the ranks' mesh axis)"
-            ) from e
+        return _traced(pg, body, arrays, params)
     platform = next(iter(arrays[0].devices())).platform
     mesh = rank_mesh(pg._ranks, platform)
     shapes = tuple(a.shape for a in arrays)
     program, out_shapes = _program(mesh, body, tuple(sorted(params.items())), shapes)
     me = pg.rank()
     try:
-        outs = program(*[_lift(a, mesh, me) for a in arrays])
+        outs = program(*[lift(a, mesh, me) for a in arrays])
     except jax.errors.JaxRuntimeError as e:
         raise DistBackendError(str(e)) from None
     return [o.addressable_data(0).reshape(s) for o, s in zip(outs, out_shapes)]
+
+
+def _traced(pg: ProcessGroup, body: Callable, arrays: Sequence[Any], params: dict) -> list:
+    """``body`` on traced values: inside tensorish.compile the ranks' axis is bound (``_spmd``);
+    a group of one binds it here, with a one-element vmap."""
+    if pg.size() == 1:
+        outs = jax.vmap(lambda *xs: body(*xs, n=1, **params), axis_name=RANKS)(
+            *[a[None] for a in arrays]
+        )
+        return [o[0] for o in outs]
+    if pg._ranks != tuple(range(jax.process_count())):
+        raise NotImplementedError("inside tensorish.compile, collectives run on the default group")
+    try:
+        return list(body(*arrays, n=pg.size(), **params))
+    except NameError as e:
+        raise RuntimeError(
+            "a collective on traced values runs only inside tensorish.compile (which binds the "
+            "ranks' mesh axis)"
+        ) from e
 
 
 def _reduce(x: jax.Array, op: RedOpType, n: int) -> jax.Array:

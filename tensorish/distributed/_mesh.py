@@ -7,7 +7,7 @@ import math
 
 import jax
 import numpy as np
-from jax.sharding import Mesh
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._device import _JAX_PLATFORM
 from .._device import device as _torch_device
@@ -94,6 +94,22 @@ class DeviceMesh:
 
     def __hash__(self) -> int:
         return hash(self.mesh)
+
+
+def lift(a: jax.Array, mesh: Mesh, me: int) -> jax.Array:
+    """This rank's array as its block of a global array over ``mesh`` (no copy)."""
+    if not a.is_fully_addressable:
+        raise ValueError(
+            "collectives take this process's own tensors; this tensor is distributed over "
+            "several processes (use its placements: redistribute, full_tensor)"
+        )
+    if a.ndim == 0:
+        a = a.reshape(1)
+    a = jax.device_put(a, mesh.devices.flat[me])
+    shape = (mesh.devices.size * a.shape[0], *a.shape[1:])
+    return jax.make_array_from_single_device_arrays(
+        shape, NamedSharding(mesh, PartitionSpec(RANKS)), [a]
+    )
 
 
 def init_device_mesh(

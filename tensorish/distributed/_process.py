@@ -34,8 +34,9 @@ import numpy as np
 from jax._src import distributed as _jax_distributed
 from jax._src import xla_bridge
 
-from .. import _random
+from .. import _compile, _random
 from ._mesh import rank_mesh
+from ._spmd import ProcessSPMD
 
 # The default timeout of PyTorch's gloo groups.
 default_pg_timeout = datetime.timedelta(minutes=30)
@@ -355,6 +356,7 @@ def init_process_group(
         )
     if world_size > 1:
         _join(address, world_size, rank, timeout)
+        _compile.spmd = ProcessSPMD(world_size)
     _state.world = ProcessGroup(range(world_size), name, timeout, group_name or "0")
 
 
@@ -366,6 +368,7 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
     if group is not None and group is not _state.world:
         return
     if _state.world.size() > 1:
+        _compile.spmd = None
         jax.distributed.shutdown()
     if _state.rendezvous_file is not None and os.path.exists(_state.rendezvous_file):
         os.remove(_state.rendezvous_file)

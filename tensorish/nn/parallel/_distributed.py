@@ -14,7 +14,6 @@ part of the step's single XLA program.
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -182,7 +181,8 @@ class _Reducer:
             p._grad._value if p._grad is not None else jnp.zeros(p.shape, p._value.dtype)
             for p in bucket
         ]
-        *avg, users = on_ranks(self.pg, _bucket_body, [*grads, _flags(used)])
+        flags = jnp.asarray(used, jnp.int32)
+        *avg, users = on_ranks(self.pg, _bucket_body, [*grads, flags])
         for i, (p, g) in enumerate(zip(bucket, avg)):
             if p._grad is not None:
                 p._grad._set_value(g)
@@ -214,11 +214,6 @@ class _Reducer:
             f"Parameter indices which did not receive grad for rank {dist.get_rank()}: "
             f"{' '.join(map(str, missing))}"
         )
-
-
-@functools.lru_cache(maxsize=256)
-def _flags(used: tuple) -> Any:
-    return jnp.asarray(used, jnp.int32)
 
 
 def _leaves(output: Any) -> set:
