@@ -208,8 +208,9 @@ class _Launcher:
             except subprocess.TimeoutExpired:
                 _signal(w.proc, signal.SIGKILL)
                 w.proc.wait()
-        for w in running:
-            w.code, w.ended = w.proc.returncode, _now()
+        for w in self.workers:
+            if w.code is None:
+                w.code, w.ended = w.proc.wait(), _now()
         for w in self.workers:  # grandchildren of workers that ended by themselves
             _signal(w.proc, signal.SIGKILL)
 
