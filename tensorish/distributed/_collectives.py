@@ -150,9 +150,8 @@ def on_ranks(pg: ProcessGroup, body: Callable, arrays: Sequence[jax.Array], **pa
     mesh = rank_mesh(pg._ranks, platform)
     shapes = tuple(a.shape for a in arrays)
     program, out_shapes = _program(mesh, body, tuple(sorted(params.items())), shapes)
-    me = pg.rank()
     try:
-        outs = program(*[lift(a, mesh, me) for a in arrays])
+        outs = program(*[lift(a, mesh) for a in arrays])
     except jax.errors.JaxRuntimeError as e:
         raise DistBackendError(str(e)) from None
     return [o.addressable_data(0).reshape(s) for o, s in zip(outs, out_shapes)]

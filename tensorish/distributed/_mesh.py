@@ -96,8 +96,15 @@ class DeviceMesh:
         return hash(self.mesh)
 
 
-def lift(a: jax.Array, mesh: Mesh, me: int) -> jax.Array:
-    """This rank's array as its block of a global array over ``mesh`` (no copy)."""
+@functools.lru_cache(maxsize=64)
+def _position(mesh: Mesh) -> int:
+    me = jax.process_index()
+    return next(i for i, d in enumerate(mesh.devices.flat) if d.process_index == me)
+
+
+def lift(a: jax.Array, mesh: Mesh) -> jax.Array:
+    """This process's array as its block (along dimension 0) of a global array over ``mesh``,
+    a one-axis mesh with one device per process (no copy)."""
     if not a.is_fully_addressable:
         raise ValueError(
             "collectives take this process's own tensors; this tensor is distributed over "
@@ -105,10 +112,10 @@ def lift(a: jax.Array, mesh: Mesh, me: int) -> jax.Array:
         )
     if a.ndim == 0:
         a = a.reshape(1)
-    a = jax.device_put(a, mesh.devices.flat[me])
+    a = jax.device_put(a, mesh.devices.flat[_position(mesh)])
     shape = (mesh.devices.size * a.shape[0], *a.shape[1:])
     return jax.make_array_from_single_device_arrays(
-        shape, NamedSharding(mesh, PartitionSpec(RANKS)), [a]
+        shape, NamedSharding(mesh, PartitionSpec(mesh.axis_names[0])), [a]
     )
 
 

@@ -63,12 +63,11 @@ class _Program:
         leaves = [a for g in groups for a in g]
         platform = next(iter(leaves[0].devices())).platform if leaves else "cpu"
         mesh = rank_mesh(self.ranks, platform)
-        me = jax.process_index()
         key = (mesh, tuple(map(len, groups)), tuple((a.shape, a.dtype) for a in leaves))
         hit = self._jitted.get(key)
         if hit is None:
             hit = self._jitted[key] = self._build(mesh, groups)
-        lifted = [[lift(a, mesh, me) for a in g] for g in groups]
+        lifted = [[lift(a, mesh) for a in g] for g in groups]
         return hit, lifted
 
     def _build(self, mesh: Any, groups: Sequence[list]) -> tuple:
