@@ -245,6 +245,14 @@ def _all_to_all_body(x, *, n, send, receive, width):
     return (jnp.concatenate([got[i, :k] for i, k in enumerate(receive)]),)
 
 
+def broadcast_tensors(pg: ProcessGroup, tensors: Sequence[Tensor], root: int = 0) -> None:
+    """Group rank ``root``'s values of ``tensors`` into every rank's (one program)."""
+    if not tensors or pg.size() == 1:
+        return
+    for t, v in zip(tensors, on_ranks(pg, broadcast_body, [t._value for t in tensors], root=root)):
+        t._set_value(v)
+
+
 # -- the public functions ----------------------------------------------------------------------
 
 

@@ -240,18 +240,36 @@ def fully_shard(
     (True, (Shard(dim=0),))
     >>> dist.destroy_process_group()
     """
-    if mesh is None:
-        kind = "cuda" if _has_platform("gpu") else "cpu"
-        mesh = init_device_mesh(kind, (get_world_size(),))
-    if mesh.ndim != 1 or any(
-        sum(d.process_index == p for d in mesh.mesh.devices.flat) != 1
-        for p in {d.process_index for d in mesh.mesh.devices.flat}
-    ):
-        raise NotImplementedError(
-            "fully_shard: tensorish shards over a one-dimensional mesh with one device per rank"
-        )
     if shard_placement_fn is not None:
         raise NotImplementedError("fully_shard: shard_placement_fn is not supported")
+    return shard_module(module, mesh, mp_policy, reshard_after_forward, ignored_params, True)
+
+
+def rank_device_mesh(mesh: DeviceMesh | None) -> DeviceMesh:
+    """``mesh``, checked to be one-dimensional with one device per rank (default: all ranks)."""
+    if mesh is None:
+        kind = "cuda" if _has_platform("gpu") else "cpu"
+        return init_device_mesh(kind, (get_world_size(),))
+    owners = [d.process_index for d in mesh.mesh.devices.flat]
+    if mesh.ndim != 1 or len(set(owners)) != len(owners):
+        raise NotImplementedError(
+            "fully sharded data parallelism in tensorish shards over a one-dimensional mesh "
+            "with one device per rank"
+        )
+    return mesh
+
+
+def shard_module(
+    module: Module,
+    mesh: DeviceMesh | None,
+    policy: MixedPrecisionPolicy,
+    reshard_after_forward: bool | int,
+    ignored_params: Any,
+    shard: bool,
+) -> Module:
+    """Manage ``module``'s parameters not managed by a submodule: sharded along dimension 0
+    (if ``shard`` and the ranks divide it) or replicated; the module becomes an FSDPModule."""
+    mesh = rank_device_mesh(mesh)
     ignored = {id(p) for p in ignored_params or ()}
     taken = set()
     for sub in module.modules():
@@ -263,14 +281,12 @@ def fully_shard(
             if p is None or id(p) in seen or id(p) in taken or id(p) in ignored:
                 continue
             seen.add(id(p))
-            even = p.ndim > 0 and p.shape[0] % mesh.size() == 0
-            sharding = NamedSharding(
-                mesh.mesh, PartitionSpec(mesh.axis_names[0]) if even else PartitionSpec()
-            )
+            even = shard and p.ndim > 0 and p.shape[0] % mesh.size() == 0
+            spec = PartitionSpec(mesh.axis_names[0]) if even else PartitionSpec()
             # Each rank keeps its own rows of its own values (PyTorch does not broadcast).
-            p._set_value(_place(p._value, sharding, None))
+            p._set_value(_place(p._value, NamedSharding(mesh.mesh, spec), None))
             entries.append(_Sharded(owner, name, p, even))
-    module._fsdp_state = _FSDPState(mesh, entries, mp_policy, reshard_after_forward)
+    module._fsdp_state = _FSDPState(mesh, entries, policy, reshard_after_forward)
     module.__class__ = _fsdp_class(type(module))
     module.register_forward_pre_hook(_pre_forward)
     module.register_forward_hook(_post_forward)

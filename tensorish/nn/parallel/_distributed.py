@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from ... import distributed as dist
 from ..._tensor import Tensor
 from ...autograd._grad_mode import is_grad_enabled
-from ...distributed._collectives import RedOpType, _reduce, broadcast_body, on_ranks
+from ...distributed._collectives import RedOpType, _reduce, broadcast_tensors, on_ranks
 from ...distributed._process import resolve
 from .._module import Module
 
@@ -156,11 +156,7 @@ class _Reducer:
 
     def sync(self, tensors: list[Tensor]) -> None:
         """Rank 0's values of ``tensors`` on every rank (one program)."""
-        if not tensors or self.pg.size() == 1:
-            return
-        outs = on_ranks(self.pg, broadcast_body, [t._value for t in tensors], root=0)
-        for t, v in zip(tensors, outs):
-            t._set_value(v)
+        broadcast_tensors(self.pg, tensors)
 
     def grad_ready(self, p: Tensor) -> None:
         self.started = True
