@@ -107,6 +107,7 @@ from . import cuda as cuda
 from . import func as func
 from . import interop as interop
 from . import linalg as linalg
+from . import multiprocessing as multiprocessing
 from . import optim as optim
 
 from . import nn as nn  # isort: skip
