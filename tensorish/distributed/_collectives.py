@@ -87,7 +87,7 @@ class Work:
             for a in self._arrays:
                 a.block_until_ready()
         except jax.errors.JaxRuntimeError as e:
-            self._error = DistBackendError(str(e))
+            self._error = DistBackendError(f"a collective failed (did a rank die?): {e}")
             raise self._error from None
         return True
 
@@ -153,7 +153,7 @@ def on_ranks(pg: ProcessGroup, body: Callable, arrays: Sequence[jax.Array], **pa
     try:
         outs = program(*[lift(a, mesh) for a in arrays])
     except jax.errors.JaxRuntimeError as e:
-        raise DistBackendError(str(e)) from None
+        raise DistBackendError(f"a collective failed (did a rank die?): {e}") from None
     return [o.addressable_data(0).reshape(s) for o, s in zip(outs, out_shapes)]
 
 

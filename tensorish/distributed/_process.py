@@ -58,6 +58,10 @@ class DistNetworkError(DistError):
     """A network error while processes meet."""
 
 
+for _error in (DistError, DistBackendError, DistStoreError, DistNetworkError):
+    _error.__module__ = "tensorish.distributed"
+
+
 class Backend(str):
     """A backend name (``"gloo"``, ``"nccl"``): on CPU XLA's gloo collectives, on GPU and TPU the
     platform's own (NCCL on NVIDIA GPUs); the name only checks that the devices are there.
@@ -285,6 +289,20 @@ def _timed_out(seconds: float, world_size: int, rank: int, address: str) -> None
     os._exit(1)
 
 
+def _exit_on_error(hook: Any) -> Any:
+    """An uncaught exception ends the process at once, as in PyTorch. A normal exit waits (in
+    JAX's client shutdown) until every process exits, which a failed rank must not do: its
+    peers may be blocked in a collective it will never join."""
+
+    def excepthook(kind: type, value: BaseException, tb: Any) -> None:
+        hook(kind, value, tb)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+
+    return excepthook
+
+
 def _join(address: str, world_size: int, rank: int, timeout: datetime.timedelta) -> None:
     """``jax.distributed.initialize``, restarting JAX's backends if they already run."""
     state = None
@@ -292,6 +310,9 @@ def _join(address: str, world_size: int, rank: int, timeout: datetime.timedelta)
         state = np.asarray(_random.get_rng_state())
         jax.extend.backend.clear_backends()
         rank_mesh.cache_clear()
+    # JAX's preemption notifier catches SIGTERM; PyTorch's workers end on it (launchers rely on
+    # that to stop a job).
+    jax.config.update("jax_enable_preemption_service", False)
     seconds = timeout.total_seconds()
     # JAX aborts the process when its own deadline passes; this says why, a little earlier.
     watchdog = threading.Timer(seconds, _timed_out, (seconds, world_size, rank, address))
@@ -308,6 +329,7 @@ def _join(address: str, world_size: int, rank: int, timeout: datetime.timedelta)
         jax.devices()  # every process's devices: the backend meets the other processes here
     finally:
         watchdog.cancel()
+    sys.excepthook = _exit_on_error(sys.excepthook)
     if state is not None:
         from .._creation import tensor
 

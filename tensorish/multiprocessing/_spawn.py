@@ -66,7 +66,11 @@ def _wrap(fn: Callable, i: int, args: tuple, error_file: str) -> None:
     except Exception:
         with open(error_file, "w") as f:
             f.write(traceback.format_exc())
-        sys.exit(1)
+        # At once: a normal exit of a process in a tensorish.distributed job waits for the
+        # other processes to exit too (JAX's shutdown barrier).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
 
 
 class ProcessContext:

@@ -206,7 +206,11 @@ class _Reducer:
             "producing loss. You can enable unused parameter detection by passing the keyword "
             "argument `find_unused_parameters=True` to "
             "`tensorish.nn.parallel.DistributedDataParallel`, and by \nmaking sure all "
-            "`forward` function outputs participate in calculating loss. \n"
+            "`forward` function outputs participate in calculating loss. \nIf you already have "
+            "done the above, then the distributed data parallel module wasn't able to locate the "
+            "output tensors in the return value of your module's `forward` function. Please "
+            "include the loss function and the structure of the return value of `forward` of "
+            "your module when reporting this issue (e.g. list, dict, iterable).\n"
             f"Parameter indices which did not receive grad for rank {dist.get_rank()}: "
             f"{' '.join(map(str, missing))}"
         )
