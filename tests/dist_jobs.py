@@ -260,9 +260,8 @@ def job_fsdp_save(directory: str) -> None:
     losses = []
     for x, y in zip(X, Y):
         opt.zero_grad()
-        loss = nn.functional.mse_loss(
-            model(tensorish.tensor(x[r * b : (r + 1) * b])), tensorish.tensor(y[r * b : (r + 1) * b])
-        )
+        mine = slice(r * b, (r + 1) * b)
+        loss = nn.functional.mse_loss(model(tensorish.tensor(x[mine])), tensorish.tensor(y[mine]))
         loss.backward()
         opt.step()
         losses.append(_mean_over_ranks(loss))

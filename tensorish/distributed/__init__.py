@@ -11,6 +11,7 @@ from ._collectives import Work as Work
 from ._collectives import all_gather as all_gather
 from ._collectives import all_gather_into_tensor as all_gather_into_tensor
 from ._collectives import all_gather_object as all_gather_object
+from ._collectives import all_gather_single as all_gather_single
 from ._collectives import all_reduce as all_reduce
 from ._collectives import all_to_all_single as all_to_all_single
 from ._collectives import barrier as barrier
@@ -18,6 +19,7 @@ from ._collectives import broadcast as broadcast
 from ._collectives import broadcast_object_list as broadcast_object_list
 from ._collectives import gather as gather
 from ._collectives import reduce as reduce
+from ._collectives import reduce_scatter_single as reduce_scatter_single
 from ._collectives import reduce_scatter_tensor as reduce_scatter_tensor
 from ._collectives import scatter as scatter
 from ._mesh import DeviceMesh as DeviceMesh

@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 import functools
 import pickle
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -373,8 +374,24 @@ def all_gather_into_tensor(
     group: ProcessGroup | None = None,
     async_op: bool = False,
 ) -> Work | None:
-    """Every rank's ``input_tensor`` concatenated (or stacked) along dimension 0 into
-    ``output_tensor``."""
+    """Deprecated as in PyTorch 2.13: ``all_gather_single``."""
+    warnings.warn(
+        "`tensorish.distributed.all_gather_into_tensor` is deprecated. Please use "
+        "`tensorish.distributed.all_gather_single` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
+
+
+def all_gather_single(
+    output_tensor: Tensor,
+    input_tensor: Tensor,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Every rank's ``input_tensor`` concatenated (or, as NCCL allows, stacked) along dimension 0
+    into ``output_tensor``."""
     _check_tensor(output_tensor, "output_tensor")
     _check_tensor(input_tensor, "input_tensor")
     pg = resolve(group)
@@ -395,7 +412,7 @@ def all_gather_into_tensor(
     return _finish([out], [output_tensor], async_op)
 
 
-def reduce_scatter_tensor(
+def reduce_scatter_single(
     output: Tensor,
     input: Tensor,
     op: RedOpType = ReduceOp.SUM,
@@ -420,6 +437,23 @@ def reduce_scatter_tensor(
     (out,) = on_ranks(pg, _reduce_scatter_body, [input._value], op=op, shape=shape)
     _write(output, out.astype(output._value.dtype))
     return _finish([out], [output], async_op)
+
+
+def reduce_scatter_tensor(
+    output: Tensor,
+    input: Tensor,
+    op: RedOpType = ReduceOp.SUM,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Deprecated as in PyTorch 2.13: ``reduce_scatter_single``."""
+    warnings.warn(
+        "`tensorish.distributed.reduce_scatter_tensor` is deprecated. Please use "
+        "`tensorish.distributed.reduce_scatter_single` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return reduce_scatter_single(output, input, op, group, async_op)
 
 
 def reduce(
@@ -633,6 +667,7 @@ __all__ = [
     "all_gather",
     "all_gather_into_tensor",
     "all_gather_object",
+    "all_gather_single",
     "all_reduce",
     "all_to_all_single",
     "barrier",
@@ -640,6 +675,7 @@ __all__ = [
     "broadcast_object_list",
     "gather",
     "reduce",
+    "reduce_scatter_single",
     "reduce_scatter_tensor",
     "scatter",
 ]

@@ -430,8 +430,10 @@ def get_rank(group: ProcessGroup | None = None) -> int:
     """This process's rank in ``group`` (the default group: its index in the job); -1 outside.
 
     >>> import tensorish.distributed as dist
-    >>> dist.is_initialized()
-    False
+    >>> dist.init_process_group("gloo", init_method="tcp://127.0.0.1:0", world_size=1, rank=0)
+    >>> dist.get_rank()
+    0
+    >>> dist.destroy_process_group()
     """
     pg = resolve(group)
     return -1 if pg is None else pg.rank()

@@ -60,7 +60,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     opt("monitor-interval", type=float, default=0.1, help="seconds between worker checks")
     opt("rdzv-backend", default="static", help="accepted; the rendezvous is static")
     opt("rdzv-endpoint", default="", help="HOST:PORT of rank 0 (as --master-addr/--master-port)")
-    opt("rdzv-id", default="none", help="the job id (TORCHELASTIC_RUN_ID)")
+    opt("rdzv-id", default="none", help="accepted, unused (the rendezvous is static)")
     opt("rdzv-conf", default="", help="accepted, unused")
     opt(
         "start-method",
@@ -151,7 +151,7 @@ class _Launcher:
         if port is None:
             port = _free_port() if self.nnodes == 1 else 29500
         self.addr, self.port = addr, port
-        self.run_id = args.rdzv_id if args.rdzv_id != "none" else str(uuid.uuid4())
+        self.run_id = str(uuid.uuid4())  # as torchrun's static rendezvous
         self.shown = {int(r) for r in args.local_ranks_filter.split(",") if r.strip()}
         self.workers: list[_Worker] = []
 
@@ -241,22 +241,15 @@ class _Launcher:
             time.sleep(self.args.monitor_interval)
 
     def report(self, first: _Worker) -> None:
+        """torchrun's failure summary: the root cause (the first failure) and the others."""
         host = socket.getfqdn()
         others = [w for w in self.workers if w is not first and w.code not in (0, None)]
-        bar = "=" * 60
-        lines = [
-            "tensorish.distributed.run: ChildFailedError:",
-            bar,
-            f"{self.args.training_script} FAILED",
-            "-" * 60,
-            "Failures:",
-        ]
-        if not others:
-            lines.append("  <NO_OTHER_FAILURES>")
-        for i, w in enumerate(others, 1):
-            lines += [f"[{i}]:", w.describe(host)]
-        lines += ["-" * 60, "Root Cause (first observed failure):", "[0]:"]
-        lines += [first.describe(host), bar]
+        title = f"{self.args.training_script} FAILED"
+        blocks = [f"[{i}]:\n{w.describe(host)}" for i, w in enumerate([first, *others])]
+        width = min(60, max(len(line) for text in [title, *blocks] for line in text.split("\n")))
+        lines = ["tensorish.distributed.run: ChildFailedError:", "=" * width, title, "-" * width]
+        lines += ["Failures:", *(blocks[1:] or ["  <NO_OTHER_FAILURES>"]), "-" * width]
+        lines += ["Root Cause (first observed failure):", blocks[0], "=" * width]
         print("\n".join(lines), file=sys.stderr, flush=True)
 
 

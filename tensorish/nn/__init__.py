@@ -8,9 +8,9 @@ tensorish.Size([2, 8])
 
 from . import functional as functional
 from . import init as init
+from . import parallel as parallel
 from . import utils as utils
 from ._module import Module as Module
 from .modules import *
 from .parameter import Buffer as Buffer
 from .parameter import Parameter as Parameter
-from . import parallel as parallel

@@ -138,7 +138,7 @@ class _Reducer:
     out of ``tensorish.compile``'s sight: a traced backward runs the same hooks and leaves it
     as it found it (every bucket reduced, counters reset)."""
 
-    __slots__ = ("pg", "params", "buckets", "bucket_of", "waiting", "used", "next", "started")
+    __slots__ = ("pg", "params", "buckets", "bucket_of", "waiting", "used", "next", "ready")
 
     def __init__(self, pg: Any, params: list[Tensor], cap: int) -> None:
         self.pg = pg
@@ -152,14 +152,14 @@ class _Reducer:
         self.waiting = [len(b) for b in self.buckets]
         self.used = [(True,) * len(b) for b in self.buckets]
         self.next = 0
-        self.started = False
+        self.ready: set = set()  # the parameters whose gradients this backward delivered
 
     def sync(self, tensors: list[Tensor]) -> None:
         """Rank 0's values of ``tensors`` on every rank (one program)."""
         broadcast_tensors(self.pg, tensors)
 
     def grad_ready(self, p: Tensor) -> None:
-        self.started = True
+        self.ready.add(id(p))
         self.waiting[self.bucket_of[id(p)]] -= 1
         self.launch()
 
@@ -190,15 +190,14 @@ class _Reducer:
         for b, bucket in enumerate(self.buckets):
             flags = tuple(id(p) in reached for p in bucket)
             self.used[b] = flags
+            self.ready.update(id(p) for p, used in zip(bucket, flags) if not used)
             self.waiting[b] -= flags.count(False)
         self.launch()
 
     def check_finished(self) -> None:
-        if not self.started:
+        if not self.ready:
             return
-        missing = sorted(
-            self.params.index(p) for bucket in self.buckets[self.next :] for p in bucket
-        )
+        missing = [i for i, p in enumerate(self.params) if id(p) not in self.ready]
         self.reset()
         raise RuntimeError(
             "Expected to have finished reduction in the prior iteration before starting a new "
