@@ -1,10 +1,10 @@
 """The worker programs of tests/test_distributed_processes.py, one per launched job:
 
-    python -m tensorish.distributed.run --nproc-per-node N tests/dist_jobs.py JOB [ARGS]
+    python -m tensorish.distributed.run --nproc-per-node N tests/dist_jobs.py JOB DIRECTORY
 
-Each worker asserts its checks and prints ``<JOB> OK rank R``; the test reads those lines. Every
-reference is computed in the worker itself (NumPy definitions, or the same training on one
-process over the full batch), so a job needs nothing but tensorish.
+Each worker asserts its checks and prints ``<JOB> OK rank R``; the test reads those lines. The
+collectives are checked against NumPy definitions; training against the same training on one
+process over the full batch, which the test runs once (``write_references``) into DIRECTORY.
 """
 
 import datetime
@@ -128,8 +128,8 @@ def _data(out: int = 2) -> tuple[np.ndarray, np.ndarray]:
     return X, rng.normal(size=(STEPS, 8, out)).astype(np.float32)
 
 
-def _reference(make, X, Y, opt_class, **opt_args) -> tuple[list, dict]:
-    """The same training on this one process over the full batches."""
+def _reference(make, X, Y, opt_class, **opt_args) -> dict:
+    """The same training on one process over the full batches: losses and final state."""
     model = make()
     opt = opt_class(model.parameters(), **opt_args)
     losses = []
@@ -139,7 +139,34 @@ def _reference(make, X, Y, opt_class, **opt_args) -> tuple[list, dict]:
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    return losses, {k: v.numpy() for k, v in model.state_dict().items()}
+    return {"losses": np.array(losses), **{k: v.numpy() for k, v in model.state_dict().items()}}
+
+
+def _ddp_model() -> nn.Module:
+    tensorish.manual_seed(0)
+    return _mlp()
+
+
+def write_references(directory: str) -> None:
+    """Train DDP's and fully_shard's models on this one process (the jobs compare with it)."""
+    X, Y = _data()
+    ref = _reference(_ddp_model, X, Y, tensorish.optim.SGD, lr=0.1, momentum=0.9)
+    np.savez(f"{directory}/reference_ddp.npz", **ref)
+    X, Y = _data(3)
+    np.savez(
+        f"{directory}/reference_fsdp.npz",
+        **_reference(_fsdp_model, X, Y, tensorish.optim.Adam, lr=0.01),
+    )
+
+
+def _check_training(losses: list, state: dict, directory: str, which: str, prefix: str = ""):
+    ref = np.load(f"{directory}/reference_{which}.npz")
+    _close(losses, ref["losses"])
+    assert list(state) == [prefix + k for k in ref.files if k != "losses"], list(state)
+    for k in ref.files:
+        if k != "losses":
+            v = state[prefix + k]
+            _close((v if v._value.is_fully_addressable else v.full_tensor()).numpy(), ref[k])
 
 
 def _mean_over_ranks(loss) -> float:
@@ -148,16 +175,13 @@ def _mean_over_ranks(loss) -> float:
     return t.item()
 
 
-def check_ddp(r: int, n: int, compiled: bool) -> None:
+def check_ddp(r: int, n: int, compiled: bool, directory: str) -> None:
     """DDP on each rank's slice of the batch equals one process on the whole batch."""
     X, Y = _data()
-    tensorish.manual_seed(0)
-    ref_losses, ref_state = _reference(_mlp, X, Y, tensorish.optim.SGD, lr=0.1, momentum=0.9)
     tensorish.manual_seed(100 + r)  # different on every rank: DDP broadcasts rank 0's
     net = _mlp()
     if r == 0:
-        tensorish.manual_seed(0)
-        net.load_state_dict(_mlp().state_dict())
+        net.load_state_dict(_ddp_model().state_dict())
     model = nn.parallel.DistributedDataParallel(net, bucket_cap_mb=0.0002)
     assert len(model.reducer.buckets) > 1  # several buckets, reduced in order
     opt = tensorish.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -170,16 +194,12 @@ def check_ddp(r: int, n: int, compiled: bool) -> None:
         return loss
 
     run = tensorish.compile(step) if compiled else step
-    b = len(X[0]) // n
+    mine = slice(r * len(X[0]) // n, (r + 1) * len(X[0]) // n)
     losses = []
     for x, y in zip(X, Y):
-        xs, ys = tensorish.tensor(x[r * b : (r + 1) * b]), tensorish.tensor(y[r * b : (r + 1) * b])
+        xs, ys = tensorish.tensor(x[mine]), tensorish.tensor(y[mine])
         losses.append(_mean_over_ranks(run(xs, ys)))
-    _close(losses, ref_losses)
-    state = model.state_dict()
-    assert list(state) == [f"module.{k}" for k in ref_state]
-    for k, v in ref_state.items():
-        _close(state[f"module.{k}"].numpy(), v)
+    _check_training(losses, model.state_dict(), directory, "ddp", "module.")
     if compiled:
         assert run.compile_count == 1, run.compile_count
         (entry,) = [e for es in run._entries.values() for e in es]
@@ -202,14 +222,14 @@ def check_no_sync(r: int, n: int) -> None:
     _close(model.module.weight.grad.numpy(), (every + every).mean(0))
 
 
-def job_collectives_ddp() -> None:
+def job_collectives_ddp(directory: str) -> None:
     """2 processes: collectives, DDP eager and compiled; then rank 1 is killed mid-job."""
     dist.init_process_group("gloo")
     r, n = dist.get_rank(), dist.get_world_size()
     assert (os.environ["LOCAL_RANK"], os.environ["LOCAL_WORLD_SIZE"]) == (str(r), str(n))
     check_collectives(r, n)
-    check_ddp(r, n, compiled=False)
-    check_ddp(r, n, compiled=True)
+    check_ddp(r, n, False, directory)
+    check_ddp(r, n, True, directory)
     check_no_sync(r, n)
     _ok("collectives_ddp")
     dist.barrier()
@@ -245,7 +265,6 @@ def job_fsdp_save(directory: str) -> None:
     dist.init_process_group("gloo")
     r, n = dist.get_rank(), dist.get_world_size()
     X, Y = _data(3)
-    ref_losses, ref_state = _reference(_fsdp_model, X, Y, tensorish.optim.Adam, lr=0.01)
     model = _fsdp_model()
     for layer in model:
         if isinstance(layer, nn.Linear):
@@ -265,10 +284,8 @@ def job_fsdp_save(directory: str) -> None:
         loss.backward()
         opt.step()
         losses.append(_mean_over_ranks(loss))
-    _close(losses, ref_losses)
     assert model[0].weight.grad.placements == (Shard(0),)
-    for k, v in model.state_dict().items():
-        _close(v.full_tensor().numpy(), ref_state[k])
+    _check_training(losses, model.state_dict(), directory, "fsdp")
     _ok("fully_shard")
     import tensorish.distributed.checkpoint as dcp
 

@@ -3,6 +3,8 @@
 The workers are tests/dist_jobs.py; each job combines several checks, because a process start
 (``import tensorish``) is the expensive part. The launcher itself is compared with torchrun."""
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -12,9 +14,10 @@ import textwrap
 import time
 
 import pytest
-from dist_jobs import _fsdp_model, load_checkpoint
+from dist_jobs import _fsdp_model, load_checkpoint, write_references
 
 import tensorish.distributed as dist
+from tensorish.distributed import run as launcher_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOISE = re.compile(r"^(W|I)\d{4} |^\[Gloo\]")  # JAX's and gloo's log lines
@@ -29,9 +32,14 @@ def _env(devices: int) -> dict:
     )
 
 
-def launch(nproc: int, *job: str, devices: int = 1) -> subprocess.CompletedProcess:
-    """``python -m tensorish.distributed.run --nproc-per-node nproc tests/dist_jobs.py job``."""
-    cmd = [sys.executable, "-m", "tensorish.distributed.run", f"--nproc-per-node={nproc}"]
+def launch(
+    nproc: int, *job: str, devices: int = 1, module: bool = False
+) -> subprocess.CompletedProcess:
+    """``python -m tensorish.distributed.run --nproc-per-node nproc tests/dist_jobs.py job``.
+    Without ``module`` the launcher runs as a file (``python .../run.py``), the same code
+    without ``import tensorish`` in the launcher process (2-3 s)."""
+    launcher = ["-m", "tensorish.distributed.run"] if module else [launcher_module.__file__]
+    cmd = [sys.executable, *launcher, f"--nproc-per-node={nproc}"]
     cmd += [os.path.join(ROOT, "tests", "dist_jobs.py"), *job]
     env = _env(devices)
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -45,12 +53,20 @@ def _oks(r: subprocess.CompletedProcess, job: str, n: int) -> None:
     assert found == [str(k) for k in range(n)], r.stdout[-3000:] + r.stderr[-6000:]
 
 
-def test_collectives_ddp_compiled_ddp_and_a_killed_rank():
+@pytest.fixture(scope="module")
+def references(tmp_path_factory):
+    """A directory with the one-process trainings the jobs compare with."""
+    directory = str(tmp_path_factory.mktemp("dist"))
+    write_references(directory)
+    return directory
+
+
+def test_collectives_ddp_compiled_ddp_and_a_killed_rank(references):
     """2 processes: every collective equals its definition; DDP eager and compiled (one program
     with the all-reduce) equal one process on the full batch over 10 steps; then rank 1 is
     killed and the launcher ends the job, naming it."""
     start = time.monotonic()
-    r = launch(2, "collectives_ddp")
+    r = launch(2, "collectives_ddp", references, module=True)
     _oks(r, "collectives_ddp", 2)
     assert r.returncode == 1, r.stderr[-3000:]
     root_cause = r.stderr.split("Root Cause (first observed failure):")[1]
@@ -61,11 +77,10 @@ def test_collectives_ddp_compiled_ddp_and_a_killed_rank():
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
+def checkpoint(references):
     """4 processes train with fully_shard and save a sharded checkpoint (with the expected full
     values beside it)."""
-    directory = str(tmp_path_factory.mktemp("dcp"))
-    return directory, launch(4, "fsdp_save", directory)
+    return references, launch(4, "fsdp_save", references)
 
 
 def test_fully_shard_on_4_processes_equals_one_process(checkpoint):
@@ -177,9 +192,23 @@ def test_launcher_environment_and_failure_summary_as_torchrun(tmp_path):
     assert runs[1][2] == runs[0][2], (runs[1][2], runs[0][2])
 
 
-def test_readme_shows_the_launch_command():
+def test_readme_launch_command_and_script(tmp_path):
+    """The README's "Compile and scale out" shows the launch command; its train.py, launched on
+    2 processes, gives the loss it gives alone (DDP on halves of the batch)."""
     with open(os.path.join(ROOT, "README.md")) as f:
-        readme = f.read()
-    section = readme.split("## Compile and scale out")[1].split("\n## ")[0]
-    assert "python -m tensorish.distributed.run --nproc-per-node" in section
-    assert all(word in section for word in ("init_process_group", "DistributedDataParallel"))
+        section = f.read().split("## Compile and scale out")[1].split("\n## ")[0]
+    assert "python -m tensorish.distributed.run --nproc-per-node 2 train.py" in section
+    (script,) = [b for b in re.findall(r"```python\n(.*?)```", section, re.S) if "train.py" in b]
+    alone = io.StringIO()
+    with contextlib.redirect_stdout(alone):
+        exec(compile(script, "train.py", "exec"), {})
+    assert not dist.is_initialized()
+    (tmp_path / "train.py").write_text(script)
+    cmd = [sys.executable, launcher_module.__file__, "--nproc-per-node=2", "train.py"]
+    r = subprocess.run(cmd, cwd=tmp_path, env=_env(1), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    loss = alone.getvalue().split("rank 0/1: loss ")[1].strip()
+    assert sorted(re.findall(r"rank \d/2: loss [\d.]+", r.stdout)) == [
+        f"rank 0/2: loss {loss}",
+        f"rank 1/2: loss {loss}",
+    ]
