@@ -240,10 +240,37 @@ def test_ddp_of_one_rank_as_torch(world):
     _same_error(lambda d, t: t.nn.parallel.DistributedDataParallel(t.nn.ReLU()))
 
 
+def test_fully_shard_and_meshes_in_a_group_of_one(world):
+    from tensorish.distributed.fsdp import FullyShardedDataParallel, fully_shard
+
+    mesh = dist.init_device_mesh("cpu", (1,), mesh_dim_names=("dp",))
+    assert mesh.get_group() is dist.group.WORLD and mesh.get_local_rank() == 0
+    tensorish.manual_seed(0)
+    plain = tensorish.nn.Linear(3, 2)
+    tensorish.manual_seed(0)
+    sharded = fully_shard(tensorish.nn.Linear(3, 2), mesh=mesh)
+    wrapped = FullyShardedDataParallel(tensorish.nn.Linear(3, 2))
+    wrapped.load_state_dict(plain.state_dict())
+    x = tensorish.ones(4, 3)
+    for model in (plain, sharded, wrapped):
+        model(x).pow(2).sum().backward()
+    for model in (sharded, wrapped):
+        assert_same(plain.weight.grad, model.weight.grad, "grad")
+    assert list(wrapped.state_dict()) == ["weight", "bias"]
+
+    @tensorish.compile
+    def step(x):
+        sharded(x).sum().backward()
+
+    with pytest.raises(NotImplementedError, match="fully_shard modules run eagerly"):
+        step(x)
+
+
 @pytest.mark.parametrize(
     "module",
     [
         "tensorish.distributed._process",
+        "tensorish.distributed._mesh",
         "tensorish.distributed._collectives",
         "tensorish.distributed.run",
         "tensorish.nn.parallel._distributed",

@@ -28,8 +28,8 @@ import jax.numpy as jnp
 from jax.sharding import PartitionSpec
 
 from .._tensor import Tensor
-from ._mesh import RANKS, lift, rank_mesh
 from ._process import DistBackendError, ProcessGroup, kv_client, resolve
+from ._ranks import RANKS, lift, rank_mesh
 
 
 class RedOpType(enum.Enum):

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import Mesh
 
 from .._device import _JAX_PLATFORM
 from .._device import device as _torch_device
-
-# The mesh axis of a process group's collectives: one device per rank.
-RANKS = "ranks"
-
-
-def job_devices(platform: str) -> list:
-    """Every process's devices of a platform, rank by rank."""
-    try:
-        devices = jax.devices(platform)
-    except RuntimeError:
-        return []
-    return sorted(devices, key=lambda d: (d.process_index, d.id))
-
-
-@functools.lru_cache(maxsize=64)
-def rank_mesh(ranks: tuple[int, ...], platform: str) -> Mesh:
-    """A one-axis mesh of the first ``platform`` device of each of ``ranks``."""
-    first: dict = {}
-    for d in job_devices(platform):
-        first.setdefault(d.process_index, d)
-    return Mesh(np.array([first[r] for r in ranks]), (RANKS,))
+from ._process import ProcessGroup, group_of
+from ._ranks import job_devices, rank_mesh
 
 
 class DeviceMesh:
@@ -57,6 +37,33 @@ class DeviceMesh:
 
     def size(self, mesh_dim: int | None = None) -> int:
         return self.mesh.devices.size if mesh_dim is None else self.shape[mesh_dim]
+
+    def get_group(self, mesh_dim: int | str | None = None) -> ProcessGroup:
+        """The process group of the ranks along ``mesh_dim`` (through this process's devices).
+
+        >>> import tensorish.distributed as dist
+        >>> dist.init_process_group("gloo", init_method="tcp://127.0.0.1:0", world_size=1, rank=0)
+        >>> dist.init_device_mesh("cpu", (1,)).get_group().size()
+        1
+        >>> dist.destroy_process_group()
+        """
+        if mesh_dim is None:
+            if self.ndim != 1:
+                raise RuntimeError(
+                    f"Found the DeviceMesh have {self.ndim} dimensions. Optional kwarg `mesh_dim` "
+                    "needs to be specified when device_mesh.ndim > 1."
+                )
+            mesh_dim = 0
+        dim = self.mesh_dim_names.index(mesh_dim) if isinstance(mesh_dim, str) else mesh_dim
+        devices = self.mesh.devices
+        me = jax.process_index()
+        at = next(i for i, d in np.ndenumerate(devices) if d.process_index == me)
+        line = devices[tuple(slice(None) if i == dim else c for i, c in enumerate(at))]
+        return group_of(sorted({d.process_index for d in line.flat}))
+
+    def get_local_rank(self, mesh_dim: int | str | None = None) -> int:
+        """This process's rank within ``get_group(mesh_dim)``."""
+        return self.get_group(mesh_dim).rank()
 
     @property
     def axis_names(self) -> tuple[str, ...]:
@@ -94,29 +101,6 @@ class DeviceMesh:
 
     def __hash__(self) -> int:
         return hash(self.mesh)
-
-
-@functools.lru_cache(maxsize=64)
-def _position(mesh: Mesh) -> int:
-    me = jax.process_index()
-    return next(i for i, d in enumerate(mesh.devices.flat) if d.process_index == me)
-
-
-def lift(a: jax.Array, mesh: Mesh) -> jax.Array:
-    """This process's array as its block (along dimension 0) of a global array over ``mesh``,
-    a one-axis mesh with one device per process (no copy)."""
-    if not a.is_fully_addressable:
-        raise ValueError(
-            "collectives take this process's own tensors; this tensor is distributed over "
-            "several processes (use its placements: redistribute, full_tensor)"
-        )
-    if a.ndim == 0:
-        a = a.reshape(1)
-    a = jax.device_put(a, mesh.devices.flat[_position(mesh)])
-    shape = (mesh.devices.size * a.shape[0], *a.shape[1:])
-    return jax.make_array_from_single_device_arrays(
-        shape, NamedSharding(mesh, PartitionSpec(mesh.axis_names[0])), [a]
-    )
 
 
 def init_device_mesh(

@@ -35,7 +35,7 @@ from jax._src import distributed as _jax_distributed
 from jax._src import xla_bridge
 
 from .. import _compile, _random
-from ._mesh import rank_mesh
+from ._ranks import rank_mesh
 from ._spmd import ProcessSPMD
 
 # The default timeout of PyTorch's gloo groups.
@@ -126,6 +126,7 @@ class _State:
         self.world: ProcessGroup | None = None
         self.groups = itertools.count()
         self.rendezvous_file: str | None = None
+        self.by_ranks: dict = {}  # the groups of device meshes, one per set of ranks
 
 
 _state = _State()
@@ -396,6 +397,7 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
         os.remove(_state.rendezvous_file)
     _state.world = None
     _state.rendezvous_file = None
+    _state.by_ranks.clear()
 
 
 def new_group(
@@ -424,6 +426,19 @@ def new_group(
         name,
     )
     return pg if pg.rank() >= 0 else GroupMember.NON_GROUP_MEMBER
+
+
+def group_of(ranks: list[int]) -> ProcessGroup:
+    """The group of ``ranks`` (the same object each time: its exchanges are numbered)."""
+    world = _world()
+    key = tuple(ranks)
+    if key == world._ranks:
+        return world
+    pg = _state.by_ranks.get(key)
+    if pg is None:
+        pg = ProcessGroup(key, world.name(), world._timeout, f"ranks{'-'.join(map(str, key))}")
+        _state.by_ranks[key] = pg
+    return pg
 
 
 def get_rank(group: ProcessGroup | None = None) -> int:

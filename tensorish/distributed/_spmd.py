@@ -19,7 +19,7 @@ import jax
 from jax.extend import core as jax_core
 from jax.sharding import PartitionSpec
 
-from ._mesh import RANKS, lift, rank_mesh
+from ._ranks import RANKS, lift, rank_mesh
 
 
 def _uses_ranks(jaxpr: Any) -> bool:

@@ -167,7 +167,8 @@ class _Launcher:
         world = self.nnodes * self.nproc
         base = dict(os.environ)
         if self.nproc > 1 and "OMP_NUM_THREADS" not in base:
-            print(_OMP_BANNER, file=sys.stderr, flush=True)
+            if restart == 0:
+                print(_OMP_BANNER, file=sys.stderr, flush=True)
             base["OMP_NUM_THREADS"] = "1"
         self.workers = []
         for local in range(self.nproc):

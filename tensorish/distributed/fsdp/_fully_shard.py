@@ -26,8 +26,9 @@ from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd import Function
 from ...nn import Module
-from .._mesh import DeviceMesh, init_device_mesh, lift
+from .._mesh import DeviceMesh, init_device_mesh
 from .._process import get_world_size
+from .._ranks import lift
 from ..tensor._api import _place
 
 

@@ -132,6 +132,13 @@ class FullyShardedDataParallel(Module):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self._fsdp_wrapped_module(*args, **kwargs)
 
+    def __getattr__(self, name: str) -> Any:
+        """Attributes of the wrapped module are the wrapper's too (as PyTorch's)."""
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._modules["_fsdp_wrapped_module"], name)
+
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
         """Inside, backward accumulates gradients locally; the first backward after it
