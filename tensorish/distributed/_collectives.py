@@ -624,8 +624,7 @@ def _read(pg: ProcessGroup, key: str, rank: int) -> bytes:
 def _done_reading(pg: ProcessGroup, key: str, readers: int) -> None:
     """The last of ``readers`` to finish deletes the exchange's keys."""
     if kv_client().key_value_increment(f"{key}/read", 1) == readers:
-        kv_client().key_value_delete(f"{key}/")
-        kv_client().key_value_delete(f"{key}/read")
+        kv_client().key_value_delete(f"{key}/")  # the whole directory, the counter too
 
 
 def broadcast_object_list(

@@ -267,12 +267,12 @@ def _check_backend(backend: str | None) -> str:
         )
     if name not in known:
         raise AssertionError(f"Unknown backend type {backend}")
-    if name == "nccl" and not _has_gpus():
+    if name == "nccl" and not has_gpus():
         raise RuntimeError("ProcessGroupNCCL is only supported with GPUs, no GPUs found!")
     return name
 
 
-def _has_gpus() -> bool:
+def has_gpus() -> bool:
     try:
         return bool(jax.devices("gpu"))
     except RuntimeError:

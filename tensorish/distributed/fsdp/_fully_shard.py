@@ -27,7 +27,7 @@ from ..._tensor import Tensor
 from ...autograd import Function
 from ...nn import Module
 from .._mesh import DeviceMesh, init_device_mesh
-from .._process import get_world_size
+from .._process import get_world_size, has_gpus
 from .._ranks import lift
 from ..tensor._api import _place
 
@@ -249,7 +249,7 @@ def fully_shard(
 def rank_device_mesh(mesh: DeviceMesh | None) -> DeviceMesh:
     """``mesh``, checked to be one-dimensional with one device per rank (default: all ranks)."""
     if mesh is None:
-        kind = "cuda" if _has_platform("gpu") else "cpu"
+        kind = "cuda" if has_gpus() else "cpu"
         return init_device_mesh(kind, (get_world_size(),))
     owners = [d.process_index for d in mesh.mesh.devices.flat]
     if mesh.ndim != 1 or len(set(owners)) != len(owners):
@@ -292,13 +292,6 @@ def shard_module(
     module.register_forward_pre_hook(_pre_forward)
     module.register_forward_hook(_post_forward)
     return module
-
-
-def _has_platform(platform: str) -> bool:
-    try:
-        return bool(jax.devices(platform))
-    except RuntimeError:
-        return False
 
 
 __all__ = [
