@@ -164,7 +164,7 @@ def test_launcher_environment_and_failure_summary_as_torchrun(tmp_path):
     script.write_text(
         textwrap.dedent(f"""
         import json, os, sys, time
-        sys.stdout.write(json.dumps({{k: os.environ.get(k) for k in {ENV_KEYS!r}}}) + "\n")
+        sys.stdout.write(json.dumps({{k: os.environ.get(k) for k in {ENV_KEYS!r}}}) + "\\n")
         sys.stdout.flush()
         if os.environ["RANK"] == "1":
             time.sleep(2)  # rank 0 is sleeping when the launcher ends it
@@ -188,7 +188,9 @@ def test_launcher_environment_and_failure_summary_as_torchrun(tmp_path):
             e["MASTER_ADDR"] = None  # torchrun: localhost; tensorish: 127.0.0.1
         runs.append((r.returncode, seen, _summary(r.stderr)))
     assert runs[0][0] == runs[1][0] == 1
+    assert [e["RANK"] for e in runs[0][1]] == ["0", "1"]
     assert runs[1][1] == runs[0][1]
+    assert "exitcode  : 3" in runs[0][2]
     assert runs[1][2] == runs[0][2], (runs[1][2], runs[0][2])
 
 
