@@ -132,7 +132,7 @@ class _State:
 _state = _State()
 
 
-class GroupMember:
+class _GroupMember:
     """``group.WORLD`` (the default group, None before ``init_process_group``) and
     ``NON_GROUP_MEMBER`` (what ``new_group`` gives the processes it leaves out)."""
 
@@ -143,7 +143,7 @@ class GroupMember:
         return _state.world
 
 
-group = GroupMember()
+GroupMember = group = _GroupMember()
 
 
 def is_available() -> bool:
