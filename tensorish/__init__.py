@@ -123,6 +123,7 @@ from . import fft as fft
 from . import func as func
 from . import interop as interop
 from . import linalg as linalg
+from . import multiprocessing as multiprocessing
 from . import optim as optim
 from . import profiler as profiler
 from . import special as special

@@ -1,4 +1,4 @@
-"""Devices: PyTorch's ``device('cpu' | 'cuda:1' | 'tpu')`` mapped onto ``jax.devices()``.
+"""Devices: PyTorch's ``device('cpu' | 'cuda:1' | 'tpu')`` mapped onto ``jax.local_devices()``.
 
 As in PyTorch, tensors are created on the CPU unless a device is asked for (or set as default),
 even where an accelerator is present. A leaf of the package; moving a tensor between devices is
@@ -59,8 +59,10 @@ class device:
 
 
 def jax_devices(type: str) -> list:
+    """This process's devices of a type (in a multi-process job, as in PyTorch, ``cuda:0`` is
+    the process's first GPU)."""
     try:
-        return jax.devices(_JAX_PLATFORM[type])
+        return jax.local_devices(backend=_JAX_PLATFORM[type])
     except RuntimeError:
         return []
 
@@ -92,17 +94,14 @@ def from_jax(jdev) -> device:
 
 
 _state = threading.local()
-_CPU = None
 
 
 def get_default_jax():
-    global _CPU
     d = getattr(_state, "default", None)
     if d is not None:
         return d
-    if _CPU is None:
-        _CPU = jax.devices("cpu")[0]
-    return _CPU
+    # Not cached: joining a multi-process job (tensorish.distributed) restarts JAX's backends.
+    return jax.local_devices(backend="cpu")[0]
 
 
 def set_default_device(dev: device | str | None) -> None:

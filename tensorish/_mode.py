@@ -15,6 +15,9 @@ Per thread (each new thread starts from the defaults below):
 Process-wide (one value that every thread sees):
     ``anomaly``, ``check_nan``  anomaly detection (a global switch in PyTorch)
     ``defer``                   deferred forward values (see _lazy); False runs every op at once
+    ``spmd``                    set by tensorish.distributed while several processes are joined:
+                                compile traces steps with its mesh axis bound (``axis_env``) and
+                                ``program(fun, jaxpr, donate_argnums)`` makes the step's program
     ``profile``                 the profiler's hook ``profile(op, args, static, cast)`` that runs
                                 every op while tensorish.profiler records (None: not profiling)
 
@@ -34,7 +37,7 @@ import threading
 class Mode(threading.local):
     """See the module docstring: slots are process-wide, everything else is per thread."""
 
-    __slots__ = ("anomaly", "check_nan", "defer", "profile")
+    __slots__ = ("anomaly", "check_nan", "defer", "profile", "spmd")
 
     # Per-thread defaults (class attributes: what a thread reads before it sets its own).
     grad = True
@@ -45,4 +48,5 @@ class Mode(threading.local):
 
 
 mode = Mode()
-mode.anomaly, mode.check_nan, mode.defer, mode.profile = False, True, True, None
+mode.anomaly, mode.check_nan, mode.defer = False, True, True
+mode.profile = mode.spmd = None

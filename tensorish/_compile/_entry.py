@@ -282,7 +282,13 @@ class _Entry:
             donate = bool(don) and all(sys.getrefcount(v) <= 4 for v in don)
             fn = self._fns.get(donate)
             if fn is None:
-                fn = self._fns[donate] = jax.jit(self.fun, donate_argnums=(0,) if donate else ())
+                argnums = (0,) if donate else ()
+                spmd = mode.spmd
+                fn = self._fns[donate] = (
+                    jax.jit(self.fun, donate_argnums=argnums)
+                    if spmd is None
+                    else spmd.program(self.fun, self._jaxpr, argnums)
+                )
             out = fn(don, keep, grads, hv, arrays, argv)
         del don
         return self.write_back(out, leaves)
@@ -344,7 +350,10 @@ class _Entry:
         """Trace with every candidate lifted, to see what the function touches."""
         box: list = []
         inputs = self.inputs(leaves)
-        self._jaxpr = jax.make_jaxpr(functools.partial(self.traced, box=box))(*inputs)
+        axis_env = None if mode.spmd is None else mode.spmd.axis_env
+        self._jaxpr = jax.make_jaxpr(functools.partial(self.traced, box=box), axis_env=axis_env)(
+            *inputs
+        )
         self._avals = [[(np.shape(v), v.dtype) for v in group] for group in inputs]
         return box[0]
 
@@ -371,6 +380,7 @@ class _Entry:
             )
 
         self.fun = compiled_fn
+        self._jaxpr = probe._jaxpr
         self.layout = probe.layout
         self.n_out = len(probe._jaxpr.out_avals)
 

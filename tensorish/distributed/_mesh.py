@@ -1,14 +1,17 @@
-"""DeviceMesh: a ``jax.sharding.Mesh`` under PyTorch's name."""
+"""DeviceMesh: a ``jax.sharding.Mesh`` under PyTorch's name, over every process's devices."""
 
 from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 from jax.sharding import Mesh
 
+from .._device import _JAX_PLATFORM
 from .._device import device as _torch_device
-from .._device import jax_devices
+from ._process import ProcessGroup, group_of
+from ._ranks import job_devices, rank_mesh
 
 
 class DeviceMesh:
@@ -34,6 +37,33 @@ class DeviceMesh:
 
     def size(self, mesh_dim: int | None = None) -> int:
         return self.mesh.devices.size if mesh_dim is None else self.shape[mesh_dim]
+
+    def get_group(self, mesh_dim: int | str | None = None) -> ProcessGroup:
+        """The process group of the ranks along ``mesh_dim`` (through this process's devices).
+
+        >>> import tensorish.distributed as dist
+        >>> dist.init_process_group("gloo", init_method="tcp://127.0.0.1:0", world_size=1, rank=0)
+        >>> dist.init_device_mesh("cpu", (1,)).get_group().size()
+        1
+        >>> dist.destroy_process_group()
+        """
+        if mesh_dim is None:
+            if self.ndim != 1:
+                raise RuntimeError(
+                    f"Found the DeviceMesh have {self.ndim} dimensions. Optional kwarg `mesh_dim` "
+                    "needs to be specified when device_mesh.ndim > 1."
+                )
+            mesh_dim = 0
+        dim = self.mesh_dim_names.index(mesh_dim) if isinstance(mesh_dim, str) else mesh_dim
+        devices = self.mesh.devices
+        me = jax.process_index()
+        at = next(i for i, d in np.ndenumerate(devices) if d.process_index == me)
+        line = devices[tuple(slice(None) if i == dim else c for i, c in enumerate(at))]
+        return group_of(sorted({d.process_index for d in line.flat}))
+
+    def get_local_rank(self, mesh_dim: int | str | None = None) -> int:
+        """This process's rank within ``get_group(mesh_dim)``."""
+        return self.get_group(mesh_dim).rank()
 
     @property
     def axis_names(self) -> tuple[str, ...]:
@@ -76,7 +106,9 @@ class DeviceMesh:
 def init_device_mesh(
     device_type: str, mesh_shape: tuple[int, ...], *, mesh_dim_names: tuple[str, ...] | None = None
 ) -> DeviceMesh:
-    """A DeviceMesh of ``mesh_shape`` over every device of ``device_type`` (all hosts).
+    """A DeviceMesh of ``mesh_shape`` over every device of ``device_type`` in the job (all
+    processes, rank by rank), or, if the shape asks for one device per process, over each
+    process's first device (as PyTorch's mesh of ranks).
 
     >>> import tensorish.distributed as dist
     >>> dist.init_device_mesh("cpu", (1,)).shape
@@ -97,15 +129,17 @@ def init_device_mesh(
                 f"Found repeated mesh_dim_name in mesh_dim_names {mesh_dim_names}",
             )
     kind = _torch_device(device_type).type
-    devices = jax_devices(kind)
+    devices = job_devices(_JAX_PLATFORM[kind])
     n = math.prod(mesh_shape)
+    if n == jax.process_count() < len(devices):
+        devices = list(rank_mesh(tuple(range(n)), _JAX_PLATFORM[kind]).devices)
     if n != len(devices):
         raise RuntimeError(
             f"mesh_shape {mesh_shape} needs {n} devices, but there are "
             f"{len(devices)} {device_type} devices (jax.devices())."
         )
     names = mesh_dim_names or tuple(f"dim_{i}" for i in range(len(mesh_shape)))
-    grid = np.array(sorted(devices, key=lambda d: (d.process_index, d.id))).reshape(mesh_shape)
+    grid = np.array(devices).reshape(mesh_shape)
     return DeviceMesh(kind, Mesh(grid, names), mesh_dim_names)
 
 

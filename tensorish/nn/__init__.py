@@ -8,6 +8,7 @@ tensorish.Size([2, 8])
 
 from . import functional as functional
 from . import init as init
+from . import parallel as parallel
 from . import utils as utils
 from ._module import Module as Module
 from .modules import *

@@ -17,6 +17,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from .._tensor import Tensor, read_grad, write_grad
 from ..autograd._grad_mode import enable_grad, no_grad
@@ -94,6 +96,12 @@ def step_state(p: Tensor, value: float = 0.0) -> Tensor:
     step = jnp.asarray(value, jnp.float32)
     if isinstance(v, jax.core.Tracer):  # made while tensorish.compile traces: it runs eagerly
         return Tensor._wrap(step)
+    if isinstance(v.sharding, NamedSharding):
+        # A distributed parameter (possibly over several processes): the count is replicated
+        # over its mesh, so the update is one program over that mesh.
+        replicated = NamedSharding(v.sharding.mesh, PartitionSpec())
+        host = np.asarray(step)
+        return Tensor._wrap(jax.make_array_from_callback((), replicated, lambda _: host))
     return Tensor._wrap(jax.device_put(step, next(iter(v.devices()))))
 
 

@@ -10,7 +10,9 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from ..._dispatch import Op, apply
 from ..._tensor import Tensor, _wrap_dim, method
+from .._collectives import broadcast_body, on_ranks
 from .._mesh import DeviceMesh
+from .._process import is_initialized, resolve
 
 
 class Placement:
@@ -121,13 +123,29 @@ def _default_placements(mesh: DeviceMesh, placements) -> tuple:
     return tuple(placements) if placements is not None else (Replicate(),) * mesh.ndim
 
 
+def _place(value: jax.Array, sharding: NamedSharding, src_data_rank: int | None) -> jax.Array:
+    """``value`` (this process's full copy) laid out with ``sharding``. A sharding over other
+    processes' devices too takes rank ``src_data_rank``'s copy (None: each process's own, which
+    must then be equal)."""
+    if sharding.is_fully_addressable:
+        return jax.device_put(value, sharding)
+    if not value.is_fully_addressable:
+        return jax.jit(lambda x: x, out_shardings=sharding)(value)
+    if src_data_rank is not None and is_initialized():
+        (value,) = on_ranks(resolve(None), broadcast_body, [value], root=src_data_rank)
+    return jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])
+
+
 def distribute_tensor(
     tensor: Tensor,
     device_mesh: DeviceMesh | None = None,
     placements: Sequence[Placement] | None = None,
+    *,
+    src_data_rank: int | None = 0,
     **kwargs: Any,
 ) -> Tensor:
-    """A new leaf tensor with ``tensor``'s values laid out over ``device_mesh``.
+    """A new leaf tensor with ``tensor``'s values laid out over ``device_mesh``; on a mesh
+    spanning several processes each gets its shards of rank ``src_data_rank``'s tensor.
 
     >>> import tensorish
     >>> from tensorish.distributed import init_device_mesh
@@ -140,7 +158,7 @@ def distribute_tensor(
     placements = _default_placements(device_mesh, placements)
     sharding = _sharding(device_mesh, placements, tensor.ndim)
     _check_even(tensor.shape, sharding)
-    out = Tensor._wrap(jax.device_put(tensor._value, sharding))
+    out = Tensor._wrap(_place(tensor._value, sharding, src_data_rank))
     out._requires_grad = tensor._requires_grad
     return out
 
@@ -168,7 +186,7 @@ def distribute_module(
     for t in _module_tensors(module):
         s = t._value.sharding
         if not (isinstance(s, NamedSharding) and s.mesh == device_mesh.mesh):
-            t._value = jax.device_put(t._value, replicate)
+            t._value = _place(t._value, replicate, 0)
     return module
 
 
