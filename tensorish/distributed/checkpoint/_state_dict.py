@@ -40,18 +40,15 @@ class StateDictOptions:
 
 def _wrappers(model: Module) -> list[tuple[str, str]]:
     """(prefix, replacement) of the state-dict prefixes that belong to wrappers, longest first:
+    a wrapper class names the prefix its wrapped module's keys get (``_wrapped_prefix``:
     DistributedDataParallel's ``module.``, FullyShardedDataParallel's
-    ``_fsdp_wrapped_module.``."""
-    from ...nn.parallel import DistributedDataParallel
-    from ..fsdp import FullyShardedDataParallel
-
+    ``_fsdp_wrapped_module.``)."""
     out = []
     for name, m in model.named_modules():
         prefix = f"{name}." if name else ""
-        if isinstance(m, DistributedDataParallel):
-            out.append((prefix + "module.", prefix))
-        elif isinstance(m, FullyShardedDataParallel):
-            out.append((prefix + "_fsdp_wrapped_module.", prefix))
+        wrapped = getattr(type(m), "_wrapped_prefix", None)
+        if wrapped is not None:
+            out.append((prefix + wrapped, prefix))
     return sorted(out, key=lambda pair: -len(pair[0]))
 
 

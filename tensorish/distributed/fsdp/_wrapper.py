@@ -24,6 +24,7 @@ from ...nn.utils import clip_grad_norm_
 from .._collectives import broadcast_tensors
 from .._mesh import DeviceMesh, init_device_mesh
 from .._process import resolve
+from ..checkpoint.state_dict import StateDictOptions, set_model_state_dict
 from ._fully_shard import MixedPrecisionPolicy, shard_module
 
 
@@ -76,6 +77,8 @@ class FullyShardedDataParallel(Module):
     (tensorish.Size([1, 4]), ['weight', 'bias'])
     >>> dist.destroy_process_group()
     """
+
+    _wrapped_prefix = "_fsdp_wrapped_module."  # its state-dict keys (see checkpoint)
 
     def __init__(
         self,
@@ -164,8 +167,6 @@ class FullyShardedDataParallel(Module):
         return out
 
     def load_state_dict(self, state_dict: dict, strict: bool = True, assign: bool = False):
-        from ..checkpoint.state_dict import set_model_state_dict
-
         return set_model_state_dict(self, state_dict, options=_strict(strict))
 
     @staticmethod
@@ -190,8 +191,6 @@ def _spread(v: Tensor) -> bool:
 
 
 def _strict(strict: bool) -> Any:
-    from ..checkpoint.state_dict import StateDictOptions
-
     return StateDictOptions(strict=strict)
 
 

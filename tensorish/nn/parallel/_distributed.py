@@ -51,6 +51,8 @@ class DistributedDataParallel(Module):
     >>> dist.destroy_process_group()
     """
 
+    _wrapped_prefix = "module."  # its state-dict keys (see distributed.checkpoint)
+
     def __init__(
         self,
         module: Module,
