@@ -2,7 +2,8 @@
 
 The value is immutable; in-place methods rebind it and bump the version counter ``_vc`` (shared
 by aliases), so PyTorch's checks for in-place misuse still fire. Operators and most methods are
-attached by the op modules (``ops/``), each op declared once there.
+attached by the op modules (``ops/``), each op declared once there; the legacy constructor
+(``Tensor(data)``, ``Tensor(2, 3)``) by ``_legacy``.
 
 Aliasing. JAX arrays cannot share storage, so tensorish keeps *whole-tensor* aliases explicitly:
 ``detach()`` and ``.data`` return tensors in the same alias group (``_alias``), and an in-place
@@ -84,9 +85,7 @@ class Tensor:
         "__weakref__",
     )
     __array_priority__ = 1000
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("use tensorish.tensor(data) or a creation function to make a Tensor")
+    __module__ = "tensorish"  # the class prints as <class 'tensorish.Tensor'>, as torch's does
 
     @staticmethod
     def _wrap(
