@@ -77,20 +77,29 @@ def resolve(path: str) -> object | None:
     """The object at dotted ``path`` (importing submodules on the way), or None."""
     parts = path.split(".")
     try:
-        obj = importlib.import_module(parts[0])
+        obj = root = importlib.import_module(parts[0])
     except ImportError:
         return None
     for i, part in enumerate(parts[1:], 1):
         if hasattr(obj, part):
             obj = getattr(obj, part)
-            continue
-        if not isinstance(obj, types.ModuleType):
+        elif isinstance(obj, types.ModuleType):
+            try:
+                obj = importlib.import_module(".".join(parts[: i + 1]))
+            except Exception:
+                return None
+        else:
             return None
-        try:
-            obj = importlib.import_module(".".join(parts[: i + 1]))
-        except Exception:
+        if isinstance(obj, types.ModuleType) and not _inside(obj, root):
             return None
     return obj
+
+
+def _inside(module: types.ModuleType, root: types.ModuleType) -> bool:
+    """Whether ``module`` comes from ``root``'s directory (an editable install of another
+    checkout can serve submodules this one lacks)."""
+    top = Path(getattr(root, "__file__", None) or ".").parent
+    return Path(getattr(module, "__file__", None) or top).is_relative_to(top)
 
 
 def _defined_in(value: object, namespace: str, declared: bool) -> bool:
