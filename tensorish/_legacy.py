@@ -94,7 +94,7 @@ def _index(x: Any) -> int | None:
 def _sizes(args: Sequence) -> tuple[int, ...]:
     sizes = []
     for i, a in enumerate(args):
-        n = _index(a) if i == 0 or not isinstance(a, bool) else int(a)
+        n = int(a) if isinstance(a, bool) else _index(a)  # a bool is a size after the first
         if n is None:
             raise TypeError(
                 f"new(): argument 'size' failed to unpack the object at pos {i + 1} with error "
@@ -141,14 +141,15 @@ def _construct(
     """The legacy constructor of a ``cls`` (Tensor or a subclass) or of a typed class."""
     dt = dtype or _dtype.get_default_dtype()
     kind = "cuda" if cuda else "cpu"
-    if set(kwargs) - {"device", "size", "data"} or (args and {"size", "data"} & set(kwargs)):
+    given = kwargs.keys() - {"device"}
+    if given - {"size", "data"} or len(given) > 1 or (args and given):
         raise _invalid(args, kwargs)
-    if "size" in kwargs or "data" in kwargs:
-        if len(kwargs.keys() - {"device"}) > 1 or not isinstance(
-            kwargs.get("size", ()), (list, tuple)
-        ):
+    if "size" in kwargs:
+        if not isinstance(kwargs["size"], (list, tuple)):
             raise _invalid(args, kwargs)
-        args = (Size(kwargs["size"]),) if "size" in kwargs else (kwargs["data"],)
+        args = (Size(kwargs["size"]),)
+    elif "data" in kwargs:
+        args = (kwargs["data"],)
     device = kwargs.get("device")
     if device is None:
         dev = _device.device(kind)
@@ -193,9 +194,9 @@ def _tensor_new(cls: type, *args: Any, **kwargs: Any) -> Tensor:
     """``Tensor(data)``, ``Tensor(*sizes)``, ``Tensor(size)``, ``Tensor(other)``, ``Tensor()``:
     a tensor of the default dtype on the CPU (or an instance of the subclass ``cls``)."""
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        name = getattr(cls, "__name__", repr(cls))
         raise TypeError(
-            f"tensorish.Tensor.__new__({getattr(cls, '__name__', cls)}): "
-            f"{getattr(cls, '__name__', cls)} is not a subtype of tensorish.Tensor"
+            f"tensorish.Tensor.__new__({name}): {name} is not a subtype of tensorish.Tensor"
         )
     return _construct(cls, None, False, args, kwargs)
 
