@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import operator
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -369,69 +369,60 @@ def new_tensor(
     return tensor(data, dtype=dtype or self.dtype, device=dev, requires_grad=requires_grad)
 
 
-@method
-def new_zeros(
-    self: Tensor,
-    *args: Any,
-    size: Sequence[int] | None = None,
-    dtype: _dtype.dtype | None = None,
-    device: Any = None,
-    requires_grad: bool = False,
-    layout: Any = None,
-    pin_memory: bool = False,
-) -> Tensor:
+def _new_filled(name: str, fill: int, doc: str) -> Callable:
+    """The method ``name`` (``new_zeros``, ``new_ones``, ``new_empty``): ``fill`` in the
+    given size, with this tensor's dtype and device unless given."""
+
+    def new(
+        self: Tensor,
+        *args: Any,
+        size: Sequence[int] | None = None,
+        dtype: _dtype.dtype | None = None,
+        device: Any = None,
+        requires_grad: bool = False,
+        layout: Any = None,
+        pin_memory: bool = False,
+    ) -> Tensor:
+        args = _size_args(name, args, size)
+        return _like(self, name, args, fill, dtype, device, requires_grad)
+
+    new.__name__ = new.__qualname__ = name
+    new.__doc__ = doc
+    return method(new)
+
+
+new_zeros = _new_filled(
+    "new_zeros",
+    0,
     """Zeros of the given size, with this tensor's dtype and device unless given.
 
     >>> import tensorish
     >>> tensorish.ones(2, dtype=tensorish.int64).new_zeros(2, 3)
     tensor([[0, 0, 0],
             [0, 0, 0]])
-    """
-    args = _size_args("new_zeros", args, size)
-    return _like(self, "new_zeros", args, 0, dtype, device, requires_grad)
-
-
-@method
-def new_ones(
-    self: Tensor,
-    *args: Any,
-    size: Sequence[int] | None = None,
-    dtype: _dtype.dtype | None = None,
-    device: Any = None,
-    requires_grad: bool = False,
-    layout: Any = None,
-    pin_memory: bool = False,
-) -> Tensor:
+    """,
+)
+new_ones = _new_filled(
+    "new_ones",
+    1,
     """Ones of the given size, with this tensor's dtype and device unless given.
 
     >>> import tensorish
     >>> tensorish.zeros(1).new_ones(3)
     tensor([1., 1., 1.])
-    """
-    args = _size_args("new_ones", args, size)
-    return _like(self, "new_ones", args, 1, dtype, device, requires_grad)
-
-
-@method
-def new_empty(
-    self: Tensor,
-    *args: Any,
-    size: Sequence[int] | None = None,
-    dtype: _dtype.dtype | None = None,
-    device: Any = None,
-    requires_grad: bool = False,
-    layout: Any = None,
-    pin_memory: bool = False,
-) -> Tensor:
+    """,
+)
+new_empty = _new_filled(
+    "new_empty",
+    0,
     """An "uninitialised" tensor of the given size (zeros: JAX has no uninitialised memory),
     with this tensor's dtype and device unless given.
 
     >>> import tensorish
     >>> tensorish.ones(1).new_empty(2).shape
     tensorish.Size([2])
-    """
-    args = _size_args("new_empty", args, size)
-    return _like(self, "new_empty", args, 0, dtype, device, requires_grad)
+    """,
+)
 
 
 @method
