@@ -3,6 +3,7 @@ of one-element tensors, iteration and membership."""
 
 from __future__ import annotations
 
+import builtins
 import numbers
 from collections.abc import Iterator
 
@@ -130,10 +131,19 @@ def type(self: Tensor, dtype: _dtype.dtype | str | None = None, non_blocking: bo
     """
     if dtype is None:
         return self._type_name()
+    if dtype is Tensor:
+        dtype = _dtype.get_default_dtype()
+    elif isinstance(dtype, builtins.type):  # a legacy type: tensorish.FloatTensor...
+        name = f"{dtype.__module__}.{dtype.__qualname__}"
+        if name.replace(".cuda.", ".") not in _TYPE_NAMES:
+            raise ValueError(f"invalid type: '{dtype.__qualname__}'")
+        dtype = name
     if isinstance(dtype, str):
-        if dtype not in _TYPE_NAMES:
+        cpu_name = dtype.replace(".cuda.", ".")
+        if cpu_name not in _TYPE_NAMES:
             raise ValueError(f"invalid type: '{dtype}'")
-        dtype = _TYPE_NAMES[dtype]
+        out = _cast(self, _TYPE_NAMES[cpu_name])
+        return out.cpu() if cpu_name == dtype else out.cuda()
     return _cast(self, dtype)
 
 

@@ -646,7 +646,7 @@ def norm(
             if isinstance(dim, int)
             else tuple(dim)
         )
-        if p == "nuc" or len(given) > 2:
+        if p == "nuc" or dim is not None and len(given) > 2:
             return _matrix_norm(input, given, keepdim)
         p = 2
     if not _is_float(input.dtype):
