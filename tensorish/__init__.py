@@ -110,3 +110,4 @@ from . import linalg as linalg
 from . import optim as optim
 
 from . import nn as nn  # isort: skip
+from . import distributions as distributions  # isort: skip
