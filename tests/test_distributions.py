@@ -9,11 +9,12 @@ deterministic. Shapes repeat across the table so compiled programs are shared.
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
-from oracle import assert_same
+from oracle import assert_same, assert_same_error
 
 import tensorish
 
@@ -431,3 +432,421 @@ def test_rsample_gradients(case):
     got = tensorish.autograd.grad(_objective(tensorish, sd.rsample((N,))), [sp[k] for k in names])
     got = np.concatenate([np.asarray(g.jax()).reshape(-1) for g in got])
     assert np.all(np.abs(got - reference) <= 5 * se + 1e-4), (got, reference, se)
+
+
+def _perturb(v):
+    """Other parameters of the same kind: matrices scaled (still positive definite or lower
+    Cholesky), vectors rolled (still positive, in [0, 1] or on the simplex)."""
+    if v.ndim == 0:
+        return (v * 1.2).astype(F32)
+    if v.ndim >= 2 and v.shape[-1] == v.shape[-2]:
+        return (v * 1.5).astype(F32)
+    return np.roll(v, 1, -1)
+
+
+def _kl_pairs():
+    """One case per distribution type, paired as torch registers them (same types: every
+    ExponentialFamily pair too)."""
+    from torch.distributions.kl import _KL_REGISTRY
+
+    first = {}
+    for c in CASES:
+        first.setdefault(type(c.build(torch, requires_grad=False)[0]), c)
+    return [
+        (p, q)
+        for tp, p in first.items()
+        for tq, q in first.items()
+        if (tp, tq) in _KL_REGISTRY
+        or (tp is tq and issubclass(tp, torch.distributions.ExponentialFamily))
+    ]
+
+
+KL_PAIRS = _kl_pairs()
+
+
+@pytest.mark.parametrize("p,q", KL_PAIRS, ids=[f"{p.name}-{q.name}" for p, q in KL_PAIRS])
+def test_kl_divergence(p, q):
+    q = Case(q.name, q.make, {k: _perturb(v) for k, v in q.params.items()}, q.value, grad=q.grad)
+    both = Case(
+        "pair",
+        lambda D, **kw: (
+            p.make(D, **{k[2:]: v for k, v in kw.items() if k[:2] == "p_"}),
+            q.make(D, **{k[2:]: v for k, v in kw.items() if k[:2] == "q_"}),
+        ),
+        {**{"p_" + k: v for k, v in p.params.items()}, **{"q_" + k: v for k, v in q.params.items()}},
+        None,
+        grad=["p_" + k for k in p.grad] + ["q_" + k for k in q.grad],
+    )
+    _compare(both, lambda d, lib: lib.distributions.kl_divergence(*d), rtol=2e-4, atol=1e-4)
+
+
+def _t(L, *data):
+    return L.tensor(data[0] if len(data) == 1 else list(data))
+
+
+ERRORS = {
+    "normal-scale": lambda L: L.distributions.Normal(_t(L, [0.0, 1.0]), _t(L, [1.0, -1.0])),
+    "normal-nan-loc": lambda L: L.distributions.Normal(_t(L, [0.0, math.nan]), 1.0),
+    "normal-scalar": lambda L: L.distributions.Normal(0.0, -1.0),
+    "normal-shapes": lambda L: L.distributions.Normal(_t(L, [0.0, 1.0]), _t(L, [1.0, 1, 1])),
+    "bernoulli-probs": lambda L: L.distributions.Bernoulli(probs=_t(L, [0.5, 1.5])),
+    "bernoulli-both": lambda L: L.distributions.Bernoulli(probs=0.5, logits=0.0),
+    "bernoulli-none": lambda L: L.distributions.Bernoulli(),
+    "categorical-0d": lambda L: L.distributions.Categorical(probs=_t(L, 1.0)),
+    "categorical-logits-0d": lambda L: L.distributions.Categorical(logits=_t(L, 1.0)),
+    "categorical-simplex": lambda L: L.distributions.Categorical(_t(L, [0.5, -0.5])),
+    "binomial-count": lambda L: L.distributions.Binomial(_t(L, [2.5]), _t(L, [0.5])),
+    "binomial-entropy": lambda L: L.distributions.Binomial(_t(L, [2.0, 3.0]), _t(L, [0.5, 0.5]))
+    .entropy(),
+    "multinomial-count": lambda L: L.distributions.Multinomial(_t(L, 3), _t(L, [0.5, 0.5])),
+    "dirichlet-0d": lambda L: L.distributions.Dirichlet(_t(L, 1.0)),
+    "dirichlet-positive": lambda L: L.distributions.Dirichlet(_t(L, [1.0, 0.0])),
+    "uniform-bounds": lambda L: L.distributions.Uniform(_t(L, [0.0, 2.0]), _t(L, [1.0, 1.0])),
+    "geometric-zero": lambda L: L.distributions.Geometric(_t(L, [0.0, 0.5])),
+    "mvn-none": lambda L: L.distributions.MultivariateNormal(_t(L, [0.0, 0.0])),
+    "mvn-two": lambda L: L.distributions.MultivariateNormal(
+        _t(L, [0.0, 0.0]), L.eye(2), scale_tril=L.eye(2)
+    ),
+    "mvn-loc-0d": lambda L: L.distributions.MultivariateNormal(_t(L, 0.0), L.eye(2)),
+    "mvn-cov-1d": lambda L: L.distributions.MultivariateNormal(_t(L, [0.0]), _t(L, [1.0])),
+    "mvn-tril-1d": lambda L: L.distributions.MultivariateNormal(
+        _t(L, [0.0]), scale_tril=_t(L, [1.0])
+    ),
+    "mvn-cov-pd": lambda L: L.distributions.MultivariateNormal(
+        _t(L, [0.0, 0.0]), _t(L, [[1.0, 2.0], [2.0, 1.0]])
+    ),
+    "mvn-tril": lambda L: L.distributions.MultivariateNormal(
+        _t(L, [0.0, 0.0]), scale_tril=_t(L, [[1.0, 1.0], [0.0, 1.0]])
+    ),
+    "lowrank-factor": lambda L: L.distributions.LowRankMultivariateNormal(
+        L.zeros(2), L.zeros(3, 1), L.ones(2)
+    ),
+    "lowrank-diag": lambda L: L.distributions.LowRankMultivariateNormal(
+        L.zeros(2), L.zeros(2, 1), L.ones(3)
+    ),
+    "lowrank-batch": lambda L: L.distributions.LowRankMultivariateNormal(
+        L.zeros(2, 2), L.zeros(3, 2, 1), L.ones(2)
+    ),
+    "independent-ndims": lambda L: L.distributions.Independent(
+        L.distributions.Normal(L.zeros(2), 1.0), 2
+    ),
+    "mixture-type": lambda L: L.distributions.MixtureSameFamily(
+        L.distributions.Normal(0.0, 1.0), L.distributions.Normal(L.zeros(2), 1.0)
+    ),
+    "mixture-components": lambda L: L.distributions.MixtureSameFamily(
+        L.distributions.Categorical(L.ones(3)), L.distributions.Normal(L.zeros(2), 1.0)
+    ),
+    "transformed-list": lambda L: L.distributions.TransformedDistribution(
+        L.distributions.Normal(0.0, 1.0), (L.distributions.ExpTransform(),)
+    ),
+    "log_prob-support": lambda L: L.distributions.Gamma(_t(L, [1.0]), 1.0).log_prob(
+        _t(L, [-1.0])
+    ),
+    "log_prob-event": lambda L: L.distributions.Dirichlet(L.ones(3)).log_prob(L.ones(2) / 2),
+    "log_prob-batch": lambda L: L.distributions.Normal(L.zeros(3), 1.0).log_prob(L.zeros(2)),
+    "log_prob-not-tensor": lambda L: L.distributions.Normal(0.0, 1.0).log_prob(0.5),
+    "cdf-support": lambda L: L.distributions.Exponential(_t(L, [1.0])).cdf(_t(L, [-1.0])),
+    "kl-missing": lambda L: L.distributions.kl_divergence(
+        L.distributions.Cauchy(0.0, 1.0), L.distributions.Normal(0.0, 1.0)
+    ),
+    "kl-binomial": lambda L: L.distributions.kl_divergence(
+        L.distributions.Binomial(2, _t(L, [0.5])), L.distributions.Binomial(3, _t(L, [0.5]))
+    ),
+    "kl-expfamily": lambda L: L.distributions.kl_divergence(
+        L.distributions.Poisson(_t(L, [1.0])), L.distributions.Exponential(_t(L, [1.0]))
+    ),
+    "kl-mvn-events": lambda L: L.distributions.kl_divergence(
+        L.distributions.MultivariateNormal(L.zeros(2), L.eye(2)),
+        L.distributions.MultivariateNormal(L.zeros(3), L.eye(3)),
+    ),
+    "cache-size": lambda L: L.distributions.ExpTransform(cache_size=2),
+    "dependent-check": lambda L: L.distributions.constraints.dependent.check(L.zeros(1)),
+    "dependent-event-dim": lambda L: L.distributions.constraints.dependent.event_dim,
+    "biject-unknown": lambda L: L.distributions.biject_to(L.distributions.constraints.boolean),
+    "transform-unknown": lambda L: L.distributions.transform_to(
+        L.distributions.constraints.integer_interval(0, 1)
+    ),
+    "register-not-type": lambda L: L.distributions.register_kl(1, L.distributions.Normal),
+    "enumerate-independent": lambda L: L.distributions.Independent(
+        L.distributions.Bernoulli(L.ones(2) / 2), 1
+    ).enumerate_support(),
+    "mode-missing": lambda L: L.distributions.RelaxedBernoulli(_t(L, 0.5), _t(L, [0.5])).mode,
+    "reshape-numel": lambda L: L.distributions.ReshapeTransform((2, 2), (3,)),
+    "reshape-shape": lambda L: L.distributions.ReshapeTransform((4,), (2, 2)).forward_shape(
+        (3,)
+    ),
+    "corr-shape": lambda L: L.distributions.CorrCholeskyTransform().forward_shape((4,)),
+    "stick-shape": lambda L: L.distributions.StickBreakingTransform().forward_shape(()),
+}
+
+
+@pytest.mark.parametrize("name", ERRORS)
+def test_errors(name):
+    assert_same_error(ERRORS[name])
+
+
+def test_validate_args_switch():
+    bad = {"loc": [0.0], "scale": [-1.0]}
+    for lib in (torch, tensorish):
+        d = lib.distributions.Normal(*[lib.tensor(v) for v in bad.values()], validate_args=False)
+        assert d.scale.item() == -1.0
+        lib.distributions.Distribution.set_default_validate_args(False)
+        try:
+            lib.distributions.Normal(*[lib.tensor(v) for v in bad.values()])
+            lib.distributions.Gamma(1.0, 1.0).log_prob(lib.tensor(-1.0))
+        finally:
+            lib.distributions.Distribution.set_default_validate_args(True)
+        with pytest.raises(ValueError):
+            lib.distributions.Normal(*[lib.tensor(v) for v in bad.values()])
+    assert_same_error(lambda L: L.distributions.Distribution.set_default_validate_args(2))
+
+
+def test_lazy_probs_logits():
+    td, sd = (L.distributions.Bernoulli(logits=L.tensor([0.0, 2.0])) for L in (torch, tensorish))
+    assert "probs" not in sd.__dict__
+    assert_same(td.probs, sd.probs, "probs")
+    assert "probs" in sd.__dict__
+    td, sd = (L.distributions.Categorical(probs=L.tensor([1.0, 3.0])) for L in (torch, tensorish))
+    assert_same(td.logits, sd.logits, "logits")
+    assert_same(td.param_shape, sd.param_shape, "param_shape")
+
+
+def _constraints(L):
+    C = L.distributions.constraints
+    return {
+        "real": C.real,
+        "positive": C.positive,
+        "nonnegative": C.nonnegative,
+        "unit_interval": C.unit_interval,
+        "boolean": C.boolean,
+        "nonnegative_integer": C.nonnegative_integer,
+        "positive_integer": C.positive_integer,
+        "integer_interval": C.integer_interval(0, 2),
+        "greater_than": C.greater_than(-0.5),
+        "greater_than_eq": C.greater_than_eq(0.5),
+        "less_than": C.less_than(0.5),
+        "interval": C.interval(-1.0, 1.0),
+        "half_open_interval": C.half_open_interval(-1.0, 1.0),
+        "real_vector": C.real_vector,
+        "independent": C.independent(C.positive, 1),
+        "simplex": C.simplex,
+        "one_hot": C.one_hot,
+        "multinomial": C.multinomial(3),
+        "lower_triangular": C.lower_triangular,
+        "lower_cholesky": C.lower_cholesky,
+        "corr_cholesky": C.corr_cholesky,
+        "square": C.square,
+        "symmetric": C.symmetric,
+        "positive_semidefinite": C.positive_semidefinite,
+        "positive_definite": C.positive_definite,
+        "cat": C.cat([C.positive, C.real], dim=-1, lengths=[1, 2]),
+        "stack": C.stack([C.positive, C.real, C.unit_interval], dim=-1),
+        "mixture": C.MixtureSameFamilyConstraint(C.positive),
+    }
+
+
+CONSTRAINT_VALUES = [
+    np.array([[0.0, 1.0, 2.0], [-1.0, 0.5, 1.0], [math.nan, math.inf, 0.25]], F32),
+    np.array([[[1.0, 0.0, 0.0], [0.5, 0.8, 0.0], [0.0, 0.6, 0.8]]], F32),
+    np.array([[[2.0, 1.0, 0.0], [1.0, 2.0, 0.0], [0.0, 0.0, 1.0]]], F32),
+    np.array([[[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]]], F32),
+]
+
+
+@pytest.mark.parametrize("name", _constraints(torch))
+def test_constraints(name):
+    tc, sc = _constraints(torch)[name], _constraints(tensorish)[name]
+    assert repr(sc) == repr(tc)
+    assert (sc.event_dim, sc.is_discrete) == (tc.event_dim, tc.is_discrete)
+    for v in CONSTRAINT_VALUES:
+        if v.ndim < tc.event_dim:
+            continue
+        assert_same(tc.check(torch.tensor(v)), sc.check(tensorish.tensor(v)), name)
+
+
+def test_dependent_constraints():
+    for lib in (torch, tensorish):
+        C = lib.distributions.constraints
+        d = C.dependent(is_discrete=True, event_dim=1)
+        assert (d.is_discrete, d.event_dim) == (True, 1)
+        assert C.is_dependent(d) and not C.is_dependent(C.real)
+        assert C.is_dependent(lib.distributions.Uniform.support)
+        assert lib.distributions.Categorical.support.event_dim == 0
+        assert repr(C.dependent) == "Dependent()"
+
+
+def _transforms(L):
+    T = L.distributions.transforms
+    loc, scale = L.tensor([0.5, -1.0, 2.0]), L.tensor([2.0, 0.5, -1.5])
+    return {
+        "exp": (T.ExpTransform(), (2, 3)),
+        "affine": (T.AffineTransform(loc, scale), (2, 3)),
+        "affine-scalar": (T.AffineTransform(1.0, -2.0), (2, 3)),
+        "affine-event": (T.AffineTransform(loc, scale, event_dim=1), (2, 3)),
+        "sigmoid": (T.SigmoidTransform(), (2, 3)),
+        "tanh": (T.TanhTransform(), (2, 3)),
+        "softplus": (T.SoftplusTransform(), (2, 3)),
+        "power": (T.PowerTransform(L.tensor(2.5)), (2, 3)),
+        "abs": (T.AbsTransform(), (2, 3)),
+        "softmax": (T.SoftmaxTransform(), (2, 3)),
+        "stick_breaking": (T.StickBreakingTransform(), (2, 3)),
+        "lower_cholesky": (T.LowerCholeskyTransform(), (2, 3, 3)),
+        "positive_definite": (T.PositiveDefiniteTransform(), (2, 3, 3)),
+        "corr_cholesky": (T.CorrCholeskyTransform(), (2, 3)),
+        "compose": (T.ComposeTransform([T.AffineTransform(loc, scale), T.ExpTransform()]), (2, 3)),
+        "compose-event": (
+            T.ComposeTransform([T.ExpTransform(), T.StickBreakingTransform()]),
+            (2, 3),
+        ),
+        "identity": (T.identity_transform, (2, 3)),
+        "independent": (T.IndependentTransform(T.ExpTransform(), 1), (2, 3)),
+        "reshape": (T.ReshapeTransform((2, 3), (3, 2)), (2, 3)),
+        "cat": (
+            T.CatTransform([T.ExpTransform(), T.AffineTransform(1.0, 2.0)], -1, [1, 2]),
+            (2, 3),
+        ),
+        "stack": (
+            T.StackTransform([T.ExpTransform(), T.SigmoidTransform(), T.TanhTransform()], -1),
+            (2, 3),
+        ),
+        "cdf": (T.CumulativeDistributionTransform(L.distributions.Normal(0.0, 1.0)), (2, 3)),
+        "inverse": (T.ExpTransform().inv, (2, 3)),
+    }
+
+
+@pytest.mark.parametrize("name", _transforms(torch))
+def test_transforms(name):
+    (tt, shape), (st, _) = _transforms(torch)[name], _transforms(tensorish)[name]
+    assert repr(st) == repr(tt)
+    assert repr(st.domain) == repr(tt.domain) and repr(st.codomain) == repr(tt.codomain)
+    assert st.bijective == tt.bijective
+    assert st.forward_shape(shape) == tt.forward_shape(shape)
+    x = RNG.uniform(0.2, 1.2, shape).astype(F32)
+    tx, sx = torch.tensor(x, requires_grad=True), tensorish.tensor(x, requires_grad=True)
+    ty, sy = tt(tx), st(sx)
+    assert_same(ty, sy, "forward", 1e-5, 1e-6)
+    assert st.inverse_shape(tuple(sy.shape)) == tt.inverse_shape(tuple(ty.shape))
+    y = ty.detach().numpy()
+    assert_same(tt.inv(torch.tensor(y)), st.inv(tensorish.tensor(y)), "inverse", 1e-4, 1e-5)
+    try:
+        tj = tt.log_abs_det_jacobian(tx, ty)
+    except NotImplementedError:
+        with pytest.raises(NotImplementedError):
+            st.log_abs_det_jacobian(sx, sy)
+    else:
+        sj = st.log_abs_det_jacobian(sx, sy)
+        assert_same(tj, sj, "log_abs_det_jacobian", 1e-4, 1e-5)
+        up = _upstream(tj)
+        (gt,) = torch.autograd.grad((tj * torch.tensor(up)).sum() + ty.sum(), tx)
+        (gs,) = tensorish.autograd.grad((sj * tensorish.tensor(up)).sum() + sy.sum(), sx)
+        assert_same(gt, gs, "grad", 1e-4, 1e-5)
+    for attr in ("sign", "event_dim"):
+        try:
+            want = getattr(tt, attr)
+        except (NotImplementedError, ValueError) as e:
+            with pytest.raises(type(e)) as got:
+                getattr(st, attr)
+            assert str(got.value) == str(e)
+        else:
+            assert_same(want, getattr(st, attr), attr)
+
+
+def test_transform_cache_and_equality():
+    for lib in (torch, tensorish):
+        T = lib.distributions.transforms
+        t = T.ExpTransform(cache_size=1)
+        x = lib.tensor([1.0, 2.0])
+        y = t(x)
+        assert t(x) is y and t.inv(y) is x
+        assert T.ExpTransform().with_cache(1)._cache_size == 1
+        assert t.inv.with_cache(0)._cache_size == 0
+        assert T.ExpTransform() == T.ExpTransform() and T.ExpTransform() != T.TanhTransform()
+        assert T.AffineTransform(1.0, 2.0) == T.AffineTransform(1.0, 2.0)
+        assert T.AffineTransform(lib.ones(2), 2.0) != T.AffineTransform(lib.zeros(2), 2.0)
+        assert T.ExpTransform().inv == T.ExpTransform().inv
+        assert T.ExpTransform().inv.inv == T.ExpTransform()
+        c = T.ComposeTransform([T.ExpTransform(), T.AffineTransform(0.0, 2.0)], cache_size=1)
+        assert all(p._cache_size == 1 for p in c.parts) and c.inv.inv is c
+
+
+def _registry_constraints(L):
+    C = L.distributions.constraints
+    return {
+        "real": C.real,
+        "positive": C.positive,
+        "nonnegative": C.nonnegative,
+        "greater_than": C.greater_than(1.5),
+        "greater_than_eq": C.greater_than_eq(-1.0),
+        "less_than": C.less_than(0.5),
+        "unit_interval": C.unit_interval,
+        "interval": C.interval(-1.0, 3.0),
+        "half_open_interval": C.half_open_interval(0.0, 2.0),
+        "simplex": C.simplex,
+        "real_vector": C.real_vector,
+        "independent": C.independent(C.positive, 1),
+        "lower_cholesky": C.lower_cholesky,
+        "positive_definite": C.positive_definite,
+        "positive_semidefinite": C.positive_semidefinite,
+        "corr_cholesky": C.corr_cholesky,
+        "cat": C.cat([C.positive, C.real], -1, [1, 2]),
+        "stack": C.stack([C.positive, C.real, C.unit_interval], -1),
+    }
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("name", _registry_constraints(torch))
+def test_biject_to_transform_to(name, registry):
+    tc, sc = _registry_constraints(torch)[name], _registry_constraints(tensorish)[name]
+    try:
+        tt = getattr(torch.distributions, registry)(tc)
+    except NotImplementedError:
+        assert_same_error(
+            lambda L: getattr(L.distributions, registry)(_registry_constraints(L)[name])
+        )
+        return
+    st = getattr(tensorish.distributions, registry)(sc)
+    assert repr(st) == repr(tt)
+    shape = (2, 3, 3) if sc.event_dim == 2 else (2, 3)
+    x = RNG.normal(size=shape).astype(F32)
+    y = st(tensorish.tensor(x))
+    assert_same(tt(torch.tensor(x)), y, "forward", 1e-4, 1e-5)
+    assert bool(sc.check(y).all())
+
+
+def test_register_kl_dispatch():
+    for lib in (torch, tensorish):
+        D = lib.distributions
+
+        class A(D.Normal):
+            pass
+
+        class B(D.Normal):
+            pass
+
+        @D.register_kl(A, D.Normal)
+        def kl_a_normal(p, q):
+            return lib.tensor(1.0)
+
+        @D.register_kl(D.Normal, B)
+        def kl_normal_b(p, q):
+            return lib.tensor(2.0)
+
+        assert D.kl_divergence(A(0.0, 1.0), D.Normal(0.0, 1.0)).item() == 1.0
+        assert D.kl_divergence(D.Normal(0.0, 1.0), B(0.0, 1.0)).item() == 2.0
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert D.kl_divergence(A(0.0, 1.0), B(0.0, 1.0)).item() == 1.0
+        assert [str(w.message) for w in caught] == [
+            "Ambiguous kl_divergence(A, B). Please register_kl(A, B)"
+        ]
+        assert caught[0].category is RuntimeWarning
+
+
+def test_sample_determinism_and_rsample_graph():
+    d = tensorish.distributions.Normal(tensorish.zeros(3, requires_grad=True), 1.0)
+    tensorish.manual_seed(3)
+    a = d.rsample((2,))
+    tensorish.manual_seed(3)
+    assert a.tolist() == d.rsample((2,)).tolist()
+    assert type(a.grad_fn).__name__ == "AddBackward0"
+    assert d.sample((2,)).grad_fn is None
