@@ -98,6 +98,12 @@ from .autograd import set_grad_enabled as set_grad_enabled
 from .autograd._anomaly import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
 from .autograd._anomaly import is_anomaly_enabled as is_anomaly_enabled
 from .ops import *
+from .ops._special import i0 as i0
+from .ops._special import igamma as igamma
+from .ops._special import igammac as igammac
+from .ops._special import mvlgamma as mvlgamma
+from .ops._special import polygamma as polygamma
+from .ops._special import sinc as sinc
 from .serialization import load as load
 from .serialization import save as save
 
@@ -108,6 +114,7 @@ from . import func as func
 from . import interop as interop
 from . import linalg as linalg
 from . import optim as optim
+from . import special as special
 
 from . import nn as nn  # isort: skip
 from . import distributions as distributions  # isort: skip
