@@ -156,7 +156,7 @@ CASES = [
     ),
     Case("Gamma", lambda D, c, r: D.Gamma(c, r), {"c": _pos(3), "r": _pos(3)}, _pos(2, 3)),
     Case("Chi2", lambda D, df: D.Chi2(df), {"df": _pos(3, lo=1.0, hi=4.0)}, _pos(2, 3)),
-    Case("Dirichlet", lambda D, c: D.Dirichlet(c), {"c": _pos(3, 4)}, _simplex(2, 3, 4)),
+    Case("Dirichlet", lambda D, c: D.Dirichlet(c), {"c": _pos(2, 4)}, _simplex(2, 2, 4)),
     Case("Exponential", lambda D, r: D.Exponential(r), {"r": _pos(3)}, _pos(2, 3)),
     Case(
         "Laplace",
@@ -286,9 +286,17 @@ def _compare(case, fn, rtol=1e-4, atol=1e-5):
     if out_t.requires_grad and out_t.dtype.is_floating_point:
         up = _upstream(out_t)
         names = sorted(case.grad)
-        gt = torch.autograd.grad(
-            (out_t * torch.tensor(up)).sum(), [tp[k] for k in names], allow_unused=True
-        )
+        try:
+            gt = torch.autograd.grad(
+                (out_t * torch.tensor(up)).sum(), [tp[k] for k in names], allow_unused=True
+            )
+        except NotImplementedError as e:  # a derivative torch does not have
+            with pytest.raises(NotImplementedError) as got:
+                tensorish.autograd.grad(
+                    (out_s * tensorish.tensor(up)).sum(), [sp[k] for k in names]
+                )
+            assert str(got.value) == str(e)
+            return
         gs = tensorish.autograd.grad(
             (out_s * tensorish.tensor(up)).sum(), [sp[k] for k in names], allow_unused=True
         )
@@ -336,8 +344,6 @@ CDF_AT = np.array([0.3, 0.6, 1.2], F32)
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_methods(case, method):
-    if method == "cdf" and case.name in ("Gamma", "Chi2") and not hasattr(tensorish, "special"):
-        pytest.xfail("Gamma.cdf needs tensorish.special.gammainc")
     _compare(case, METHODS[method])
 
 
@@ -412,18 +418,19 @@ def test_rsample_gradients(case):
     torch.manual_seed(0)
     td, tp = case.build(torch)
     names = sorted(case.grad)
-    x = td.rsample((groups, N))
     estimates = np.stack(
         [
             np.concatenate(
                 [
                     g.reshape(-1).numpy()
                     for g in torch.autograd.grad(
-                        _objective(torch, x[i]), [tp[k] for k in names], retain_graph=True
+                        _objective(torch, td.rsample((N,))),
+                        [tp[k] for k in names],
+                        retain_graph=True,
                     )
                 ]
             )
-            for i in range(groups)
+            for _ in range(groups)
         ]
     )
     reference, se = estimates.mean(0), estimates.std(0)
@@ -473,7 +480,10 @@ def test_kl_divergence(p, q):
             p.make(D, **{k[2:]: v for k, v in kw.items() if k[:2] == "p_"}),
             q.make(D, **{k[2:]: v for k, v in kw.items() if k[:2] == "q_"}),
         ),
-        {**{"p_" + k: v for k, v in p.params.items()}, **{"q_" + k: v for k, v in q.params.items()}},
+        {
+            **{"p_" + k: v for k, v in p.params.items()},
+            **{"q_" + k: v for k, v in q.params.items()},
+        },
         None,
         grad=["p_" + k for k in p.grad] + ["q_" + k for k in q.grad],
     )
@@ -496,8 +506,9 @@ ERRORS = {
     "categorical-logits-0d": lambda L: L.distributions.Categorical(logits=_t(L, 1.0)),
     "categorical-simplex": lambda L: L.distributions.Categorical(_t(L, [0.5, -0.5])),
     "binomial-count": lambda L: L.distributions.Binomial(_t(L, [2.5]), _t(L, [0.5])),
-    "binomial-entropy": lambda L: L.distributions.Binomial(_t(L, [2.0, 3.0]), _t(L, [0.5, 0.5]))
-    .entropy(),
+    "binomial-entropy": lambda L: L.distributions.Binomial(
+        _t(L, [2.0, 3.0]), _t(L, [0.5, 0.5])
+    ).entropy(),
     "multinomial-count": lambda L: L.distributions.Multinomial(_t(L, 3), _t(L, [0.5, 0.5])),
     "dirichlet-0d": lambda L: L.distributions.Dirichlet(_t(L, 1.0)),
     "dirichlet-positive": lambda L: L.distributions.Dirichlet(_t(L, [1.0, 0.0])),
@@ -539,9 +550,7 @@ ERRORS = {
     "transformed-list": lambda L: L.distributions.TransformedDistribution(
         L.distributions.Normal(0.0, 1.0), (L.distributions.ExpTransform(),)
     ),
-    "log_prob-support": lambda L: L.distributions.Gamma(_t(L, [1.0]), 1.0).log_prob(
-        _t(L, [-1.0])
-    ),
+    "log_prob-support": lambda L: L.distributions.Gamma(_t(L, [1.0]), 1.0).log_prob(_t(L, [-1.0])),
     "log_prob-event": lambda L: L.distributions.Dirichlet(L.ones(3)).log_prob(L.ones(2) / 2),
     "log_prob-batch": lambda L: L.distributions.Normal(L.zeros(3), 1.0).log_prob(L.zeros(2)),
     "log_prob-not-tensor": lambda L: L.distributions.Normal(0.0, 1.0).log_prob(0.5),
@@ -572,9 +581,7 @@ ERRORS = {
     ).enumerate_support(),
     "mode-missing": lambda L: L.distributions.RelaxedBernoulli(_t(L, 0.5), _t(L, [0.5])).mode,
     "reshape-numel": lambda L: L.distributions.ReshapeTransform((2, 2), (3,)),
-    "reshape-shape": lambda L: L.distributions.ReshapeTransform((4,), (2, 2)).forward_shape(
-        (3,)
-    ),
+    "reshape-shape": lambda L: L.distributions.ReshapeTransform((4,), (2, 2)).forward_shape((3,)),
     "corr-shape": lambda L: L.distributions.CorrCholeskyTransform().forward_shape((4,)),
     "stick-shape": lambda L: L.distributions.StickBreakingTransform().forward_shape(()),
 }
@@ -825,11 +832,11 @@ def test_register_kl_dispatch():
 
         @D.register_kl(A, D.Normal)
         def kl_a_normal(p, q):
-            return lib.tensor(1.0)
+            return p.loc * 0 + 1
 
         @D.register_kl(D.Normal, B)
         def kl_normal_b(p, q):
-            return lib.tensor(2.0)
+            return p.loc * 0 + 2
 
         assert D.kl_divergence(A(0.0, 1.0), D.Normal(0.0, 1.0)).item() == 1.0
         assert D.kl_divergence(D.Normal(0.0, 1.0), B(0.0, 1.0)).item() == 2.0

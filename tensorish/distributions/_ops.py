@@ -11,7 +11,6 @@ here only until the op table grows them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import jax
@@ -109,38 +108,47 @@ _poisson_draw = jax.jit(lambda key, rate: jax.random.poisson(key, rate).astype(r
 _binomial_draw = jax.jit(lambda key, n, p: jax.random.binomial(key, n, p, dtype=p.dtype))
 
 
-def _bucketed(draw: Callable, params: tuple[Tensor, ...], fills: tuple[float, ...]) -> jax.Array:
-    """``draw(key, *params)`` on the flattened parameters padded to a size bucket (256, 1024,
-    4096, ...): JAX's rejection samplers take about a second to compile, so they compile once
-    per bucket instead of once per shape."""
-    shape = tuple(params[0].shape)
-    n = math.prod(shape)
-    size = 256
+def _padded(params: tuple[Tensor, ...], fills: tuple[float, ...]) -> tuple[list[Tensor], int]:
+    """The parameters flattened and padded (with valid ``fills``) to a size bucket (128, 1024,
+    8192, ...), and their number of elements: JAX's rejection samplers (and the Gamma gradient)
+    take about a second to compile, so they compile once per bucket instead of once per shape.
+    """
+    n = params[0].numel()
+    size = 128
     while size < n:
-        size *= 4
-    flat = [
-        jnp.pad(p.detach().jax().reshape(-1), (0, size - n), constant_values=fill)
-        for p, fill in zip(params, fills)
-    ]
-    out = draw(tensorish.default_generator.next_key(), *flat)
-    return out[:n].reshape(shape)
+        size *= 8
+    flat = [p.reshape(-1) for p in params]
+    if size == n:
+        return flat, n
+    return [
+        tensorish.cat([f, tensorish.full((size - n,), fill, dtype=f.dtype, device=f.device)])
+        for f, fill in zip(flat, fills)
+    ], n
+
+
+def _draw(draw: Callable, params: tuple[Tensor, ...], fills: tuple[float, ...]) -> Tensor:
+    """``draw(key, *params)`` (no gradient), computed on padded flat parameters."""
+    flat, n = _padded(params, fills)
+    out = draw(tensorish.default_generator.next_key(), *(f.detach().jax() for f in flat))
+    return tensorish.from_jax(out)[:n].reshape(params[0].shape)
 
 
 def standard_gamma(concentration: Tensor) -> Tensor:
     """Gamma(concentration, 1) samples (at least the dtype's ``tiny``), reparameterised:
     gradients reach ``concentration`` as PyTorch's ``_standard_gamma_grad``."""
-    x = _bucketed(_gamma_draw, (concentration,), (1.0,))
-    return _attach_gamma_grad(concentration, x)
+    (alpha,), n = _padded((concentration,), (1.0,))
+    x = _gamma_draw(tensorish.default_generator.next_key(), alpha.detach().jax())
+    return _attach_gamma_grad(alpha, x)[:n].reshape(concentration.shape)
 
 
 def poisson(rate: Tensor) -> Tensor:
     """Poisson(rate) samples in ``rate``'s dtype (no gradient)."""
-    return tensorish.from_jax(_bucketed(_poisson_draw, (rate,), (1.0,)))
+    return _draw(_poisson_draw, (rate,), (1.0,))
 
 
 def binomial(count: Tensor, prob: Tensor) -> Tensor:
     """Binomial(count, prob) samples in ``prob``'s dtype (no gradient)."""
-    return tensorish.from_jax(_bucketed(_binomial_draw, (count, prob), (0.0, 0.5)))
+    return _draw(_binomial_draw, (count, prob), (0.0, 0.5))
 
 
 def _solve_tril(a: jax.Array, b: jax.Array) -> jax.Array:

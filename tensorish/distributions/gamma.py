@@ -82,6 +82,11 @@ class Gamma(ExponentialFamily):
             + (1.0 - self.concentration) * tensorish.digamma(self.concentration)
         )
 
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return tensorish.special.gammainc(self.concentration, self.rate * value)
+
     @property
     def _natural_params(self) -> tuple[Tensor, Tensor]:
         return (self.concentration - 1, -self.rate)
