@@ -20,8 +20,8 @@ class Poisson(ExponentialFamily):
 
     >>> import tensorish
     >>> from tensorish.distributions import Poisson
-    >>> Poisson(tensorish.tensor([2.0])).log_prob(tensorish.tensor([0.0]))
-    tensor([-2.])
+    >>> Poisson(tensorish.tensor([2.0])).log_prob(tensorish.tensor([1.0]))
+    tensor([-1.3069])
     """
 
     arg_constraints = {"rate": constraints.nonnegative}

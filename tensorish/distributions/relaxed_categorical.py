@@ -24,7 +24,7 @@ class ExpRelaxedCategorical(Distribution):
     >>> from tensorish.distributions.relaxed_categorical import ExpRelaxedCategorical
     >>> d = ExpRelaxedCategorical(tensorish.tensor(1.0), probs=tensorish.tensor([0.5, 0.5]))
     >>> d.log_prob(tensorish.log(tensorish.tensor([0.5, 0.5])))
-    tensor(1.3863)
+    tensor(-1.3863)
     """
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
