@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import tensorish
-from tensorish import Size, Tensor
+from tensorish import Tensor
 
 from . import constraints
 from .dirichlet import Dirichlet
-from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import Number, broadcast_all
 
@@ -50,12 +49,9 @@ class Beta(ExponentialFamily):
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Sequence[int], _instance: Beta | None = None) -> Beta:
-        new = self._get_checked_instance(Beta, _instance)
-        batch_shape = Size(batch_shape)
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(
+            Beta, batch_shape, _instance, _dirichlet=self._dirichlet.expand(batch_shape)
+        )
 
     @property
     def mean(self) -> Tensor:

@@ -49,11 +49,14 @@ class Categorical(Distribution):
     def expand(
         self, batch_shape: Sequence[int], _instance: Categorical | None = None
     ) -> Categorical:
-        new = self._expand_params(
-            Categorical, batch_shape, _instance, ("probs", "logits"), Size((self._num_events,))
+        return self._expand_params(
+            Categorical,
+            batch_shape,
+            _instance,
+            ("probs", "logits"),
+            Size((self._num_events,)),
+            _num_events=self._num_events,
         )
-        new._num_events = self._num_events
-        return new
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> constraints.Constraint:

@@ -149,6 +149,11 @@ def _check_constraint(c: Any, what: str) -> None:
         raise AssertionError(f"{what} must be a Constraint, got {type(c).__name__}")
 
 
+def _all_after(result: Tensor, keep: int) -> Tensor:
+    """``result`` reduced by ``all`` over every dimension after the first ``keep``."""
+    return result.reshape(result.shape[:keep] + (-1,)).all(-1)
+
+
 class _IndependentConstraint(Constraint):
     """Reinterprets ``reinterpreted_batch_ndims`` batch dims of a constraint as event dims:
     an event is valid only if all its entries are."""
@@ -181,10 +186,7 @@ class _IndependentConstraint(Constraint):
         if result.dim() < self.reinterpreted_batch_ndims:
             expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
             raise ValueError(f"Expected value.dim() >= {expected} but got {value.dim()}")
-        result = result.reshape(
-            result.shape[: result.dim() - self.reinterpreted_batch_ndims] + (-1,)
-        )
-        return result.all(-1)
+        return _all_after(result, result.dim() - self.reinterpreted_batch_ndims)
 
     def __repr__(self) -> str:
         return (
@@ -221,8 +223,7 @@ class MixtureSameFamilyConstraint(Constraint):
         result = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
         if value.dim() < self.event_dim:
             raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
-        num_dim_to_keep = value.dim() - self.event_dim
-        return result.reshape(result.shape[:num_dim_to_keep] + (-1,)).all(-1)
+        return _all_after(result, value.dim() - self.event_dim)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({repr(self.base_constraint)})"

@@ -100,11 +100,12 @@ class Distribution:
         cls: type,
         batch_shape: Sequence[int],
         _instance: Any,
-        names: Sequence[str],
+        names: Sequence[str] = (),
         event_shape: Sequence[int] = Size(),
+        **attrs: Any,
     ) -> Any:
-        """``expand`` for a distribution whose parameters (those of ``names`` it holds) all have
-        shape ``batch_shape + event_shape``."""
+        """``expand`` for most distributions: the parameters of ``names`` it holds expanded to
+        ``batch_shape + event_shape``, then the attributes ``attrs`` set as given."""
         new = self._get_checked_instance(cls, _instance)
         batch_shape = Size(batch_shape)
         for name in names:
@@ -112,6 +113,8 @@ class Distribution:
                 setattr(new, name, self.__dict__[name].expand(batch_shape + event_shape))
                 if "_param" in self.__dict__:
                     new._param = getattr(new, name)
+        for name, value in attrs.items():
+            setattr(new, name, value)
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

@@ -49,15 +49,14 @@ class Independent(Distribution):
     def expand(
         self, batch_shape: Sequence[int], _instance: Independent | None = None
     ) -> Independent:
-        new = self._get_checked_instance(Independent, _instance)
-        batch_shape = Size(batch_shape)
-        new.base_dist = self.base_dist.expand(
-            batch_shape + self.event_shape[: self.reinterpreted_batch_ndims]
+        base_batch_shape = Size(batch_shape) + self.event_shape[: self.reinterpreted_batch_ndims]
+        return self._expand_params(
+            Independent,
+            batch_shape,
+            _instance,
+            base_dist=self.base_dist.expand(base_batch_shape),
+            reinterpreted_batch_ndims=self.reinterpreted_batch_ndims,
         )
-        new.reinterpreted_batch_ndims = self.reinterpreted_batch_ndims
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def has_rsample(self) -> bool:  # type: ignore[override]

@@ -35,11 +35,7 @@ from .geometric import Geometric
 from .gumbel import Gumbel
 from .independent import Independent
 from .laplace import Laplace
-from .lowrank_multivariate_normal import (
-    LowRankMultivariateNormal,
-    _batch_lowrank_logdet,
-    _batch_lowrank_mahalanobis,
-)
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
@@ -307,25 +303,21 @@ def _check_event_shapes(p: Any, q: Any, what: str) -> None:
         )
 
 
+def _broadcast_batch(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Two batches of matrices expanded to their common batch shape."""
+    batch = tensorish.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return a.expand(batch + a.shape[-2:]), b.expand(batch + b.shape[-2:])
+
+
 @register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
 def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p: Any, q: Any) -> Tensor:
     _check_event_shapes(p, q, "Low Rank Multivariate Normals")
-    term1 = _batch_lowrank_logdet(
-        q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
-    ) - _batch_lowrank_logdet(
-        p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
-    )
-    term3 = _batch_lowrank_mahalanobis(
-        q._unbroadcasted_cov_factor,
-        q._unbroadcasted_cov_diag,
-        q.loc - p.loc,
-        q._capacitance_tril,
-    )
+    term1 = q._log_det() - p._log_det()
+    term3 = q._mahalanobis(q.loc - p.loc)
     # Expands term2 according to
     # inv(qcov) @ pcov = [inv(qD) - inv(qD) @ qW @ inv(qC) @ qW.T @ inv(qD)] @ (pW @ pW.T + pD)
     #                  = [inv(qD) - A.T @ A] @ (pD + pW @ pW.T)
-    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
-    A = solve_tril(q._capacitance_tril, qWt_qDinv)
+    A = q._woodbury_factor()
     term21 = (p._unbroadcasted_cov_diag / q._unbroadcasted_cov_diag).sum(-1)
     term22 = _batch_trace_XXT(
         p._unbroadcasted_cov_factor * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)
@@ -339,20 +331,12 @@ def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p: Any, q: Any) -> T
 @register_kl(MultivariateNormal, LowRankMultivariateNormal)
 def _kl_multivariatenormal_lowrankmultivariatenormal(p: Any, q: Any) -> Tensor:
     _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
-    term1 = _batch_lowrank_logdet(
-        q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
-    ) - 2 * p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-    term3 = _batch_lowrank_mahalanobis(
-        q._unbroadcasted_cov_factor,
-        q._unbroadcasted_cov_diag,
-        q.loc - p.loc,
-        q._capacitance_tril,
-    )
+    term1 = q._log_det() - 2 * p._half_log_det()
+    term3 = q._mahalanobis(q.loc - p.loc)
     # Expands term2 according to
     # inv(qcov) @ pcov = [inv(qD) - inv(qD) @ qW @ inv(qC) @ qW.T @ inv(qD)] @ p_tril @ p_tril.T
     #                  = [inv(qD) - A.T @ A] @ p_tril @ p_tril.T
-    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
-    A = solve_tril(q._capacitance_tril, qWt_qDinv)
+    A = q._woodbury_factor()
     term21 = _batch_trace_XXT(
         p._unbroadcasted_scale_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)
     )
@@ -364,25 +348,14 @@ def _kl_multivariatenormal_lowrankmultivariatenormal(p: Any, q: Any) -> Tensor:
 @register_kl(LowRankMultivariateNormal, MultivariateNormal)
 def _kl_lowrankmultivariatenormal_multivariatenormal(p: Any, q: Any) -> Tensor:
     _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
-    term1 = 2 * q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(
-        -1
-    ) - _batch_lowrank_logdet(
-        p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
-    )
+    term1 = 2 * q._half_log_det() - p._log_det()
     term3 = _batch_mahalanobis(q._unbroadcasted_scale_tril, (q.loc - p.loc))
     # Expands term2 according to
     # inv(qcov) @ pcov = inv(q_tril @ q_tril.T) @ (pW @ pW.T + pD)
-    combined_batch_shape = tensorish.broadcast_shapes(
-        q._unbroadcasted_scale_tril.shape[:-2], p._unbroadcasted_cov_factor.shape[:-2]
+    q_scale_tril, p_cov_factor = _broadcast_batch(
+        q._unbroadcasted_scale_tril, p._unbroadcasted_cov_factor
     )
-    n = p.event_shape[0]
-    q_scale_tril = q._unbroadcasted_scale_tril.expand(combined_batch_shape + (n, n))
-    p_cov_factor = p._unbroadcasted_cov_factor.expand(
-        combined_batch_shape + (n, p.cov_factor.size(-1))
-    )
-    p_cov_diag = tensorish.diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(
-        combined_batch_shape + (n, n)
-    )
+    p_cov_diag = tensorish.diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(q_scale_tril.shape)
     term21 = _batch_trace_XXT(solve_tril(q_scale_tril, p_cov_factor))
     term22 = _batch_trace_XXT(solve_tril(q_scale_tril, p_cov_diag))
     term2 = term21 + term22
@@ -392,18 +365,13 @@ def _kl_lowrankmultivariatenormal_multivariatenormal(p: Any, q: Any) -> Tensor:
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_multivariatenormal_multivariatenormal(p: Any, q: Any) -> Tensor:
     _check_event_shapes(p, q, "Multivariate Normals")
-    half_term1 = q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(
-        -1
-    ) - p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-    combined_batch_shape = tensorish.broadcast_shapes(
-        q._unbroadcasted_scale_tril.shape[:-2], p._unbroadcasted_scale_tril.shape[:-2]
+    half_term1 = q._half_log_det() - p._half_log_det()
+    q_scale_tril, p_scale_tril = _broadcast_batch(
+        q._unbroadcasted_scale_tril, p._unbroadcasted_scale_tril
     )
-    n = p.event_shape[0]
-    q_scale_tril = q._unbroadcasted_scale_tril.expand(combined_batch_shape + (n, n))
-    p_scale_tril = p._unbroadcasted_scale_tril.expand(combined_batch_shape + (n, n))
     term2 = _batch_trace_XXT(solve_tril(q_scale_tril, p_scale_tril))
     term3 = _batch_mahalanobis(q._unbroadcasted_scale_tril, (q.loc - p.loc))
-    return half_term1 + 0.5 * (term2 + term3 - n)
+    return half_term1 + 0.5 * (term2 + term3 - p.event_shape[0])
 
 
 @register_kl(Normal, Normal)

@@ -11,7 +11,7 @@ from tensorish import Size, Tensor
 from . import constraints
 from ._ops import solve_tril
 from .distribution import Distribution
-from .multivariate_normal import _batch_mahalanobis, _batch_mv, _eye_like
+from .multivariate_normal import _batch_mahalanobis, _batch_mv, _eye_like, _matrix_shape
 from .utils import _standard_normal, lazy_property
 
 __all__ = ["LowRankMultivariateNormal"]
@@ -22,20 +22,6 @@ def _batch_capacitance_tril(W: Tensor, D: Tensor) -> Tensor:
     Wt_Dinv = W.mT / D.unsqueeze(-2)
     K = tensorish.matmul(Wt_Dinv, W)
     return tensorish.linalg.cholesky(K + _eye_like(K))
-
-
-def _batch_lowrank_logdet(W: Tensor, D: Tensor, capacitance_tril: Tensor) -> Tensor:
-    """``log det(W @ W.T + D)`` by the matrix determinant lemma."""
-    return 2 * capacitance_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) + D.log().sum(-1)
-
-
-def _batch_lowrank_mahalanobis(W: Tensor, D: Tensor, x: Tensor, capacitance_tril: Tensor) -> Tensor:
-    """``x.T @ inv(W @ W.T + D) @ x`` by the Woodbury identity."""
-    Wt_Dinv = W.mT / D.unsqueeze(-2)
-    Wt_Dinv_x = _batch_mv(Wt_Dinv, x)
-    mahalanobis_term1 = (x.pow(2) / D).sum(-1)
-    mahalanobis_term2 = _batch_mahalanobis(capacitance_tril, Wt_Dinv_x)
-    return mahalanobis_term1 - mahalanobis_term2
 
 
 class LowRankMultivariateNormal(Distribution):
@@ -101,19 +87,18 @@ class LowRankMultivariateNormal(Distribution):
     def expand(
         self, batch_shape: Sequence[int], _instance: LowRankMultivariateNormal | None = None
     ) -> LowRankMultivariateNormal:
-        new = self._expand_params(
+        loc_shape = Size(batch_shape) + self.event_shape
+        return self._expand_params(
             LowRankMultivariateNormal,
             batch_shape,
             _instance,
             ("loc", "cov_diag"),
             self.event_shape,
+            cov_factor=self.cov_factor.expand(loc_shape + self.cov_factor.shape[-1:]),
+            _unbroadcasted_cov_factor=self._unbroadcasted_cov_factor,
+            _unbroadcasted_cov_diag=self._unbroadcasted_cov_diag,
+            _capacitance_tril=self._capacitance_tril,
         )
-        loc_shape = Size(batch_shape) + self.event_shape
-        new.cov_factor = self.cov_factor.expand(loc_shape + self.cov_factor.shape[-1:])
-        new._unbroadcasted_cov_factor = self._unbroadcasted_cov_factor
-        new._unbroadcasted_cov_diag = self._unbroadcasted_cov_diag
-        new._capacitance_tril = self._capacitance_tril
-        return new
 
     @property
     def mean(self) -> Tensor:
@@ -122,9 +107,6 @@ class LowRankMultivariateNormal(Distribution):
     @property
     def mode(self) -> Tensor:
         return self.loc
-
-    def _matrix_shape(self) -> Size:
-        return self._batch_shape + self._event_shape + self._event_shape
 
     @lazy_property
     def variance(self) -> Tensor:  # type: ignore[override]
@@ -143,7 +125,7 @@ class LowRankMultivariateNormal(Distribution):
         Dinvsqrt_W = self._unbroadcasted_cov_factor / cov_diag_sqrt_unsqueeze
         K = tensorish.matmul(Dinvsqrt_W, Dinvsqrt_W.mT)
         scale_tril = cov_diag_sqrt_unsqueeze * tensorish.linalg.cholesky(K + _eye_like(K))
-        return scale_tril.expand(self._matrix_shape())
+        return scale_tril.expand(_matrix_shape(self))
 
     @lazy_property
     def covariance_matrix(self) -> Tensor:
@@ -151,19 +133,18 @@ class LowRankMultivariateNormal(Distribution):
         covariance_matrix = tensorish.matmul(W, W.mT) + tensorish.diag_embed(
             self._unbroadcasted_cov_diag
         )
-        return covariance_matrix.expand(self._matrix_shape())
+        return covariance_matrix.expand(_matrix_shape(self))
 
     @lazy_property
     def precision_matrix(self) -> Tensor:
         # We use "Woodbury matrix identity" to take advantage of low rank form::
         #     inv(W @ W.T + D) = inv(D) - inv(D) @ W @ inv(C) @ W.T @ inv(D)
         # where :math:`C` is the capacitance matrix.
-        Wt_Dinv = self._unbroadcasted_cov_factor.mT / self._unbroadcasted_cov_diag.unsqueeze(-2)
-        A = solve_tril(self._capacitance_tril, Wt_Dinv)
+        A = self._woodbury_factor()
         precision_matrix = tensorish.diag_embed(self._unbroadcasted_cov_diag.reciprocal()) - (
             A.mT @ A
         )
-        return precision_matrix.expand(self._matrix_shape())
+        return precision_matrix.expand(_matrix_shape(self))
 
     def rsample(self, sample_shape: Sequence[int] = Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
@@ -176,21 +157,27 @@ class LowRankMultivariateNormal(Distribution):
             + self._unbroadcasted_cov_diag.sqrt() * eps_D
         )
 
+    def _woodbury_factor(self) -> Tensor:
+        """``A`` with ``inv(cov) = inv(D) - A.T @ A`` (the Woodbury identity)."""
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        return solve_tril(self._capacitance_tril, W.mT / D.unsqueeze(-2))
+
     def _log_det(self) -> Tensor:
-        return _batch_lowrank_logdet(
-            self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag, self._capacitance_tril
-        )
+        """``log det(cov)`` by the matrix determinant lemma."""
+        diag = self._capacitance_tril.diagonal(dim1=-2, dim2=-1)
+        return 2 * diag.log().sum(-1) + self._unbroadcasted_cov_diag.log().sum(-1)
+
+    def _mahalanobis(self, x: Tensor) -> Tensor:
+        """``x.T @ inv(cov) @ x`` by the Woodbury identity."""
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        Wt_Dinv_x = _batch_mv(W.mT / D.unsqueeze(-2), x)
+        return (x.pow(2) / D).sum(-1) - _batch_mahalanobis(self._capacitance_tril, Wt_Dinv_x)
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
         diff = value - self.loc
-        M = _batch_lowrank_mahalanobis(
-            self._unbroadcasted_cov_factor,
-            self._unbroadcasted_cov_diag,
-            diff,
-            self._capacitance_tril,
-        )
+        M = self._mahalanobis(diff)
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + self._log_det() + M)
 
     def entropy(self) -> Tensor:

@@ -83,18 +83,18 @@ class MixtureSameFamily(Distribution):
         self, batch_shape: Sequence[int], _instance: MixtureSameFamily | None = None
     ) -> MixtureSameFamily:
         batch_shape = Size(batch_shape)
-        batch_shape_comp = batch_shape + (self._num_component,)
         new = self._get_checked_instance(MixtureSameFamily, _instance)
-        new._component_distribution = self._component_distribution.expand(batch_shape_comp)
-        new._mixture_distribution = self._mixture_distribution.expand(batch_shape)
-        new._num_component = self._num_component
-        new._event_ndims = self._event_ndims
-        event_shape = new._component_distribution.event_shape
-        Distribution.__init__(
-            new, batch_shape=batch_shape, event_shape=event_shape, validate_args=False
+        return self._expand_params(
+            MixtureSameFamily,
+            batch_shape,
+            new,
+            _component_distribution=self._component_distribution.expand(
+                batch_shape + (self._num_component,)
+            ),
+            _mixture_distribution=self._mixture_distribution.expand(batch_shape),
+            _num_component=self._num_component,
+            _event_ndims=self._event_ndims,
         )
-        new._validate_args = self._validate_args
-        return new
 
     @constraints.dependent_property
     def support(self) -> Any:

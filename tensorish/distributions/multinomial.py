@@ -56,13 +56,13 @@ class Multinomial(Distribution):
     def expand(
         self, batch_shape: Sequence[int], _instance: Multinomial | None = None
     ) -> Multinomial:
-        new = self._get_checked_instance(Multinomial, _instance)
-        batch_shape = Size(batch_shape)
-        new.total_count = self.total_count
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(
+            Multinomial,
+            batch_shape,
+            _instance,
+            total_count=self.total_count,
+            _categorical=self._categorical.expand(batch_shape),
+        )
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> constraints.Constraint:

@@ -64,6 +64,11 @@ def _batch_mahalanobis(bL: Tensor, bx: Tensor) -> Tensor:
     return reshaped_M.reshape(bx_batch_shape)
 
 
+def _matrix_shape(d: Distribution) -> Size:
+    """``batch_shape + event_shape + event_shape``: the shape of a covariance matrix of ``d``."""
+    return d.batch_shape + d.event_shape + d.event_shape
+
+
 def _eye_like(m: Tensor) -> Tensor:
     return tensorish.eye(m.shape[-1], dtype=m.dtype, device=m.device)
 
@@ -144,32 +149,28 @@ class MultivariateNormal(Distribution):
     def expand(
         self, batch_shape: Sequence[int], _instance: MultivariateNormal | None = None
     ) -> MultivariateNormal:
-        new = self._expand_params(
+        return self._expand_params(
             MultivariateNormal,
             batch_shape,
             _instance,
             ("covariance_matrix", "scale_tril", "precision_matrix"),
             self.event_shape + self.event_shape,
+            loc=self.loc.expand(Size(batch_shape) + self.event_shape),
+            _unbroadcasted_scale_tril=self._unbroadcasted_scale_tril,
         )
-        new.loc = self.loc.expand(Size(batch_shape) + self.event_shape)
-        new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
-        return new
-
-    def _matrix_shape(self) -> Size:
-        return self._batch_shape + self._event_shape + self._event_shape
 
     @lazy_property
     def scale_tril(self) -> Tensor:
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
+        return self._unbroadcasted_scale_tril.expand(_matrix_shape(self))
 
     @lazy_property
     def covariance_matrix(self) -> Tensor:
         L = self._unbroadcasted_scale_tril
-        return tensorish.matmul(L, L.mT).expand(self._matrix_shape())
+        return tensorish.matmul(L, L.mT).expand(_matrix_shape(self))
 
     @lazy_property
     def precision_matrix(self) -> Tensor:
-        return _cholesky_inverse(self._unbroadcasted_scale_tril).expand(self._matrix_shape())
+        return _cholesky_inverse(self._unbroadcasted_scale_tril).expand(_matrix_shape(self))
 
     @property
     def mean(self) -> Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import tensorish
 from tensorish import Size, Tensor
@@ -44,11 +45,13 @@ class LogitRelaxedBernoulli(_BinaryParams, Distribution):
     def expand(
         self, batch_shape: Sequence[int], _instance: LogitRelaxedBernoulli | None = None
     ) -> LogitRelaxedBernoulli:
-        new = self._expand_params(
-            LogitRelaxedBernoulli, batch_shape, _instance, ("probs", "logits")
+        return self._expand_params(
+            LogitRelaxedBernoulli,
+            batch_shape,
+            _instance,
+            ("probs", "logits"),
+            temperature=self.temperature,
         )
-        new.temperature = self.temperature
-        return new
 
     def rsample(self, sample_shape: Sequence[int] = Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
@@ -66,7 +69,25 @@ class LogitRelaxedBernoulli(_BinaryParams, Distribution):
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class _RelaxedParams:
+    """``temperature``, ``logits`` and ``probs`` of a relaxed distribution: its base's."""
+
+    base_dist: Any
+
+    @property
+    def temperature(self) -> Tensor:
+        return self.base_dist.temperature
+
+    @property
+    def logits(self) -> Tensor:
+        return self.base_dist.logits
+
+    @property
+    def probs(self) -> Tensor:
+        return self.base_dist.probs
+
+
+class RelaxedBernoulli(_RelaxedParams, TransformedDistribution):
     """A continuous relaxation of ``Bernoulli`` on ``(0, 1)`` at ``temperature``;
     reparameterisable.
 
@@ -97,15 +118,3 @@ class RelaxedBernoulli(TransformedDistribution):
     ) -> RelaxedBernoulli:
         new = self._get_checked_instance(RelaxedBernoulli, _instance)
         return super().expand(batch_shape, _instance=new)
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs

@@ -10,6 +10,7 @@ from tensorish import Size, Tensor
 from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
+from .relaxed_bernoulli import _RelaxedParams
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
 from .utils import broadcast_all, clamp_probs
@@ -47,13 +48,13 @@ class ExpRelaxedCategorical(Distribution):
     def expand(
         self, batch_shape: Sequence[int], _instance: ExpRelaxedCategorical | None = None
     ) -> ExpRelaxedCategorical:
-        new = self._get_checked_instance(ExpRelaxedCategorical, _instance)
-        batch_shape = Size(batch_shape)
-        new.temperature = self.temperature
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(
+            ExpRelaxedCategorical,
+            batch_shape,
+            _instance,
+            temperature=self.temperature,
+            _categorical=self._categorical.expand(batch_shape),
+        )
 
     @property
     def param_shape(self) -> Size:
@@ -89,7 +90,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_RelaxedParams, TransformedDistribution):
     """A continuous relaxation of ``OneHotCategorical`` on the simplex at ``temperature``;
     reparameterisable.
 
@@ -120,15 +121,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     ) -> RelaxedOneHotCategorical:
         new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
         return super().expand(batch_shape, _instance=new)
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs

@@ -66,9 +66,13 @@ class StudentT(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Sequence[int], _instance: StudentT | None = None) -> StudentT:
-        new = self._expand_params(StudentT, batch_shape, _instance, ("df", "loc", "scale"))
-        new._chi2 = self._chi2.expand(batch_shape)
-        return new
+        return self._expand_params(
+            StudentT,
+            batch_shape,
+            _instance,
+            ("df", "loc", "scale"),
+            _chi2=self._chi2.expand(batch_shape),
+        )
 
     def rsample(self, sample_shape: Sequence[int] = Size()) -> Tensor:
         #   X ~ Normal(0, 1)

@@ -84,16 +84,17 @@ class TransformedDistribution(Distribution):
         self, batch_shape: Sequence[int], _instance: TransformedDistribution | None = None
     ) -> TransformedDistribution:
         new = self._get_checked_instance(TransformedDistribution, _instance)
-        batch_shape = Size(batch_shape)
-        shape = batch_shape + self.event_shape
+        shape = Size(batch_shape) + self.event_shape
         for t in reversed(self.transforms):
             shape = t.inverse_shape(shape)
         base_batch_shape = shape[: len(shape) - len(self.base_dist.event_shape)]
-        new.base_dist = self.base_dist.expand(base_batch_shape)
-        new.transforms = self.transforms
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(
+            TransformedDistribution,
+            batch_shape,
+            new,
+            base_dist=self.base_dist.expand(base_batch_shape),
+            transforms=self.transforms,
+        )
 
     @constraints.dependent_property(is_discrete=False)
     def support(self) -> Any:
