@@ -119,3 +119,27 @@ class Categorical(Distribution):
         if expand:
             values = values.expand((-1,) + self._batch_shape)
         return values
+
+
+class _CategoricalParams:
+    """``probs``, ``logits`` and ``param_shape`` of a distribution built on a ``Categorical``
+    (``_categorical``)."""
+
+    _categorical: Categorical
+
+    def _set_categorical(self, probs: Tensor | None, logits: Tensor | None) -> tuple[Size, Size]:
+        """Build ``_categorical``; returns the batch and event shapes it implies."""
+        self._categorical = Categorical(probs=probs, logits=logits)
+        return self._categorical.batch_shape, self._categorical.param_shape[-1:]
+
+    @property
+    def probs(self) -> Tensor:
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> Tensor:
+        return self._categorical.logits
+
+    @property
+    def param_shape(self) -> Size:
+        return self._categorical.param_shape

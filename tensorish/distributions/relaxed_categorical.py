@@ -8,7 +8,7 @@ import tensorish
 from tensorish import Size, Tensor
 
 from . import constraints
-from .categorical import Categorical
+from .categorical import _CategoricalParams
 from .distribution import Distribution
 from .relaxed_bernoulli import _RelaxedParams
 from .transformed_distribution import TransformedDistribution
@@ -18,7 +18,7 @@ from .utils import broadcast_all, clamp_probs
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_CategoricalParams, Distribution):
     """The log of a ``RelaxedOneHotCategorical`` sample (Maddison et al., 2017).
 
     >>> import tensorish
@@ -39,10 +39,8 @@ class ExpRelaxedCategorical(Distribution):
         logits: Tensor | None = None,
         validate_args: bool | None = None,
     ) -> None:
-        self._categorical = Categorical(probs, logits)
+        batch_shape, event_shape = self._set_categorical(probs, logits)
         self.temperature = temperature
-        batch_shape = self._categorical.batch_shape
-        event_shape = self._categorical.param_shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(
@@ -55,18 +53,6 @@ class ExpRelaxedCategorical(Distribution):
             temperature=self.temperature,
             _categorical=self._categorical.expand(batch_shape),
         )
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
 
     def rsample(self, sample_shape: Sequence[int] = Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
