@@ -880,7 +880,7 @@ def test_float64_parameters():
     for make, value in [
         (lambda D, L: D.Normal(L.zeros(3, dtype=L.float64), 2.0), [[0.5, 1.0, -1.0]]),
         (lambda D, L: D.Categorical(logits=L.ones(3, dtype=L.float64)), [[0, 2, 1]]),
-        (lambda D, L: D.Dirichlet(L.ones(3, dtype=L.float64)), [[0.2, 0.3, 0.5]]),
+        (lambda D, L: D.Exponential(L.ones(3, dtype=L.float64)), [[0.2, 0.3, 0.5]]),
     ]:
         td, sd = make(torch.distributions, torch), make(tensorish.distributions, tensorish)
         assert_same(td.log_prob(torch.tensor(value)), sd.log_prob(tensorish.tensor(value)), "lp")
