@@ -54,11 +54,6 @@ class Normal(ExponentialFamily):
     def expand(self, batch_shape: Sequence[int], _instance: Normal | None = None) -> Normal:
         return self._expand_params(Normal, batch_shape, _instance, ("loc", "scale"))
 
-    def sample(self, sample_shape: Sequence[int] = Size()) -> Tensor:
-        shape = self._extended_shape(sample_shape)
-        with tensorish.no_grad():
-            return tensorish.normal(self.loc.expand(shape), self.scale.expand(shape))
-
     def rsample(self, sample_shape: Sequence[int] = Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         eps = _standard_normal(shape, dtype=self.loc.dtype, device=self.loc.device)
