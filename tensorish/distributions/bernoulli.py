@@ -35,6 +35,20 @@ class _BinaryParams:
         setattr(self, name, value)
         return value, batch_shape
 
+    def _set_count_and_param(
+        self,
+        total_count: Tensor | float,
+        probs: Tensor | float | None,
+        logits: Tensor | float | None,
+    ) -> None:
+        """Store ``total_count`` (in the parameter's dtype) and the given parameter, broadcast
+        together, as ``_param`` too."""
+        name, param = _probs_or_logits(probs, logits)
+        total_count, value = broadcast_all(total_count, param)
+        self.total_count = total_count.type_as(value)
+        setattr(self, name, value)
+        self._param = value
+
     @lazy_property
     def logits(self) -> Tensor:
         return probs_to_logits(self.probs, is_binary=True)

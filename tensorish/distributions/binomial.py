@@ -11,7 +11,6 @@ from . import constraints
 from ._ops import binomial
 from .bernoulli import _BinaryParams
 from .distribution import Distribution
-from .utils import _probs_or_logits, broadcast_all
 
 __all__ = ["Binomial"]
 
@@ -44,11 +43,7 @@ class Binomial(_BinaryParams, Distribution):
         logits: Tensor | float | None = None,
         validate_args: bool | None = None,
     ) -> None:
-        name, param = _probs_or_logits(probs, logits)
-        total_count, value = broadcast_all(total_count, param)
-        self.total_count = total_count.type_as(value)
-        setattr(self, name, value)
-        self._param = value
+        self._set_count_and_param(total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape: Sequence[int], _instance: Binomial | None = None) -> Binomial:

@@ -13,7 +13,7 @@ from ._ops import poisson
 from .bernoulli import _BinaryParams
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import _probs_or_logits, broadcast_all, lazy_property
+from .utils import lazy_property
 
 __all__ = ["NegativeBinomial"]
 
@@ -41,11 +41,7 @@ class NegativeBinomial(_BinaryParams, Distribution):
         logits: Tensor | None = None,
         validate_args: bool | None = None,
     ) -> None:
-        name, param = _probs_or_logits(probs, logits)
-        total_count, value = broadcast_all(total_count, param)
-        self.total_count = total_count.type_as(value)
-        setattr(self, name, value)
-        self._param = value
+        self._set_count_and_param(total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(
