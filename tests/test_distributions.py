@@ -1006,3 +1006,17 @@ def test_subclass_messages():
             assert tuple(D.Normal(0.0, 1.0).sample_n(2).shape) == (2,)
         with pytest.raises(NotImplementedError):
             _ = NoConstraints(validate_args=False).mean
+
+
+def test_standard_gamma_gradient_is_torchs():
+    """Given the same draw, Gamma's reparameterised gradient is torch._standard_gamma_grad
+    (Taylor, Rice saddle point and rational branches alike)."""
+    from tensorish.distributions._ops import _attach_gamma_grad
+
+    rng = np.random.default_rng(1)
+    alpha = np.concatenate([rng.uniform(0.05, 3, 128), rng.uniform(3, 40, 128)])
+    x = rng.gamma(alpha).astype(np.float64)
+    a = tensorish.tensor(alpha, requires_grad=True)
+    (got,) = tensorish.autograd.grad(_attach_gamma_grad(a, tensorish.tensor(x)).sum(), a)
+    want = torch._standard_gamma_grad(torch.tensor(alpha), torch.tensor(x))
+    assert_same(want, got, "gradient", 1e-12, 1e-12)
