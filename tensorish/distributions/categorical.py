@@ -39,7 +39,6 @@ class Categorical(Distribution):
         if name == "probs":
             self.probs = param / param.sum(-1, keepdim=True)
         else:
-            # Normalize
             self.logits = param - param.logsumexp(dim=-1, keepdim=True)
         self._param = self.probs if name == "probs" else self.logits
         self._num_events = self._param.size()[-1]

@@ -48,10 +48,8 @@ from .uniform import Uniform
 from .utils import _sum_rightmost
 from .utils import euler_constant as _euler_gamma
 
-_KL_REGISTRY: dict[tuple[type, type], Callable] = {}  # Source of truth mapping a few general
-# (type, type) pairs to functions.
-_KL_MEMOIZE: dict[tuple[type, type], Any] = {}  # Memoized version mapping many specific
-# (type, type) pairs to functions.
+_KL_REGISTRY: dict[tuple[type, type], Callable] = {}  # the registered pairs: source of truth
+_KL_MEMOIZE: dict[tuple[type, type], Any] = {}  # every pair looked up, and what it resolved to
 
 __all__ = ["register_kl", "kl_divergence"]
 
@@ -170,11 +168,7 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     return fun(p, q)
 
 
-################################################################################
-# KL Divergence Implementations
-################################################################################
-
-# Same distributions
+# -- KL divergence implementations: same families ------------------------------------------
 
 
 @register_kl(Bernoulli, Bernoulli)
@@ -435,7 +429,7 @@ def _kl_uniform_uniform(p: Any, q: Any) -> Tensor:
     return result
 
 
-# Different distributions
+# -- different families -----------------------------------------------------------------
 @register_kl(Bernoulli, Poisson)
 def _kl_bernoulli_poisson(p: Any, q: Any) -> Tensor:
     return -p.entropy() - (p.probs * q.rate.log() - q.rate)
