@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -23,8 +24,11 @@ from .. import _dtype
 from .._dispatch import Op, apply
 from .._random import next_key
 from .._tensor import Tensor, _wrap_dim
-from ..ops import _conv, _loss, _nn, _norm, _sequence
+from ..ops import _conv, _loss, _nn, _norm, _pointwise, _sequence
+from ..ops._registry import Given, Ints, Sample, T, declare, public
 from ..ops._shape import _as_shape
+
+_functional = partial(declare, namespace="tensorish.nn.functional", method=False)
 
 
 def _tuple(x, n: int) -> tuple[int, ...]:
@@ -73,6 +77,7 @@ def _same_dtype(*ts) -> None:
 # -- linear -------------------------------------------------------------------------------
 
 
+@_functional(test=Sample(((2, 3), (4, 3), (4,))))
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``.
 
@@ -92,6 +97,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return apply(_nn.linear[(input.ndim == 2, bias is not None)], (input, weight, bias))
 
 
+@_functional(test=Sample(((2, 3), (2, 4), (5, 3, 4), (5,))))
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_o = x1 @ weight[o] @ x2 + bias_o``."""
     return apply(_nn.bilinear, (input1, input2, weight, bias))
@@ -158,6 +164,7 @@ def _convnd(nd: int, input, weight, bias, stride, padding, dilation, groups) -> 
     )
 
 
+@_functional(test=Sample(((2, 3, 7), (4, 3, 3), (4,))))
 def conv1d(
     input: Tensor,
     weight: Tensor,
@@ -171,6 +178,7 @@ def conv1d(
     return _convnd(1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_functional(test=Sample(((1, 2, 5, 5), (3, 2, 3, 3), (3,))))
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -190,6 +198,7 @@ def conv2d(
     return _convnd(2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_functional(test=Sample(((1, 2, 4, 4, 4), (3, 2, 2, 2, 2))))
 def conv3d(
     input: Tensor,
     weight: Tensor,
@@ -221,6 +230,7 @@ def _conv_transposend(
     )
 
 
+@_functional(test=Sample(((2, 3, 5), (3, 4, 3))))
 def conv_transpose1d(
     input: Tensor,
     weight: Tensor,
@@ -237,6 +247,7 @@ def conv_transpose1d(
     )
 
 
+@_functional(test=Sample(((1, 2, 4, 4), (2, 3, 3, 3))))
 def conv_transpose2d(
     input: Tensor,
     weight: Tensor,
@@ -287,6 +298,7 @@ def _max_poolnd(
     )
 
 
+@_functional(test=Sample(((2, 3, 8),), args=(2,)))
 def max_pool1d(
     input: Tensor,
     kernel_size,
@@ -300,6 +312,7 @@ def max_pool1d(
     return _max_poolnd(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@_functional(test=Sample(((1, 2, 4, 4),), args=(2,)))
 def max_pool2d(
     input: Tensor,
     kernel_size,
@@ -318,6 +331,7 @@ def max_pool2d(
     return _max_poolnd(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@_functional(test=Sample(((1, 2, 4, 4, 4),), args=(2,)))
 def max_pool3d(
     input: Tensor,
     kernel_size,
@@ -349,6 +363,7 @@ def _avg_poolnd(
     )
 
 
+@_functional(test=Sample(((2, 3, 8),), args=(2,)))
 def avg_pool1d(
     input: Tensor,
     kernel_size,
@@ -361,6 +376,7 @@ def avg_pool1d(
     return _avg_poolnd(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
+@_functional(test=Sample(((1, 2, 4, 4),), args=(2,)))
 def avg_pool2d(
     input: Tensor,
     kernel_size,
@@ -376,6 +392,7 @@ def avg_pool2d(
     )
 
 
+@_functional(test=Sample(((1, 2, 4, 4, 4),), args=(2,)))
 def avg_pool3d(
     input: Tensor,
     kernel_size,
@@ -403,11 +420,13 @@ def _adaptive(nd: int, input: Tensor, output_size) -> Tensor:
     return apply(_conv.adaptive_avg_pool[nd], (input,), _static(output_size=sizes))
 
 
+@_functional(test=Sample(((2, 3, 7),), args=(3,)))
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average pooling to a fixed output length."""
     return _adaptive(1, input, output_size)
 
 
+@_functional(test=Sample(((1, 2, 5, 7),), args=(2,)))
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average pooling to a fixed output size (PyTorch's floor/ceil window bounds).
 
@@ -418,6 +437,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     return _adaptive(2, input, output_size)
 
 
+@_functional(test=Sample(((1, 2, 4, 5, 6),), args=(2,)))
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Average pooling to a fixed 3-D output size."""
     return _adaptive(3, input, output_size)
@@ -426,6 +446,9 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
 # -- normalization ------------------------------------------------------------------------
 
 
+@_functional(
+    test=Sample(((4, 3), (3,), (3,)), args=(T, None, None, T, T), kwargs={"training": True})
+)
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
@@ -487,6 +510,7 @@ def _check_normalized(input: Tensor, shape: tuple) -> None:
         )
 
 
+@_functional(test=Sample(((2, 3, 4), (4,), (4,)), args=(T, (4,), T, T)))
 def layer_norm(
     input: Tensor,
     normalized_shape,
@@ -509,6 +533,7 @@ def layer_norm(
     return apply(_norm.layer_norm, (input, weight, bias), _static(nd=len(shape), eps=eps))
 
 
+@_functional(test=Sample(((2, 4, 3),), args=(2,)))
 def group_norm(
     input: Tensor,
     num_groups: int,
@@ -525,6 +550,7 @@ def group_norm(
     return apply(_norm.group_norm, (input, weight, bias), _static(groups=num_groups, eps=eps))
 
 
+@_functional(test=Sample(((2, 3, 4), (4,)), args=(T, (4,), T)))
 def rms_norm(
     input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
 ) -> Tensor:
@@ -534,6 +560,7 @@ def rms_norm(
     return apply(_norm.rms_norm, (input, weight), _static(nd=len(shape), eps=eps))
 
 
+@_functional(test=Sample())
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(||input||_p, eps)`` along ``dim``."""
     return apply(
@@ -541,12 +568,14 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     )
 
 
+@_functional(test=Sample(((4, 5), (4, 5))))
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """The cosine of the angle between ``x1`` and ``x2`` along ``dim``."""
     ndim = max(x1.ndim, x2.ndim)
     return apply(_norm.cosine_similarity, (x1, x2), _static(dim=_wrap_dim(dim, ndim), eps=eps))
 
 
+@_functional(test=Sample(((4, 5), (4, 5))))
 def pairwise_distance(
     x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
 ) -> Tensor:
@@ -557,6 +586,7 @@ def pairwise_distance(
 # -- dropout, embedding -------------------------------------------------------------------
 
 
+@_functional(test=())
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
 
@@ -589,6 +619,7 @@ def _dropoutnd(nd: int, input: Tensor, p: float, training: bool, inplace: bool) 
     return _inplace_result(input, out, inplace)
 
 
+@_functional(test=())
 def dropout1d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
@@ -596,6 +627,7 @@ def dropout1d(
     return _dropoutnd(1, input, p, training, inplace)
 
 
+@_functional(test=())
 def dropout2d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
@@ -603,6 +635,7 @@ def dropout2d(
     return _dropoutnd(2, input, p, training, inplace)
 
 
+@_functional(test=Sample((Ints((2, 3), 5), (5, 4))))
 def embedding(
     input: Tensor,
     weight: Tensor,
@@ -632,6 +665,7 @@ def embedding(
     return apply(_nn.embedding, (input, weight), _static(padding_idx=padding_idx))
 
 
+@_functional(test=Sample((Ints((6,), 4),)))
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding of an integer tensor (``num_classes=-1``: max + 1).
 
@@ -659,6 +693,7 @@ def _inplace_result(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
     return _inplace(input, lambda _: out)
 
 
+@_functional(test=Sample())
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(input, 0)``; the gradient at 0 is 0.
 
@@ -669,6 +704,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return _inplace_result(input, apply(_nn.relu, (input,)), inplace)
 
 
+@_functional(test=Sample())
 def hardtanh(
     input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
 ) -> Tensor:
@@ -680,11 +716,13 @@ def hardtanh(
     )
 
 
+@_functional(test=Sample(low=-1, high=7))
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """Clamp to ``[0, 6]``."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@_functional(test=Sample())
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x``."""
     return _inplace_result(
@@ -692,6 +730,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     )
 
 
+@_functional(test=Sample())
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
     return _inplace_result(
@@ -699,6 +738,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     )
 
 
+@_functional(test=Sample())
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Scaled ELU with the self-normalizing constants."""
     return _inplace_result(
@@ -714,11 +754,13 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     )
 
 
+@_functional(test=Sample())
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
     return _inplace_result(input, apply(_nn.celu, (input,), _static(alpha=alpha)), inplace)
 
 
+@_functional(test=Sample())
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit (``approximate='tanh'`` for the tanh approximation)."""
     if approximate not in ("none", "tanh"):
@@ -726,56 +768,60 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return apply(_nn.gelu, (input,), _static(approximate=approximate == "tanh"))
 
 
+@_functional(test=Sample())
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)``."""
     return _inplace_result(input, apply(_nn.silu, (input,)), inplace)
 
 
+@_functional(test=Sample())
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     return _inplace_result(input, apply(_nn.mish, (input,)), inplace)
 
 
+@_functional(test=Sample())
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``."""
     return apply(_nn.softplus, (input,), _static(beta=beta, threshold=threshold))
 
 
-def sigmoid(input: Tensor) -> Tensor:
-    """``1 / (1 + exp(-x))``."""
-    return apply(_nn.sigmoid, (input,))
+# PyTorch's functional sigmoid and tanh are its pointwise ops.
+sigmoid = _functional(name="sigmoid", test=Sample())(_pointwise.sigmoid)
+tanh = _functional(name="tanh", test=Sample())(_pointwise.tanh)
 
 
-def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
-    return apply(_nn.tanh, (input,))
-
-
+@_functional(test=Sample(low=-4, high=4))
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
     return _inplace_result(input, apply(_nn.hardsigmoid, (input,)), inplace)
 
 
+@_functional(test=Sample(low=-4, high=4))
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
     return _inplace_result(input, apply(_nn.hardswish, (input,)), inplace)
 
 
+@_functional(test=Sample())
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))``, computed stably."""
     return apply(_nn.logsigmoid, (input,))
 
 
+@_functional(test=Sample())
 def softsign(input: Tensor) -> Tensor:
     """``x / (1 + |x|)``."""
     return apply(_nn.softsign, (input,))
 
 
+@_functional(test=Sample())
 def tanhshrink(input: Tensor) -> Tensor:
     """``x - tanh(x)``."""
     return apply(_nn.tanhshrink, (input,))
 
 
+@_functional(test=Sample(args=(1.0, -2.0)))
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
     return _inplace_result(
@@ -783,6 +829,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     )
 
 
+@_functional(test=Sample())
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: the first half of ``dim`` times the sigmoid of the second."""
     d = _wrap_dim(dim, input.ndim)
@@ -793,6 +840,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return apply(_nn.glu, (input,), _static(dim=d))
 
 
+@_functional(test=Sample(((2, 3, 4), (3,))))
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` for ``x > 0``, else ``weight * x`` (one weight, or one per channel)."""
     return apply(_nn.prelu, (input, weight))
@@ -817,6 +865,7 @@ def _softmax_like(op: Op, name: str, input: Tensor, dim, dtype, stacklevel: int)
     return apply(op, (input,), _static(dim=_wrap_dim(dim, input.ndim), dtype=dt.np))
 
 
+@_functional(test=Sample(kwargs={"dim": 1}))
 def softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -829,6 +878,7 @@ def softmax(
     return _softmax_like(_nn.softmax, "softmax", input, dim, dtype, _stacklevel)
 
 
+@_functional(test=Sample(kwargs={"dim": 1}))
 def softmin(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -836,6 +886,7 @@ def softmin(
     return _softmax_like(_nn.softmin, "softmin", input, dim, dtype, _stacklevel)
 
 
+@_functional(test=Sample(kwargs={"dim": 1}))
 def log_softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -870,6 +921,7 @@ def _pointwise_loss(
     )
 
 
+@_functional(test=Sample(((4, 5), (4, 5))))
 def mse_loss(
     input: Tensor,
     target: Tensor,
@@ -889,6 +941,7 @@ def mse_loss(
     )
 
 
+@_functional(test=Sample(((4, 5), (4, 5))))
 def l1_loss(
     input: Tensor,
     target: Tensor,
@@ -903,6 +956,7 @@ def l1_loss(
     )
 
 
+@_functional(test=Sample(((4, 5), (4, 5))))
 def smooth_l1_loss(
     input: Tensor,
     target: Tensor,
@@ -917,6 +971,7 @@ def smooth_l1_loss(
     )
 
 
+@_functional(test=Sample(((4, 5), (4, 5))))
 def huber_loss(
     input: Tensor,
     target: Tensor,
@@ -971,6 +1026,7 @@ def _nll_common(
     )
 
 
+@_functional(test=Sample(((4, 5), Ints((4,), 5))))
 def nll_loss(
     input: Tensor,
     target: Tensor,
@@ -986,6 +1042,7 @@ def nll_loss(
     )
 
 
+@_functional(test=Sample(((4, 5), Ints((4,), 5))))
 def cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -1017,6 +1074,7 @@ def cross_entropy(
     return _nll_common(input, target, weight, ignore_index, reduction, label_smoothing, True)
 
 
+@_functional(test=Sample(((4, 5), (4, 5)), low=0.05, high=0.95))
 def binary_cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -1035,6 +1093,7 @@ def binary_cross_entropy(
     return apply(_loss.binary_cross_entropy, (input, target, weight), _static(reduction=reduction))
 
 
+@_functional(test=Sample(((4, 5), (4, 5)), low=0.05, high=0.95))
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
@@ -1057,6 +1116,7 @@ def binary_cross_entropy_with_logits(
     )
 
 
+@_functional(test=Sample(((4, 5), (4, 5)), kwargs={"reduction": "batchmean"}, low=0.1, high=1))
 def kl_div(
     input: Tensor,
     target: Tensor,
@@ -1080,6 +1140,7 @@ def kl_div(
     return apply(op, (input, target), _static(reduction=reduction, log_target=log_target))
 
 
+@_functional(test=Sample(((4, 5), (4, 5), Given((1, -1, 1, -1)))))
 def cosine_embedding_loss(
     input1: Tensor,
     input2: Tensor,
@@ -1098,6 +1159,7 @@ def cosine_embedding_loss(
     )
 
 
+@_functional(test=Sample(((6,), (6,), Given((1, -1, 1, -1, 1, -1)))))
 def margin_ranking_loss(
     input1: Tensor,
     input2: Tensor,
@@ -1119,6 +1181,7 @@ def margin_ranking_loss(
 # -- padding, resizing --------------------------------------------------------------------
 
 
+@_functional(test=Sample(args=((1, 2),)))
 def pad(
     input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
 ) -> Tensor:
@@ -1155,6 +1218,7 @@ def pad(
     )
 
 
+@_functional(test=Sample(((1, 2, 3, 4),), kwargs={"scale_factor": 2}))
 def interpolate(
     input: Tensor,
     size=None,
@@ -1207,6 +1271,7 @@ def interpolate(
 # -- attention ----------------------------------------------------------------------------
 
 
+@_functional(test=Sample(((2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 8))))
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,
@@ -1334,71 +1399,4 @@ def _reshape(input: Tensor, shape: tuple) -> Tensor:
     return _as_shape(input, shape)
 
 
-__all__ = [
-    "linear",
-    "bilinear",
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "max_pool1d",
-    "max_pool2d",
-    "max_pool3d",
-    "avg_pool1d",
-    "avg_pool2d",
-    "avg_pool3d",
-    "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d",
-    "adaptive_avg_pool3d",
-    "batch_norm",
-    "layer_norm",
-    "group_norm",
-    "rms_norm",
-    "normalize",
-    "cosine_similarity",
-    "pairwise_distance",
-    "dropout",
-    "dropout1d",
-    "dropout2d",
-    "embedding",
-    "one_hot",
-    "relu",
-    "relu6",
-    "hardtanh",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "celu",
-    "gelu",
-    "silu",
-    "mish",
-    "softplus",
-    "sigmoid",
-    "tanh",
-    "hardsigmoid",
-    "hardswish",
-    "logsigmoid",
-    "softsign",
-    "tanhshrink",
-    "threshold",
-    "glu",
-    "prelu",
-    "softmax",
-    "softmin",
-    "log_softmax",
-    "mse_loss",
-    "l1_loss",
-    "smooth_l1_loss",
-    "huber_loss",
-    "nll_loss",
-    "cross_entropy",
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "kl_div",
-    "cosine_embedding_loss",
-    "margin_ranking_loss",
-    "pad",
-    "interpolate",
-    "scaled_dot_product_attention",
-]
+__all__ = public(__name__)

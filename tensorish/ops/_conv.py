@@ -123,7 +123,9 @@ def _avg_pool_fn(x, kernel, stride, padding, ceil_mode, count_include_pad, divis
     # PyTorch's divisor: the window clipped to the padded input (count_include_pad) or to the
     # input itself; windows that ceil_mode lets run past the padding never count that part.
     ones = np.ones(spatial, np.float32)
-    ones = np.pad(ones, padding, constant_values=1.0 if count_include_pad else 0.0)
+    ones = np.pad(
+        ones, [(p, p) for p in padding], constant_values=1.0 if count_include_pad else 0.0
+    )
     ones = np.pad(ones, [(0, hi - p) for (_, hi), p in zip(pads, padding)])
     count = lax.reduce_window(jnp.asarray(ones), 0.0, lax.add, kernel, stride, ((0, 0),) * nd)
     return total / count.astype(x.dtype)

@@ -100,8 +100,6 @@ softplus = Op(
         x * beta > threshold, x, jnp.log1p(jnp.exp(_below(x * beta, threshold))) / beta
     ),
 )
-sigmoid = Op("SigmoidBackward0", jax.nn.sigmoid)
-tanh = Op("TanhBackward0", jnp.tanh)
 hardsigmoid = Op(
     "HardsigmoidBackward0",
     lambda x: jnp.where(
