@@ -11,6 +11,7 @@ structure.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import jax
 import jax.numpy as jnp
@@ -352,7 +353,7 @@ def _setitem(self: Tensor, key, value) -> None:
     _put(self, k, value, name, False)
 
 
-def _iter(self: Tensor):
+def _iter(self: Tensor) -> Iterator[Tensor]:
     if self.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     from ._shape import unbind

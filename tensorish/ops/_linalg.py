@@ -321,13 +321,13 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 @declare(name="__matmul__", namespace="tensorish.Tensor", test=_f64((2, 3), (3, 4)))
-def _matmul_operator(self: Tensor, other):
+def _matmul_operator(self: Tensor, other) -> Tensor:
     """``self @ other`` (tensors only)."""
     return matmul(self, other) if isinstance(other, Tensor) else NotImplemented
 
 
 @declare(name="__rmatmul__", namespace="tensorish.Tensor", test=_f64((3, 4), (2, 3)))
-def _rmatmul_operator(self: Tensor, other):
+def _rmatmul_operator(self: Tensor, other) -> Tensor:
     """``other @ self`` (tensors only)."""
     return matmul(other, self) if isinstance(other, Tensor) else NotImplemented
 
