@@ -35,6 +35,20 @@ def both(data, dtype: str | None = None, requires_grad: bool = False):
     return t, s
 
 
+def pair(fn: Callable) -> tuple:
+    """``fn(torch)`` and ``fn(tensorish)``: the same code run under both libraries."""
+    return fn(torch), fn(tensorish)
+
+
+def outcome(fn: Callable) -> tuple:
+    """What ``fn()`` did, comparable across the libraries: ``("ok", result)`` or the type name
+    and message of the exception it raised."""
+    try:
+        return ("ok", fn())
+    except Exception as e:  # noqa: BLE001 - the oracle says which type
+        return type(e).__name__, str(e)
+
+
 def to_numpy(x) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         x = x.detach()

@@ -14,29 +14,32 @@ from ._common import Op
 _DN = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
 
 
-def _conv_fn(x, w, b, stride, padding, dilation, groups, nd):
+def _convolve(x, w, b, nd: int, **conv):
+    """``lax.conv_general_dilated`` of a batch (or of one sample) plus the bias per channel."""
     batched = x.ndim == nd + 2
     if not batched:
         x = x[None]
     dn = lax.conv_dimension_numbers(x.shape, w.shape, _DN[nd])
-    y = lax.conv_general_dilated(
-        x,
-        w,
-        stride,
-        padding,
-        rhs_dilation=dilation,
-        dimension_numbers=dn,
-        feature_group_count=groups,
-    )
+    y = lax.conv_general_dilated(x, w, dimension_numbers=dn, **conv)
     if b is not None:
         y = y + b.reshape((1, -1) + (1,) * nd)
     return y if batched else y[0]
 
 
+def _conv_fn(x, w, b, stride, padding, dilation, groups, nd):
+    return _convolve(
+        x,
+        w,
+        b,
+        nd,
+        window_strides=stride,
+        padding=padding,
+        rhs_dilation=dilation,
+        feature_group_count=groups,
+    )
+
+
 def _conv_t_fn(x, w, b, stride, padding, output_padding, dilation, groups, nd):
-    batched = x.ndim == nd + 2
-    if not batched:
-        x = x[None]
     cin, k = w.shape[0], w.shape[2:]
     # (Cin, Cout/g, *k) -> (Cout, Cin/g, *k), spatially flipped: a transposed convolution is a
     # convolution of the stride-dilated input with the flipped, transposed kernel.
@@ -47,20 +50,17 @@ def _conv_t_fn(x, w, b, stride, padding, output_padding, dilation, groups, nd):
         (d * (kk - 1) - p, d * (kk - 1) - p + op)
         for kk, p, op, d in zip(k, padding, output_padding, dilation)
     ]
-    dn = lax.conv_dimension_numbers(x.shape, w.shape, _DN[nd])
-    y = lax.conv_general_dilated(
+    return _convolve(
         x,
         w,
-        (1,) * nd,
-        pads,
+        b,
+        nd,
+        window_strides=(1,) * nd,
+        padding=pads,
         lhs_dilation=stride,
         rhs_dilation=dilation,
-        dimension_numbers=dn,
         feature_group_count=groups,
     )
-    if b is not None:
-        y = y + b.reshape((1, -1) + (1,) * nd)
-    return y if batched else y[0]
 
 
 conv = Op("ConvolutionBackward0", _conv_fn)

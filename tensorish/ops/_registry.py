@@ -15,6 +15,7 @@ tensorish._stubgen`` writes the ``Tensor`` stub from the class the declarations 
 
 from __future__ import annotations
 
+import numbers
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,12 +25,13 @@ import numpy as np
 
 from .._dispatch import Op
 from .._tensor import Tensor
+from ._common import apply
 from ._common import inplace as _write_inplace
-from ._common import operator_method, reflected_method
 
 F = TypeVar("F", bound=Callable)
 
-# Python's binary operators that have an augmented form (``__iadd__``), and the comparisons.
+# Python's binary operators: those with an augmented form (``__iadd__``), their reflections,
+# matmul and the comparisons.
 _AUGMENTED = frozenset(
     f"__{n}__" for n in "add sub mul truediv floordiv mod pow and or xor lshift rshift".split()
 )
@@ -40,22 +42,18 @@ _BINARY = (
 )
 
 
-class _Tensors:
-    """Where the sample's tensors go in ``args`` as one list (``cat``, ``stack``...)."""
+class _Place:
+    """A marker in a sample's ``args``: where its tensors go."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def __repr__(self) -> str:
-        return "TENSORS"
+        return self.name
 
 
-class _Next:
-    """Where the sample's next tensor goes in ``args`` (when it is not first)."""
-
-    def __repr__(self) -> str:
-        return "T"
-
-
-T = _Next()
-TENSORS = _Tensors()
+T = _Place("T")  # the next tensor
+TENSORS = _Place("TENSORS")  # all the tensors, as one list (cat, stack...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +180,7 @@ def declare(
     >>> del REGISTRY["tensorish.Tensor.twice"], tensorish.Tensor.twice
     """
 
-    module = sys._getframe(1).f_globals["__name__"]
+    module = sys._getframe(1).f_globals["__name__"]  # the declaring module: its __all__
 
     def register(fn: F) -> F:
         op_name = name or fn.__name__
@@ -230,6 +228,38 @@ def _attach(decl: Decl, fast: Op | None) -> None:
             setattr(Tensor, op, decl.fn)
     for op in decl.reflected:
         setattr(Tensor, op, reflected_method(decl.fn))
+
+
+def operator_method(fn, same_dtype_op: Op | None = None):
+    """``fn`` as a binary operator method: ``NotImplemented`` for operands it does not take.
+    With ``same_dtype_op``, two tensors of one dtype go straight to it (what ``fn`` would do
+    for them after promotion, minus the calls)."""
+    if same_dtype_op is not None:
+
+        def fast(self, other):
+            if other.__class__ is Tensor and self._v.dtype == other._v.dtype:
+                return apply(same_dtype_op, (self, other))
+            return fn(self, other) if is_operand(other) else NotImplemented
+
+        return fast
+
+    def op(self, other):
+        return fn(self, other) if is_operand(other) else NotImplemented
+
+    return op
+
+
+def reflected_method(fn):
+    """``fn`` as a reflected operator method (``__radd__``): the operands swapped."""
+
+    def op(self, other):
+        return fn(other, self) if is_operand(other) else NotImplemented
+
+    return op
+
+
+def is_operand(x) -> bool:
+    return isinstance(x, (Tensor, numbers.Number, np.generic))
 
 
 def _inplace_method(fn: Callable, name: str) -> Callable:
