@@ -76,7 +76,7 @@ class _Writer:
             if p.kind is _P.KEYWORD_ONLY and (not i or params[i - 1].kind is not p.kind):
                 if not any(q.kind is _P.VAR_POSITIONAL for q in params):
                     out.append("*")
-            stars = {_P.VAR_POSITIONAL: "*", _P.VAR_KEYWORD: "**"}.get(p.kind, "")
+            stars = "*" if p.kind is _P.VAR_POSITIONAL else "**" if p.kind is _P.VAR_KEYWORD else ""
             if method and i == 0 and not stars:
                 out.append("self")
                 continue
@@ -97,7 +97,7 @@ def _module(name: str) -> types.ModuleType | None:
 
 
 def _lookup(module: types.ModuleType, qualname: str):
-    obj = module
+    obj: typing.Any = module
     for part in qualname.split("."):
         obj = getattr(obj, part, None)
     return obj
@@ -143,7 +143,7 @@ def _member(w: _Writer, name: str, value, generated: dict) -> str:
         return (
             f"    @staticmethod\n    def {name}{w.signature(value.__func__, method=False)}: ...\n"
         )
-    if isinstance(value, property):
+    if isinstance(value, property) and value.fget is not None:
         text = f"    @property\n    def {name}{w.signature(value.fget, method=True)}: ...\n"
         if value.fset is not None:
             text += (

@@ -100,13 +100,16 @@ def check_op(
     atol: float = 1e-6,
     seed: int = 0,
     grad_fn: str | None = None,
+    each_node: bool = False,
 ) -> tuple:
     """Compare ``torch_fn`` and ``tensorish_fn`` (default: the same callable) on random inputs,
     and return both forward results.
 
     ``shapes`` gives one input per entry; the functions take the inputs positionally. An entry
     with a ``draw(rng)`` method (an op declaration's ``Ints`` or ``Given``) makes its own data;
-    only floating inputs require grad.
+    only floating inputs require grad. ``each_node``: tensorish's backward runs node by node
+    (``backward(inputs=...)``), never as the fused program of a graph seen before, so a table
+    of one-off checks compiles no such program.
     """
     if tensorish_fn is None:  # torch.add -> tensorish.add; a lambda serves both libraries
         name = getattr(torch_fn, "__name__", "")
@@ -139,7 +142,7 @@ def check_op(
     if isinstance(total_t, int):
         return out_t, out_s
     total_t.backward()
-    total_s.backward()
+    total_s.backward(inputs=[s for s in ss if s.requires_grad] if each_node else None)
     for i, (a, b) in enumerate(zip(ts, ss)):
         if a.grad is None:
             assert b.grad is None, f"backward[{i}]: torch has no grad"

@@ -110,6 +110,7 @@ def test_op(decl, name, sample):
         grad=sample.grad,
         rtol=sample.rtol,
         atol=sample.atol,
+        each_node=True,
     )
     assert _grad_fns(out_s) == _grad_fns(out_t)
 
