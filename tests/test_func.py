@@ -4,16 +4,12 @@ import jax
 import numpy as np
 import pytest
 import torch
-from oracle import assert_same
+from oracle import assert_same, pair
 
 import tensorish
 
 X = [0.5, -1.5, 2.0]
 Y = [1.5, 0.25, -0.75]
-
-
-def pair(fn):
-    return fn(torch), fn(tensorish)
 
 
 def f(x, y):
