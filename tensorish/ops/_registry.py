@@ -5,8 +5,8 @@
 an op with an in-place form, ``__imul__``) and aliases (``multiply``, ``Tensor.multiply``,
 ``Tensor.multiply_``). A family module ends with ``__all__ = public(__name__)``. ``samples``
 holds the input domain that the oracle test (``tests/test_ops_table.py``) draws from; an op
-without samples must be listed there among the ops tested elsewhere. ``python -m
-tensorish._stubgen`` writes the ``Tensor`` stub from the class the declarations fill.
+without samples must be listed there among the ops tested elsewhere. ``python
+tools/stubgen.py`` writes the ``Tensor`` stub from the class the declarations fill.
 
 >>> from tensorish.ops._registry import REGISTRY
 >>> REGISTRY["tensorish.mul"].aliases
