@@ -21,6 +21,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import jax
+
 from .. import _device, _dtype
 from .._mode import mode
 from .._tensor import Tensor
@@ -108,12 +110,21 @@ class _State:
         return out
 
 
+def device_of(t: Tensor) -> _device.device:
+    """``t.device``; while tensorish.compile traces (a traced value has no device), the default
+    device, where the compiled step runs."""
+    v = t._value
+    if isinstance(v, jax.core.Tracer):
+        return _device.get_default_device()
+    return _device.from_jax(_device.device_of(v))
+
+
 def _eligible(x: Any, dev: str) -> bool:
     return (
         isinstance(x, Tensor)
         and x.is_floating_point()
         and x.dtype is not _dtype.float64
-        and x.device.type == dev
+        and device_of(x).type == dev
     )
 
 
@@ -121,7 +132,7 @@ def _device_type(args) -> str | None:
     """The device type of the first tensor among ``args`` (and in their lists)."""
     for a in args:
         if isinstance(a, Tensor):
-            return a.device.type
+            return device_of(a).type
         if isinstance(a, (list, tuple)):
             dev = _device_type(a)
             if dev is not None:
@@ -135,7 +146,7 @@ def _widest(low: _dtype.dtype, dev: str, args: tuple) -> _dtype.dtype:
     for a in args:
         if isinstance(a, (list, tuple)):
             out = _widest(out, dev, a)
-        elif isinstance(a, Tensor) and a.is_floating_point() and a.device.type == dev:
+        elif isinstance(a, Tensor) and a.is_floating_point() and device_of(a).type == dev:
             if a.dtype is _dtype.float64:
                 continue
             if a.dtype is _dtype.float32 or out is _dtype.float32:

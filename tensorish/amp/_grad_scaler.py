@@ -23,6 +23,7 @@ from .. import _creation, _device, _dtype
 from .._mode import mode
 from .._tensor import Tensor, read_grad
 from ..autograd._grad_mode import no_grad
+from ._autocast_mode import device_of
 
 __all__ = ["GradScaler", "OptState"]
 
@@ -154,9 +155,11 @@ class GradScaler:
         if not self._enabled:
             return outputs
         if isinstance(outputs, Tensor):
+            dev = device_of(outputs)
             if self._scale is None:
-                self._lazy_init_scale_growth_tracker(outputs.device)
-            return outputs * self._scale.to(device=outputs.device)
+                self._lazy_init_scale_growth_tracker(dev)
+            scale = self._scale
+            return outputs * (scale if device_of(scale) == dev else scale.to(device=dev))
         if isinstance(outputs, Iterable):
             scaled = map(self.scale, outputs)
             return type(outputs)(scaled) if isinstance(outputs, (list, tuple)) else scaled
@@ -178,7 +181,7 @@ class GradScaler:
                 for g, v in zip(grads, new):
                     g._set_value(v)
                 found_inf._set_value(found)
-        return {found_inf.device: found_inf}
+        return {device_of(found_inf): found_inf}
 
     def unscale_(self, optimizer: Any) -> None:
         """Divide ``optimizer``'s gradients by the scale (in place), noting inf and NaN.
@@ -203,7 +206,7 @@ class GradScaler:
         if state["stage"] is OptState.STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
         inv_scale = self._scale.double().reciprocal().float()
-        found_inf = _creation.full((), 0.0, dtype=_dtype.float32, device=self._scale.device)
+        found_inf = _creation.full((), 0.0, dtype=_dtype.float32, device=device_of(self._scale))
         state["found_inf_per_device"] = self._unscale_grads_(optimizer, inv_scale, found_inf)
         state["stage"] = OptState.UNSCALED
 
@@ -266,7 +269,7 @@ class GradScaler:
                     "new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
                     "torch.FloatTensor with requires_grad=False."
                 )
-                if new_scale.device.type != self._device:
+                if device_of(new_scale).type != self._device:
                     raise AssertionError(reason)
                 if new_scale.numel() != 1:
                     raise AssertionError(reason)
@@ -294,7 +297,8 @@ class GradScaler:
             )
             scale._set_value(new)
             tracker._set_value(count)
-        self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
+        # Emptied in place: tensorish.compile keeps the dict it found.
+        self._per_optimizer_states.clear()
 
     def _get_scale_async(self) -> Tensor | None:
         return self._scale
