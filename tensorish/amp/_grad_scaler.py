@@ -383,33 +383,17 @@ class GradScaler:
 
 def _select_step(optimizer: Any, found: list, args: tuple, kwargs: dict) -> Any:
     """``optimizer.step`` inside a tensorish.compile trace, undone by a traced select where an
-    inf was found: the parameters and the optimizer state that existed keep their old values,
-    state the step created gets its initial value."""
-    params = [p for g in optimizer.param_groups for p in g["params"] if read_grad(p) is not None]
-    before = {id(p): dict(optimizer.state[p]) for p in params if optimizer.state.get(p)}
-    old = {id(t): (t, t._value) for t in _state_tensors(params, before)}
+    inf was found: the parameters and the optimizer's state keep their old values. (The state
+    exists already: tensorish.compile runs a first call that makes new state eagerly.)"""
+    olds = []
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            state = optimizer.state.get(p) or {}
+            olds += [(t, t._value) for t in (p, *state.values()) if isinstance(t, Tensor)]
     skip = found[0]._value > 0
     for f in found[1:]:
         skip = skip | (f._value > 0)
     retval = optimizer.step(*args, **kwargs)
-    init = {}
-    for group in optimizer.param_groups:
-        for p in group["params"]:
-            if id(p) not in before and optimizer.state.get(p):
-                init[id(p)] = optimizer._init_state(p, group)
-    for p in params:
-        for k, t in (optimizer.state.get(p) or {}).items():
-            if isinstance(t, Tensor) and id(t) not in old:
-                start = init.get(id(p), {}).get(k)
-                if isinstance(start, Tensor):
-                    old[id(t)] = (t, start._value)
-    for t, v in old.values():
+    for t, v in olds:
         t._set_value(jnp.where(skip, v, t._value))
     return retval
-
-
-def _state_tensors(params: list, before: dict) -> list[Tensor]:
-    out = list(params)
-    for s in before.values():
-        out.extend(t for t in s.values() if isinstance(t, Tensor))
-    return out
