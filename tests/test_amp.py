@@ -181,6 +181,27 @@ def test_state_nesting_and_decorator():
     assert run(torch) == run(tensorish)
 
 
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib: lib.get_autocast_cpu_dtype(),
+        lambda lib: lib.get_autocast_gpu_dtype(),
+        lambda lib: lib.is_autocast_cpu_enabled(),
+        lambda lib: lib.set_autocast_cpu_enabled(True) or lib.is_autocast_enabled("cpu"),
+        lambda lib: lib.set_autocast_cpu_dtype(lib.float16) or lib.get_autocast_dtype("cpu"),
+        lambda lib: lib.set_autocast_gpu_dtype(lib.bfloat16) or lib.get_autocast_dtype("cuda"),
+    ],
+)
+def test_deprecated_spellings(fn):
+    def run(lib):
+        with lib.autocast("cpu", enabled=False):  # restores what fn sets
+            out, warned = _warned(lambda: fn(lib))
+        # torch adds where in its C++ source the warning was raised
+        return str(out).split(".")[-1], [(c, m.split(" (Triggered")[0]) for c, m in warned]
+
+    assert run(torch) == run(tensorish)
+
+
 def test_thread_local():
     def run(lib):
         seen = {}

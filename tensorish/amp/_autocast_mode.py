@@ -42,6 +42,12 @@ __all__ = [
     "clear_autocast_cache",
     "autocast_increment_nesting",
     "autocast_decrement_nesting",
+    "get_autocast_cpu_dtype",
+    "get_autocast_gpu_dtype",
+    "is_autocast_cpu_enabled",
+    "set_autocast_cpu_dtype",
+    "set_autocast_cpu_enabled",
+    "set_autocast_gpu_dtype",
 ]
 
 F = TypeVar("F", bound=Callable)
@@ -116,7 +122,14 @@ def device_of(t: Tensor) -> _device.device:
     v = t._value
     if isinstance(v, jax.core.Tracer):
         return _device.get_default_device()
-    return _device.from_jax(_device.device_of(v))
+    jdev = _device.device_of(v)
+    dev = _DEVICES.get(jdev)
+    if dev is None:
+        dev = _DEVICES[jdev] = _device.from_jax(jdev)
+    return dev
+
+
+_DEVICES: dict = {}  # jax.Device -> device (a handful: one per device of the machine)
 
 
 def _eligible(x: Any, dev: str) -> bool:
@@ -268,6 +281,50 @@ def autocast_decrement_nesting() -> int:
     s = _state()
     s.nesting -= 1
     return s.nesting
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(
+        f"torch.{old} is deprecated. Please use torch.{new} instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def get_autocast_cpu_dtype() -> _dtype.dtype:
+    """``get_autocast_dtype("cpu")`` (deprecated spelling)."""
+    _deprecated("get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')")
+    return get_autocast_dtype("cpu")
+
+
+def get_autocast_gpu_dtype() -> _dtype.dtype:
+    """``get_autocast_dtype("cuda")`` (deprecated spelling)."""
+    _deprecated("get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')")
+    return get_autocast_dtype("cuda")
+
+
+def is_autocast_cpu_enabled() -> bool:
+    """``is_autocast_enabled("cpu")`` (deprecated spelling)."""
+    _deprecated("is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')")
+    return is_autocast_enabled("cpu")
+
+
+def set_autocast_cpu_enabled(enabled: bool) -> None:
+    """``set_autocast_enabled("cpu", enabled)`` (deprecated spelling)."""
+    _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
+    set_autocast_enabled("cpu", enabled)
+
+
+def set_autocast_cpu_dtype(dtype: _dtype.dtype) -> None:
+    """``set_autocast_dtype("cpu", dtype)`` (deprecated spelling)."""
+    _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
+    set_autocast_dtype("cpu", dtype)
+
+
+def set_autocast_gpu_dtype(dtype: _dtype.dtype) -> None:
+    """``set_autocast_dtype("cuda", dtype)`` (deprecated spelling)."""
+    _deprecated("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)")
+    set_autocast_dtype("cuda", dtype)
 
 
 class autocast:
