@@ -2,10 +2,10 @@
 or in the widest floating type of their inputs (``aten/src/ATen/autocast_mode.cpp``, the
 ``AutocastCPU`` lists, checked op by op against torch 2.13 in tests/test_amp.py).
 
-``declare`` wraps each op named here in ``autocasting``: with autocast off in the thread that
-costs one attribute read (``mode.autocast is None``); with it on, ``mode.autocast`` (set by
-``tensorish.amp``) casts the inputs and runs the op. Ops that are not here run in the dtypes
-they are given, as under torch's CPU autocast.
+``declare`` (and ``tensorish.fft``'s makers) wrap each op named here in ``autocasting``: with
+autocast off in the thread that costs one attribute read (``mode.autocast is None``); with it on,
+``mode.autocast`` (set by ``tensorish.amp``) casts the inputs and runs the op. Ops that are not
+here run in the dtypes they are given, as under torch's CPU autocast.
 
 >>> POLICY["tensorish.mm"], POLICY["tensorish.nn.functional.mse_loss"], POLICY["tensorish.cat"]
 ('lower_precision_fp', 'fp32', 'promote')
@@ -82,8 +82,21 @@ POLICY: dict[str, str] = {
         ],
         FP32,
     ),
+    **dict.fromkeys(
+        [
+            f"tensorish.fft.{n}"
+            for n in "fft ifft fft2 ifft2 fftn ifftn rfft irfft rfft2 irfft2 rfftn irfftn hfft "
+            "ihfft".split()
+        ],
+        FP32,
+    ),
     **dict.fromkeys(["tensorish.cat", "tensorish.stack", "tensorish.index_copy"], PROMOTE),
 }
+
+
+def autocast_op(key: str, fn: Callable) -> Callable:
+    """``fn``, the op public as ``key``, wrapped in ``autocasting`` if the table lists it."""
+    return autocasting(fn, POLICY[key]) if key in POLICY else fn
 
 
 def autocasting(fn: Callable, policy: str) -> Callable:
