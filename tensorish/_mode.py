@@ -13,7 +13,8 @@ Per thread (each new thread starts from the defaults below):
     ``cuda_device``          the current CUDA device index (per thread in PyTorch and CUDA)
     ``autocast``             tensorish.amp's hook ``autocast(policy, fn, args, kwargs)`` that
                              runs the ops of the autocast table while autocast is on for some
-                             device (None: off, the ops run as given)
+                             device (None: off, the ops run as given); its ``key()`` names
+                             the casts it makes (tensorish.compile traces once per key)
     ``autocast_state``       tensorish.amp's settings (enabled and dtype per device, weight
                              cache, nesting); None until this thread first changes them
 

@@ -456,6 +456,16 @@ def test_compiled_step_equals_eager():
         assert_same([x.jax() for x in a[3]], [x.jax() for x in b[3]], f"step {i}", 1e-5, 1e-6)
 
 
+def test_compiled_function_follows_the_autocast_state():
+    fn = tensorish.compile(lambda a, b: a @ b)
+    x = tensorish.ones(2, 2)
+    seen = []
+    for dtype in (tensorish.bfloat16, None, tensorish.float16, tensorish.bfloat16):
+        with tensorish.autocast("cpu", dtype=dtype or tensorish.bfloat16, enabled=bool(dtype)):
+            seen.append(fn(x, x).dtype)
+    assert seen == [tensorish.bfloat16, tensorish.float32, tensorish.float16, tensorish.bfloat16]
+
+
 def test_scaler_api_and_state_dict():
     def run(lib):
         w = lib.ones(3, requires_grad=True)

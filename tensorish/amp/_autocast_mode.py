@@ -92,6 +92,10 @@ class _State:
         finally:
             mode.autocast = self
 
+    def key(self) -> tuple:
+        """What decides the casts (tensorish.compile keeps one program per key)."""
+        return tuple((d, self.dtypes[d]) for d, on in sorted(self.enabled.items()) if on)
+
     def _cast(self, x: Any, to: _dtype.dtype, dev: str, policy: str) -> Any:
         if isinstance(x, (list, tuple)):
             return type(x)(self._cast(v, to, dev, policy) for v in x)
