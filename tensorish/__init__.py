@@ -100,6 +100,22 @@ from ._random import seed as seed
 from ._random import set_rng_state as set_rng_state
 from ._tensor import Size as Size
 from ._tensor import Tensor as Tensor
+from .amp import autocast as autocast
+from .amp._autocast_mode import autocast_decrement_nesting as autocast_decrement_nesting
+from .amp._autocast_mode import autocast_increment_nesting as autocast_increment_nesting
+from .amp._autocast_mode import clear_autocast_cache as clear_autocast_cache
+from .amp._autocast_mode import get_autocast_cpu_dtype as get_autocast_cpu_dtype
+from .amp._autocast_mode import get_autocast_dtype as get_autocast_dtype
+from .amp._autocast_mode import get_autocast_gpu_dtype as get_autocast_gpu_dtype
+from .amp._autocast_mode import is_autocast_cache_enabled as is_autocast_cache_enabled
+from .amp._autocast_mode import is_autocast_cpu_enabled as is_autocast_cpu_enabled
+from .amp._autocast_mode import is_autocast_enabled as is_autocast_enabled
+from .amp._autocast_mode import set_autocast_cache_enabled as set_autocast_cache_enabled
+from .amp._autocast_mode import set_autocast_cpu_dtype as set_autocast_cpu_dtype
+from .amp._autocast_mode import set_autocast_cpu_enabled as set_autocast_cpu_enabled
+from .amp._autocast_mode import set_autocast_dtype as set_autocast_dtype
+from .amp._autocast_mode import set_autocast_enabled as set_autocast_enabled
+from .amp._autocast_mode import set_autocast_gpu_dtype as set_autocast_gpu_dtype
 from .autograd import enable_grad as enable_grad
 from .autograd import inference_mode as inference_mode
 from .autograd import is_grad_enabled as is_grad_enabled
@@ -128,6 +144,8 @@ from .version import __version__ as __version__
 
 # isort: split
 # Subpackages, one line each.
+from . import amp as amp
+from . import cpu as cpu
 from . import cuda as cuda
 from . import fft as fft
 from . import func as func

@@ -11,6 +11,12 @@ Per thread (each new thread starts from the defaults below):
     ``inline``               how many tensorish.func transforms this thread is inside (ops then
                              trace inline instead of calling one cached program each)
     ``cuda_device``          the current CUDA device index (per thread in PyTorch and CUDA)
+    ``autocast``             tensorish.amp's hook ``autocast(policy, fn, args, kwargs)`` that
+                             runs the ops of the autocast table while autocast is on for some
+                             device (None: off, the ops run as given); its ``key()`` names
+                             the casts it makes (tensorish.compile traces once per key)
+    ``autocast_state``       tensorish.amp's settings (enabled and dtype per device, weight
+                             cache, nesting); None until this thread first changes them
 
 Process-wide (one value that every thread sees):
     ``anomaly``, ``check_nan``  anomaly detection (a global switch in PyTorch)
@@ -45,6 +51,8 @@ class Mode(threading.local):
     trace = None
     inline = 0
     cuda_device = 0
+    autocast = None
+    autocast_state = None
 
 
 mode = Mode()

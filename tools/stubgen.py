@@ -68,6 +68,7 @@ class _Writer:
 
     def signature(self, fn: Callable, *, method: bool, returns: str = "") -> str:
         """``(params) -> returns`` of ``fn``; a method's first parameter is ``self``."""
+        fn = inspect.unwrap(fn)  # an autocast op's wrapper: its hints live with the op
         hints = _hints(fn)
         params = list(inspect.signature(fn).parameters.values())
         out: list[str] = []

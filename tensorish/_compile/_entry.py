@@ -108,7 +108,8 @@ class compiled(Compiled):
         if mode.trace is not None:  # called from inside another compiled function: inline it
             return self.fn(*args, **kwargs)
         spec, leaves = _split(args, kwargs)
-        key = (spec, tuple(map(_leaf_key, leaves)), is_grad_enabled())
+        cast = mode.autocast  # a program traced under autocast casts: one per autocast state
+        key = (spec, tuple(map(_leaf_key, leaves)), is_grad_enabled(), cast and cast.key())
         for entry in self._entries.get(key, ()):
             if entry.guards.check(leaves):
                 return entry.run(leaves)

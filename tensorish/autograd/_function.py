@@ -60,6 +60,7 @@ class BackwardCFunction(FunctionCtx, GraphNode):
         self._edges: list = []
         self._mask: tuple = ()
         self._in_shapes: list = []
+        self._in_dtypes: list = []
         self._n_out = 1
         self._outputs: list = []
         self.needs_input_grad: tuple = ()
@@ -97,7 +98,7 @@ class BackwardCFunction(FunctionCtx, GraphNode):
             )
         out = []
         masks = iter(self._mask)
-        for i, (g, shape) in enumerate(zip(res, self._in_shapes)):
+        for i, (g, shape, dtype) in enumerate(zip(res, self._in_shapes, self._in_dtypes)):
             if shape is None:
                 if g is not None:
                     raise RuntimeError(
@@ -108,7 +109,11 @@ class BackwardCFunction(FunctionCtx, GraphNode):
                 continue
             if not next(masks):
                 continue
-            out.append(None if g is None else _sum_to(g, shape, self.name(), i))
+            if g is not None:
+                g = _sum_to(g, shape, self.name(), i)
+                # PyTorch's engine casts a gradient to its input's dtype (autocast's casts).
+                g = g if g.dtype is dtype else g.to(dtype)
+            out.append(g)
         return out
 
 
@@ -184,6 +189,7 @@ class Function(metaclass=_FunctionMeta):
         if record:
             ctx._edges = [edge(a) if a._requires_grad else (None, 0) for a in tensors]
         ctx._in_shapes = [tuple(a.shape) if t else None for a, t in zip(args, is_tensor)]
+        ctx._in_dtypes = [a.dtype if t else None for a, t in zip(args, is_tensor)]
         with no_grad():
             if cls.setup_context is not Function.setup_context:
                 output = cls.forward(*args, **kwargs)

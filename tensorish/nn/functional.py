@@ -55,7 +55,7 @@ def _reduction(size_average, reduce, reduction: str) -> str:
         "size_average and reduce args will be deprecated, please use "
         f"reduction='{_legacy(size_average, reduce)}' instead.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=4,  # the caller of a loss (under autocast's wrapper)
     )
     return _legacy(size_average, reduce)
 
@@ -908,7 +908,7 @@ def _target_warning(input: Tensor, target: Tensor) -> None:
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=5,  # the caller of a loss (under autocast's wrapper)
         )
 
 
@@ -1138,7 +1138,7 @@ def kl_div(
             "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
             "major release.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller (under autocast's wrapper)
         )
     op = _loss.kl_div_log_target if log_target and reduction == "none" else _loss.kl_div[reduction]
     return apply(op, (input, target), _static(reduction=reduction, log_target=log_target))

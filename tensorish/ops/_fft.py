@@ -26,6 +26,7 @@ import numpy as np
 from .. import _dtype
 from .._creation import _finish
 from .._tensor import Tensor, _wrap_dim, method
+from ._autocast import autocast_op
 from ._common import Op, apply
 from ._pointwise import _need_tensor
 from ._shape import narrow, roll
@@ -346,7 +347,7 @@ def _one_dim(name: str, impl) -> Callable:
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = _doc(name)
-    return f
+    return autocast_op(f"tensorish.fft.{name}", f)
 
 
 def _many_dims(name: str, impl, default_dim) -> Callable:
@@ -358,7 +359,7 @@ def _many_dims(name: str, impl, default_dim) -> Callable:
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = _doc(name)
-    return f
+    return autocast_op(f"tensorish.fft.{name}", f)
 
 
 _LAST2 = (-2, -1)

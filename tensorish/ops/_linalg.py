@@ -729,7 +729,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
         "with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent results "
         "for all valid (symmetric positive definite) inputs.",
         UserWarning,
-        stacklevel=2,
+        stacklevel=3,  # the caller (under autocast's wrapper)
     )
     _fns._check_square("cholesky", input)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._dispatch import Op
 from .._tensor import Tensor
+from ._autocast import autocast_op
 from ._common import apply
 from ._common import inplace as _write_inplace
 
@@ -184,6 +185,8 @@ def declare(
 
     def register(fn: F) -> F:
         op_name = name or fn.__name__
+        key = f"{namespace}.{op_name}"
+        fn = autocast_op(key, fn)
         meth = fn if method is True else method or None
         ip = _inplace_method(fn, op_name) if inplace is True else inplace or None
         decl = Decl(
@@ -198,7 +201,6 @@ def declare(
             tuple(aliases),
             test if isinstance(test, tuple) else (test,),
         )
-        key = f"{namespace}.{op_name}"
         if key in REGISTRY:
             raise ValueError(f"{key} is declared twice")
         REGISTRY[key] = decl

@@ -11,9 +11,9 @@ from typing import Any
 
 import jax
 
-from . import _device, _random
-from ._legacy import LEGACY_DTYPES, typed
-from ._mode import mode
+from .. import _device, _random
+from .._legacy import LEGACY_DTYPES, typed
+from .._mode import mode
 
 __all__ = [
     "is_available",
