@@ -203,13 +203,33 @@ def _interp_matrix(
         src = dst * s
     else:
         s = (1.0 / scale) if scale else size / out
-        src = np.maximum((dst + 0.5) * s - 0.5, 0.0)
+        src = (dst + 0.5) * s - 0.5
+    if mode == "bicubic":
+        base = np.floor(src)
+        t = src - base
+        for k, w in enumerate(_cubic_weights(t)):
+            np.add.at(m, (np.arange(out), np.clip(base.astype(np.int64) - 1 + k, 0, size - 1)), w)
+        return m
+    src = np.maximum(src, 0.0)
     lo = np.minimum(np.floor(src).astype(np.int64), size - 1)
     hi = np.minimum(lo + 1, size - 1)
     lam = src - lo
     np.add.at(m, (np.arange(out), lo), 1 - lam)
     np.add.at(m, (np.arange(out), hi), lam)
     return m
+
+
+def _cubic_weights(t: np.ndarray) -> tuple:
+    """PyTorch's cubic convolution weights (A = -0.75) of the 4 taps around offset ``t``."""
+    a = -0.75
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
 
 
 def _interp_fn(x, sizes, mode, align_corners, scales):
@@ -227,6 +247,8 @@ _INTERP_NAMES = {
     ("nearest", 3): "UpsampleNearest3DBackward0",
     ("nearest-exact", 1): "UpsampleNearestExact1DBackward0",
     ("nearest-exact", 2): "UpsampleNearestExact2DBackward0",
+    ("nearest-exact", 3): "UpsampleNearestExact3DBackward0",
+    ("bicubic", 2): "UpsampleBicubic2DBackward0",
     ("linear", 1): "UpsampleLinear1DBackward0",
     ("bilinear", 2): "UpsampleBilinear2DBackward0",
     ("trilinear", 3): "UpsampleTrilinear3DBackward0",

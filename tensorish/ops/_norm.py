@@ -112,3 +112,38 @@ def _pdist_fn(a, b, p, eps, keepdim):
 
 
 pairwise_distance = Op("NormBackward1", _pdist_fn)
+
+
+def _in_fn(x, w, b, rm, rv, factor, eps):
+    axes = tuple(range(2, x.ndim))
+    mean = jnp.mean(x, axes, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axes, keepdims=True)
+    y = (x - mean) * lax.rsqrt(var + eps)
+    if w is not None:
+        y = y * _channel(w, x.ndim)
+    if b is not None:
+        y = y + _channel(b, x.ndim)
+    if rm is None:
+        return y
+    n = x.size // (x.shape[0] * x.shape[1])
+    # The running stats move by the batch average of each instance's mean and unbiased var.
+    batch_mean = lax.stop_gradient(jnp.mean(mean, (0, *axes))).astype(rm.dtype)
+    batch_var = lax.stop_gradient(jnp.mean(var, (0, *axes)) * (n / max(n - 1, 1)))
+    return y, (1 - factor) * rm + factor * batch_mean, (1 - factor) * rv + factor * batch_var
+
+
+instance_norm = Op("ViewBackward0", _in_fn)
+instance_norm_tracked = Op("ViewBackward0", _in_fn, n_out=3)
+instance_norm_eval = Op("ViewBackward0", _bn_eval_fn)
+
+
+def _lrn_fn(x, size, alpha, beta, k):
+    sq = jnp.square(x)
+    widths = [(0, 0), (size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 2)
+    sq = jnp.pad(sq, widths)
+    c = x.shape[1]
+    window = sum(lax.slice_in_dim(sq, i, i + c, axis=1) for i in range(size))
+    return x / (window / size * alpha + k) ** beta
+
+
+local_response_norm = Op("DivBackward0", _lrn_fn)
