@@ -269,6 +269,23 @@ def conv_transpose2d(
     )
 
 
+@_functional(test=Sample(((1, 4, 3, 4, 3), (4, 1, 2, 3, 2), (2,)), args=(2, 1, 1, 2, (1, 1, 2))))
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
+    """3-D transposed convolution (the gradient of conv3d with respect to its input)."""
+    return _conv_transposend(
+        3, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+
+
 # -- pooling ------------------------------------------------------------------------------
 
 
@@ -1089,7 +1106,24 @@ def dropout3d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
-    return _dropoutnd(3, input, p, training, inplace)
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 4D or 5D inputs).",
+            UserWarning,
+            stacklevel=2,
+        )
+    if not training:
+        return input
+    batched = input.ndim == 5
+    x = input if batched else input.unsqueeze(0)
+    out = apply(_nn.feature_dropout, (x, next_key()), _static(p=float(p), nd=x.ndim - 2))
+    return _inplace_result(input, out if batched else out.squeeze(0), inplace)
 
 
 def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool):
@@ -1177,7 +1211,7 @@ def embedding_bag(
         if starts.size and starts[0] != 0:
             raise RuntimeError(
                 "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
-                f"start from position 0. However, got {starts[0]}"
+                f"start from position 0. However, got {starts[0]}\n[ tensorish.LongTensor{{}} ]"
             )
         if starts.size and starts[-1] > ends_at:
             raise RuntimeError(

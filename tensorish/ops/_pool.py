@@ -103,9 +103,10 @@ def _fractional_max_fn(x, samples, kernel, output_size):
     nd = len(kernel)
     spatial = x.shape[x.ndim - nd :]
     u = samples.reshape(-1, nd)
-    # The sample of the last spatial dim comes first (PyTorch's kernels read them so).
+    # PyTorch's 2-D kernel reads the samples width first; its 3-D kernel, time first.
+    order = (1, 0) if nd == 2 else (0, 1, 2)
     windows = [
-        _fractional_window(u[:, nd - 1 - i], n, o, k)
+        _fractional_window(u[:, order[i]], n, o, k)
         for i, (n, o, k) in enumerate(zip(spatial, output_size, kernel))
     ]
     return _window_max(x, windows)
