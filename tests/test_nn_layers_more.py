@@ -322,6 +322,16 @@ ERRORS = [
     lambda lib: lib.nn.functional.channel_shuffle(lib.ones(5), 2),
     lambda lib: lib.nn.functional.channel_shuffle(lib.ones(2, 4, 3), 0),
     lambda lib: lib.nn.functional.unfold(lib.ones(2, 5, 4, 4), 5),
+    lambda lib: lib.nn.functional.unfold(lib.ones(2, 3), 2),
+    lambda lib: lib.nn.functional.pixel_shuffle(lib.ones(1, 4, 2, 2), 0),
+    lambda lib: lib.nn.functional.pixel_unshuffle(lib.ones(1, 4, 2, 2), -1),
+    lambda lib: lib.nn.functional.instance_norm(
+        lib.ones(2, 3, 4), lib.zeros(3), None, use_input_stats=False
+    ),
+    lambda lib: lib.nn.functional.multilabel_margin_loss(
+        lib.ones(2, 3), lib.ones(3, dtype=lib.int64)
+    ),
+    lambda lib: lib.nn.functional.embedding_bag(lib.ones(2, 2, 2, dtype=lib.int64), lib.ones(5, 3)),
     lambda lib: lib.nn.functional.fold(lib.ones(2, 7, 9), (4, 4), 2),
     lambda lib: lib.nn.functional.fold(lib.ones(2, 8, 5), (4, 4), 2),
     lambda lib: lib.nn.functional.local_response_norm(lib.ones(2, 3), 2),
@@ -610,3 +620,18 @@ def test_dropout3d():
         return out.shape, type(out.grad_fn).__name__
 
     assert unbatched(torch) == unbatched(tensorish)
+
+
+@pytest.mark.parametrize(
+    "name,args", [("hardshrink", (0.5,)), ("softshrink", (0.5,)), ("rrelu", (0.1, 0.3))]
+)
+def test_activation_kinks(name, args):
+    """At the kinks (0, ±lambd) the gradient is torch's one-sided choice."""
+
+    def run(lib):
+        x = lib.tensor([0.0, 0.5, -0.5, -1.0, 2.0], requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, *args)
+        (g,) = lib.autograd.grad(y.sum(), x)
+        return y, g
+
+    assert_same(run(torch), run(tensorish), name)

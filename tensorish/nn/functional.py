@@ -954,8 +954,10 @@ def instance_norm(
     tensor([[[-1.0000,  1.0000]]])
     """
     if not use_input_stats:
-        if running_mean is None:
-            raise RuntimeError("Expected running_mean to be defined when use_input_stats=False")
+        if running_mean is None or running_var is None:
+            raise RuntimeError(
+                "Expected running_mean and running_var to be defined when use_input_stats is false"
+            )
         return apply(
             _norm.instance_norm_eval,
             (input, weight, bias, running_mean._value, running_var._value),
@@ -1779,15 +1781,18 @@ def gaussian_nll_loss(
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = input.new_full(input.shape, float(var))
+    elif bool(np.any(np.asarray(var._value) < 0)):
+        raise ValueError("var has negative entry/entries")
     if var.shape != input.shape:
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
-        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+        # Otherwise var must differ from input in one dim only, where it has size 1.
+        elif not (
+            input.ndim == var.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
+        ):
             raise ValueError("var is of incorrect size")
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
-    if bool(np.any(np.asarray(var._value) < 0)):
-        raise ValueError("var has negative entry/entries")
     return apply(
         _loss.gaussian_nll[(reduction, bool(full))],
         (input, target, var),
@@ -1897,6 +1902,10 @@ def multilabel_margin_loss(
 ) -> Tensor:
     """Multi-label hinge loss: the target lists each sample's classes, ended by -1."""
     reduction = _reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise RuntimeError(
+            f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}"
+        )
     return apply(_loss.multilabel_margin, (input, target), _static(reduction=reduction))
 
 
@@ -2328,6 +2337,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
             f"{input.ndim} dimension(s)"
         )
     r = int(upscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
     if input.shape[-3] % (r * r):
         raise RuntimeError(
             "pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
@@ -2346,6 +2357,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
             f"{input.ndim} dimension(s)"
         )
     r = int(downscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
     for name, d in (("height", -2), ("width", -1)):
         if input.shape[d] % r:
             raise RuntimeError(

@@ -30,7 +30,7 @@ def _rrelu_fn(x, key, lower, upper):
         slope = (lower + upper) / 2
     else:
         slope = jax.random.uniform(key, x.shape, x.dtype, lower, upper)
-    return jnp.where(x >= 0, x, x * slope)
+    return jnp.where(x > 0, x, x * slope)
 
 
 rrelu = Op("RreluWithNoiseBackward0", _rrelu_fn)
