@@ -295,6 +295,23 @@ def test_interpolate(mode, nd, kwargs, align_corners):
     assert nt == ns
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize(
+    "kwargs", [{"size": (3, 11)}, {"scale_factor": 0.4, "align_corners": True}]
+)
+def test_interpolate_antialias(mode, kwargs):
+    def run(lib):
+        x = lib.tensor(np.random.default_rng(0).normal(size=(1, 2, 9, 8)).astype("float32"))
+        x.requires_grad_(True)
+        y = lib.nn.functional.interpolate(x, mode=mode, antialias=True, **kwargs)
+        (y * y).sum().backward()
+        return y, x.grad, type(y.grad_fn).__name__
+
+    (yt, gt, nt), (ys, gs, ns) = run(torch), run(tensorish)
+    assert_same((yt, gt), (ys, gs), mode, rtol=1e-4, atol=1e-5)
+    assert nt == ns
+
+
 def test_interpolate_recompute_scale_factor():
     def run(lib):
         x = lib.tensor(np.arange(10, dtype="float32").reshape(1, 1, 10))

@@ -435,14 +435,7 @@ def avg_pool3d(
 
 
 def _adaptive(nd: int, input: Tensor, output_size) -> Tensor:
-    sizes = (
-        _tuple(output_size, nd)
-        if not isinstance(output_size, (list, tuple))
-        else tuple(
-            input.shape[input.ndim - nd + i] if o is None else int(o)
-            for i, o in enumerate(output_size)
-        )
-    )
+    sizes = _pool_output(nd, input, output_size)
     return apply(_conv.adaptive_avg_pool[nd], (input,), _static(output_size=sizes))
 
 
@@ -2210,7 +2203,8 @@ def interpolate(
     recompute_scale_factor: bool | None = None,
     antialias: bool = False,
 ) -> Tensor:
-    """Resize the spatial dims: nearest, nearest-exact, (bi/tri)linear, bicubic, area.
+    """Resize the spatial dims: nearest, nearest-exact, (bi/tri)linear, bicubic, area;
+    ``antialias`` filters a downscale as PyTorch (and PIL) do, in bilinear and bicubic modes.
 
     >>> import tensorish
     >>> tensorish.nn.functional.interpolate(tensorish.ones(1, 1, 2), scale_factor=2).shape
@@ -2276,7 +2270,19 @@ def interpolate(
             f"nearest-exact (got {mode})"
         )
     if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
+        if mode == "lanczos":
+            raise NotImplementedError("interpolate: the lanczos mode is not supported")
+        return apply(
+            _conv.interpolate_antialiased[mode],
+            (input,),
+            _static(
+                sizes=sizes,
+                mode=mode,
+                align_corners=bool(align_corners),
+                scales=scales,
+                antialias=True,
+            ),
+        )
     return apply(
         op,
         (input,),
