@@ -5,7 +5,11 @@ the ``grad_fn`` PyTorch gives the output.
 
 from __future__ import annotations
 
+from functools import partial
+
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from ._common import Op
@@ -147,3 +151,48 @@ def _lrn_fn(x, size, alpha, beta, k):
 
 
 local_response_norm = Op("DivBackward0", _lrn_fn)
+
+
+def _cross_map_windows(channels: int, size: int) -> tuple:
+    """The channel windows of PyTorch's CrossMapLRN2d: its forward's running sum (which, as
+    PyTorch's does, never drops channel 0 once past it) and its backward's."""
+    pre = int((size - 1) / 2 + 1)
+    fwd = np.zeros((channels, channels), np.float32)
+    fwd[0, : min(pre, channels)] = 1
+    for c in range(1, channels):
+        fwd[c] = fwd[c - 1]
+        if c < channels - pre + 1:
+            fwd[c, c + pre - 1] += 1
+        if c > pre:
+            fwd[c, c - pre] -= 1
+    back = int(size - (size - 1) / 2)
+    bwd = np.zeros((channels, channels), np.float32)
+    for c in range(channels):
+        bwd[c, max(c - back, 0) : min(c + size - back, channels)] = 1
+    return fwd, bwd
+
+
+# NOTE: PyTorch's CrossMapLRN2d has a hand-written backward whose channel window is not the
+# forward's (see _cross_map_windows): its gradient is not the forward's derivative, so this
+# one is written out to match it.
+@partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
+def _cross_map_lrn_fn(x, size, alpha, beta, k):
+    return _cross_map_forward(x, size, alpha, beta, k)[0]
+
+
+def _cross_map_forward(x, size, alpha, beta, k):
+    fwd, _ = _cross_map_windows(x.shape[1], size)
+    scale = k + alpha / size * jnp.einsum("cj,nj...->nc...", fwd.astype(x.dtype), x * x)
+    out = x * scale ** (-beta)
+    return out, (x, out, scale)
+
+
+def _cross_map_backward(size, alpha, beta, k, saved, g):
+    x, out, scale = saved
+    _, bwd = _cross_map_windows(x.shape[1], size)
+    acc = jnp.einsum("cj,nj...->nc...", bwd.astype(x.dtype), g * out / scale)
+    return (scale ** (-beta) * g - (2 * alpha * beta / size) * x * acc,)
+
+
+_cross_map_lrn_fn.defvjp(_cross_map_forward, _cross_map_backward)
+cross_map_lrn = Op("CrossMapLRN2dBackward", _cross_map_lrn_fn)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import warnings
 
+from ..._dispatch import apply
 from ..._tensor import Tensor
+from ...ops import _norm
 from .. import functional as F
 from .._module import Module
 from ._layers import _BatchNorm
@@ -129,6 +131,27 @@ class LocalResponseNorm(Module):
         return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
 
 
+class CrossMapLRN2d(LocalResponseNorm):
+    """Local response normalization of (N, C, H, W) input with the windows and the gradient
+    of PyTorch's legacy implementation.
+
+    >>> import tensorish
+    >>> tensorish.nn.CrossMapLRN2d(3)(tensorish.ones(1, 2, 2, 2)).shape
+    tensorish.Size([1, 2, 2, 2])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
+        static = (
+            ("size", int(self.size)),
+            ("alpha", float(self.alpha)),
+            ("beta", float(self.beta)),
+            ("k", float(self.k)),
+        )
+        return apply(_norm.cross_map_lrn, (input,), static)
+
+
 __all__ = [
     "InstanceNorm1d",
     "InstanceNorm2d",
@@ -137,4 +160,5 @@ __all__ = [
     "LazyInstanceNorm2d",
     "LazyInstanceNorm3d",
     "LocalResponseNorm",
+    "CrossMapLRN2d",
 ]
