@@ -54,6 +54,22 @@ TESTED_ELSEWHERE = {
             ("dropout2d", "test_feature_dropout"),
         )
     },
+    **{
+        f"tensorish.nn.functional.{name}": (
+            "test_nn_layers_more.py",
+            test,
+            "random: each library draws its own noise, so the test checks its statistics",
+        )
+        for name, test in (
+            ("dropout3d", "test_dropout3d"),
+            ("alpha_dropout", "test_alpha_dropout"),
+            ("feature_alpha_dropout", "test_alpha_dropout"),
+            ("fractional_max_pool2d", "test_fractional_max_pool_given_samples"),
+            ("fractional_max_pool2d_with_indices", "test_fractional_max_pool_given_samples"),
+            ("fractional_max_pool3d", "test_fractional_max_pool_given_samples"),
+            ("fractional_max_pool3d_with_indices", "test_fractional_max_pool_given_samples"),
+        )
+    },
     "tensorish.index_put": (
         "test_ops_shape.py",
         "test_op",

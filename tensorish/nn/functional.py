@@ -20,11 +20,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _random
 from .._dispatch import Op, apply
 from .._random import next_key
 from .._tensor import Tensor, _wrap_dim
-from ..ops import _conv, _loss, _nn, _norm, _pointwise, _sequence
+from ..ops import _activation as _act
+from ..ops import _conv, _loss, _nn, _norm, _pointwise, _pool, _resample, _sequence
 from ..ops._common import inplace as _inplace
 from ..ops._registry import Given, Ints, Sample, T, declare, public
 from ..ops._shape import _as_shape
@@ -268,6 +269,23 @@ def conv_transpose2d(
     )
 
 
+@_functional(test=Sample(((1, 4, 3, 4, 3), (4, 1, 2, 3, 2), (2,)), args=(2, 1, 1, 2, (1, 1, 2))))
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
+    """3-D transposed convolution (the gradient of conv3d with respect to its input)."""
+    return _conv_transposend(
+        3, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+
+
 # -- pooling ------------------------------------------------------------------------------
 
 
@@ -292,9 +310,13 @@ def _pool_args(nd: int, kernel_size, stride, padding, dilation=1) -> tuple:
 def _max_poolnd(
     nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
 ) -> Tensor:
-    if return_indices:
-        raise NotImplementedError("max_pool with return_indices=True is not supported")
     k, s, p, d = _pool_args(nd, kernel_size, stride, padding, dilation)
+    if return_indices:
+        return apply(
+            _pool.max_pool_with_indices[nd],
+            (input,),
+            _static(kernel=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode)),
+        )
     return apply(
         _conv.max_pool[nd],
         (input,),
@@ -413,14 +435,7 @@ def avg_pool3d(
 
 
 def _adaptive(nd: int, input: Tensor, output_size) -> Tensor:
-    sizes = (
-        _tuple(output_size, nd)
-        if not isinstance(output_size, (list, tuple))
-        else tuple(
-            input.shape[input.ndim - nd + i] if o is None else int(o)
-            for i, o in enumerate(output_size)
-        )
-    )
+    sizes = _pool_output(nd, input, output_size)
     return apply(_conv.adaptive_avg_pool[nd], (input,), _static(output_size=sizes))
 
 
@@ -445,6 +460,321 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Average pooling to a fixed 3-D output size."""
     return _adaptive(3, input, output_size)
+
+
+def _pool_output(nd: int, input: Tensor, output_size) -> tuple:
+    """An adaptive pool's output size: one int for every dim, or a size per dim (None keeps
+    the input's)."""
+    if not isinstance(output_size, (list, tuple)):
+        return _tuple(output_size, nd)
+    return tuple(
+        input.shape[input.ndim - nd + i] if o is None else int(o) for i, o in enumerate(output_size)
+    )
+
+
+def _adaptive_max(nd: int, input: Tensor, output_size, return_indices: bool):
+    sizes = _pool_output(nd, input, output_size)
+    name = f"adaptive_max_pool{nd}d()"
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{name}: Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}"
+        )
+    if len(sizes) != nd:
+        raise RuntimeError(f"{name}: internal error: output_size.size() must be {nd}")
+    out, idx = apply(_pool.adaptive_max_pool[nd], (input,), _static(output_size=sizes))
+    return (out, idx) if return_indices else out
+
+
+@_functional(test=Sample(((2, 3, 7),), args=(3,)))
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling to a fixed output length; with ``return_indices``, also where each
+    maximum came from."""
+    return _adaptive_max(1, input, output_size, return_indices)
+
+
+@_functional(test=Sample(((2, 3, 7, 5),), args=((3, 2),), kwargs={"return_indices": True}))
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling to a fixed output size (PyTorch's floor/ceil window bounds).
+
+    >>> import tensorish
+    >>> tensorish.nn.functional.adaptive_max_pool2d(tensorish.ones(1, 5, 7), 2).shape
+    tensorish.Size([1, 2, 2])
+    """
+    return _adaptive_max(2, input, output_size, return_indices)
+
+
+@_functional(test=Sample(((1, 2, 4, 5, 6),), args=(2,)))
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling to a fixed 3-D output size."""
+    return _adaptive_max(3, input, output_size, return_indices)
+
+
+@_functional(test=Sample(((2, 3, 7),), args=(3,)))
+def adaptive_max_pool1d_with_indices(
+    input: Tensor, output_size, return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool1d` and its indices."""
+    return _adaptive_max(1, input, output_size, True)
+
+
+@_functional(test=Sample(((2, 3, 7, 5),), args=((3, None),)))
+def adaptive_max_pool2d_with_indices(
+    input: Tensor, output_size, return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool2d` and its indices."""
+    return _adaptive_max(2, input, output_size, True)
+
+
+@_functional(test=Sample(((1, 2, 4, 5, 6),), args=((2, 3, 4),)))
+def adaptive_max_pool3d_with_indices(
+    input: Tensor, output_size, return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool3d` and its indices."""
+    return _adaptive_max(3, input, output_size, True)
+
+
+@_functional(test=Sample(((2, 3, 9),), args=(3, 2, 1)))
+def max_pool1d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool1d` and the flat index of each maximum in its input plane."""
+    return _max_poolnd(1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+@_functional(test=Sample(((2, 3, 7, 6),), args=((3, 2), (2, 1), 1, (1, 2), True)))
+def max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool2d` and the flat index of each maximum in its input plane."""
+    return _max_poolnd(2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+@_functional(test=Sample(((1, 2, 4, 4, 5),), args=(2,)))
+def max_pool3d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool3d` and the flat index of each maximum in its input plane."""
+    return _max_poolnd(3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def _max_unpoolnd(nd: int, input, indices, kernel_size, stride, padding, output_size) -> Tensor:
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None else _tuple(stride, nd)
+    p = _tuple(padding, nd)
+    spatial = tuple(input.shape[input.ndim - nd :])
+    default = tuple((n - 1) * ss - 2 * pp + kk for n, kk, ss, pp in zip(spatial, k, s, p))
+    if output_size is None:
+        sizes = default
+    else:
+        sizes = tuple(int(o) for o in output_size)[-nd:]
+        for d, (o, want, ss) in enumerate(zip(sizes, default, s)):
+            if not want - ss < o < want + ss:
+                raise ValueError(
+                    f'invalid output_size "{tuple(sizes)}" (dim {d} must be between '
+                    f"{want - ss} and {want + ss})"
+                )
+    if indices.dtype is not _dtype.int64:
+        raise RuntimeError(
+            f"elements in indices should be type int64 but got: {indices.dtype.title}"
+        )
+    plane = math.prod(sizes)
+    idx = np.asarray(indices._value)
+    bad = idx[(idx < 0) | (idx >= plane)]
+    if bad.size:
+        raise RuntimeError(
+            f"Found an invalid max index: {bad.flat[0]} (output volumes are of size "
+            f"{'x'.join(map(str, sizes))})"
+        )
+    return apply(_pool.max_unpool[nd], (input, indices), _static(output_size=sizes))
+
+
+@_functional(test=Sample(((2, 3, 4), Given([[[0, 3, 5, 6]] * 3] * 2)), args=(2,)))
+def max_unpool1d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """The inverse of :func:`max_pool1d`: each value written at its index, zeros elsewhere."""
+    return _max_unpoolnd(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+@_functional(test=Sample(((1, 2, 2, 2), Given([[[[0, 3], [9, 14]]] * 2])), args=(2,)))
+def max_unpool2d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """The inverse of :func:`max_pool2d`: each value written at its index, zeros elsewhere.
+
+    >>> import tensorish
+    >>> F = tensorish.nn.functional
+    >>> out, idx = F.max_pool2d(tensorish.arange(16.).reshape(1, 4, 4), 2, return_indices=True)
+    >>> F.max_unpool2d(out, idx, 2).shape
+    tensorish.Size([1, 4, 4])
+    """
+    return _max_unpoolnd(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+@_functional(test=Sample(((1, 1, 1, 1, 2), Given([[[[[5, 13]]]]])), args=(2,)))
+def max_unpool3d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """The inverse of :func:`max_pool3d`: each value written at its index, zeros elsewhere."""
+    return _max_unpoolnd(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def _lp_poolnd(nd: int, input, norm_type, kernel_size, stride, ceil_mode) -> Tensor:
+    k, s, p, _ = _pool_args(nd, kernel_size, stride, 0)
+    for n, kk, ss in zip(input.shape[input.ndim - nd :], k, s):
+        if (n - kk) // ss + 1 < 1:
+            outs = "x".join(
+                str(max((m - kk2) // ss2 + 1, 0))
+                for m, kk2, ss2 in zip(input.shape[input.ndim - nd :], k, s)
+            )
+            ins = "x".join(map(str, input.shape[input.ndim - nd - 1 :]))
+            raise RuntimeError(
+                f"Given input size: ({ins}). Calculated output size: "
+                f"({input.shape[input.ndim - nd - 1]}x{outs}). Output size is too small"
+            )
+    return apply(
+        _pool.lp_pool,
+        (input,),
+        _static(norm_type=float(norm_type), kernel=k, stride=s, ceil_mode=bool(ceil_mode)),
+    )
+
+
+@_functional(test=Sample(((2, 3, 8),), args=(2.0, 3, 2), low=0.5))
+def lp_pool1d(
+    input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
+) -> Tensor:
+    """Power-average pooling: ``(sum over the window of x ** p) ** (1 / p)``."""
+    return _lp_poolnd(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+@_functional(test=Sample(((2, 3, 6, 5),), args=(3.0, 2), kwargs={"ceil_mode": True}, low=0.5))
+def lp_pool2d(
+    input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
+) -> Tensor:
+    """2-D power-average pooling.
+
+    >>> import tensorish
+    >>> tensorish.nn.functional.lp_pool2d(tensorish.ones(1, 4, 4), 2, 2)
+    tensor([[[2., 2.],
+             [2., 2.]]])
+    """
+    return _lp_poolnd(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+@_functional(test=Sample(((1, 2, 4, 4, 4),), args=(2.0, 2), low=0.5))
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
+) -> Tensor:
+    """3-D power-average pooling."""
+    return _lp_poolnd(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def _fractional_max(
+    nd: int, input, kernel_size, output_size, output_ratio, return_indices, _random_samples
+):
+    name = f"fractional_max_pool{nd}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+    k = _tuple(kernel_size, nd)
+    spatial = tuple(input.shape[input.ndim - nd :])
+    if output_size is None:
+        ratio = output_ratio if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * nd
+        sizes = tuple(int(n * float(r)) for n, r in zip(spatial, ratio))
+    else:
+        sizes = _tuple(output_size, nd)
+    for dim, n, kk, o in zip(("time", "height", "width")[3 - nd :], spatial, k, sizes):
+        if o + kk - 1 > n:
+            raise RuntimeError(f"{name}(): pool {dim} {kk} too large relative to input {dim} {n}")
+    if _random_samples is None:
+        planes = input.shape[0] if input.ndim == nd + 2 else 1
+        channels = input.shape[input.ndim - nd - 1]
+        _random_samples = _random.rand(planes, channels, nd, dtype=input.dtype)
+    out, idx = apply(
+        _pool.fractional_max_pool[nd],
+        (input, _random_samples),
+        _static(kernel=k, output_size=sizes),
+    )
+    return (out, idx) if return_indices else out
+
+
+@_functional(test=())
+def fractional_max_pool2d(
+    input: Tensor,
+    kernel_size,
+    output_size=None,
+    output_ratio=None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+):
+    """Max pooling over pseudo-randomly placed windows (Graham, 2014).
+
+    >>> import tensorish
+    >>> F = tensorish.nn.functional
+    >>> F.fractional_max_pool2d(tensorish.ones(1, 1, 7, 7), 2, output_size=3).shape
+    tensorish.Size([1, 1, 3, 3])
+    """
+    return _fractional_max(
+        2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples
+    )
+
+
+@_functional(test=())
+def fractional_max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size,
+    output_size=None,
+    output_ratio=None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """:func:`fractional_max_pool2d` and its indices."""
+    return _fractional_max(2, input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+@_functional(test=())
+def fractional_max_pool3d(
+    input: Tensor,
+    kernel_size,
+    output_size=None,
+    output_ratio=None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+):
+    """3-D max pooling over pseudo-randomly placed windows."""
+    return _fractional_max(
+        3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples
+    )
+
+
+@_functional(test=())
+def fractional_max_pool3d_with_indices(
+    input: Tensor,
+    kernel_size,
+    output_size=None,
+    output_ratio=None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """:func:`fractional_max_pool3d` and its indices."""
+    return _fractional_max(3, input, kernel_size, output_size, output_ratio, True, _random_samples)
 
 
 # -- normalization ------------------------------------------------------------------------
@@ -589,6 +919,84 @@ def pairwise_distance(
     return apply(_norm.pairwise_distance, (x1, x2), _static(p=float(p), eps=eps, keepdim=keepdim))
 
 
+@_functional(
+    test=(
+        Sample(((2, 3, 4, 5), (3,), (3,)), args=(T, None, None, T, T)),
+        # forward only: the running stats cannot require grad (test_nn_layers_more: backward)
+        Sample(
+            ((2, 3, 6), (3,), (3,)), args=(T, T, T), kwargs={"use_input_stats": False}, grad=False
+        ),
+    )
+)
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each channel of each sample over its spatial dims; with running stats and
+    ``use_input_stats``, update them in place with ``momentum``.
+
+    >>> import tensorish
+    >>> F = tensorish.nn.functional
+    >>> F.instance_norm(tensorish.tensor([[[1., 3.]]]))
+    tensor([[[-1.0000,  1.0000]]])
+    """
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(
+                "Expected running_mean and running_var to be defined when use_input_stats is false"
+            )
+        return apply(
+            _norm.instance_norm_eval,
+            (input, weight, bias, running_mean._value, running_var._value),
+            _static(eps=eps),
+        )
+    if math.prod(input.shape[2:]) <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    if running_mean is None:
+        return apply(_norm.instance_norm, (input, weight, bias, None, None, None), _static(eps=eps))
+    factor = np.asarray(momentum, running_mean._v.dtype)
+    y, new_rm, new_rv = apply(
+        _norm.instance_norm_tracked,
+        (input, weight, bias, running_mean._value, running_var._value, factor),
+        _static(eps=eps),
+    )
+    running_mean._set_value(new_rm._value)
+    running_var._set_value(new_rv._value)
+    return y
+
+
+@_functional(test=(Sample(((2, 5, 3, 4),), args=(3,)), Sample(((2, 4, 6),), args=(2, 0.1, 0.5))))
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """Divide each value by a power of the mean square over ``size`` neighbouring channels.
+
+    >>> import tensorish
+    >>> tensorish.nn.functional.local_response_norm(tensorish.ones(1, 2, 2), 2).shape
+    tensorish.Size([1, 2, 2])
+    """
+    if input.ndim < 3:
+        raise ValueError(
+            "Expected 3D or higher dimensionality                          input (got "
+            f"{input.ndim} dimensions)"
+        )
+    if input.numel() == 0:
+        return input
+    return apply(
+        _norm.local_response_norm,
+        (input,),
+        _static(size=int(size), alpha=float(alpha), beta=float(beta), k=float(k)),
+    )
+
+
 # -- dropout, embedding -------------------------------------------------------------------
 
 
@@ -686,6 +1094,155 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         num_classes = int(jnp.max(v)) + 1 if v.size else 0
     return Tensor._wrap(jax.nn.one_hot(v, num_classes, dtype=jnp.int64))
+
+
+@_functional(test=())
+def dropout3d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 4D or 5D inputs).",
+            UserWarning,
+            stacklevel=2,
+        )
+    if not training:
+        return input
+    batched = input.ndim == 5
+    x = input if batched else input.unsqueeze(0)
+    out = apply(_nn.feature_dropout, (x, next_key()), _static(p=float(p), nd=x.ndim - 2))
+    return _inplace_result(input, out if batched else out.squeeze(0), inplace)
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    out = apply(_act.alpha_dropout, (input, next_key()), _static(p=float(p), feature=feature))
+    return _inplace_result(input, out, inplace)
+
+
+@_functional(test=())
+def alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """Dropout that keeps SELU's zero mean and unit variance: a dropped unit becomes SELU's
+    negative saturation value, then all are scaled and shifted back.
+
+    >>> import tensorish
+    >>> tensorish.nn.functional.alpha_dropout(tensorish.ones(3), 0.5)
+    tensor([1., 1., 1.])
+    """
+    return _alpha_dropout(input, p, training, inplace, False)
+
+
+@_functional(test=())
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """:func:`alpha_dropout` of whole channels."""
+    return _alpha_dropout(input, p, training, inplace, True)
+
+
+@_functional(
+    test=(
+        Sample((Ints((8,), 6), (6, 3), Given([0, 3, 3])), kwargs={"mode": "sum"}),
+        Sample((Ints((8,), 6), (6, 3), Given([0, 2, 5]))),
+        Sample((Ints((3, 4), 6), (6, 3)), kwargs={"mode": "max"}),
+        Sample(
+            (Ints((8,), 6), (6, 3), Given([0, 2, 5]), (8,)),
+            args=(T, T, T),
+            kwargs={"mode": "sum", "padding_idx": 1},
+        ),
+    )
+)
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """The sum, mean or max of each bag of rows of ``weight``: a bag is a row of a 2-D
+    ``input``, or the run of a 1-D ``input`` that starts at each of ``offsets``.
+
+    >>> import tensorish
+    >>> w = tensorish.arange(6.).reshape(3, 2)
+    >>> tensorish.nn.functional.embedding_bag(tensorish.tensor([[0, 2]]), w)
+    tensor([[2., 3.]])
+    """
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError(
+            "embedding_bag: max_norm and scale_grad_by_freq are not supported"
+        )
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{type(offsets)}"
+            )
+        starts = np.arange(0, input.numel() + 1, max(input.shape[1], 1))[: input.shape[0]]
+        ends_at = input.numel()
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        starts = np.asarray(offsets._value).astype(np.int64)
+        ends_at = input.shape[0]
+        if starts.size and starts[0] != 0:
+            raise RuntimeError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
+                f"start from position 0. However, got {starts[0]}\n[ tensorish.LongTensor{{}} ]"
+            )
+        if starts.size and starts[-1] > ends_at:
+            raise RuntimeError(
+                f"offsets[-1] can not be greater than input's length {ends_at} but got "
+                f"offsets[-1] of {starts[-1]}"
+            )
+        if include_last_offset:
+            starts = starts[:-1]
+    else:
+        raise ValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
+        )
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub."
+        )
+    idx = np.asarray(input._value).reshape(-1)
+    rows = weight.shape[0]
+    bad = np.flatnonzero((idx < 0) | (idx >= rows))
+    if bad.size:
+        raise RuntimeError(
+            f"Index {bad[0]} of input takes value {idx[bad[0]]} which is not in the valid "
+            f"range [0, {rows})"
+        )
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += rows
+    bags = np.searchsorted(starts, np.arange(ends_at), side="right") - 1
+    return apply(
+        _pool.embedding_bag,
+        (input.reshape(-1), weight, per_sample_weights, bags),
+        _static(bag_count=len(starts), mode=mode, padding_idx=padding_idx),
+    )
 
 
 # -- activations --------------------------------------------------------------------------
@@ -1182,7 +1739,419 @@ def margin_ranking_loss(
     )
 
 
+def _not_differentiable(fn: str, arg: str, t: Tensor | None) -> None:
+    if t is not None and t.requires_grad:
+        raise RuntimeError(
+            f"The function '{fn}' is not differentiable with respect to argument '{arg}'. "
+            "This input cannot have requires_grad True."
+        )
+
+
+@_functional(
+    test=(
+        Sample(((4, 5), (4, 5), (4, 5)), low=0.1),
+        Sample(((4, 5), (4, 5), (4, 1)), kwargs={"full": True, "reduction": "sum"}, low=0.1),
+        Sample(((4, 5), (4, 5), (4,)), kwargs={"reduction": "none"}, low=0.1),
+    )
+)
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of ``target`` under a Gaussian of mean ``input`` and variance
+    ``var`` (clamped to ``eps``, without changing its gradient).
+
+    >>> import tensorish
+    >>> F = tensorish.nn.functional
+    >>> F.gaussian_nll_loss(tensorish.zeros(2), tensorish.zeros(2), tensorish.ones(2))
+    tensor(0.)
+    """
+    if not isinstance(var, Tensor):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = input.new_full(input.shape, float(var))
+    elif bool(np.any(np.asarray(var._value) < 0)):
+        raise ValueError("var has negative entry/entries")
+    if var.shape != input.shape:
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        # Otherwise var must differ from input in one dim only, where it has size 1.
+        elif not (
+            input.ndim == var.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
+        ):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    return apply(
+        _loss.gaussian_nll[(reduction, bool(full))],
+        (input, target, var),
+        _static(full=bool(full), eps=float(eps), reduction=reduction),
+    )
+
+
+@_functional(
+    test=(
+        Sample(((4, 5), (4, 5)), low=0.0, high=3.0),
+        Sample(
+            ((4, 5), (4, 5)),
+            kwargs={"log_input": False, "full": True, "reduction": "none"},
+            low=0.1,
+            high=3.0,
+        ),
+    )
+)
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of ``target`` under a Poisson of rate ``input`` (or of
+    ``exp(input)``, with ``log_input``); ``full`` adds Stirling's term."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return apply(
+        _loss.poisson_nll[(reduction, bool(full))],
+        (input, target),
+        _static(log_input=bool(log_input), full=bool(full), eps=float(eps), reduction=reduction),
+    )
+
+
+@_functional(test=Sample(((4, 5), Given([[1, -1, 1, -1, 1]] * 4, "float32")), args=(T, T, 0.5)))
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``x`` where the target is 1, ``max(0, margin - x)`` where it is -1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    # The target only selects a branch: it gets no gradient, as in PyTorch.
+    return apply(
+        _loss.hinge_embedding[reduction],
+        (input, target._value),
+        _static(margin=float(margin), reduction=reduction),
+    )
+
+
+@_functional(
+    test=(
+        Sample(((4, 5), Ints((4,), 5))),
+        Sample(
+            ((4, 5), Ints((4,), 5), (5,)),
+            args=(T, T, 2, 0.5, T),
+            kwargs={"reduction": "sum"},
+            grad=False,  # the weight cannot require grad (test_nn_layers_more: backward)
+        ),
+        Sample(((5,), Ints((), 5)), kwargs={"reduction": "none"}),
+    )
+)
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss: ``sum over i != y of max(0, margin - x[y] + x[i]) ** p / C``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    n = input.shape[0] if input.ndim == 2 else 1
+    if target.numel() != n or target.ndim > 1:
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size [{n}], but got "
+            f"{list(target.shape)}. Input has shape {list(input.shape)}."
+        )
+    _not_differentiable("multi_margin_loss", "weight", weight)
+    return apply(
+        _loss.multi_margin,
+        (input, target, weight),
+        _static(p=int(p), margin=float(margin), reduction=reduction),
+    )
+
+
+@_functional(
+    test=(
+        Sample(((3, 5), Given([[3, 0, -1, 1, 2], [4, -1, 0, 0, 0], [-1, 1, 1, 1, 1]]))),
+        Sample(((5,), Given([1, 2, -1, 0, 0])), kwargs={"reduction": "none"}),
+    )
+)
+def multilabel_margin_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """Multi-label hinge loss: the target lists each sample's classes, ended by -1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise RuntimeError(
+            f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}"
+        )
+    return apply(_loss.multilabel_margin, (input, target), _static(reduction=reduction))
+
+
+@_functional(
+    test=(
+        Sample(((4, 5), Ints((4, 5), 2, dtype="float32"))),
+        Sample(((4, 5), Ints((4, 5), 2, dtype="float32"), (5,)), args=(T, T, T)),
+    )
+)
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Per-class binary cross-entropy with logits, averaged over the classes."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return apply(
+        _loss.multilabel_soft_margin[reduction],
+        (input, target, weight),
+        _static(reduction=reduction),
+    )
+
+
+@_functional(test=Sample(((4, 5), Given([[1, -1, 1, -1, 1]] * 4, "float32")), grad=False))
+def soft_margin_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """Two-class logistic loss ``log(1 + exp(-y * x))``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _not_differentiable("soft_margin_loss", "target", target)
+    return apply(_loss.soft_margin, (input, target), _static(reduction=reduction))
+
+
+@_functional(
+    test=(
+        Sample(((4, 5), (4, 5), (4, 5))),
+        Sample(((4, 5), (4, 5), (4, 5)), kwargs={"p": 1.0, "swap": True, "reduction": "none"}),
+    )
+)
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with the p-norm
+    distance (``swap``: the smaller of the negative's distances to anchor and positive)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
+            f"negative {negative.ndim}D inputs"
+        )
+    return apply(
+        _loss.triplet_margin[reduction],
+        (anchor, positive, negative),
+        _static(
+            margin=float(margin), p=float(p), eps=float(eps), swap=bool(swap), reduction=reduction
+        ),
+    )
+
+
+@_functional(test=Sample(((4, 5), (4, 5), (4, 5)), kwargs={"swap": True, "reduction": "sum"}))
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """:func:`triplet_margin_loss` with any distance (default :func:`pairwise_distance`)."""
+    if margin <= 0:
+        raise ValueError(
+            "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+            f"{margin} instead"
+        )
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    a, p, n = anchor.ndim, positive.ndim, negative.ndim
+    if not a == p == n:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {a}D, positive {p}D, and negative {n}D inputs"
+        )
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(dist(positive, negative))
+    loss = (margin + d_pos - d_neg).clamp_min(0)
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+@_functional(
+    test=(
+        Sample(((6, 2, 4), Ints((2, 3), 4, 1)), args=(T, T, [6, 5], [3, 2])),
+        Sample(
+            ((5, 2, 3), Given([1, 2, 2, 1])),
+            args=(T, T, [5, 4], [2, 2]),
+            kwargs={"reduction": "sum", "blank": 0},
+        ),
+        Sample(((4, 3), Given([1, 1])), args=(T, T, [4], [2]), kwargs={"reduction": "none"}),
+    )
+)
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths,
+    target_lengths,
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Tensor:
+    """Connectionist temporal classification loss of (T, N, C) (or (T, C)) log-probabilities
+    against padded (N, S) or concatenated targets.
+
+    >>> import tensorish
+    >>> F = tensorish.nn.functional
+    >>> lp = F.log_softmax(tensorish.zeros(3, 1, 2), 2)
+    >>> F.ctc_loss(lp, tensorish.tensor([[1]]), [3], [1])
+    tensor(0.2877)
+    """
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    batched = log_probs.ndim == 3
+    lp = log_probs if batched else log_probs.unsqueeze(1)
+    t_max, n = lp.shape[0], lp.shape[1]
+    in_len = np.asarray(
+        input_lengths._value if isinstance(input_lengths, Tensor) else input_lengths, np.int64
+    ).reshape(-1)
+    tgt_len = np.asarray(
+        target_lengths._value if isinstance(target_lengths, Tensor) else target_lengths, np.int64
+    ).reshape(-1)
+    tg = np.asarray(targets._value).astype(np.int64)
+    if not batched:
+        tg = tg.reshape(1, -1)
+    if tg.ndim == 1:
+        ends = np.cumsum(tgt_len)
+        width = int(tgt_len.max()) if tgt_len.size else 0
+        padded = np.zeros((n, width), np.int64)
+        for i, (e, k) in enumerate(zip(ends, tgt_len)):
+            padded[i, :k] = tg[e - k : e]
+        tg = padded
+    for v in in_len:
+        if v > t_max:
+            raise RuntimeError(
+                f"Expected input_lengths to have value at most {t_max}, but got value {v} "
+                "(while checking arguments for ctc_loss_allocate_outputs)"
+            )
+    for v in tgt_len:
+        if v > tg.shape[1]:
+            raise RuntimeError(
+                f"Expected tensor to have size at least {v} at dimension 1, but got size "
+                f"{tg.shape[1]} for argument #2 'targets' (while checking arguments for "
+                "ctc_loss_allocate_outputs)"
+            )
+    out = apply(
+        _loss.ctc[reduction],
+        (lp, tg, in_len, tgt_len),
+        _static(blank=int(blank), zero_infinity=bool(zero_infinity), reduction=reduction),
+    )
+    return out if batched or reduction != "none" else out.squeeze(0)
+
+
+# -- shrinking and randomized activations -------------------------------------------------
+
+
+@_functional(test=(_KINKS, Sample(((2, 5),), args=(1.0,))))
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0.
+
+    >>> import tensorish
+    >>> tensorish.nn.functional.hardshrink(tensorish.tensor([-1., 0.2, 0.7]))
+    tensor([-1.0000,  0.0000,  0.7000])
+    """
+    return apply(_act.hardshrink, (input,), _static(lambd=float(lambd)))
+
+
+@_functional(test=(_KINKS, Sample(((2, 5),), args=(1.0,))))
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` moved ``lambd`` towards 0, and 0 within ``lambd`` of it."""
+    if lambd < 0:
+        raise RuntimeError(
+            f"lambda must be in range [0, 3.40282e+38] for input dtype Float, but found {lambd:g}"
+        )
+    return apply(_act.softshrink, (input,), _static(lambd=float(lambd)))
+
+
+@_functional(test=(_KINKS, Sample(((2, 5),), args=(0.1, 0.3))))
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Leaky ReLU whose negative slope is drawn uniformly from ``[lower, upper]`` per element
+    in training, and is their mean otherwise.
+
+    >>> import tensorish
+    >>> tensorish.nn.functional.rrelu(tensorish.tensor([-2., 1.]), 0.25, 0.75)
+    tensor([-1.,  1.])
+    """
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    key = next_key() if training else None
+    out = apply(_act.rrelu, (input, key), _static(lower=float(lower), upper=float(upper)))
+    return _inplace_result(input, out, inplace)
+
+
 # -- padding, resizing --------------------------------------------------------------------
+
+
+def _check_pad(input: Tensor, pad: tuple, mode: str) -> None:
+    """PyTorch's checks of a reflect, replicate or circular padding."""
+    n = len(pad) // 2
+    if mode not in ("reflect", "replicate", "circular"):
+        return
+    if input.ndim not in (n + 1, n + 2) or n > 3:
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
+    for i in range(n):
+        dim = input.ndim - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        size = input.shape[dim]
+        if mode == "reflect" and (lo >= size or hi >= size):
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({lo}, {hi}) at dimension {dim} of input "
+                f"{list(input.shape)}"
+            )
+        if mode == "circular" and (lo > size or hi > size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
 
 
 @_functional(test=Sample(((4, 5),), args=((1, 2),)))
@@ -1205,6 +2174,8 @@ def pad(
             f"{len(pad)} and input of dimension {input.ndim}"
         )
     n = len(pad) // 2
+    if mode != "constant":
+        _check_pad(input, pad, mode)
     if mode == "constant":
         name = "ConstantPadNdBackward0"
     elif mode in ("reflect", "replicate", "circular"):
@@ -1232,44 +2203,263 @@ def interpolate(
     recompute_scale_factor: bool | None = None,
     antialias: bool = False,
 ) -> Tensor:
-    """Resize the spatial dims: nearest, nearest-exact, (bi/tri)linear.
+    """Resize the spatial dims: nearest, nearest-exact, (bi/tri)linear, bicubic, area;
+    ``antialias`` filters a downscale as PyTorch (and PIL) do, in bilinear and bicubic modes.
 
     >>> import tensorish
     >>> tensorish.nn.functional.interpolate(tensorish.ones(1, 1, 2), scale_factor=2).shape
     tensorish.Size([1, 1, 4])
     """
     nd = input.ndim - 2
-    op = _conv.interpolate.get((mode, nd))
-    if op is None:
-        raise NotImplementedError(
-            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
-            f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
-            f"nearest-exact (got {mode})"
-        )
-    if mode.startswith("nearest") and align_corners is not None:
-        raise ValueError(
-            "align_corners option can only be set with the interpolating modes: linear | "
-            "bilinear | bicubic | trilinear"
-        )
-    if (size is None) == (scale_factor is None):
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError(
+                "align_corners option can only be set with the interpolating modes: linear | "
+                "bilinear | bicubic | trilinear"
+            )
+    if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
+    spatial = list(input.shape[2:])
     if size is not None:
+        if isinstance(size, (list, tuple)) and len(size) != nd:
+            raise ValueError(
+                "Input and output must have the same number of spatial dimensions, but got "
+                f"input with spatial dimensions of {spatial} and output size of {size}. Please "
+                "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                "(o1, o2, ...,oK) format."
+            )
         sizes = _tuple(size, nd)
         scales = (None,) * nd
-    else:
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nd:
+            raise ValueError(
+                "Input and scale_factor must have the same number of spatial dimensions, but "
+                f"got input with spatial dimensions of {spatial} and scale_factor of shape "
+                f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
+                "format and scale_factor in (s1, s2, ...,sK) format."
+            )
         factors = tuple(
             float(s)
             for s in (
                 scale_factor if isinstance(scale_factor, (list, tuple)) else (scale_factor,) * nd
             )
         )
-        sizes = tuple(int(math.floor(n * f)) for n, f in zip(input.shape[2:], factors))
-        scales = (None,) * nd if recompute_scale_factor else factors
+        sizes = tuple(int(math.floor(n * f)) for n, f in zip(spatial, factors))
+        scales = (None,) * nd if recompute_scale_factor or mode == "area" else factors
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+            "requires a 4-D tensor as input"
+        )
+    if mode == "area" and 1 <= nd <= 3:
+        return apply(_conv.adaptive_avg_pool[nd], (input,), _static(output_size=sizes))
+    op = _conv.interpolate.get((mode, nd))
+    if op is None:
+        needs = {"linear": 3, "bilinear": 4, "trilinear": 5}.get(mode)
+        if needs is not None and input.ndim in (3, 4, 5):
+            raise NotImplementedError(
+                f"Got {input.ndim}D input, but {mode} mode needs {needs}D input"
+            )
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+            "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+            f"nearest-exact (got {mode})"
+        )
+    if antialias:
+        if mode == "lanczos":
+            raise NotImplementedError("interpolate: the lanczos mode is not supported")
+        return apply(
+            _conv.interpolate_antialiased[mode],
+            (input,),
+            _static(
+                sizes=sizes,
+                mode=mode,
+                align_corners=bool(align_corners),
+                scales=scales,
+                antialias=True,
+            ),
+        )
     return apply(
         op,
         (input,),
         _static(sizes=sizes, mode=mode, align_corners=bool(align_corners), scales=scales),
     )
+
+
+@_functional(test=Sample(((1, 2, 3, 4),), kwargs={"scale_factor": 2, "mode": "bilinear"}))
+def upsample(
+    input: Tensor,
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """Deprecated spelling of :func:`interpolate`."""
+    warnings.warn(
+        "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+@_functional(test=Sample(((1, 2, 3, 4),), kwargs={"scale_factor": 2}))
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: :func:`interpolate` in ``nearest`` mode."""
+    warnings.warn(
+        "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+@_functional(test=Sample(((1, 2, 3, 4),), kwargs={"size": (5, 7)}))
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: :func:`interpolate` in ``bilinear`` mode with ``align_corners=True``."""
+    warnings.warn(
+        "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+@_functional(test=Sample(((2, 8, 3, 2),), args=(2,)))
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r², H, W) -> (*, C, H r, W r).
+
+    >>> import tensorish
+    >>> tensorish.nn.functional.pixel_shuffle(tensorish.ones(1, 4, 2, 3), 2).shape
+    tensorish.Size([1, 1, 4, 6])
+    """
+    if input.ndim < 3:
+        raise RuntimeError(
+            "pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.ndim} dimension(s)"
+        )
+    r = int(upscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    if input.shape[-3] % (r * r):
+        raise RuntimeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+            f"square of upscale_factor, but input.size(-3)={input.shape[-3]} is not divisible "
+            f"by {r * r}"
+        )
+    return apply(_resample.pixel_shuffle, (input,), _static(r=r))
+
+
+@_functional(test=Sample(((2, 2, 4, 6),), args=(2,)))
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r², H, W), the inverse of :func:`pixel_shuffle`."""
+    if input.ndim < 3:
+        raise RuntimeError(
+            "pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.ndim} dimension(s)"
+        )
+    r = int(downscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    for name, d in (("height", -2), ("width", -1)):
+        if input.shape[d] % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
+                f"input.size({d})={input.shape[d]} is not divisible by {r}"
+            )
+    return apply(_resample.pixel_unshuffle, (input,), _static(r=r))
+
+
+@_functional(test=Sample(((2, 6, 3),), args=(3,)))
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Interleave the channels of ``groups`` groups: (N, g c, *) viewed as (N, g, c, *),
+    transposed to (N, c, g, *)."""
+    if input.ndim <= 2:
+        raise RuntimeError(
+            f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+            f"{list(input.shape)}"
+        )
+    if groups <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
+        )
+    if input.shape[1] % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {input.shape[1]} channels "
+            f"and {groups} groups."
+        )
+    return apply(_resample.channel_shuffle, (input,), _static(groups=int(groups)))
+
+
+def _window_args(kernel_size, dilation, padding, stride) -> dict:
+    return {
+        "kernel": _tuple(kernel_size, 2),
+        "dilation": _tuple(dilation, 2),
+        "padding": _tuple(padding, 2),
+        "stride": _tuple(stride, 2),
+    }
+
+
+def _blocks(spatial, w: dict) -> tuple:
+    return tuple(
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, k, d, p, s in zip(spatial, w["kernel"], w["dilation"], w["padding"], w["stride"])
+    )
+
+
+@_functional(test=Sample(((2, 3, 5, 6),), args=((2, 3), (1, 2), (1, 0), (2, 1))))
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Copy each sliding block of a (N, C, H, W) input into a column: (N, C kh kw, L).
+
+    >>> import tensorish
+    >>> tensorish.nn.functional.unfold(tensorish.ones(1, 2, 3, 3), 2).shape
+    tensorish.Size([1, 8, 4])
+    """
+    w = _window_args(kernel_size, dilation, padding, stride)
+    _wrap_dim(2, input.ndim)
+    spatial = tuple(input.shape[-2:])
+    blocks = _blocks(spatial, w)
+    if min(blocks) < 1:
+        raise RuntimeError(
+            f"Given input with spatial size {spatial}, kernel_size={w['kernel']}, "
+            f"dilation={w['dilation']}, padding={w['padding']}, calculated shape of the array "
+            f"of sliding blocks as {blocks}, but its components must be at least one."
+        )
+    return apply(_resample.unfold, (input,), _static(**w))
+
+
+@_functional(test=Sample(((2, 18, 6),), args=((5, 6), (2, 3), (1, 2), (1, 0), (2, 1))))
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sum columns of sliding blocks back into an image: the adjoint of :func:`unfold`.
+
+    >>> import tensorish
+    >>> F = tensorish.nn.functional
+    >>> F.fold(tensorish.ones(1, 4, 4), (3, 3), 2)
+    tensor([[[[1., 2., 1.],
+              [2., 4., 2.],
+              [1., 2., 1.]]]])
+    """
+    w = _window_args(kernel_size, dilation, padding, stride)
+    size = _tuple(output_size, 2)
+    k = w["kernel"]
+    if input.shape[-2] % (k[0] * k[1]):
+        raise RuntimeError(
+            "Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={input.shape[-2]} and kernel_size={k}."
+        )
+    blocks = _blocks(size, w)
+    if input.shape[-1] != math.prod(blocks):
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={k}, dilation={w['dilation']}, "
+            f"padding={w['padding']}, stride={w['stride']}, expected size of input's "
+            f"dimension 2 to match the calculated number of sliding blocks {blocks[0]} * "
+            f"{blocks[1]} = {math.prod(blocks)}, but got input.size(2)={input.shape[-1]}."
+        )
+    return apply(_resample.fold, (input,), _static(output_size=size, **w))
 
 
 # -- attention ----------------------------------------------------------------------------

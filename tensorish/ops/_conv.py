@@ -203,7 +203,14 @@ def _interp_matrix(
         src = dst * s
     else:
         s = (1.0 / scale) if scale else size / out
-        src = np.maximum((dst + 0.5) * s - 0.5, 0.0)
+        src = (dst + 0.5) * s - 0.5
+    if mode == "bicubic":
+        base = np.floor(src)
+        t = src - base
+        for k, w in enumerate(_cubic_weights(t)):
+            np.add.at(m, (np.arange(out), np.clip(base.astype(np.int64) - 1 + k, 0, size - 1)), w)
+        return m
+    src = np.maximum(src, 0.0)
     lo = np.minimum(np.floor(src).astype(np.int64), size - 1)
     hi = np.minimum(lo + 1, size - 1)
     lam = src - lo
@@ -212,11 +219,53 @@ def _interp_matrix(
     return m
 
 
-def _interp_fn(x, sizes, mode, align_corners, scales):
+def _aa_matrix(size: int, out: int, mode: str, align_corners: bool, scale: float | None):
+    """PyTorch's antialiased resampling (PIL's): a triangle (bilinear) or Keys cubic
+    (bicubic, a = -0.5) filter stretched by the downscaling factor, weights normalized."""
+    if align_corners:
+        s = (size - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        s = (1.0 / scale) if scale else size / out
+    taps = 2 if mode == "bilinear" else 4
+    support = taps / 2 * s if s >= 1 else taps / 2
+    inv = 1 / s if s >= 1 else 1.0
+    m = np.zeros((out, size), np.float64)
+    for i in range(out):
+        center = s * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), size)
+        x = np.abs((np.arange(lo, hi) - center + 0.5) * inv)
+        if mode == "bilinear":
+            w = np.maximum(1 - x, 0)
+        else:
+            a = -0.5
+            near = ((a + 2) * x - (a + 3)) * x * x + 1
+            far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+            w = np.where(x < 1, near, np.where(x < 2, far, 0))
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
+def _cubic_weights(t: np.ndarray) -> tuple:
+    """PyTorch's cubic convolution weights (A = -0.75) of the 4 taps around offset ``t``."""
+    a = -0.75
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _interp_fn(x, sizes, mode, align_corners, scales, antialias=False):
     nd = len(sizes)
+    matrix = _aa_matrix if antialias else _interp_matrix
     for i, (out, sc) in enumerate(zip(sizes, scales)):
         axis = x.ndim - nd + i
-        m = jnp.asarray(_interp_matrix(x.shape[axis], out, mode, align_corners, sc), x.dtype)
+        m = jnp.asarray(matrix(x.shape[axis], out, mode, align_corners, sc), x.dtype)
         x = jnp.moveaxis(jnp.tensordot(x, m, axes=([axis], [1])), -1, axis)
     return x
 
@@ -227,6 +276,8 @@ _INTERP_NAMES = {
     ("nearest", 3): "UpsampleNearest3DBackward0",
     ("nearest-exact", 1): "UpsampleNearestExact1DBackward0",
     ("nearest-exact", 2): "UpsampleNearestExact2DBackward0",
+    ("nearest-exact", 3): "UpsampleNearestExact3DBackward0",
+    ("bicubic", 2): "UpsampleBicubic2DBackward0",
     ("linear", 1): "UpsampleLinear1DBackward0",
     ("bilinear", 2): "UpsampleBilinear2DBackward0",
     ("trilinear", 3): "UpsampleTrilinear3DBackward0",
@@ -234,3 +285,7 @@ _INTERP_NAMES = {
 
 
 interpolate = {k: Op(v, _interp_fn, saves=()) for k, v in _INTERP_NAMES.items()}
+interpolate_antialiased = {
+    "bilinear": Op("UpsampleBilinear2DAaBackward0", _interp_fn, saves=()),
+    "bicubic": Op("UpsampleBicubic2DAaBackward0", _interp_fn, saves=()),
+}

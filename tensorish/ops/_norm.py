@@ -5,7 +5,11 @@ the ``grad_fn`` PyTorch gives the output.
 
 from __future__ import annotations
 
+from functools import partial
+
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from ._common import Op
@@ -112,3 +116,83 @@ def _pdist_fn(a, b, p, eps, keepdim):
 
 
 pairwise_distance = Op("NormBackward1", _pdist_fn)
+
+
+def _in_fn(x, w, b, rm, rv, factor, eps):
+    axes = tuple(range(2, x.ndim))
+    mean = jnp.mean(x, axes, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axes, keepdims=True)
+    y = (x - mean) * lax.rsqrt(var + eps)
+    if w is not None:
+        y = y * _channel(w, x.ndim)
+    if b is not None:
+        y = y + _channel(b, x.ndim)
+    if rm is None:
+        return y
+    n = x.size // (x.shape[0] * x.shape[1])
+    # The running stats move by the batch average of each instance's mean and unbiased var.
+    batch_mean = lax.stop_gradient(jnp.mean(mean, (0, *axes))).astype(rm.dtype)
+    batch_var = lax.stop_gradient(jnp.mean(var, (0, *axes)) * (n / max(n - 1, 1)))
+    return y, (1 - factor) * rm + factor * batch_mean, (1 - factor) * rv + factor * batch_var
+
+
+instance_norm = Op("ViewBackward0", _in_fn)
+instance_norm_tracked = Op("ViewBackward0", _in_fn, n_out=3)
+instance_norm_eval = Op("ViewBackward0", _bn_eval_fn)
+
+
+def _lrn_fn(x, size, alpha, beta, k):
+    sq = jnp.square(x)
+    widths = [(0, 0), (size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 2)
+    sq = jnp.pad(sq, widths)
+    c = x.shape[1]
+    window = sum(lax.slice_in_dim(sq, i, i + c, axis=1) for i in range(size))
+    return x / (window / size * alpha + k) ** beta
+
+
+local_response_norm = Op("DivBackward0", _lrn_fn)
+
+
+def _cross_map_windows(channels: int, size: int) -> tuple:
+    """The channel windows of PyTorch's CrossMapLRN2d: its forward's running sum (which, as
+    PyTorch's does, never drops channel 0 once past it) and its backward's."""
+    pre = int((size - 1) / 2 + 1)
+    fwd = np.zeros((channels, channels), np.float32)
+    fwd[0, : min(pre, channels)] = 1
+    for c in range(1, channels):
+        fwd[c] = fwd[c - 1]
+        if c < channels - pre + 1:
+            fwd[c, c + pre - 1] += 1
+        if c > pre:
+            fwd[c, c - pre] -= 1
+    back = int(size - (size - 1) / 2)
+    bwd = np.zeros((channels, channels), np.float32)
+    for c in range(channels):
+        bwd[c, max(c - back, 0) : min(c + size - back, channels)] = 1
+    return fwd, bwd
+
+
+# NOTE: PyTorch's CrossMapLRN2d has a hand-written backward whose channel window is not the
+# forward's (see _cross_map_windows): its gradient is not the forward's derivative, so this
+# one is written out to match it.
+@partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
+def _cross_map_lrn_fn(x, size, alpha, beta, k):
+    return _cross_map_forward(x, size, alpha, beta, k)[0]
+
+
+def _cross_map_forward(x, size, alpha, beta, k):
+    fwd, _ = _cross_map_windows(x.shape[1], size)
+    scale = k + alpha / size * jnp.einsum("cj,nj...->nc...", fwd.astype(x.dtype), x * x)
+    out = x * scale ** (-beta)
+    return out, (x, out, scale)
+
+
+def _cross_map_backward(size, alpha, beta, k, saved, g):
+    x, out, scale = saved
+    _, bwd = _cross_map_windows(x.shape[1], size)
+    acc = jnp.einsum("cj,nj...->nc...", bwd.astype(x.dtype), g * out / scale)
+    return (scale ** (-beta) * g - (2 * alpha * beta / size) * x * acc,)
+
+
+_cross_map_lrn_fn.defvjp(_cross_map_forward, _cross_map_backward)
+cross_map_lrn = Op("CrossMapLRN2dBackward", _cross_map_lrn_fn)

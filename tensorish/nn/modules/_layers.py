@@ -420,17 +420,42 @@ class _ConvTransposeNd(_ConvNd):
             output_padding,
         )
 
+    def _output_padding(self, input: Tensor, output_size) -> tuple:
+        """The output padding that makes the output ``output_size`` (PyTorch's rule)."""
+        if output_size is None:
+            return self.output_padding
+        nd = self._nd
+        sizes = [int(o) for o in output_size][-nd:] if len(output_size) > nd else output_size
+        if len(sizes) != nd:
+            raise ValueError(
+                f"ConvTranspose{nd}D: for {input.ndim}D input, output_size must have {nd} or "
+                f"{nd + 2} elements (got {len(output_size)})"
+            )
+        spatial = input.shape[input.ndim - nd :]
+        low = [
+            (n - 1) * s - 2 * p + d * (k - 1) + 1
+            for n, s, p, d, k in zip(
+                spatial, self.stride, self.padding, self.dilation, self.kernel_size
+            )
+        ]
+        high = [m + s - 1 for m, s in zip(low, self.stride)]
+        for o, lo, hi in zip(sizes, low, high):
+            if not lo <= o <= hi:
+                raise ValueError(
+                    f"requested an output size of {output_size}, but valid sizes range from "
+                    f"{low} to {high} (for an input of {spatial})"
+                )
+        return tuple(o - lo for o, lo in zip(sizes, low))
+
     def forward(self, input: Tensor, output_size=None) -> Tensor:
-        if output_size is not None:
-            raise NotImplementedError("ConvTranspose: output_size is not supported")
-        fn = F.conv_transpose1d if self._nd == 1 else F.conv_transpose2d
+        fn = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[self._nd]
         return fn(
             input,
             self.weight,
             self.bias,
             self.stride,
             self.padding,
-            self.output_padding,
+            self._output_padding(input, output_size),
             self.groups,
             self.dilation,
         )
@@ -446,6 +471,17 @@ class ConvTranspose2d(_ConvTransposeNd):
     """2-D transposed convolution."""
 
     _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution.
+
+    >>> import tensorish
+    >>> tensorish.nn.ConvTranspose3d(2, 3, 2)(tensorish.ones(1, 2, 2, 2, 2)).shape
+    tensorish.Size([1, 3, 3, 3, 3])
+    """
+
+    _nd = 3
 
 
 # -- pooling ------------------------------------------------------------------------------
@@ -882,6 +918,27 @@ class Dropout2d(Dropout):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
+class Dropout3d(Dropout):
+    """Zero whole 3-D feature maps with probability ``p`` in training mode."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps SELU's self-normalizing mean and variance."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training)
+
+
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors, initialised N(0, 1)."""
 
@@ -967,6 +1024,93 @@ class Embedding(Module):
         return cls(rows, cols, padding_idx, _weight=embeddings, _freeze=freeze, **kwargs)
 
 
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embeddings, without building the bags' rows.
+
+    >>> import tensorish
+    >>> tensorish.nn.EmbeddingBag(10, 3, mode="sum")
+    EmbeddingBag(10, 3, mode='sum')
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        if padding_idx is not None:
+            if padding_idx > 0:
+                if padding_idx >= num_embeddings:
+                    raise AssertionError("padding_idx must be within num_embeddings")
+            elif padding_idx < 0:
+                if padding_idx < -num_embeddings:
+                    raise AssertionError("padding_idx must be within num_embeddings")
+                padding_idx = num_embeddings + padding_idx
+        self.padding_idx = padding_idx
+        if _weight is None:
+            self.weight = Parameter(_filled((num_embeddings, embedding_dim), 0.0, device, dtype))
+            self.reset_parameters()
+        else:
+            if list(_weight.shape) != [num_embeddings, embedding_dim]:
+                raise AssertionError(
+                    "Shape of weight does not match num_embeddings and embedding_dim"
+                )
+            self.weight = Parameter(_weight)
+        self.mode = mode
+        self.sparse = sparse
+        self.include_last_offset = include_last_offset
+
+    reset_parameters = Embedding.reset_parameters
+
+    def forward(
+        self,
+        input: Tensor,
+        offsets: Tensor | None = None,
+        per_sample_weights: Tensor | None = None,
+    ) -> Tensor:
+        return F.embedding_bag(
+            input,
+            self.weight,
+            offsets,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.mode,
+            self.sparse,
+            per_sample_weights,
+            self.include_last_offset,
+            self.padding_idx,
+        )
+
+    def extra_repr(self) -> str:
+        s = "{num_embeddings}, {embedding_dim}"
+        if self.max_norm is not None:
+            s += ", max_norm={max_norm}"
+        if self.norm_type != 2:
+            s += ", norm_type={norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += ", scale_grad_by_freq={scale_grad_by_freq}"
+        s += ", mode={mode!r}"
+        if self.padding_idx is not None:
+            s += ", padding_idx={padding_idx}"
+        return s.format(**self.__dict__)
+
+
 __all__ = [
     "Identity",
     "Linear",
@@ -979,6 +1123,7 @@ __all__ = [
     "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "ConvTranspose3d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
@@ -997,5 +1142,9 @@ __all__ = [
     "Dropout",
     "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
     "Embedding",
+    "EmbeddingBag",
 ]

@@ -24,6 +24,7 @@ from ._layers import (
     Conv3d,
     ConvTranspose1d,
     ConvTranspose2d,
+    ConvTranspose3d,
     Linear,
     _filled,
 )
@@ -381,6 +382,17 @@ class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
     cls_to_become = ConvTranspose2d
 
 
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """A ``ConvTranspose3d`` whose ``in_channels`` is inferred from the first input.
+
+    >>> import tensorish
+    >>> tensorish.nn.LazyConvTranspose3d(4, 2)(tensorish.ones(1, 2, 2, 2, 2)).shape
+    tensorish.Size([1, 4, 3, 3, 3])
+    """
+
+    cls_to_become = ConvTranspose3d
+
+
 class _LazyNormBase(LazyModuleMixin):
     def __init__(
         self,
@@ -463,6 +475,7 @@ __all__ = [
     "LazyConv3d",
     "LazyConvTranspose1d",
     "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
     "LazyBatchNorm1d",
     "LazyBatchNorm2d",
     "LazyBatchNorm3d",
