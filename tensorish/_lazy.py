@@ -16,15 +16,17 @@ Beside ``_dispatch`` (which decides when to defer) and below the op table; it bu
 from __future__ import annotations
 
 import jax
+from jax._src.array import ArrayImpl
 from jax.core import ShapedArray
 
 from ._pending import Pending
 from ._tensor import Tensor
 from .autograd._graph import accumulator_for, node_class
 
-_ArrayImpl = type(jax.numpy.zeros(()))
-# One device in the process: no need to check that an op's inputs share one.
-_many_devices = len(jax.devices()) > 1 or jax.default_backend() != "cpu"
+_ArrayImpl = ArrayImpl
+# Whether the process has more than one device (if not, an op's inputs need not be checked to
+# share one): None until the first op asks, as importing tensorish must not start JAX's backends.
+_many_devices: bool | None = None
 _new = object.__new__
 _NO_EDGE = (None, 0)
 
@@ -41,6 +43,9 @@ def record(op, key: tuple, args: tuple):
     versions = []
     saves = op.saves
     sharding = None
+    many = _many_devices
+    if many is None:
+        many = count_devices()
     i = -1
     for a in args:
         i += 1
@@ -67,14 +72,14 @@ def record(op, key: tuple, args: tuple):
         c = v.__class__
         if c is Pending:
             avals.append(v.aval)
-            if _many_devices:
+            if many:
                 s = v.sharding
             else:
                 vals.append(v)
                 continue
         elif c is _ArrayImpl:
             avals.append(v.aval)
-            if _many_devices:
+            if many:
                 s = v.sharding if v._committed else None
             else:
                 vals.append(v)
@@ -105,3 +110,11 @@ def record(op, key: tuple, args: tuple):
     out.value = out.reads = None
     node = (op.node_cls or node_class(op))(op, key, vals, 1, tuple(mask), edges, versions, out)
     return Tensor._wrap(out, node, 0)
+
+
+def count_devices() -> bool:
+    """Count the devices again (at the first op, and after ``init_process_group`` restarted
+    JAX's backends): whether there is more than one, or one that is not a CPU."""
+    global _many_devices
+    _many_devices = len(jax.devices()) > 1 or jax.default_backend() != "cpu"
+    return _many_devices

@@ -49,9 +49,18 @@ class Generator:
         if not -(2**63) <= seed <= _MASK:
             raise ValueError("Overflow when unpacking long long")
         self._seed = seed & _MASK
-        signed = self._seed - 2**64 if self._seed >= 2**63 else self._seed
-        self._key = jax.random.key(signed, impl="threefry2x32")
+        self.__dict__.pop("_key", None)  # made from the seed on first use (see __getattr__)
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        # The key array is made at the first draw, not when seeding: importing tensorish and
+        # seeding (as every DataLoader worker does) must not start JAX's backends.
+        if name != "_key" or "_seed" not in self.__dict__:
+            raise AttributeError(f"'Generator' object has no attribute '{name}'")
+        signed = self._seed - 2**64 if self._seed >= 2**63 else self._seed
+        with jax.ensure_compile_time_eval():  # a concrete key, even inside a trace
+            key = self._key = jax.random.key(signed, impl="threefry2x32")
+        return key
 
     def seed(self) -> int:
         """Seed from a non-deterministic source; returns the seed used."""
