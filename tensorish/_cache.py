@@ -33,6 +33,7 @@ evicts the oldest, so memory stays flat.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 import jax
@@ -82,10 +83,9 @@ def _turn_on() -> None:
             set_compilation_cache_dir(path)
 
 
-class LRU(dict):
+class LRU(OrderedDict):
     """A dict of at most ``size`` entries: ``get`` marks an entry used, and storing a new one
-    evicts the least recently used (a dict keeps insertion order: the first key is the oldest).
-    """
+    evicts the least recently used."""
 
     __slots__ = ("size",)
 
@@ -94,18 +94,16 @@ class LRU(dict):
         self.size = size
 
     def get(self, key, default=None):
-        value = dict.pop(self, key, _MISSING)
-        if value is _MISSING:
+        try:
+            self.move_to_end(key)
+        except KeyError:
             return default
-        dict.__setitem__(self, key, value)
-        return value
+        return self[key]
 
     def __setitem__(self, key, value) -> None:
-        dict.pop(self, key, None)
-        if len(self) >= self.size:
-            del self[next(iter(self))]
-        dict.__setitem__(self, key, value)
+        if key not in self and len(self) >= self.size:
+            self.popitem(last=False)
+        OrderedDict.__setitem__(self, key, value)
 
 
-_MISSING = object()
 _turn_on()

@@ -125,6 +125,19 @@ def record(op, key: tuple, args: tuple):
     )
 
 
+def deferred(op, key: tuple, vals: list, aval: ShapedArray) -> Pending:
+    """The value ``op`` computes from the arrays ``vals`` (of ShapedArray ``aval``), computed
+    when first needed; recorded nowhere (``vals`` require no grad)."""
+    sharding = None
+    many = _many_devices
+    if many is None:
+        many = count_devices()
+    if many:
+        v = vals[0]
+        sharding = v.sharding if v._committed else None
+    return _pending(op, key, vals, aval, sharding, 0)
+
+
 def _pending(op, key, vals, aval, sharding, nr: int) -> Pending:
     p = _new(Pending)
     p.op, p.key, p.vals, p.aval, p.nr, p.group = op, key, vals, aval, nr, None
