@@ -70,6 +70,16 @@ from ._dtype import uint8 as uint8
 from ._interop import from_dlpack as from_dlpack
 from ._interop import from_jax as from_jax
 from ._interop import to_jax as to_jax
+from ._legacy import BFloat16Tensor as BFloat16Tensor
+from ._legacy import BoolTensor as BoolTensor
+from ._legacy import ByteTensor as ByteTensor
+from ._legacy import CharTensor as CharTensor
+from ._legacy import DoubleTensor as DoubleTensor
+from ._legacy import FloatTensor as FloatTensor
+from ._legacy import HalfTensor as HalfTensor
+from ._legacy import IntTensor as IntTensor
+from ._legacy import LongTensor as LongTensor
+from ._legacy import ShortTensor as ShortTensor
 from ._printing import set_printoptions as set_printoptions
 from ._random import Generator as Generator
 from ._random import bernoulli as bernoulli
@@ -131,6 +141,7 @@ from . import special as special
 from . import testing as testing
 
 from . import nn as nn  # isort: skip
+from . import distributions as distributions  # isort: skip
 from . import accelerator as accelerator
 from . import backends as backends
 from . import utils as utils

@@ -15,7 +15,7 @@ import jax
 
 from ._dispatch import Op, apply
 from ._tensor import Tensor
-from .func import _arrays, _on_arrays, _tensors, functional_call
+from .func import _arrays, _tensors, _Traced, functional_call
 
 
 def wrap_jax(f: Callable, name: str | None = None) -> Callable:
@@ -79,4 +79,4 @@ def unwrap(fn_or_module: Any) -> Any:
             return _arrays(out)
 
         return apply_module, params
-    return _on_arrays(fn_or_module)
+    return _Traced(fn_or_module)

@@ -8,7 +8,8 @@ and most methods, ``autograd/`` its autograd methods (``backward``, ``grad``, ``
 ``retain_grad``).
 
 The value is immutable; in-place methods rebind it and bump the version counter ``_vc`` (shared
-by aliases), so PyTorch's checks for in-place misuse still fire.
+by aliases), so PyTorch's checks for in-place misuse still fire. The legacy constructor
+(``Tensor(data)``, ``Tensor(2, 3)``) is attached by ``_legacy``.
 
 Aliasing. JAX arrays cannot share storage, so tensorish keeps *whole-tensor* aliases explicitly:
 ``detach()`` and ``.data`` return tensors in the same alias group (``_alias``), and an in-place
@@ -91,9 +92,7 @@ class Tensor:
         "__weakref__",
     )
     __array_priority__ = 1000
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("use tensorish.tensor(data) or a creation function to make a Tensor")
+    __module__ = "tensorish"  # the class prints as <class 'tensorish.Tensor'>, as torch's does
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # JAX's pytree registry is by exact class: register Parameter and every other subclass.

@@ -12,6 +12,7 @@ from typing import Any
 import jax
 
 from . import _device, _random
+from ._legacy import LEGACY_DTYPES, typed
 from ._mode import mode
 
 __all__ = [
@@ -28,6 +29,16 @@ __all__ = [
     "is_bf16_supported",
     "get_device_name",
     "is_initialized",
+    "FloatTensor",
+    "DoubleTensor",
+    "HalfTensor",
+    "BFloat16Tensor",
+    "LongTensor",
+    "IntTensor",
+    "ShortTensor",
+    "CharTensor",
+    "ByteTensor",
+    "BoolTensor",
 ]
 
 
@@ -128,3 +139,18 @@ def is_bf16_supported(including_emulation: bool = True) -> bool:
         return True
     capability = getattr(_require()[current_device()], "compute_capability", "0")
     return float(capability) >= 8.0
+
+
+# The legacy CUDA tensor types: constructors of CUDA tensors, and their type in ``isinstance``.
+(
+    FloatTensor,
+    DoubleTensor,
+    HalfTensor,
+    BFloat16Tensor,
+    LongTensor,
+    IntTensor,
+    ShortTensor,
+    CharTensor,
+    ByteTensor,
+    BoolTensor,
+) = (typed(d, "tensorish.cuda") for d in LEGACY_DTYPES)

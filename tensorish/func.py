@@ -5,6 +5,11 @@ Each transform unwraps its Tensor arguments to jax arrays, applies the JAX trans
 function that wraps the (traced) arrays back into Tensors before calling ``func``, and wraps the
 results. So they nest (``grad(grad(f))``, ``vmap(grad(f))``, ``jacrev(jacfwd(f))``) and can run
 under ``jax.jit``. Tensors built around tracers never record an autograd graph.
+
+JAX's pytrees sort a dict's keys; PyTorch keeps the caller's order (and code pairs gradients
+with parameters by position). So each transform notes the structure of its inputs and of
+``func``'s output (``_skeleton``) and puts every dict of its results back in that order
+(``_in_order``).
 """
 
 from __future__ import annotations
@@ -50,39 +55,95 @@ def _tensors(tree: Any) -> Any:
     )
 
 
-def _on_arrays(
-    func: Callable, has_aux: bool = False, scalar: str | None = None, kwargs: dict | None = None
-) -> Callable:
-    """``func`` as a function of jax arrays; ``scalar`` names the API that needs one output."""
-    kwargs = kwargs or {}
+def _skeleton(tree: Any) -> Any:
+    """The containers of ``tree`` in their own order, with None for every leaf."""
+    if isinstance(tree, dict):
+        return {k: _skeleton(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_skeleton(v) for v in tree]
+    return None
 
-    def f(*xs):
+
+def _in_order(tree: Any, skeleton: Any, leaf: Callable = lambda x: x) -> Any:
+    """``tree`` (a JAX transform's result) with each dict's keys in ``skeleton``'s order;
+    ``leaf`` reorders what stands at each of the skeleton's leaves (a Jacobian's input side)."""
+    if skeleton is None:
+        return leaf(tree)
+    if isinstance(tree, dict) and isinstance(skeleton, dict) and tree.keys() == skeleton.keys():
+        out = tree.copy()
+        out.clear()
+        for k, sub in skeleton.items():
+            out[k] = _in_order(tree[k], sub, leaf)
+        return out
+    if (
+        isinstance(tree, (list, tuple))
+        and isinstance(skeleton, list)
+        and len(tree) == len(skeleton)
+    ):
+        items = [_in_order(v, sub, leaf) for v, sub in zip(tree, skeleton)]
+        if isinstance(tree, list):
+            return items
+        return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
+    return tree
+
+
+class _Traced:
+    """``func`` as a function of jax arrays, called with dicts in the order of ``args`` (the
+    caller's arguments); after a call, ``out`` and ``aux`` hold the skeletons of what ``func``
+    returned. ``scalar`` names the API that needs one output."""
+
+    def __init__(
+        self,
+        func: Callable,
+        args: tuple = (),
+        has_aux: bool = False,
+        scalar: str | None = None,
+        kwargs: dict | None = None,
+    ) -> None:
+        self.func, self.has_aux, self.scalar, self.kwargs = func, has_aux, scalar, kwargs or {}
+        self.args = _skeleton(args)
+        self.out = self.aux = None
+
+    def __call__(self, *xs: Any) -> Any:
         mode.inline += 1
         try:
-            out = func(*_tensors(xs), **kwargs)
+            out = self.func(*_in_order(_tensors(xs), self.args), **self.kwargs)
         finally:
             mode.inline -= 1
-        if has_aux:
+        if self.has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise RuntimeError(
-                    f"{scalar or 'vjp'}(f, ...): output of function f should be a tuple: "
+                    f"{self.scalar or 'vjp'}(f, ...): output of function f should be a tuple: "
                     "(output, aux) if has_aux is True"
                 )
             out, aux = out
-        if scalar is not None:
+            self.aux = _skeleton(aux)
+        self.out = _skeleton(out)
+        if self.scalar is not None:
             if not isinstance(out, Tensor):
                 raise RuntimeError(
-                    f"{scalar}(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}"
+                    f"{self.scalar}(f)(*args): Expected f(*args) to return a Tensor, got "
+                    f"{type(out)}"
                 )
             if out.ndim != 0:
                 raise RuntimeError(
-                    f"{scalar}(f)(*args): Expected f(*args) to return a scalar Tensor, got "
+                    f"{self.scalar}(f)(*args): Expected f(*args) to return a scalar Tensor, got "
                     f"tensor with {out.ndim} dims. Maybe you wanted to use the vjp or jacrev "
                     "APIs instead?"
                 )
-        return (_arrays(out), _arrays(aux)) if has_aux else _arrays(out)
+        return (_arrays(out), _arrays(aux)) if self.has_aux else _arrays(out)
 
-    return f
+    def results(self, out: Any, aux: Any = None) -> Any:
+        """``out`` (and ``aux``) as Tensors, their dicts in the caller's order."""
+        out = _in_order(_tensors(out), self.out)
+        return (out, _in_order(_tensors(aux), self.aux)) if self.has_aux else out
+
+
+def _selected(args: tuple, argnums: int | tuple[int, ...]) -> Any:
+    """The skeleton of the arguments ``argnums`` picks (one, or a tuple of them)."""
+    if isinstance(argnums, int):
+        return _skeleton(args[argnums])
+    return [_skeleton(args[i]) for i in argnums]
 
 
 def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
@@ -114,9 +175,10 @@ def grad_and_value(
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        f = _on_arrays(func, has_aux, "grad_and_value", kwargs)
+        f = _Traced(func, args, has_aux, "grad_and_value", kwargs)
         value, g = jax.value_and_grad(f, argnums, has_aux=has_aux)(*_arrays(args))
-        return _tensors(g), _tensors(value)
+        g = _in_order(_tensors(g), _selected(args, argnums))
+        return g, (f.results(*value) if has_aux else f.results(value))
 
     return wrapper
 
@@ -130,16 +192,18 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     >>> vjp_fn(tensorish.ones(2))
     (tensor([2., 2.]),)
     """
-    res = jax.vjp(_on_arrays(func, has_aux), *_arrays(primals), has_aux=has_aux)
-    out, pull = res[0], res[1]
+    f = _Traced(func, primals, has_aux)
+    res = jax.vjp(f, *_arrays(primals), has_aux=has_aux)
+    pull = res[1]
 
     def vjp_fn(*cotangents: Any) -> tuple:
         ct = cotangents[0] if len(cotangents) == 1 else cotangents
-        return _tensors(tuple(pull(_arrays(ct))))
+        return _in_order(_tensors(tuple(pull(_arrays(ct)))), _skeleton(primals))
 
     if has_aux:
-        return _tensors(out), vjp_fn, _tensors(res[2])
-    return _tensors(out), vjp_fn
+        out, aux = f.results(res[0], res[2])
+        return out, vjp_fn, aux
+    return f.results(res[0]), vjp_fn
 
 
 def jvp(
@@ -156,10 +220,10 @@ def jvp(
             "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be "
             "valid to call f(*primals)."
         )
-    res = jax.jvp(
-        _on_arrays(func, has_aux), _arrays(primals), _arrays(tuple(tangents)), has_aux=has_aux
-    )
-    return tuple(_tensors(r) for r in res)
+    f = _Traced(func, primals, has_aux)
+    res = jax.jvp(f, _arrays(primals), _arrays(tuple(tangents)), has_aux=has_aux)
+    outs = tuple(_in_order(_tensors(r), f.out) for r in res[:2])
+    return outs + (_in_order(_tensors(res[2]), f.aux),) if has_aux else outs
 
 
 def linearize(func: Callable, *primals: Any) -> tuple:
@@ -170,8 +234,9 @@ def linearize(func: Callable, *primals: Any) -> tuple:
     >>> jvp_fn(tensorish.ones(2))
     tensor([2., 4.])
     """
-    out, lin = jax.linearize(_on_arrays(func), *_arrays(primals))
-    return _tensors(out), lambda *tangents: _tensors(lin(*_arrays(tangents)))
+    f = _Traced(func, primals)
+    out, lin = jax.linearize(f, *_arrays(primals))
+    return f.results(out), lambda *tangents: f.results(lin(*_arrays(tangents)))
 
 
 def vmap(
@@ -193,14 +258,14 @@ def vmap(
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        f = _on_arrays(func, kwargs=kwargs)
+        f = _Traced(func, args, kwargs=kwargs)
         try:
             out = jax.vmap(f, in_axes=in_axes, out_axes=out_axes)(*_arrays(args))
         except ValueError as e:
             if "inconsistent sizes" not in str(e):
                 raise
             raise ValueError(_size_error(args, in_axes)) from None
-        return _tensors(out)
+        return f.results(out)
 
     return wrapper
 
@@ -252,10 +317,17 @@ def jacfwd(
 def _jac(transform: Callable, func: Callable, argnums, has_aux: bool) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        f = _on_arrays(func, has_aux, kwargs=kwargs)
-        return _tensors(transform(f, argnums, has_aux=has_aux)(*_arrays(args)))
+        f = _Traced(func, args, has_aux, kwargs=kwargs)
+        res = transform(f, argnums, has_aux=has_aux)(*_arrays(args))
+        inputs = _selected(args, argnums)
+        jac = _in_order(_tensors(res[0] if has_aux else res), f.out, _reorder(inputs))
+        return (jac, _in_order(_tensors(res[1]), f.aux)) if has_aux else jac
 
     return wrapper
+
+
+def _reorder(skeleton: Any) -> Callable:
+    return lambda tree: _in_order(tree, skeleton)
 
 
 def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:

@@ -5,8 +5,10 @@
 tensor(5.)
 """
 
+from functools import partial
+
 from .ops._linalg import cross as _cross
-from .ops._linalg import matmul as matmul
+from .ops._linalg import matmul as _matmul
 from .ops._linalg_functions import LinAlgError as LinAlgError
 from .ops._linalg_functions import cholesky as cholesky
 from .ops._linalg_functions import cholesky_ex as cholesky_ex
@@ -32,8 +34,13 @@ from .ops._linalg_functions import svd as svd
 from .ops._linalg_functions import svdvals as svdvals
 from .ops._linalg_functions import vecdot as vecdot
 from .ops._linalg_functions import vector_norm as vector_norm
+from .ops._registry import Sample, declare
+
+_linalg = partial(declare, namespace="tensorish.linalg", method=False)
+matmul = _linalg(name="matmul", test=Sample(((2, 3), (3,)), dtype="float64"))(_matmul)
 
 
+@_linalg(test=Sample(((4, 3), (1, 3)), dtype="float64"))
 def cross(input, other, *, dim: int = -1):
     """The cross product along ``dim`` (default: the last), broadcasting the inputs.
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 
+from . import ops as ops_package
 from ._dispatch import Op
 
 FAMILIES = {
@@ -60,12 +62,16 @@ def covered() -> dict[str, list[str]]:
 
 
 def declared_ops() -> list[Op]:
-    """Every Op declared at module level in the families above."""
+    """Every Op the op table (``tensorish.ops``) declares at module level, alone or in a
+    table of variants (by reduction, by dims)."""
     ops = {}
-    for path in FAMILIES.values():
-        for value in vars(importlib.import_module(path)).values():
-            if isinstance(value, Op):
-                ops[id(value)] = value
+    for info in pkgutil.iter_modules(ops_package.__path__):
+        module = importlib.import_module(f"{ops_package.__name__}.{info.name}")
+        for value in vars(module).values():
+            group = value.values() if isinstance(value, dict) else value
+            for op in group if isinstance(value, (dict, list)) else [value]:
+                if isinstance(op, Op):
+                    ops[id(op)] = op
     return list(ops.values())
 
 

@@ -35,10 +35,25 @@ def both(data, dtype: str | None = None, requires_grad: bool = False):
     return t, s
 
 
+def pair(fn: Callable) -> tuple:
+    """``fn(torch)`` and ``fn(tensorish)``: the same code run under both libraries."""
+    return fn(torch), fn(tensorish)
+
+
+def outcome(fn: Callable) -> tuple:
+    """What ``fn()`` did, comparable across the libraries: ``("ok", result)`` or the type name
+    and message of the exception it raised."""
+    try:
+        return ("ok", fn())
+    except Exception as e:  # noqa: BLE001 - the oracle says which type
+        return type(e).__name__, str(e)
+
+
 def to_numpy(x) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         x = x.detach()
-        return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
+        # force: torch's zero gradients (of sign, say) can be ZeroTensors
+        return (x.float() if x.dtype == torch.bfloat16 else x).numpy(force=True)
     if isinstance(x, tensorish.Tensor):
         v = np.asarray(x.jax())
         return v.astype(np.float32) if v.dtype.name == "bfloat16" else v
@@ -85,26 +100,35 @@ def check_op(
     atol: float = 1e-6,
     seed: int = 0,
     grad_fn: str | None = None,
-) -> None:
-    """Compare ``torch_fn`` and ``tensorish_fn`` (default: the same callable) on random inputs.
+    each_node: bool = False,
+) -> tuple:
+    """Compare ``torch_fn`` and ``tensorish_fn`` (default: the same callable) on random inputs,
+    and return both forward results.
 
-    ``shapes`` gives one input per entry; the functions take the inputs positionally.
+    ``shapes`` gives one input per entry; the functions take the inputs positionally. An entry
+    with a ``draw(rng)`` method (an op declaration's ``Ints`` or ``Given``) makes its own data;
+    only floating inputs require grad. ``each_node``: tensorish's backward runs node by node
+    (``backward(inputs=...)``), never as the fused program of a graph seen before, so a table
+    of one-off checks compiles no such program.
     """
     if tensorish_fn is None:  # torch.add -> tensorish.add; a lambda serves both libraries
         name = getattr(torch_fn, "__name__", "")
         is_torch = getattr(torch, name, None) is torch_fn
         tensorish_fn = getattr(tensorish, name) if is_torch else torch_fn
     rng = np.random.default_rng(seed)
-    data = [rng.uniform(low, high, size=shape).astype(dtype) for shape in shapes]
-    floating = np.dtype(dtype).kind in "fc"
-    ts = [torch.tensor(d, requires_grad=grad and floating) for d in data]
-    ss = [tensorish.tensor(d, requires_grad=grad and floating) for d in data]
+    data = [
+        s.draw(rng) if hasattr(s, "draw") else rng.uniform(low, high, size=s).astype(dtype)
+        for s in shapes
+    ]
+    needs = [grad and d.dtype.kind in "fc" for d in data]
+    ts = [torch.tensor(d, requires_grad=r) for d, r in zip(data, needs)]
+    ss = [tensorish.tensor(d, requires_grad=r) for d, r in zip(data, needs)]
     out_t, out_s = torch_fn(*ts), tensorish_fn(*ss)
     assert_same(out_t, out_s, "forward", rtol, atol)
     if grad_fn is not None:
         assert type(out_s.grad_fn).__name__ == grad_fn == type(out_t.grad_fn).__name__
-    if not (grad and floating):
-        return
+    if not any(needs):
+        return out_t, out_s
     outs_t = out_t if isinstance(out_t, (tuple, list)) else [out_t]
     outs_s = out_s if isinstance(out_s, (tuple, list)) else [out_s]
     total_t, total_s = 0, 0
@@ -116,11 +140,12 @@ def check_op(
         total_t = total_t + (a * torch.tensor(up)).sum()
         total_s = total_s + (b * tensorish.tensor(up)).sum()
     if isinstance(total_t, int):
-        return
+        return out_t, out_s
     total_t.backward()
-    total_s.backward()
+    total_s.backward(inputs=[s for s in ss if s.requires_grad] if each_node else None)
     for i, (a, b) in enumerate(zip(ts, ss)):
         if a.grad is None:
             assert b.grad is None, f"backward[{i}]: torch has no grad"
         else:
             assert_same(a.grad, b.grad, f"backward[{i}]", rtol, atol)
+    return out_t, out_s

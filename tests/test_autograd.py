@@ -7,18 +7,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from oracle import assert_same, assert_same_error
+from oracle import assert_same, assert_same_error, pair
 
 import tensorish
 
 LIBS = (torch, tensorish)
 X = [0.5, -1.5, 2.0]
 Y = [1.5, 0.25, -0.75]
-
-
-def pair(fn):
-    """Run ``fn(m)`` under torch and tensorish; return both results."""
-    return fn(torch), fn(tensorish)
 
 
 def leaf(m, data=X, dtype=None):

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from oracle import assert_same, assert_same_error
+from oracle import assert_same, assert_same_error, pair
 from torch.autograd.gradcheck import GradcheckError
 
 import tensorish
@@ -10,10 +10,6 @@ import tensorish
 LIBS = (torch, tensorish)
 X = [0.5, -1.5, 2.0]
 Y = [1.5, 0.25, -0.75]
-
-
-def pair(fn):
-    return fn(torch), fn(tensorish)
 
 
 def leaf(m, data=X, dtype=None):

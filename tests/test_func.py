@@ -4,16 +4,12 @@ import jax
 import numpy as np
 import pytest
 import torch
-from oracle import assert_same
+from oracle import assert_same, pair
 
 import tensorish
 
 X = [0.5, -1.5, 2.0]
 Y = [1.5, 0.25, -0.75]
-
-
-def pair(fn):
-    return fn(torch), fn(tensorish)
 
 
 def f(x, y):
@@ -251,3 +247,149 @@ def test_tracer_tensors_do_not_record():
 
     tensorish.func.grad(loss)(tensorish.tensor(Y))
     assert seen == [(False, None)]
+
+
+def _keys(tree):
+    """The nesting of dict keys in ``tree``, in order (what code that zips by position sees)."""
+    if isinstance(tree, dict):
+        return [(k, _keys(v)) for k, v in tree.items()]
+    if isinstance(tree, (list, tuple)):
+        return [_keys(v) for v in tree]
+    return None
+
+
+def _params(m):
+    return {"w": m.tensor([1.0, 2.0]), "b": m.tensor([0.5, -1.0, 3.0])}
+
+
+def _loss(p):
+    return (p["w"] ** 3).sum() + (p["b"] ** 2).sum() * p["w"][0]
+
+
+DICT_ORDER = {
+    "grad": lambda m: m.func.grad(_loss)(_params(m)),
+    "grad_argnums": lambda m: m.func.grad(lambda a, p: _loss(p) * a.sum(), argnums=(0, 1))(
+        m.ones(2), _params(m)
+    ),
+    "grad_aux": lambda m: m.func.grad(
+        lambda p: (_loss(p), {"z": p["w"] * 2, "a": p["b"]}), has_aux=True
+    )(_params(m)),
+    "grad_and_value": lambda m: m.func.grad_and_value(_loss)(_params(m)),
+    "vjp": lambda m: m.func.vjp(lambda p: {"z": p["w"] * 2, "a": p["b"] ** 2}, _params(m))[1](
+        {"z": m.ones(2), "a": m.ones(3)}
+    ),
+    "vjp_out": lambda m: m.func.vjp(lambda p: {"z": p["w"] * 2, "a": p["b"] ** 2}, _params(m))[0],
+    "jvp": lambda m: m.func.jvp(
+        lambda p: {"z": p["w"] * 2, "a": p["b"] ** 2}, (_params(m),), (_params(m),)
+    ),
+    "linearize": lambda m: m.func.linearize(lambda p: {"z": p["w"] ** 2, "a": p["b"]}, _params(m))[
+        1
+    ](_params(m)),
+    "vmap": lambda m: m.func.vmap(lambda x: {"z": x * 2, "a": {"y": x, "c": x.sum()}})(
+        m.ones(2, 3)
+    ),
+    "vmap_dict_in": lambda m: m.func.vmap(lambda p: {"z": p["w"], "a": p["b"]})(
+        {"w": m.ones(4, 2), "b": m.zeros(4)}
+    ),
+    "jacrev": lambda m: m.func.jacrev(_loss)(_params(m)),
+    "jacfwd": lambda m: m.func.jacfwd(_loss)(_params(m)),
+    "jacrev_dict_out": lambda m: m.func.jacrev(lambda p: {"z": p["w"] * 2, "a": p["b"]})(
+        _params(m)
+    ),
+    "jacfwd_dict_out": lambda m: m.func.jacfwd(lambda p: {"z": p["w"] * 2, "a": p["b"]})(
+        _params(m)
+    ),
+    "hessian": lambda m: m.func.hessian(_loss)(_params(m)),
+}
+
+
+@pytest.mark.parametrize("name", DICT_ORDER)
+def test_dicts_keep_the_callers_key_order(name):
+    t, s = DICT_ORDER[name](torch), DICT_ORDER[name](tensorish)
+    assert _keys(s) == _keys(t)
+    assert_same(_leaves(t), _leaves(s), name, rtol=1e-5, atol=1e-5)
+
+
+def _leaves(tree):
+    if isinstance(tree, dict):
+        return [x for v in tree.values() for x in _leaves(v)]
+    if isinstance(tree, (list, tuple)):
+        return [x for v in tree for x in _leaves(v)]
+    return [tree]
+
+
+def test_grad_sees_its_dict_in_the_callers_order():
+    """``func`` itself receives the dicts in the caller's order (JAX hands them over sorted)."""
+
+    def run(m):
+        seen = []
+
+        def f(p):
+            seen.append(list(p))
+            return sum(v.sum() for v in p.values())
+
+        m.func.grad(f)(_params(m))
+        m.func.vmap(f)({"w": m.ones(3, 2), "b": m.ones(3, 1)})
+        m.func.hessian(f)(_params(m))
+        return seen
+
+    assert run(tensorish) == run(torch)
+
+
+def test_functional_call_output_keeps_its_graph():
+    """Not under a transform, ``functional_call`` runs imperatively: its output has a
+    ``grad_fn`` and backward reaches the given tensors (and only them)."""
+
+    def run(m):
+        m.manual_seed(0)
+        model = m.nn.Sequential(m.nn.Linear(3, 4), m.nn.Tanh(), m.nn.Linear(4, 2))
+        with m.no_grad():
+            for i, p in enumerate(model.parameters()):
+                p.copy_(m.linspace(-1, 1, p.numel()).reshape(p.shape) * (i + 1))
+        params = {k: v.detach().clone().requires_grad_() for k, v in model.named_parameters()}
+        x = m.linspace(-2, 2, 15).reshape(5, 3)
+        out = m.func.functional_call(model, params, (x,))
+        name = type(out.grad_fn).__name__
+        out.pow(2).sum().backward()
+        untouched = [p.grad is None for p in model.parameters()]
+        return out, name, [params[k].grad for k in params], untouched, list(params)
+
+    t, s = run(torch), run(tensorish)
+    assert_same(t[0], s[0], "output", rtol=1e-5, atol=1e-5)
+    assert s[1] == t[1]
+    assert_same(t[2], s[2], "gradients", rtol=1e-5, atol=1e-5)
+    assert s[3] == t[3] and s[4] == t[4]
+
+
+def test_per_sample_gradients_zip_with_the_parameters():
+    """The per-sample-gradients recipe: ``zip`` of the imperative gradients with
+    ``vmap(grad(functional_call))``'s dict values pairs the same parameters."""
+
+    def run(m):
+        model = m.nn.Linear(3, 2)
+        with m.no_grad():
+            model.weight.copy_(m.tensor([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]))
+            model.bias.copy_(m.tensor([0.05, -0.05]))
+        params = {k: v.detach() for k, v in model.named_parameters()}
+        data = m.linspace(-1, 1, 12).reshape(4, 3)
+        target = m.tensor([0, 1, 1, 0])
+
+        def loss(p, x, y):
+            out = m.func.functional_call(model, p, (x.unsqueeze(0),))
+            return m.nn.functional.cross_entropy(out, y.unsqueeze(0))
+
+        per_sample = m.func.vmap(m.func.grad(loss), in_dims=(None, 0, 0))(params, data, target)
+        imperative = []
+        for x, y in zip(data, target):
+            model.zero_grad()
+            loss(dict(model.named_parameters()), x, y).backward()
+            imperative.append([p.grad.clone() for p in model.parameters()])
+        stacked = [m.stack([g[i] for g in imperative]) for i in range(2)]
+        return list(zip(stacked, per_sample.values())), list(per_sample)
+
+    t, s = run(torch), run(tensorish)
+    assert s[1] == t[1]
+    for (a_t, b_t), (a_s, b_s) in zip(t[0], s[0]):
+        assert_same(a_t, a_s, "imperative", rtol=1e-5, atol=1e-6)
+        assert_same(b_t, b_s, "per-sample", rtol=1e-5, atol=1e-6)
+        assert_same(a_s, b_s, "paired by position", rtol=1e-5, atol=1e-6)

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from oracle import assert_same
+from oracle import assert_same, both
 from test_nn_layers import compare_fn, compare_module
 
 import tensorish
@@ -74,6 +74,24 @@ def test_activation_modules():
         compare_module(lambda nn, name=name: getattr(nn, name)(), [], data=[(KINKS, True)])
     for name in ("Softmax", "LogSoftmax", "Softmin"):
         compare_module(lambda nn, name=name: getattr(nn, name)(dim=1), [], data=[(KINKS, True)])
+
+
+def test_sigmoid_tanh_are_the_pointwise_ops():
+    """As in PyTorch, F.sigmoid and F.tanh are the pointwise ops: integer inputs give the default
+    float dtype, and the result is saved, not the input (a later in-place write to it is fine)."""
+    assert sF.sigmoid is tensorish.sigmoid and sF.tanh is tensorish.tanh
+    for name in ("sigmoid", "tanh"):
+        t, s = both([1, 2])
+        assert_same(getattr(torch.nn.functional, name)(t), getattr(sF, name)(s), name)
+        grads = []
+        for lib, F in ((torch, torch.nn.functional), (tensorish, sF)):
+            x = lib.tensor([0.5, -1.0], requires_grad=True)
+            h = x * 1
+            y = getattr(F, name)(h)
+            h.mul_(2)
+            y.sum().backward()
+            grads.append(x.grad)
+        assert_same(grads[0], grads[1], f"{name} grad")
 
 
 def test_relu_inplace():
@@ -386,6 +404,18 @@ FUNCTIONAL = [
         "NativeBatchNormBackward0",
     ),
     ("adaptive_avg_pool1d", lambda F, x: F.adaptive_avg_pool1d(x, 3), [(2, 3, 7)], None),
+    (
+        "avg_pool2d_uneven_padding",
+        lambda F, x: F.avg_pool2d(x, 2, padding=(1, 0), count_include_pad=False),
+        [(1, 2, 4, 5)],
+        "AvgPool2DBackward0",
+    ),
+    (
+        "avg_pool3d_padding",
+        lambda F, x: F.avg_pool3d(x, 2, padding=(1, 0, 1), count_include_pad=False),
+        [(1, 1, 4, 5, 3)],
+        "AvgPool3DBackward0",
+    ),
 ]
 
 

@@ -71,6 +71,7 @@ FAMILY = [
     ("argmin_dim", lambda m, a: m.argmin(a, -1), [(3, 4)], None),
     ("norm", lambda m, a: a.norm(), [(3, 4)], "LinalgVectorNormBackward0"),
     ("norm_1", lambda m, a: a.norm(1), [(3, 4)], "LinalgVectorNormBackward0"),
+    ("norm_3d", lambda m, a: a.norm(), [(2, 3, 4)], None),
     ("norm_inf", lambda m, a: a.norm(INF), [(3, 4)], "LinalgVectorNormBackward0"),
     ("norm_neg_inf_dim", lambda m, a: a.norm(-INF, dim=1), [(3, 4)], None),
     ("norm_3_dim", lambda m, a: a.norm(3, dim=0), [(3, 4)], None),

@@ -1,5 +1,7 @@
-"""The op table: every op declared once, grouped by family. Importing this package also
-attaches each op's Tensor method. Each family module lists its public names in ``__all__``."""
+"""The op table: every op declared once (``_registry.declare``), grouped by family; importing
+this package attaches each op's Tensor methods, in-place forms and operators. The families
+export their public names here; the kernels behind ``tensorish.nn.functional`` (``_nn``,
+``_conv``, ``_norm``, ``_loss``, ``_sequence``) are used by that module only."""
 
 from ._common import result_type as result_type
 from ._compare import *

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 
 import jax
@@ -126,38 +125,6 @@ def promote(*xs, to: _dtype.dtype | None = None) -> tuple[tuple, tuple | None, _
     return tuple(args), cast, dt
 
 
-def operator_method(fn, same_dtype_op: Op | None = None):
-    """``fn`` as a binary operator method: ``NotImplemented`` for operands it does not take.
-    With ``same_dtype_op``, two tensors of one dtype go straight to it (what ``fn`` would do
-    for them after promotion, minus the calls)."""
-    if same_dtype_op is not None:
-
-        def fast(self, other):
-            if other.__class__ is Tensor and self._v.dtype == other._v.dtype:
-                return apply(same_dtype_op, (self, other))
-            return fn(self, other) if is_operand(other) else NotImplemented
-
-        return fast
-
-    def op(self, other):
-        return fn(self, other) if is_operand(other) else NotImplemented
-
-    return op
-
-
-def reflected_method(fn):
-    """``fn`` as a reflected operator method (``__radd__``): the operands swapped."""
-
-    def op(self, other):
-        return fn(other, self) if is_operand(other) else NotImplemented
-
-    return op
-
-
-def is_operand(x) -> bool:
-    return isinstance(x, (Tensor, numbers.Number, np.generic))
-
-
 def dims(dim, ndim: int) -> tuple[int, ...] | None:
     """``dim`` (None, int, or a sequence of ints) as a sorted tuple of non-negative axes."""
     if dim is None:
@@ -205,4 +172,4 @@ def inplace(self: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     return self
 
 
-__all__ = ["Op", "apply", "Tensor", "promote", "result_type", "dims", "inplace", "is_operand"]
+__all__ = ["Op", "apply", "Tensor", "promote", "result_type", "dims", "inplace"]

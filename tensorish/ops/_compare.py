@@ -10,16 +10,22 @@ from collections.abc import Callable
 import jax.numpy as jnp
 
 from .. import _dtype
-from .._tensor import Tensor, method
-from ._common import Op, apply, operator_method, promote, reflected_method, result_type
-from ._pointwise import _broadcast_error, _inplace_method, _need_tensor, _not_implemented
+from .._tensor import Tensor
+from ._common import Op, apply, promote, result_type
+from ._pointwise import _broadcast_error, _need_tensor, _not_implemented
+from ._registry import Ints, Sample, declare, public
+
+# The oracle test's operands: small integers (so that ties and equal elements occur), broadcast.
+_INTS = Sample((Ints((3, 1), 3), Ints((1, 4), 3)))
+_BITS = Sample((Ints((3, 1), 16), Ints((1, 4), 4)))
+_TRUTHS = Sample((Ints((3, 1), 2), Ints((1, 4), 2)))
 
 
 def _op(fn: Callable) -> Op:
     return Op("NotDifferentiable", fn, saves=(), differentiable=False, on_error=_broadcast_error)
 
 
-def _compare(name: str, fn: Callable, *, ordered: bool = False) -> Callable:
+def _compare(name: str, fn: Callable, *, ordered: bool = False, alias: str = "") -> Callable:
     op = _op(fn)
 
     def f(input: Tensor, other) -> Tensor:
@@ -30,18 +36,16 @@ def _compare(name: str, fn: Callable, *, ordered: bool = False) -> Callable:
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Elementwise ``{name}`` as a bool tensor, broadcast, in the promoted dtype."
-    method(f)
-    method(_inplace_method(f))
-    return f
+    spelled = {"aliases": (alias,)} if alias else {}
+    return declare(inplace=True, operators=(f"__{name}__",), test=_INTS, **spelled)(f)
 
 
 eq = _compare("eq", jnp.equal)
-ne = _compare("ne", jnp.not_equal)
-lt = _compare("lt", jnp.less, ordered=True)
-le = _compare("le", jnp.less_equal, ordered=True)
-gt = _compare("gt", jnp.greater, ordered=True)
-ge = _compare("ge", jnp.greater_equal, ordered=True)
-not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+ne = _compare("ne", jnp.not_equal, alias="not_equal")
+lt = _compare("lt", jnp.less, ordered=True, alias="less")
+le = _compare("le", jnp.less_equal, ordered=True, alias="less_equal")
+gt = _compare("gt", jnp.greater, ordered=True, alias="greater")
+ge = _compare("ge", jnp.greater_equal, ordered=True, alias="greater_equal")
 
 
 def _unary_test(name: str, fn: Callable) -> Callable:
@@ -53,7 +57,7 @@ def _unary_test(name: str, fn: Callable) -> Callable:
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Elementwise ``{name}`` as a bool tensor."
-    return method(f)
+    return declare(test=Sample())(f)
 
 
 def _is_float(x) -> bool:
@@ -71,7 +75,7 @@ isreal = _unary_test(
 _signbit = _op(lambda x: jnp.signbit(x) if _is_float(x) else x < 0)
 
 
-@method
+@declare(test=Sample())
 def signbit(input: Tensor) -> Tensor:
     """True where the sign bit is set (also for -0.0).
 
@@ -95,9 +99,7 @@ def _logical(name: str, fn: Callable) -> Callable:
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Elementwise ``{name}`` of the truth values (nonzero is True), as bool."
-    method(f)
-    method(_inplace_method(f))
-    return f
+    return declare(inplace=True, test=_TRUTHS)(f)
 
 
 logical_and = _logical("logical_and", jnp.logical_and)
@@ -106,7 +108,7 @@ logical_xor = _logical("logical_xor", jnp.logical_xor)
 _logical_not = _op(lambda x: jnp.logical_not(x.astype(bool)))
 
 
-@method
+@declare(inplace=True, test=Sample((Ints((3, 4), 2),)))
 def logical_not(input: Tensor) -> Tensor:
     """True where ``input`` is zero.
 
@@ -122,7 +124,9 @@ def logical_not(input: Tensor) -> Tensor:
 _NOT_BITS = frozenset(d for d in _dtype.ALL if d.is_floating_point or d.is_complex)
 
 
-def _bitwise(name: str, fn: Callable, kernel: str, refuse: frozenset = _NOT_BITS) -> Callable:
+def _bitwise(
+    name: str, fn: Callable, kernel: str, refuse: frozenset = _NOT_BITS, **spellings
+) -> Callable:
     op = _op(fn)
 
     def f(input, other) -> Tensor:
@@ -134,21 +138,39 @@ def _bitwise(name: str, fn: Callable, kernel: str, refuse: frozenset = _NOT_BITS
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors (scalars allowed)."
-    method(f)
-    method(_inplace_method(f))
-    return f
+    return declare(inplace=True, test=_BITS, **spellings)(f)
 
 
-bitwise_and = _bitwise("bitwise_and", jnp.bitwise_and, "bitwise_and_cpu")
-bitwise_or = _bitwise("bitwise_or", jnp.bitwise_or, "bitwise_or_cpu")
-bitwise_xor = _bitwise("bitwise_xor", jnp.bitwise_xor, "bitwise_xor_cpu")
+bitwise_and = _bitwise(
+    "bitwise_and", jnp.bitwise_and, "bitwise_and_cpu", operators=("__and__", "__rand__")
+)
+bitwise_or = _bitwise(
+    "bitwise_or", jnp.bitwise_or, "bitwise_or_cpu", operators=("__or__", "__ror__")
+)
+bitwise_xor = _bitwise(
+    "bitwise_xor", jnp.bitwise_xor, "bitwise_xor_cpu", operators=("__xor__", "__rxor__")
+)
 _SHIFT_REFUSE = _NOT_BITS | {_dtype.bool_}
-bitwise_left_shift = _bitwise("bitwise_left_shift", jnp.left_shift, "lshift_cpu", _SHIFT_REFUSE)
-bitwise_right_shift = _bitwise("bitwise_right_shift", jnp.right_shift, "rshift_cpu", _SHIFT_REFUSE)
+bitwise_left_shift = _bitwise(
+    "bitwise_left_shift",
+    jnp.left_shift,
+    "lshift_cpu",
+    _SHIFT_REFUSE,
+    operators=("__lshift__",),
+    reflected=("__rlshift__",),
+)
+bitwise_right_shift = _bitwise(
+    "bitwise_right_shift",
+    jnp.right_shift,
+    "rshift_cpu",
+    _SHIFT_REFUSE,
+    operators=("__rshift__",),
+    reflected=("__rrshift__",),
+)
 _bitwise_not = _op(lambda x: jnp.logical_not(x) if x.dtype == bool else jnp.bitwise_not(x))
 
 
-@method
+@declare(inplace=True, test=Sample((Ints((3, 4), 16),)))
 def bitwise_not(input: Tensor) -> Tensor:
     """Bitwise NOT of an integer tensor (logical NOT of a bool one).
 
@@ -160,10 +182,6 @@ def bitwise_not(input: Tensor) -> Tensor:
     if input.dtype in _NOT_BITS:
         _not_implemented("bitwise_not_cpu", input.dtype)
     return apply(_bitwise_not, (input,))
-
-
-for _f in (logical_not, bitwise_not):
-    method(_inplace_method(_f))
 
 
 # -- closeness ----------------------------------------------------------------------------------
@@ -183,7 +201,7 @@ _isclose = _op(_isclose_fn)
 _all_equal = Op("NotDifferentiable", lambda a, b: jnp.all(a == b), differentiable=False)
 
 
-@method
+@declare(test=Sample(((3, 4), (3, 4)), kwargs={"atol": 0.5}))
 def isclose(
     input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
 ) -> Tensor:
@@ -209,7 +227,7 @@ def isclose(
     return apply(_isclose, (input, other), static)
 
 
-@method
+@declare(test=Sample(((3, 4), (3, 4)), kwargs={"atol": 2.0}, grad=False))
 def allclose(
     input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
 ) -> bool:
@@ -222,7 +240,7 @@ def allclose(
     return bool(isclose(input, other, rtol, atol, equal_nan)._value.all())
 
 
-@method
+@declare(test=Sample(((3, 4), (3, 4)), grad=False))
 def equal(input: Tensor, other: Tensor) -> bool:
     """Whether both tensors have the same shape and elements.
 
@@ -237,23 +255,9 @@ def equal(input: Tensor, other: Tensor) -> bool:
     return bool(apply(_all_equal, args, (), cast)._value)
 
 
-# -- operators ----------------------------------------------------------------------------------
-Tensor.__eq__ = operator_method(eq)
-Tensor.__ne__ = operator_method(ne)
-Tensor.__lt__ = operator_method(lt)
-Tensor.__le__ = operator_method(le)
-Tensor.__gt__ = operator_method(gt)
-Tensor.__ge__ = operator_method(ge)
-Tensor.__and__ = Tensor.__rand__ = operator_method(bitwise_and)
-Tensor.__or__ = Tensor.__ror__ = operator_method(bitwise_or)
-Tensor.__xor__ = Tensor.__rxor__ = operator_method(bitwise_xor)
-Tensor.__lshift__ = operator_method(bitwise_left_shift)
-Tensor.__rlshift__ = reflected_method(bitwise_left_shift)
-Tensor.__rshift__ = operator_method(bitwise_right_shift)
-Tensor.__rrshift__ = reflected_method(bitwise_right_shift)
-
-
+@declare(name="__invert__", namespace="tensorish.Tensor", test=Sample((Ints((3, 4), 16),)))
 def _invert(self: Tensor) -> Tensor:
+    """``~self``: ``bitwise_not``, for integer and bool tensors only."""
     if self.dtype in _NOT_BITS:
         raise TypeError(
             "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
@@ -261,52 +265,4 @@ def _invert(self: Tensor) -> Tensor:
     return bitwise_not(self)
 
 
-Tensor.__invert__ = _invert
-Tensor.__iand__ = Tensor.bitwise_and_
-Tensor.__ior__ = Tensor.bitwise_or_
-Tensor.__ixor__ = Tensor.bitwise_xor_
-Tensor.__ilshift__ = Tensor.bitwise_left_shift_
-Tensor.__irshift__ = Tensor.bitwise_right_shift_
-for _alias, _name in (
-    ("not_equal", "ne"),
-    ("less", "lt"),
-    ("less_equal", "le"),
-    ("greater", "gt"),
-    ("greater_equal", "ge"),
-):
-    setattr(Tensor, _alias, getattr(Tensor, _name))
-    setattr(Tensor, _alias + "_", getattr(Tensor, _name + "_"))
-
-__all__ = [
-    "eq",
-    "ne",
-    "lt",
-    "le",
-    "gt",
-    "ge",
-    "not_equal",
-    "less",
-    "less_equal",
-    "greater",
-    "greater_equal",
-    "isclose",
-    "allclose",
-    "equal",
-    "isnan",
-    "isinf",
-    "isfinite",
-    "isposinf",
-    "isneginf",
-    "isreal",
-    "signbit",
-    "logical_and",
-    "logical_or",
-    "logical_xor",
-    "logical_not",
-    "bitwise_and",
-    "bitwise_or",
-    "bitwise_xor",
-    "bitwise_not",
-    "bitwise_left_shift",
-    "bitwise_right_shift",
-]
+__all__ = public(__name__)

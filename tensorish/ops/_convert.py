@@ -1,17 +1,18 @@
 """Conversions: dtype and device casts (differentiable, ``ToCopyBackward0``), Python scalars out
-of one-element tensors, iteration and membership."""
+of one-element tensors and membership."""
 
 from __future__ import annotations
 
+import builtins
 import numbers
-from collections.abc import Iterator
 
 import jax.numpy as jnp
 
 from .. import _device, _dtype
-from .._tensor import Tensor, method
+from .._tensor import Tensor
 from ._common import Op, apply
 from ._device_ops import move
+from ._registry import Sample, declare, public
 
 
 def _astype(x, dtype):
@@ -25,7 +26,6 @@ def _astype(x, dtype):
 _to_copy = Op("ToCopyBackward0", _astype, saves=())
 # A cast to an integer or bool dtype ends the graph, as in PyTorch.
 _to_int = Op("ToCopyBackward0", _astype, saves=(), differentiable=False)
-_unbind_ops: dict[int, Op] = {}
 
 
 def _cast(self: Tensor, dt: _dtype.dtype, copy: bool = False) -> Tensor:
@@ -65,6 +65,7 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple:
     return dev, dt, copy
 
 
+@declare(name="to", namespace="tensorish.Tensor", test=Sample(args=("cpu",)))
 def _to(self: Tensor, *args, **kwargs) -> Tensor:
     """This tensor in another dtype and/or on another device; itself when nothing changes.
 
@@ -80,7 +81,6 @@ def _to(self: Tensor, *args, **kwargs) -> Tensor:
 
 
 _to.__name__ = "to"
-method(_to)
 
 
 def _caster(name: str, dt: _dtype.dtype):
@@ -89,7 +89,9 @@ def _caster(name: str, dt: _dtype.dtype):
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"``self.to({dt!r})``."
-    return method(f)
+    # Complex results are compared forward only (backward needs a real scalar).
+    sample = Sample(grad=not dt.is_complex)
+    return declare(namespace="tensorish.Tensor", test=sample)(f)
 
 
 for _name, _dt in (
@@ -109,7 +111,7 @@ for _name, _dt in (
     _caster(_name, _dt)
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample(((3, 4), (3, 4))))
 def type_as(self: Tensor, other: Tensor) -> Tensor:
     """``self.to(other.dtype)``."""
     return _cast(self, other.dtype)
@@ -119,7 +121,7 @@ def type_as(self: Tensor, other: Tensor) -> Tensor:
 _TYPE_NAMES = {f"{m}.{d.title}Tensor": d for d in _dtype.ALL for m in ("torch", "tensorish")}
 
 
-@method
+@declare(namespace="tensorish.Tensor")
 def type(self: Tensor, dtype: _dtype.dtype | str | None = None, non_blocking: bool = False):
     """The type name (``'tensorish.FloatTensor'``, PyTorch's with our module name) without
     ``dtype``, else ``self.to(dtype)``.
@@ -130,10 +132,19 @@ def type(self: Tensor, dtype: _dtype.dtype | str | None = None, non_blocking: bo
     """
     if dtype is None:
         return self._type_name()
+    if dtype is Tensor:
+        dtype = _dtype.get_default_dtype()
+    elif isinstance(dtype, builtins.type):  # a legacy type: tensorish.FloatTensor...
+        name = f"{dtype.__module__}.{dtype.__qualname__}"
+        if name.replace(".cuda.", ".") not in _TYPE_NAMES:
+            raise ValueError(f"invalid type: '{dtype.__qualname__}'")
+        dtype = name
     if isinstance(dtype, str):
-        if dtype not in _TYPE_NAMES:
+        cpu_name = dtype.replace(".cuda.", ".")
+        if cpu_name not in _TYPE_NAMES:
             raise ValueError(f"invalid type: '{dtype}'")
-        dtype = _TYPE_NAMES[dtype]
+        out = _cast(self, _TYPE_NAMES[cpu_name])
+        return out.cpu() if cpu_name == dtype else out.cuda()
     return _cast(self, dtype)
 
 
@@ -162,25 +173,6 @@ def _int(self: Tensor) -> int:
     return int(_scalar(self))
 
 
-def _index(self: Tensor) -> int:
-    dt = self.dtype
-    if self._v.size != 1 or dt.is_floating_point or dt.is_complex:
-        raise TypeError("only integer tensors of a single element can be converted to an index")
-    return int(self._value.reshape(()))
-
-
-def _iter(self: Tensor) -> Iterator[Tensor]:
-    if self._v.ndim == 0:
-        raise TypeError("iteration over a 0-d tensor")
-    n = self._v.shape[0]
-    op = _unbind_ops.get(n)
-    if op is None:
-        op = _unbind_ops[n] = Op(
-            "UnbindBackward0", lambda x: tuple(x[i] for i in range(n)), saves=(), n_out=n
-        )
-    return iter(apply(op, (self,)) if n else ())
-
-
 def _contains(self: Tensor, element) -> bool:
     if not isinstance(element, (Tensor, numbers.Number)):
         raise RuntimeError(
@@ -191,14 +183,16 @@ def _contains(self: Tensor, element) -> bool:
     return bool(jnp.any(self._value == value))
 
 
-Tensor.__bool__ = _bool
-Tensor.__float__ = _float
-Tensor.__int__ = _int
-Tensor.__index__ = _index
-Tensor.__iter__ = _iter
-Tensor.__contains__ = _contains
+for _name, _fn, _sample in (
+    ("__bool__", _bool, Sample(((1,),), grad=False)),
+    ("__float__", _float, Sample(((1,),), grad=False)),
+    ("__int__", _int, Sample(((1,),), grad=False)),
+    ("__contains__", _contains, Sample(args=(0.5,), grad=False)),
+):
+    declare(name=_name, namespace="tensorish.Tensor", test=_sample)(_fn)
 
 
+@declare(method=False, test=Sample(grad=False))
 def is_tensor(obj) -> bool:
     """Whether ``obj`` is a tensorish Tensor.
 
@@ -209,6 +203,8 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+# The Tensor methods of the same names are the class's own (``_tensor.py``).
+@declare(method=False, test=Sample(grad=False))
 def is_floating_point(input: Tensor) -> bool:
     """Whether ``input`` has a floating point dtype.
 
@@ -224,6 +220,7 @@ def is_floating_point(input: Tensor) -> bool:
     return input.dtype.is_floating_point
 
 
+@declare(method=False, test=Sample(grad=False))
 def is_complex(input: Tensor) -> bool:
     """Whether ``input`` has a complex dtype.
 
@@ -239,4 +236,4 @@ def is_complex(input: Tensor) -> bool:
     return input.dtype.is_complex
 
 
-__all__ = ["is_tensor", "is_floating_point", "is_complex"]
+__all__ = public(__name__)

@@ -11,15 +11,18 @@ structure.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap_dim, method
+from .._tensor import Tensor, _wrap_dim
 from ..autograd._grad_mode import is_grad_enabled
 from ._common import Op, apply, inplace
+from ._pointwise import _tensor_where
+from ._registry import Given, Ints, Sample, T, declare, public
 
 
 def _index_fn(x, *arrays, items):
@@ -350,7 +353,7 @@ def _setitem(self: Tensor, key, value) -> None:
     _put(self, k, value, name, False)
 
 
-def _iter(self: Tensor):
+def _iter(self: Tensor) -> Iterator[Tensor]:
     if self.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     from ._shape import unbind
@@ -364,24 +367,26 @@ def _index(self: Tensor) -> int:
     return int(self.item())
 
 
-Tensor.__index__ = _index
-Tensor.__getitem__ = _getitem
-Tensor.__setitem__ = _setitem
-Tensor.__iter__ = _iter
+for _name, _fn, _sample in (
+    ("__getitem__", _getitem, Sample(args=((slice(None), 1),))),
+    ("__setitem__", _setitem, ()),
+    ("__iter__", _iter, ()),
+    ("__index__", _index, Sample((Ints((), 5),), grad=False)),
+):
+    declare(name=_name, namespace="tensorish.Tensor", test=_sample)(_fn)
 
 
 def _index_key(input: Tensor, indices) -> _Key:
     return _parse(input, tuple(indices))
 
 
-@method
 def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """``input[indices] = values`` (or ``+=`` with ``accumulate``), in place."""
     _same_dtype(input, values, "index_put")
     return _put(input, _index_key(input, indices), values, "IndexPutBackward0", accumulate)
 
 
-@method
+@declare(inplace=index_put_)
 def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """Out-of-place ``index_put_``.
 
@@ -525,7 +530,7 @@ _scatter_add = Op(
 _scatter_reduce = Op("ScatterReduceBackward0", _scatter_reduce_fn)
 
 
-@method
+@declare(test=Sample(((3, 4), Given([[0, 0], [3, 1], [2, 2]])), args=(T, 1, T)))
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """The values of ``input`` at ``index`` along ``dim``.
 
@@ -576,7 +581,7 @@ def _scatter_args(input: Tensor, dim: int, index: Tensor, src, name: str):
     return axis
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), Given([[0, 2], [3, 1]]), (2, 2)), args=(T, 1, T, T)))
 def scatter(
     input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None
 ) -> Tensor:
@@ -605,7 +610,7 @@ def scatter(
     return apply(_scatter_value, (input, index._value, np.asarray(src, input._v.dtype)), static)
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), Given([[0, 0], [3, 1]]), (2, 2)), args=(T, 1, T, T)))
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (duplicates sum).
 
@@ -617,7 +622,10 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return apply(_scatter_add, (input, index._value, src), (("axis", axis),))
 
 
-@method
+@declare(
+    inplace=True,
+    test=Sample(((3, 4), Given([[0, 0, 2], [3, 3, 3]]), (2, 3)), args=(T, 1, T, T, "sum")),
+)
 def scatter_reduce(
     input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
 ) -> Tensor:
@@ -639,15 +647,6 @@ def scatter_reduce(
         (input, index._value, src),
         (("axis", axis), ("reduce", reduce), ("include_self", include_self)),
     )
-
-
-def _inplace_of(fn):
-    def op(self, *args, **kwargs):
-        return inplace(self, lambda s: fn(s, *args, **kwargs))
-
-    op.__name__ = fn.__name__ + "_"
-    op.__doc__ = f"In-place ``{fn.__name__}``."
-    return op
 
 
 def _vector_index(index: Tensor, name: str) -> np.ndarray:
@@ -679,7 +678,7 @@ _index_fill = [
 ]
 
 
-@method
+@declare(test=Sample(((3, 4), Given([3, 0, 3])), args=(T, 1, T)))
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``index`` along ``dim``.
 
@@ -719,7 +718,7 @@ def _index_source(input: Tensor, dim: int, index: Tensor, source: Tensor, name: 
     return axis, idx
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), Given([2, 2]), (2, 4)), args=(T, 0, T, T)))
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``.
 
@@ -731,14 +730,14 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     return apply(_index_add, (input, idx, source), (("axis", axis), ("alpha", alpha)))
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), Given([2, 0]), (2, 4)), args=(T, 0, T, T)))
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of ``input`` with ``source`` written at ``index`` along ``dim``."""
     axis, idx = _index_source(input, dim, index, source, "index_copy_")
     return apply(_index_copy, (input, idx, source), (("axis", axis),))
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), Given([0, -1])), args=(T, 1, T, -1.5)))
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """A copy of ``input`` with ``value`` written at ``index`` along ``dim``.
 
@@ -799,7 +798,7 @@ def _broadcast_shape(a: Tensor, b: Tensor) -> tuple[int, ...]:
     return tuple(np.broadcast_shapes(a.shape, b.shape))
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), Ints((3, 4), 2, dtype="bool")), args=(T, T, 0.5)))
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """A copy of ``input`` with ``value`` where ``mask`` is True.
 
@@ -819,7 +818,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     return apply(_masked_fill[0], (input, mask, np.asarray(value, input._v.dtype)))
 
 
-@method
+@declare(test=Sample(((3, 4), Ints((3, 4), 2, dtype="bool"))))
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements where ``mask`` is True, as a 1-D tensor.
 
@@ -834,7 +833,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     return apply(_masked_select, (input, pos), (("shape", shape),))
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), Ints((3, 4), 2, dtype="bool"), (4, 4))))
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """A copy of ``input`` with consecutive ``source`` elements where ``mask`` is True.
 
@@ -855,7 +854,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 _take = Op("TakeBackward0", lambda x, i: x.reshape(-1)[i], saves=())
 
 
-@method
+@declare(test=Sample(((3, 4), Given([[0, -1], [5, 5]]))))
 def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of the flattened input at ``index`` (negative counts from the end).
 
@@ -873,7 +872,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     return apply(_take, (input, idx))
 
 
-@method
+@declare(test=Sample(((3, 4), Given([[0], [3], [1]])), args=(T, T, 1)))
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``gather`` with broadcasting; the flattened input when ``dim`` is None.
 
@@ -906,7 +905,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     return gather(input, axis, indices)
 
 
-@method
+@declare(test=Sample((Ints((3, 4), 2),)))
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """The indices of the non-zero elements, one row each (or one tensor per dim).
 
@@ -925,12 +924,13 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     return wrap(jnp.asarray(np.stack(idx, axis=1), jnp.int64))
 
 
-@method
+@declare(test=Sample((Ints((3, 4), 2),)))
 def argwhere(input: Tensor) -> Tensor:
     """``nonzero(input)``."""
     return nonzero(input)
 
 
+@declare(method=_tensor_where, test=Sample((Ints((3, 4), 2, dtype="bool"), (3, 4), (3, 4))))
 def where(condition: Tensor, input=None, other=None):
     """``where(cond)`` is ``nonzero(cond, as_tuple=True)``; the three-argument form selects.
 
@@ -945,26 +945,4 @@ def where(condition: Tensor, input=None, other=None):
     return _pointwise.where(condition, input, other)
 
 
-for _fn in (scatter, scatter_add, index_add, index_copy, index_fill, masked_fill, masked_scatter):
-    method(_inplace_of(_fn))
-Tensor.scatter_reduce_ = _inplace_of(scatter_reduce)
-
-__all__ = [
-    "gather",
-    "scatter",
-    "scatter_add",
-    "scatter_reduce",
-    "index_select",
-    "index_add",
-    "index_copy",
-    "index_fill",
-    "index_put",
-    "masked_fill",
-    "masked_select",
-    "masked_scatter",
-    "take",
-    "take_along_dim",
-    "nonzero",
-    "argwhere",
-    "where",
-]
+__all__ = public(__name__)

@@ -15,9 +15,16 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap_dim, method
+from .._tensor import Tensor, _wrap_dim
 from . import _linalg_functions as _fns
 from ._common import Op, apply, promote
+from ._registry import Sample, T, declare, public
+
+
+def _f64(*shapes: tuple, **kw) -> Sample:
+    """An oracle-test sample in float64 (the precision the linalg tests compare in)."""
+    return Sample(shapes, dtype="float64", **kw)
+
 
 _mm = Op("MmBackward0", jnp.matmul)
 _mv = Op("MvBackward0", jnp.matmul)
@@ -176,7 +183,7 @@ def _check_dot(a: Tensor, b: Tensor) -> None:
         )
 
 
-@method
+@declare(test=_f64((2, 3), (3, 4)))
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """The matrix product of two 2-D tensors.
 
@@ -194,7 +201,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return apply(_mm, (input, mat2))
 
 
-@method
+@declare(test=_f64((2, 3, 4), (2, 4, 5)))
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """The batched matrix product of two 3-D tensors.
 
@@ -211,7 +218,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return apply(_bmm, (input, mat2))
 
 
-@method
+@declare(test=_f64((2, 3), (3,)))
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """The product of a matrix and a vector.
 
@@ -226,7 +233,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return apply(_mv, (input, vec))
 
 
-@method
+@declare(test=_f64((3,), (3,)))
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """The dot product of two 1-D tensors.
 
@@ -239,7 +246,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     return apply(_dot, (input, tensor))
 
 
-@method
+@declare(test=_f64((3,), (3,)))
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """The dot product of two 1-D tensors, conjugating the first.
 
@@ -267,7 +274,7 @@ def _should_fold(a: Tensor, b: Tensor) -> bool:
     return larger or b.numel() == 0 or b.shape[-2] == 1
 
 
-@method
+@declare(test=_f64((2, 3), (3, 4)))
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with NumPy's broadcasting rules (dot, mv, mm or batched).
 
@@ -313,15 +320,19 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return apply(_matmul_view, (input, other))
 
 
-Tensor.__matmul__ = lambda self, other: (
-    matmul(self, other) if isinstance(other, Tensor) else NotImplemented
-)
-Tensor.__rmatmul__ = lambda self, other: (
-    matmul(other, self) if isinstance(other, Tensor) else NotImplemented
-)
+@declare(name="__matmul__", namespace="tensorish.Tensor", test=_f64((2, 3), (3, 4)))
+def _matmul_operator(self: Tensor, other) -> Tensor:
+    """``self @ other`` (tensors only)."""
+    return matmul(self, other) if isinstance(other, Tensor) else NotImplemented
 
 
-@method
+@declare(name="__rmatmul__", namespace="tensorish.Tensor", test=_f64((3, 4), (2, 3)))
+def _rmatmul_operator(self: Tensor, other) -> Tensor:
+    """``other @ self`` (tensors only)."""
+    return matmul(other, self) if isinstance(other, Tensor) else NotImplemented
+
+
+@declare(test=_f64((2, 3), (4, 3)))
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """The inner product over the last dimensions (``input * other`` for a 0-dim operand).
 
@@ -341,7 +352,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     return apply(_inner, (input, other))
 
 
-@method
+@declare(aliases=("ger",), test=_f64((3,), (2,)))
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """The outer product of two 1-D tensors.
 
@@ -357,15 +368,11 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return apply(_outer, args, (), cast)
 
 
-ger = outer
-Tensor.ger = outer
-
-
 def _scalars(beta, alpha) -> tuple:
     return (("beta", beta), ("alpha", alpha))
 
 
-@method
+@declare(test=_f64((2, 4), (2, 3), (3, 4)))
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``.
 
@@ -389,7 +396,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     return apply(_addmm, (input, mat1, mat2), _scalars(beta, alpha))
 
 
-@method
+@declare(test=_f64((2,), (2, 3), (3,)))
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``.
 
@@ -407,7 +414,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     return apply(_addmv, (input, mat, vec), _scalars(beta, alpha))
 
 
-@method
+@declare(test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``.
 
@@ -439,7 +446,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     return apply(_addbmm, (input, batch1, batch2), _scalars(beta, alpha))
 
 
-@method
+@declare(test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches.
 
@@ -465,7 +472,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
     return apply(_baddbmm, (input, batch1, batch2), _scalars(beta, alpha))
 
 
-@method
+@declare(test=_f64((2, 3), (2,), (3,)))
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``.
 
@@ -493,6 +500,7 @@ def _dims_list(dims) -> list[int]:
     return [int(d) for d in ([dims] if isinstance(dims, int) else dims)]
 
 
+@declare(method=False, test=_f64((2, 3, 4), (3, 4, 5)))
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract ``dims`` trailing dimensions of ``a`` with leading ones of ``b`` (or the
     dimensions listed in ``dims=(dims_a, dims_b)``).
@@ -526,7 +534,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     return apply(_tensordot, (a, b), (("axes", (tuple(wa), tuple(wb))),))
 
 
-@method
+@declare(test=_f64((2, 3), (2, 2)))
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product.
 
@@ -571,7 +579,7 @@ def _cross(name: str, input: Tensor, other: Tensor, dim: int | None) -> Tensor:
     return apply(_cross_op, (input, other), (("dim", axis - len(shape)),))
 
 
-@method
+@declare(test=_f64((2, 3), (2, 3), kwargs={"dim": 1}))
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product along ``dim`` (default: the first dimension of size 3, deprecated).
 
@@ -582,6 +590,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     return _cross("linalg.cross", input, other, dim)
 
 
+@declare(method=False, test=_f64((4, 3), (5, 3)))
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
     """The batched p-norm distance between each pair of rows of ``x1`` and ``x2``.
 
@@ -622,6 +631,7 @@ def _einsum_node(inputs: list[str], output: str) -> str:
     return "ViewBackward0" if shared else "MulBackward0"
 
 
+@declare(method=False, test=Sample(((2, 3), (3, 4)), args=("ij,jk->ik", T, T), dtype="float64"))
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation over the operands.
 
@@ -685,13 +695,13 @@ _logdet = Op(
 )
 
 
-@method
+@declare(test=_f64((3, 3)))
 def inverse(input: Tensor) -> Tensor:
     """``tensorish.linalg.inv``, under PyTorch's older name."""
     return _fns.inv(input)
 
 
-@method
+@declare(test=Sample((_fns.SPD,)))
 def logdet(input: Tensor) -> Tensor:
     """The log-determinant (nan for a negative determinant).
 
@@ -703,13 +713,13 @@ def logdet(input: Tensor) -> Tensor:
     return apply(_logdet, (input,))
 
 
-@method
+@declare(test=_f64((4, 3)))
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """``tensorish.linalg.pinv`` with a relative tolerance ``rcond``."""
     return _fns.pinv(input, rtol=rcond)
 
 
-@method
+@declare(test=Sample((_fns.SPD,)))
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """The Cholesky factor, PyTorch's deprecated form of ``tensorish.linalg.cholesky``."""
     warnings.warn(
@@ -727,42 +737,14 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     return _fns._cholesky_ex("cholesky", _cholesky_old_op, input, upper, True).L
 
 
-@method
+@declare(test=_f64((2, 3, 3)))
 def slogdet(input: Tensor) -> _SlogdetResult:
     """``tensorish.linalg.slogdet`` under PyTorch's older name."""
     return _SlogdetResult(*_fns.slogdet(input))
 
 
-det = method(_fns.det)
-matrix_power = method(_fns.matrix_power)
-matrix_exp = method(_fns.matrix_exp)
+det = declare(name="det", test=_f64((3, 3)))(_fns.det)
+matrix_power = declare(name="matrix_power", test=_f64((3, 3), args=(3,)))(_fns.matrix_power)
+matrix_exp = declare(name="matrix_exp", test=_f64((3, 3)))(_fns.matrix_exp)
 
-__all__ = [
-    "matmul",
-    "mm",
-    "bmm",
-    "mv",
-    "dot",
-    "vdot",
-    "inner",
-    "outer",
-    "ger",
-    "addmm",
-    "addmv",
-    "addbmm",
-    "baddbmm",
-    "addr",
-    "tensordot",
-    "kron",
-    "cross",
-    "cdist",
-    "einsum",
-    "det",
-    "inverse",
-    "logdet",
-    "pinverse",
-    "cholesky",
-    "slogdet",
-    "matrix_power",
-    "matrix_exp",
-]
+__all__ = public(__name__)

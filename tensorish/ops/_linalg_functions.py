@@ -19,6 +19,18 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ._common import Op, apply
+from ._registry import TENSORS, Given, Sample, declare, public
+
+
+def _linalg(*shapes, **kw):
+    """Declare a ``tensorish.linalg`` function; the oracle test runs it on float64 inputs of
+    ``shapes`` (none: the op is tested elsewhere)."""
+    sample = Sample(shapes, dtype="float64", **kw) if shapes else ()
+    return declare(namespace="tensorish.linalg", method=False, test=sample)
+
+
+# A symmetric positive-definite matrix, for the ops that need one.
+SPD = Given(((4.0, 1.0, 0.5), (1.0, 3.0, 0.2), (0.5, 0.2, 2.0)), "float64")
 
 
 class LinAlgError(RuntimeError):
@@ -145,6 +157,7 @@ def _inv_checked(A: Tensor, name: str = "linalg.inv") -> InvExResult:
     return InvExResult(out, info)
 
 
+@_linalg((3, 3))
 def inv(A: Tensor) -> Tensor:
     """The inverse of a square matrix (or a batch of them).
 
@@ -157,6 +170,7 @@ def inv(A: Tensor) -> Tensor:
     return _inv_checked(A).inverse
 
 
+@_linalg((2, 3, 3))
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     """The inverse and LAPACK's ``info`` (nonzero where the matrix is singular).
 
@@ -170,6 +184,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     return InvExResult(*apply(_inv, (A,)))
 
 
+@_linalg((3, 3))
 def det(A: Tensor) -> Tensor:
     """The determinant of a square matrix (or a batch of them).
 
@@ -181,6 +196,7 @@ def det(A: Tensor) -> Tensor:
     return apply(_det, (A,))
 
 
+@_linalg((2, 3, 3))
 def slogdet(A: Tensor) -> SlogdetResult:
     """The sign and the log of the absolute value of the determinant.
 
@@ -240,6 +256,7 @@ def _solve_ex(name: str, A: Tensor, B: Tensor, left: bool, check: bool) -> Solve
     return SolveExResult(x, info)
 
 
+@_linalg((3, 3), (3, 2))
 def solve_ex(
     A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
 ) -> SolveExResult:
@@ -252,6 +269,7 @@ def solve_ex(
     return _solve_ex("linalg.solve_ex", A, B, left, check_errors)
 
 
+@_linalg((3, 3), (3,))
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """The solution ``X`` of ``A @ X = B`` (or ``X @ A = B`` with ``left=False``).
 
@@ -282,6 +300,7 @@ def _pinv_fn(a, atol, rtol, hermitian):
 _pinv = Op("LinalgPinvBackward0", _pinv_fn)
 
 
+@_linalg((4, 3))
 def pinv(
     A: Tensor, *, atol: float | None = None, rtol: float | None = None, hermitian: bool = False
 ) -> Tensor:
@@ -326,6 +345,7 @@ _lstsq = Op("LinalgLstsqBackward0", _lstsq_fn, n_out=2)
 _lstsq_rank = Op("LinalgLstsqBackward0", _lstsq_info, differentiable=False, n_out=2)
 
 
+@_linalg((4, 3), (4, 2))
 def lstsq(
     A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
 ) -> LstsqResult:
@@ -409,6 +429,7 @@ def _cholesky_ex(name: str, op: Op, A: Tensor, upper: bool, check: bool) -> Chol
     return CholeskyExResult(out, info)
 
 
+@_linalg(SPD)
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """The Cholesky factor ``L`` of a Hermitian positive-definite ``A = L @ L.mH``.
 
@@ -421,6 +442,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     return _cholesky_ex("linalg.cholesky", _cholesky, A, upper, True).L
 
 
+@_linalg(SPD)
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
     """The Cholesky factor and LAPACK's ``info`` (the order of the first leading minor that
     is not positive-definite, or 0).
@@ -455,6 +477,7 @@ def _qr_fn(a, mode):
 _qr = Op("LinalgQrBackward0", _qr_fn, n_out=2)
 
 
+@_linalg((4, 3))
 def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     """The QR decomposition ``A = Q @ R`` (``mode``: reduced, complete or r).
 
@@ -490,6 +513,7 @@ _svd = Op("LinalgSvdBackward0", _svd_fn, n_out=3)
 _svdvals = Op("LinalgSvdBackward0", lambda a: jnp.linalg.svd(a, compute_uv=False))
 
 
+@_linalg()
 def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
     """The singular value decomposition ``A = U @ diag(S) @ Vh``.
 
@@ -502,6 +526,7 @@ def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
     return SVDResult(*apply(_svd, (A,), (("full_matrices", full_matrices),)))
 
 
+@_linalg((2, 4, 3))
 def svdvals(A: Tensor) -> Tensor:
     """The singular values, in descending order.
 
@@ -547,6 +572,7 @@ def _check_eigh(A: Tensor, UPLO: str) -> None:
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
+@_linalg()
 def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
     """The eigenvalues (ascending) and eigenvectors of a Hermitian matrix.
 
@@ -558,6 +584,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
     return EighResult(*apply(_eigh, (A,), (("uplo", UPLO),)))
 
 
+@_linalg((2, 3, 3))
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of a Hermitian matrix.
 
@@ -584,6 +611,7 @@ _power_ops = {
 }
 
 
+@_linalg((3, 3), args=(3,))
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """``A`` raised to the integer power ``n`` (negative powers invert first).
 
@@ -613,6 +641,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
 _matrix_exp = Op("LinalgMatrixExpBackward0", jax.scipy.linalg.expm)
 
 
+@_linalg((3, 3))
 def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential.
 
@@ -636,6 +665,7 @@ def _multi_dot_fn(*xs):
 _multi_dot = Op("ViewBackward0", _multi_dot_fn)
 
 
+@_linalg((2, 3), (3, 4), (4, 5), args=(TENSORS,))
 def multi_dot(tensors) -> Tensor:
     """The chained matrix product, in the cheapest order; the first and last may be 1-D.
 
@@ -686,6 +716,7 @@ def _rank_fn(a, atol, rtol, hermitian):
 _matrix_rank = Op("LinalgMatrixRankBackward0", _rank_fn, differentiable=False)
 
 
+@_linalg((4, 3))
 def matrix_rank(
     A: Tensor,
     *,
@@ -718,6 +749,7 @@ def matrix_rank(
 _vecdot = Op("SumBackward1", lambda x, y, dim: jnp.sum(jnp.conj(x) * y, axis=dim))
 
 
+@_linalg((2, 3), (3,))
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """The dot product of vectors along ``dim``, broadcasting the other dimensions.
 
@@ -755,6 +787,7 @@ _cond_ops = {
 }
 
 
+@_linalg((2, 3, 3))
 def cond(A: Tensor, p=None) -> Tensor:
     """The condition number of ``A`` in the matrix norm ``p`` (default: the 2-norm).
 
@@ -821,6 +854,7 @@ def _norm_dims(dim, ndim: int) -> tuple[int, ...]:
     return dims
 
 
+@_linalg((3, 4))
 def vector_norm(
     x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -866,6 +900,7 @@ _matrix_norm_ops = {
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
+@_linalg((2, 3, 4))
 def matrix_norm(
     A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -894,6 +929,7 @@ def matrix_norm(
     return apply(_matrix_norm_ops[name], (A,), static)
 
 
+@_linalg((3, 4))
 def norm(
     A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -920,30 +956,4 @@ def norm(
     return vector_norm(A, ord, None, keepdim, dtype=dtype)
 
 
-__all__ = [
-    "LinAlgError",
-    "norm",
-    "vector_norm",
-    "matrix_norm",
-    "inv",
-    "inv_ex",
-    "det",
-    "slogdet",
-    "solve",
-    "solve_ex",
-    "lstsq",
-    "cholesky",
-    "cholesky_ex",
-    "qr",
-    "svd",
-    "svdvals",
-    "eigh",
-    "eigvalsh",
-    "pinv",
-    "matrix_power",
-    "matrix_exp",
-    "multi_dot",
-    "matrix_rank",
-    "vecdot",
-    "cond",
-]
+__all__ = ["LinAlgError", *public(__name__)]

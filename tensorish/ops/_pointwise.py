@@ -19,23 +19,26 @@ from jax import lax
 from jax.scipy import special
 
 from .. import _dtype
+from .._dtype import CPP_NAMES as _CPP_NAMES
 from .._op import ALL_INPUTS
-from .._tensor import Tensor, method
-from ._common import (
-    Op,
-    _pair,
-    apply,
-    inplace,
-    operator_method,
-    promote,
-    reflected_method,
-    result_type,
-)
+from .._tensor import Tensor
+from ._common import Op, _pair, apply, inplace, promote, result_type
+from ._registry import Sample, declare, public
 
 _INTEGRAL = frozenset(
     {_dtype.bool_, _dtype.uint8, _dtype.int8, _dtype.int16, _dtype.int32, _dtype.int64}
 )
 _BOOL = frozenset({_dtype.bool_})
+_PAIR = ((3, 1), (1, 4))  # the oracle test's operand shapes for binary ops (broadcast)
+
+
+def _domain(low: float, high: float, shapes: tuple = _PAIR) -> Sample:
+    return Sample(shapes, low=low, high=high, atol=1e-5)
+
+
+def _each_rank(low: float, high: float) -> tuple[Sample, Sample]:
+    """A unary op's oracle samples: a matrix and a 0-dim tensor from ``[low, high)``."""
+    return Sample(low=low, high=high, atol=1e-5), Sample(((),), low=low, high=high, atol=1e-5)
 
 
 def _broadcast_error(args, static) -> None:
@@ -458,8 +461,12 @@ def _unary(
     refuse: frozenset = frozenset(),
     kernel: str | None = None,
     saves=ALL_INPUTS,
+    domain: tuple[float, float] = (-2, 2),
+    aliases: tuple[str, ...] = (),
+    operators: tuple[str, ...] = (),
 ) -> Callable:
-    """Declare a unary op: ``tensorish.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_``."""
+    """Declare a unary op: ``tensorish.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_``;
+    the oracle test draws its inputs from ``domain``."""
     op = Op(grad_name, _in_float32(fn) if to_float else fn, saves=saves)
 
     def f(input: Tensor) -> Tensor:
@@ -475,18 +482,7 @@ def _unary(
     f.__doc__ = f"Elementwise ``{name}``" + (
         "; integer and bool inputs give the default float dtype." if to_float else "."
     )
-    method(f)
-    method(_inplace_method(f))
-    return f
-
-
-def _inplace_method(fn: Callable) -> Callable:
-    def op(self, *args, **kwargs):
-        return inplace(self, lambda s: fn(s, *args, **kwargs))
-
-    op.__name__ = op.__qualname__ = fn.__name__ + "_"
-    op.__doc__ = f"In-place :func:`{fn.__name__}`."
-    return op
+    return declare(inplace=True, aliases=aliases, operators=operators, test=_each_rank(*domain))(f)
 
 
 _NO_BOOL = dict(to_float=False, refuse=_BOOL)
@@ -494,46 +490,63 @@ _FLOAT_ONLY = dict(to_float=False, refuse=_INTEGRAL)
 exp = _unary("exp", "ExpBackward0", jnp.exp, saves=())
 exp2 = _unary("exp2", "Exp2Backward0", jnp.exp2, saves=())
 expm1 = _unary("expm1", "Expm1Backward0", jnp.expm1, saves=())
-log = _unary("log", "LogBackward0", jnp.log)
-log2 = _unary("log2", "Log2Backward0", jnp.log2)
-log10 = _unary("log10", "Log10Backward0", jnp.log10)
-log1p = _unary("log1p", "Log1PBackward0", jnp.log1p)
-sqrt = _unary("sqrt", "SqrtBackward0", jnp.sqrt, saves=())
-rsqrt = _unary("rsqrt", "RsqrtBackward0", _rsqrt_fn, saves=())
-sin = _unary("sin", "SinBackward0", jnp.sin)
-cos = _unary("cos", "CosBackward0", jnp.cos)
-tan = _unary("tan", "TanBackward0", jnp.tan, saves=())
-asin = _unary("asin", "AsinBackward0", jnp.arcsin)
-acos = _unary("acos", "AcosBackward0", jnp.arccos)
-atan = _unary("atan", "AtanBackward0", jnp.arctan)
+log = _unary("log", "LogBackward0", jnp.log, domain=(0.1, 3))
+log2 = _unary("log2", "Log2Backward0", jnp.log2, domain=(0.1, 3))
+log10 = _unary("log10", "Log10Backward0", jnp.log10, domain=(0.1, 3))
+log1p = _unary("log1p", "Log1PBackward0", jnp.log1p, domain=(-0.9, 2))
+sqrt = _unary("sqrt", "SqrtBackward0", jnp.sqrt, saves=(), domain=(0.1, 3))
+rsqrt = _unary("rsqrt", "RsqrtBackward0", _rsqrt_fn, saves=(), domain=(0.1, 3))
+sin = _unary("sin", "SinBackward0", jnp.sin, domain=(-3, 3))
+cos = _unary("cos", "CosBackward0", jnp.cos, domain=(-3, 3))
+tan = _unary("tan", "TanBackward0", jnp.tan, saves=(), domain=(-1.2, 1.2))
+asin = _unary("asin", "AsinBackward0", jnp.arcsin, domain=(-0.9, 0.9), aliases=("arcsin",))
+acos = _unary("acos", "AcosBackward0", jnp.arccos, domain=(-0.9, 0.9), aliases=("arccos",))
+atan = _unary("atan", "AtanBackward0", jnp.arctan, domain=(-3, 3), aliases=("arctan",))
 sinh = _unary("sinh", "SinhBackward0", jnp.sinh)
 cosh = _unary("cosh", "CoshBackward0", jnp.cosh)
 tanh = _unary("tanh", "TanhBackward0", jnp.tanh, saves=())
-asinh = _unary("asinh", "AsinhBackward0", jnp.arcsinh)
-acosh = _unary("acosh", "AcoshBackward0", jnp.arccosh)
-atanh = _unary("atanh", "AtanhBackward0", jnp.arctanh)
-sigmoid = _unary("sigmoid", "SigmoidBackward0", jax.nn.sigmoid, saves=())
+asinh = _unary("asinh", "AsinhBackward0", jnp.arcsinh, aliases=("arcsinh",))
+acosh = _unary("acosh", "AcoshBackward0", jnp.arccosh, domain=(1.1, 3), aliases=("arccosh",))
+atanh = _unary("atanh", "AtanhBackward0", jnp.arctanh, domain=(-0.9, 0.9), aliases=("arctanh",))
+sigmoid = _unary("sigmoid", "SigmoidBackward0", jax.nn.sigmoid, saves=(), domain=(-3, 3))
 erf = _unary("erf", "ErfBackward0", special.erf)
 erfc = _unary("erfc", "ErfcBackward0", special.erfc)
-erfinv = _unary("erfinv", "ErfinvBackward0", special.erfinv)
-lgamma = _unary("lgamma", "LgammaBackward0", _lgamma_fn)
-digamma = _unary("digamma", "DigammaBackward0", _digamma)
-deg2rad = _unary("deg2rad", "Deg2RadBackward0", lambda x: x * (math.pi / 180), saves=())
+erfinv = _unary("erfinv", "ErfinvBackward0", special.erfinv, domain=(-0.9, 0.9))
+lgamma = _unary("lgamma", "LgammaBackward0", _lgamma_fn, domain=(0.1, 4))
+digamma = _unary("digamma", "DigammaBackward0", _digamma, domain=(0.1, 4))
+deg2rad = _unary(
+    "deg2rad", "Deg2RadBackward0", lambda x: x * (math.pi / 180), saves=(), domain=(-90, 90)
+)
 rad2deg = _unary("rad2deg", "Rad2DegBackward0", lambda x: x * (180 / math.pi), saves=())
-abs = _unary("abs", "AbsBackward0", _abs_fn, to_float=False, refuse=_BOOL, kernel="abs_cpu")
-absolute = abs
-floor = _unary(
-    "floor", "FloorBackward0", _keep_int(jnp.floor), **_NO_BOOL, kernel="floor_vml_cpu", saves=()
+abs = _unary(
+    "abs",
+    "AbsBackward0",
+    _abs_fn,
+    to_float=False,
+    refuse=_BOOL,
+    kernel="abs_cpu",
+    aliases=("absolute",),
+    operators=("__abs__",),
 )
-ceil = _unary(
-    "ceil", "CeilBackward0", _keep_int(jnp.ceil), **_NO_BOOL, kernel="ceil_vml_cpu", saves=()
-)
+_ROUNDING = dict(**_NO_BOOL, saves=(), domain=(-3, 3))
+floor = _unary("floor", "FloorBackward0", _keep_int(jnp.floor), kernel="floor_vml_cpu", **_ROUNDING)
+ceil = _unary("ceil", "CeilBackward0", _keep_int(jnp.ceil), kernel="ceil_vml_cpu", **_ROUNDING)
 trunc = _unary(
-    "trunc", "TruncBackward0", _keep_int(jnp.trunc), **_NO_BOOL, kernel="trunc_vml_cpu", saves=()
+    "trunc",
+    "TruncBackward0",
+    _keep_int(jnp.trunc),
+    kernel="trunc_vml_cpu",
+    aliases=("fix",),
+    **_ROUNDING,
 )
-fix = trunc
 frac = _unary(
-    "frac", "FracBackward0", lambda x: x - jnp.trunc(x), **_FLOAT_ONLY, kernel="frac_cpu", saves=()
+    "frac",
+    "FracBackward0",
+    lambda x: x - jnp.trunc(x),
+    **_FLOAT_ONLY,
+    kernel="frac_cpu",
+    saves=(),
+    domain=(-3, 3),
 )
 sgn = _unary("sgn", "SgnBackward0", _sign_fn, to_float=False)
 _sign = Op("SignBackward0", _sign_fn, saves=())
@@ -548,7 +561,7 @@ _nan_to_num = Op(
 _nan_to_num_int = Op("NanToNumBackward0", lambda x: x, saves=())
 
 
-@method
+@declare(inplace=True, test=_each_rank(-2, 2))
 def sign(input: Tensor) -> Tensor:
     """The sign of each element: -1, 0 or 1 (``False``/``True`` for bool).
 
@@ -565,7 +578,7 @@ def sign(input: Tensor) -> Tensor:
     return apply(_sign, (input,))
 
 
-@method
+@declare(inplace=True, test=_each_rank(-3, 3))
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """Round half to even, to ``decimals`` decimal places.
 
@@ -584,7 +597,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     return apply(_round_decimals, (input,), (("decimals", int(decimals)),))
 
 
-@method
+@declare(inplace=True, test=_each_rank(0.05, 0.95))
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given.
 
@@ -597,7 +610,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     return apply(_logit, (input,), (("eps", None if eps is None else float(eps)),), cast)
 
 
-@method
+@declare(inplace=True, test=_each_rank(-2, 2))
 def nan_to_num(
     input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Tensor:
@@ -616,7 +629,7 @@ def nan_to_num(
     )
 
 
-@method
+@declare(inplace=True, test=_each_rank(-2, 2))
 def square(input: Tensor) -> Tensor:
     """``input ** 2`` (bool gives int64, as PyTorch's ``pow(input, 2)`` does).
 
@@ -626,10 +639,6 @@ def square(input: Tensor) -> Tensor:
     """
     _need_tensor("square", ("input", input))
     return pow(input, 2)
-
-
-for _f in (sign, round, logit, nan_to_num, square):
-    method(_inplace_method(_f))
 
 
 # -- binary arithmetic --------------------------------------------------------------------------
@@ -645,12 +654,9 @@ _sub = Op(
     saves=(),
     on_error=_broadcast_error,
 )
-_rsub = Op(
-    "RsubBackward1",
-    lambda a, b, alpha=1: b - alpha * a if alpha != 1 else b - a,
-    saves=(),
-    on_error=_broadcast_error,
-)
+_rsub_fn = lambda a, b, alpha=1: b - alpha * a if alpha != 1 else b - a
+_rsub = Op("RsubBackward0", _rsub_fn, saves=(), on_error=_broadcast_error)
+_rsub_scalar = Op("RsubBackward1", _rsub_fn, saves=())
 _mul = Op("MulBackward0", jnp.multiply, on_error=_broadcast_error)
 _div = Op("DivBackward0", jnp.true_divide, on_error=_broadcast_error)
 _div_floor = Op("DivBackward2", _rounded_div(_floor_div_fn), saves=(), on_error=_broadcast_error)
@@ -718,7 +724,7 @@ def _check_int_divisor(dt: _dtype.dtype, other) -> None:
         raise RuntimeError("ZeroDivisionError")
 
 
-@method
+@declare(inplace=True, operators=("__add__", "__radd__"), fast=_add, test=_domain(0.5, 2))
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other``, broadcast, in PyTorch's promoted dtype.
 
@@ -729,7 +735,7 @@ def add(input, other, *, alpha=1) -> Tensor:
     return _binary(input, other, _add, (("alpha", alpha),) if alpha != 1 else ())
 
 
-@method
+@declare(inplace=True, operators=("__sub__",), aliases=("subtract",), test=_domain(-2, 2))
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other``.
 
@@ -741,16 +747,21 @@ def sub(input, other, *, alpha=1) -> Tensor:
     return _binary(input, other, _sub, (("alpha", alpha),) if alpha != 1 else ())
 
 
-subtract = sub
-
-
+@declare(method=False, operators=("__rsub__",), test=_domain(-2, 2))
 def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input``."""
     _check_sub(input, other)
-    return _binary(input, other, _rsub, (("alpha", alpha),) if alpha != 1 else ())
+    op = _rsub if isinstance(other, Tensor) else _rsub_scalar
+    return _binary(input, other, op, (("alpha", alpha),) if alpha != 1 else ())
 
 
-@method
+@declare(
+    inplace=True,
+    operators=("__mul__", "__rmul__"),
+    fast=_mul,
+    aliases=("multiply",),
+    test=_domain(-2, 2),
+)
 def mul(input, other) -> Tensor:
     """``input * other``.
 
@@ -761,10 +772,7 @@ def mul(input, other) -> Tensor:
     return _binary(input, other, _mul)
 
 
-multiply = mul
-
-
-@method
+@declare(inplace=True, operators=("__truediv__",), aliases=("divide",), test=_domain(0.5, 2))
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     """``input / other``; integer inputs give the default float dtype. ``rounding_mode``
     'trunc' or 'floor' rounds the quotient and keeps integer dtypes.
@@ -787,16 +795,31 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     return _binary(input, other, _div_floor if rounding_mode == "floor" else _div_trunc)
 
 
-divide = div
+@declare(
+    name="__rtruediv__",
+    namespace="tensorish.Tensor",
+    method=False,
+    operators=("__rtruediv__",),
+    test=Sample(args=(2.0,), low=0.5, high=2),
+)
+def _rtruediv(self: Tensor, other) -> Tensor:
+    """``other / self``: PyTorch computes it as ``self.reciprocal() * other`` (so its grad_fn
+    is a Mul)."""
+    return mul(reciprocal(self), other)
 
 
-@method
+@declare(inplace=True, test=_domain(0.5, 2))
 def true_divide(input, other) -> Tensor:
     """``input / other`` (an alias of :func:`div`)."""
     return div(input, other)
 
 
-@method
+@declare(
+    inplace=True,
+    operators=("__floordiv__",),
+    reflected=("__rfloordiv__",),
+    test=Sample(_PAIR, low=-3, high=3, grad=False),
+)
 def floor_divide(input, other) -> Tensor:
     """``input // other``, rounded toward minus infinity; integers stay integers.
 
@@ -811,7 +834,7 @@ def floor_divide(input, other) -> Tensor:
     return _binary(input, other, _floor_divide)
 
 
-@method
+@declare(inplace=True, operators=("__mod__",), reflected=("__rmod__",), test=_domain(0.5, 3))
 def remainder(input, other) -> Tensor:
     """Python's ``%``: the remainder has the sign of the divisor.
 
@@ -828,7 +851,7 @@ def remainder(input, other) -> Tensor:
     return _binary(input, other, _remainder if isinstance(other, Tensor) else _remainder_scalar)
 
 
-@method
+@declare(inplace=True, test=_domain(-3, 3))
 def fmod(input: Tensor, other) -> Tensor:
     """C's ``fmod``: the remainder has the sign of the dividend.
 
@@ -855,7 +878,7 @@ def _check_pow(input, exponent, dt: _dtype.dtype) -> None:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
-@method
+@declare(inplace=True, operators=("__pow__",), reflected=("__rpow__",), test=_domain(0.5, 2))
 def pow(input, exponent) -> Tensor:
     """``input ** exponent``.
 
@@ -876,7 +899,17 @@ def pow(input, exponent) -> Tensor:
     return _binary(input, exponent, _pow if isinstance(input, Tensor) else _rpow)
 
 
-@method
+def _float_power_(self: Tensor, exponent) -> Tensor:
+    dt = _dtype.complex128 if self.dtype.is_complex else _dtype.float64
+    if self.dtype is not dt:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {self.dtype.title} but the "
+            f"operation's result requires dtype {dt.title}"
+        )
+    return inplace(self, lambda s: float_power(s, exponent))
+
+
+@declare(inplace=_float_power_, test=_domain(0.5, 2))
 def float_power(input, exponent) -> Tensor:
     """``input ** exponent`` computed in double precision (complex128 for complex inputs).
 
@@ -899,17 +932,7 @@ def float_power(input, exponent) -> Tensor:
     return _binary(input, exponent, _pow if isinstance(input, Tensor) else _rpow, to=dt)
 
 
-def _float_power_(self: Tensor, exponent) -> Tensor:
-    dt = _dtype.complex128 if self.dtype.is_complex else _dtype.float64
-    if self.dtype is not dt:
-        raise RuntimeError(
-            f"the base given to float_power_ has dtype {self.dtype.title} but the "
-            f"operation's result requires dtype {dt.title}"
-        )
-    return inplace(self, lambda s: float_power(s, exponent))
-
-
-@method
+@declare(inplace=True, operators=("__neg__",), aliases=("negative",), test=_each_rank(-2, 2))
 def neg(input: Tensor) -> Tensor:
     """``-input``."""
     if input.dtype is _dtype.bool_:
@@ -920,10 +943,7 @@ def neg(input: Tensor) -> Tensor:
     return apply(_neg, (input,))
 
 
-negative = neg
-
-
-@method
+@declare(inplace=True, test=_each_rank(0.5, 2))
 def reciprocal(input: Tensor) -> Tensor:
     """``1 / input``; integer inputs give the default float dtype."""
     dt = _float_of(input)
@@ -931,7 +951,13 @@ def reciprocal(input: Tensor) -> Tensor:
 
 
 def _float_binary(
-    name: str, op: Op, kernel: str, *, other_name: str = "other", refuse: frozenset = _INTEGRAL
+    name: str,
+    op: Op,
+    kernel: str,
+    *,
+    other_name: str = "other",
+    refuse: frozenset = _INTEGRAL,
+    **spellings,
 ) -> Callable:
     """A binary op on two Tensors whose PyTorch kernel refuses the dtypes in ``refuse`` and
     promotes integer inputs to the default float dtype when it does not."""
@@ -945,7 +971,7 @@ def _float_binary(
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Elementwise ``{name}`` of two tensors, broadcast."
-    return method(f)
+    return declare(test=_domain(-2, 2), **spellings)(f)
 
 
 def _same_binary(name: str, op: Op) -> Callable:
@@ -957,12 +983,13 @@ def _same_binary(name: str, op: Op) -> Callable:
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Elementwise ``{name}`` of two tensors, broadcast."
-    return method(f)
+    return declare(test=_domain(-2, 2))(f)
 
 
-atan2 = _float_binary("atan2", _atan2, "atan2_cpu", refuse=frozenset())
-arctan2 = atan2
-hypot = _float_binary("hypot", _hypot, "hypot_cpu")
+atan2 = _float_binary(
+    "atan2", _atan2, "atan2_cpu", refuse=frozenset(), inplace=True, aliases=("arctan2",)
+)
+hypot = _float_binary("hypot", _hypot, "hypot_cpu", inplace=True)
 logaddexp = _float_binary("logaddexp", _logaddexp, "logaddexp_cpu")
 logaddexp2 = _float_binary("logaddexp2", _logaddexp2, "logaddexp2_cpu")
 maximum = _same_binary("maximum", _maximum)
@@ -971,7 +998,7 @@ fmax = _same_binary("fmax", _fmax)
 fmin = _same_binary("fmin", _fmin)
 
 
-@method
+@declare(inplace=True, test=_domain(0.1, 2))
 def xlogy(input, other) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0 (nan where ``other`` is nan).
 
@@ -987,7 +1014,7 @@ def xlogy(input, other) -> Tensor:
     )
 
 
-@method
+@declare(inplace=True, test=_domain(-2, 2))
 def copysign(input: Tensor, other) -> Tensor:
     """The magnitude of ``input`` with the sign of ``other``; always floating point.
 
@@ -1001,7 +1028,7 @@ def copysign(input: Tensor, other) -> Tensor:
     )
 
 
-@method
+@declare(inplace=True, test=Sample(_PAIR, grad=False))
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """The Heaviside step: 0 below zero, 1 above, ``values`` at zero.
 
@@ -1015,7 +1042,6 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
     return _binary(input, values, _heaviside)
 
 
-@method
 def where(condition: Tensor, input, other) -> Tensor:
     """``input`` where ``condition`` holds, else ``other`` (scalars allowed), broadcast.
 
@@ -1038,7 +1064,6 @@ def _tensor_where(self: Tensor, condition: Tensor, other) -> Tensor:
 
 
 _tensor_where.__name__ = "where"
-method(_tensor_where)
 
 
 # -- clamp ----------------------------------------------------------------------------------------
@@ -1069,7 +1094,7 @@ def _clamp(input: Tensor, min, max, ops: tuple[Op, Op]) -> Tensor:
     return apply(op, args, (("hi", max is not None), ("lo", min is not None)), cast)
 
 
-@method
+@declare(inplace=True, aliases=("clip",), test=Sample(args=(-0.5, 0.7)))
 def clamp(input: Tensor, min=None, max=None) -> Tensor:
     """Limit each element to ``[min, max]`` (either may be None; scalars or tensors).
 
@@ -1080,19 +1105,13 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
     return _clamp(input, min, max, (_clamp_s, _clamp_t))
 
 
-@method
-def clip(input: Tensor, min=None, max=None) -> Tensor:
-    """An alias of :func:`clamp`."""
-    return _clamp(input, min, max, (_clamp_s, _clamp_t))
-
-
-@method
+@declare(inplace=True, test=Sample(args=(0.2,)))
 def clamp_min(input: Tensor, min) -> Tensor:
     """``clamp(input, min=min)``."""
     return _clamp(input, min, None, (_clamp_min_s, _clamp_min_t))
 
 
-@method
+@declare(inplace=True, test=Sample(args=(0.2,)))
 def clamp_max(input: Tensor, max) -> Tensor:
     """``clamp(input, max=max)``."""
     return _clamp(input, None, max, (_clamp_max_s, _clamp_max_t))
@@ -1115,7 +1134,7 @@ _addcdiv = Op(
 )
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), (3, 4)), args=(0.3,)))
 def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     """``input + weight * (end - input)``; all tensors share one dtype.
 
@@ -1129,15 +1148,15 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t.dtype is not input.dtype:
             raise RuntimeError(
-                f"expected dtype {_dtype.CPP_NAMES[input.dtype.name]} for `{name}` but got "
-                f"dtype {_dtype.CPP_NAMES[t.dtype.name]}"
+                f"expected dtype {_CPP_NAMES[input.dtype.name]} for `{name}` but got "
+                f"dtype {_CPP_NAMES[t.dtype.name]}"
             )
     if isinstance(weight, Tensor):
         return apply(_lerp_t, (input, end, weight))
     return apply(_lerp_s, (input, end, np.asarray(weight, input.dtype.np)))
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4),) * 3, kwargs={"value": 0.5}))
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """``input + value * tensor1 * tensor2``.
 
@@ -1151,7 +1170,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
     return apply(_addcmul, args, (("value", value),) if value != 1 else (), cast)
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4),) * 3, kwargs={"value": 2}, low=0.5, high=2))
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """``input + value * tensor1 / tensor2``.
 
@@ -1172,158 +1191,10 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
     return apply(_addcdiv, args, (("value", value),) if value != 1 else (), cast)
 
 
-# -- operators and in-place forms -----------------------------------------------------------------
-Tensor.__add__ = Tensor.__radd__ = operator_method(add, _add)
-Tensor.__sub__ = operator_method(sub)
-Tensor.__rsub__ = operator_method(rsub)
-Tensor.__mul__ = Tensor.__rmul__ = operator_method(mul, _mul)
-Tensor.__truediv__ = operator_method(div)
-# PyTorch computes ``scalar / t`` as ``t.reciprocal() * scalar`` (so its grad_fn is Mul).
-Tensor.__rtruediv__ = operator_method(lambda self, other: mul(reciprocal(self), other))
-Tensor.__floordiv__ = operator_method(floor_divide)
-Tensor.__rfloordiv__ = reflected_method(floor_divide)
-Tensor.__mod__ = operator_method(remainder)
-Tensor.__rmod__ = reflected_method(remainder)
-Tensor.__pow__ = operator_method(pow)
-Tensor.__rpow__ = reflected_method(pow)
-Tensor.__neg__ = neg
-Tensor.__pos__ = lambda self: self
-Tensor.__abs__ = abs
-for _fn in (
-    add,
-    sub,
-    mul,
-    div,
-    true_divide,
-    floor_divide,
-    remainder,
-    fmod,
-    pow,
-    neg,
-    reciprocal,
-    atan2,
-    hypot,
-    xlogy,
-    copysign,
-    heaviside,
-    clamp,
-    clip,
-    clamp_min,
-    clamp_max,
-    lerp,
-    addcmul,
-    addcdiv,
-):
-    method(_inplace_method(_fn))
-Tensor.negative_ = Tensor.neg_
-Tensor.float_power_ = _float_power_
-Tensor.arctan2_ = Tensor.atan2_
-Tensor.__iadd__ = Tensor.add_
-Tensor.__isub__ = Tensor.sub_
-Tensor.__imul__ = Tensor.mul_
-Tensor.__itruediv__ = Tensor.div_
-Tensor.__ifloordiv__ = Tensor.floor_divide_
-Tensor.__imod__ = Tensor.remainder_
-Tensor.__ipow__ = Tensor.pow_
-Tensor.absolute = Tensor.abs
-Tensor.absolute_ = Tensor.abs_
-Tensor.fix = Tensor.trunc
-Tensor.fix_ = Tensor.trunc_
-Tensor.arctan2 = atan2
-arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
-for _name in ("asin", "acos", "atan", "asinh", "acosh", "atanh"):
-    setattr(Tensor, "arc" + _name[1:], getattr(Tensor, _name))
-    setattr(Tensor, "arc" + _name[1:] + "_", getattr(Tensor, _name + "_"))
-Tensor.subtract = sub
-Tensor.multiply = mul
-Tensor.divide = div
-Tensor.subtract_ = Tensor.sub_
-Tensor.multiply_ = Tensor.mul_
-Tensor.divide_ = Tensor.div_
+@declare(name="__pos__", namespace="tensorish.Tensor", test=Sample())
+def _pos(self: Tensor) -> Tensor:
+    """``+self``: self itself."""
+    return self
 
-__all__ = [
-    "add",
-    "sub",
-    "subtract",
-    "rsub",
-    "mul",
-    "multiply",
-    "div",
-    "divide",
-    "true_divide",
-    "floor_divide",
-    "remainder",
-    "fmod",
-    "pow",
-    "float_power",
-    "neg",
-    "negative",
-    "reciprocal",
-    "abs",
-    "absolute",
-    "sign",
-    "sgn",
-    "exp",
-    "exp2",
-    "expm1",
-    "log",
-    "log2",
-    "log10",
-    "log1p",
-    "sqrt",
-    "rsqrt",
-    "square",
-    "sin",
-    "cos",
-    "tan",
-    "asin",
-    "acos",
-    "atan",
-    "arcsin",
-    "arccos",
-    "arctan",
-    "atan2",
-    "arctan2",
-    "sinh",
-    "cosh",
-    "tanh",
-    "asinh",
-    "acosh",
-    "atanh",
-    "arcsinh",
-    "arccosh",
-    "arctanh",
-    "sigmoid",
-    "logit",
-    "erf",
-    "erfc",
-    "erfinv",
-    "lgamma",
-    "digamma",
-    "floor",
-    "ceil",
-    "round",
-    "trunc",
-    "fix",
-    "frac",
-    "clamp",
-    "clip",
-    "clamp_min",
-    "clamp_max",
-    "lerp",
-    "addcmul",
-    "addcdiv",
-    "maximum",
-    "minimum",
-    "fmax",
-    "fmin",
-    "hypot",
-    "logaddexp",
-    "logaddexp2",
-    "xlogy",
-    "nan_to_num",
-    "heaviside",
-    "copysign",
-    "deg2rad",
-    "rad2deg",
-]
+
+__all__ = public(__name__)

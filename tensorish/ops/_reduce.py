@@ -13,8 +13,9 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap_dim, method
+from .._tensor import Tensor, _wrap_dim
 from ._common import Op, apply, dims, promote
+from ._registry import Ints, Sample, declare, public
 
 # -- PyTorch's namedtuple results ------------------------------------------------------------
 return_types = types.ModuleType("tensorish.return_types", "PyTorch's named tuple results.")
@@ -215,7 +216,7 @@ def _reduce(
     return apply(dim_op, (input,), (("dim", axes), ("keepdim", keepdim), ("dtype", dt.np)))
 
 
-@method
+@declare(test=Sample())
 def sum(
     input: Tensor, dim=_MISSING, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -229,7 +230,7 @@ def sum(
     return _reduce(_sum_all, _sum, input, dim, keepdim, dt)
 
 
-@method
+@declare(test=Sample())
 def nansum(
     input: Tensor, dim=None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -245,7 +246,7 @@ def nansum(
     return _reduce(None, _nansum, input, dim, keepdim, dt)
 
 
-@method
+@declare(test=Sample())
 def mean(
     input: Tensor, dim=_MISSING, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -264,7 +265,7 @@ def mean(
     return _reduce(_mean_all, _mean, input, dim, keepdim, dt)
 
 
-@method
+@declare(test=Sample())
 def nanmean(
     input: Tensor, dim=None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -284,7 +285,7 @@ def nanmean(
     return _reduce(None, _nanmean, input, dim, keepdim, dtype or input.dtype)
 
 
-@method
+@declare(test=Sample())
 def prod(
     input: Tensor, dim: int = _MISSING, keepdim: bool = False, *, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -372,7 +373,7 @@ def _moment(op: Op, name: str, input: Tensor, dim, unbiased, keepdim, correction
     return apply(op, (input,), static)
 
 
-@method
+@declare(test=Sample())
 def var(
     input: Tensor,
     dim=None,
@@ -390,7 +391,7 @@ def var(
     return _moment(_var, "var", input, dim, unbiased, keepdim, correction)
 
 
-@method
+@declare(test=Sample())
 def std(
     input: Tensor,
     dim=None,
@@ -408,6 +409,7 @@ def std(
     return _moment(_std, "std", input, dim, unbiased, keepdim, correction)
 
 
+@declare(method=False, test=Sample(((2, 3, 4),), args=((0, 1),), kwargs={"keepdim": True}))
 def var_mean(
     input: Tensor,
     dim=None,
@@ -425,6 +427,7 @@ def var_mean(
     return _moment(_var_mean, "var_mean", input, dim, unbiased, keepdim, correction)
 
 
+@declare(method=False, test=Sample(args=(1,)))
 def std_mean(
     input: Tensor,
     dim=None,
@@ -497,7 +500,7 @@ def _extreme(name: str, all_op: Op, dim_op: Op, pair_op: Op, input: Tensor, dim,
     return getattr(return_types, name)(v, i)
 
 
-@method
+@declare(test=Sample())
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other: Tensor | None = None):
     """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor, the
     elementwise maximum.
@@ -509,7 +512,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other: Tensor | None 
     return _extreme("max", _max_all, _max_dim, _maximum, input, dim, keepdim, other)
 
 
-@method
+@declare(test=Sample())
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other: Tensor | None = None):
     """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor, the
     elementwise minimum.
@@ -530,7 +533,7 @@ def _amax_like(op: Op, name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     return apply(op, (input,), (("dim", axes), ("keepdim", keepdim)))
 
 
-@method
+@declare(test=Sample())
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The maximum over ``dim`` (all dims by default); ties share the gradient evenly.
 
@@ -541,7 +544,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return _amax_like(_amax, "amax", input, dim, keepdim)
 
 
-@method
+@declare(test=Sample(args=(-1,)))
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The minimum over ``dim`` (all dims by default); ties share the gradient evenly.
 
@@ -552,7 +555,7 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return _amax_like(_amin, "amin", input, dim, keepdim)
 
 
-@method
+@declare(test=Sample())
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     """``(min, max)`` over all elements or along ``dim``.
 
@@ -586,7 +589,7 @@ def _arg(op: Op, name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     return apply(op, (input,), (("dim", d if input.ndim else None), ("keepdim", keepdim)))
 
 
-@method
+@declare(test=Sample())
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the largest element (of the flattened input without ``dim``).
 
@@ -597,7 +600,7 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     return _arg(_argmax, "argmax", input, dim, keepdim)
 
 
-@method
+@declare(test=Sample(args=(-1,)))
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the smallest element (of the flattened input without ``dim``).
 
@@ -626,7 +629,7 @@ def _vector_norm(x, p, dim, keepdim, dtype):
 _norm = Op("LinalgVectorNormBackward0", _vector_norm)
 
 
-@method
+@declare(test=Sample())
 def norm(
     input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -646,7 +649,7 @@ def norm(
             if isinstance(dim, int)
             else tuple(dim)
         )
-        if p == "nuc" or len(given) > 2:
+        if p == "nuc" or dim is not None and len(given) > 2:
             return _matrix_norm(input, given, keepdim)
         p = 2
     if not _is_float(input.dtype):
@@ -714,7 +717,7 @@ def _logsumexp(x, dim, keepdim):
 _logsumexp_op = Op("LogsumexpBackward0", _logsumexp)
 
 
-@method
+@declare(test=Sample(args=(1,)))
 def logsumexp(input: Tensor, dim=_MISSING, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed stably.
 
@@ -749,7 +752,7 @@ _count_nonzero = Op(
 )
 
 
-@method
+@declare(test=Sample((Ints((3, 4), 2),)))
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Whether every element (over ``dim``) is nonzero; uint8 inputs give uint8.
 
@@ -760,7 +763,7 @@ def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return apply(_all, (input,), (("dim", _axes(input, dim)), ("keepdim", keepdim)))
 
 
-@method
+@declare(test=Sample((Ints((3, 4), 2),)))
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Whether any element (over ``dim``) is nonzero; uint8 inputs give uint8.
 
@@ -771,7 +774,7 @@ def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return apply(_any, (input,), (("dim", _axes(input, dim)), ("keepdim", keepdim)))
 
 
-@method
+@declare(test=Sample((Ints((3, 4), 2),)))
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """The number of nonzero elements (over ``dim``), as int64.
 
@@ -782,27 +785,4 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     return apply(_count_nonzero, (input,), (("dim", _axes(input, dim)),))
 
 
-__all__ = [
-    "sum",
-    "mean",
-    "nansum",
-    "nanmean",
-    "prod",
-    "std",
-    "var",
-    "std_mean",
-    "var_mean",
-    "max",
-    "min",
-    "amax",
-    "amin",
-    "aminmax",
-    "argmax",
-    "argmin",
-    "norm",
-    "logsumexp",
-    "all",
-    "any",
-    "count_nonzero",
-    "return_types",
-]
+__all__ = [*public(__name__), "return_types"]

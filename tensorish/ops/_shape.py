@@ -16,9 +16,10 @@ import numpy as np
 
 from .. import _dtype
 from .._creation import arange
-from .._tensor import Size, Tensor, _wrap_dim, method
+from .._tensor import Size, Tensor, _wrap_dim
 from ..autograd._grad_mode import is_grad_enabled
 from ._common import Op, apply, dims, inplace, promote
+from ._registry import TENSORS, Sample, declare, public
 
 _reshape = lambda x, shape: x.reshape(shape)
 _view = Op("ViewBackward0", _reshape, saves=())
@@ -54,7 +55,6 @@ _trace = Op("TraceBackward0", jnp.trace, saves=())
 _tril = Op("TrilBackward0", lambda x, k: jnp.tril(x, k), saves=())
 _triu = Op("TriuBackward0", lambda x, k: jnp.triu(x, k), saves=())
 _clone = Op("CloneBackward0", lambda x: x, saves=())
-_alias = Op("AliasBackward0", lambda x: x, saves=())
 _fill = [
     Op(f"FillBackward{i}", lambda x, v: jnp.broadcast_to(v.astype(x.dtype), x.shape), saves=())
     for i in (2, 3)
@@ -122,7 +122,7 @@ def _as_shape(x: Tensor, shape: tuple, op: Op = _view) -> Tensor:
     return apply(op, (x,), (("shape", tuple(shape)),))
 
 
-@method
+@declare(test=Sample(args=((4, 3),)))
 def reshape(input: Tensor, *shape: int) -> Tensor:
     """The same values in a new shape (one dimension may be -1, inferred).
 
@@ -134,7 +134,7 @@ def reshape(input: Tensor, *shape: int) -> Tensor:
     return _as_shape(input, _infer_size(_ints(shape), input.numel()))
 
 
-@method
+@declare(test=Sample(args=(4, 3)))
 def view(input: Tensor, *shape) -> Tensor:
     """``reshape`` (a copy: JAX arrays cannot alias, so writes do not reach the base).
 
@@ -167,19 +167,19 @@ def _view_dtype(input: Tensor, dtype: _dtype.dtype) -> Tensor:
     return Tensor._wrap(out)
 
 
-@method
+@declare(test=Sample(((3, 4), (2, 6))))
 def view_as(input: Tensor, other: Tensor) -> Tensor:
     """``input.view(other.shape)``."""
     return view(input, other.shape)
 
 
-@method
+@declare(test=Sample(((3, 4), (12,))))
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:
     """``input.reshape(other.shape)``."""
     return reshape(input, other.shape)
 
 
-@method
+@declare(test=Sample(((2, 3, 4),)))
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim`` to ``end_dim`` into one.
 
@@ -198,7 +198,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return _as_shape(input, s[:a] + (math.prod(s[a : b + 1]),) + s[b + 1 :])
 
 
-@method
+@declare(test=Sample(((2, 6),), args=(1, (3, 2))))
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one may be -1).
 
@@ -231,7 +231,7 @@ def _squeezed(input: Tensor, dim) -> tuple[tuple[int, ...], int]:
     )
 
 
-@method
+@declare(test=Sample(((1, 3, 1, 2),)))
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Remove dimensions of size 1 (all, or those in ``dim``).
 
@@ -243,7 +243,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     return _as_shape(input, shape, _squeeze[variant])
 
 
-@method
+@declare(test=Sample(((3, 2),), args=(1,)))
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``.
 
@@ -266,7 +266,7 @@ def _swap(ndim: int, a: int, b: int) -> tuple[int, ...]:
     return tuple(axes)
 
 
-@method
+@declare(aliases=("swapaxes", "swapdims"), test=Sample(((2, 3, 4),), args=(0, 2)))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap dimensions ``dim0`` and ``dim1``.
 
@@ -277,17 +277,13 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return _permuted(input, _transpose[0], _swap(input.ndim, dim0, dim1))
 
 
-swapaxes = swapdims = transpose
-Tensor.swapaxes = Tensor.swapdims = transpose
-
-
 def _t_axes(input: Tensor) -> tuple[int, ...]:
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return tuple(reversed(range(input.ndim)))
 
 
-@method
+@declare(test=Sample())
 def t(input: Tensor) -> Tensor:
     """Transpose a tensor of at most 2 dimensions.
 
@@ -298,7 +294,7 @@ def t(input: Tensor) -> Tensor:
     return _permuted(input, _t[0], _t_axes(input))
 
 
-@method
+@declare(test=Sample(((2, 3, 4),), args=((2, 0, 1),)))
 def permute(input: Tensor, *dims_: int) -> Tensor:
     """Reorder the dimensions.
 
@@ -319,7 +315,7 @@ def permute(input: Tensor, *dims_: int) -> Tensor:
     return _permuted(input, _permute, axes)
 
 
-@method
+@declare(aliases=("moveaxis",), test=Sample(((2, 3, 4),), args=(0, -1)))
 def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dimensions ``source`` to positions ``destination``.
 
@@ -345,10 +341,6 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     return _permuted(
         input, _permute, tuple(where[i] if i in where else next(rest) for i in range(n))
     )
-
-
-moveaxis = movedim
-Tensor.moveaxis = movedim
 
 
 def _matrix_T(self: Tensor) -> Tensor:
@@ -389,10 +381,23 @@ def _H(self: Tensor) -> Tensor:
     return _batch_T(self, True, "H")
 
 
-Tensor.T = property(_matrix_T)
-Tensor.mT = property(lambda self: _batch_T(self, False, "mT"))
-Tensor.mH = property(lambda self: _batch_T(self, True, "mH"))
-Tensor.H = property(_H)
+def _mT(self: Tensor) -> Tensor:
+    return _batch_T(self, False, "mT")
+
+
+def _mH(self: Tensor) -> Tensor:
+    return _batch_T(self, True, "mH")
+
+
+for _name, _get, _shape in (
+    ("T", _matrix_T, (3, 4)),
+    ("mT", _mT, (2, 3, 4)),
+    ("mH", _mH, (2, 3, 4)),
+    ("H", _H, (3, 4)),
+):
+    declare(
+        name=_name, namespace="tensorish.Tensor", method=property(_get), test=Sample((_shape,))
+    )(_get)
 
 
 def _expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
@@ -428,7 +433,7 @@ def _expanded_shape(input: Tensor, sizes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(out))
 
 
-@method
+@declare(test=Sample(((3, 1),), args=(2, 3, 4)))
 def expand(input: Tensor, *sizes: int) -> Tensor:
     """Broadcast to ``sizes`` (-1 keeps a dimension).
 
@@ -440,13 +445,13 @@ def expand(input: Tensor, *sizes: int) -> Tensor:
     return _as_shape(input, shape, _expand)
 
 
-@method
+@declare(test=Sample(((3, 1), (2, 3, 4))))
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
     """``input.expand(other.shape)``."""
     return expand(input, other.shape)
 
 
-@method
+@declare(test=Sample(((4,),), args=((3, 4),)))
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     """``input.expand(size)``.
 
@@ -457,6 +462,7 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     return expand(input, tuple(size))
 
 
+@declare(method=False, test=Sample((), args=((2, 1), (3,)), grad=False))
 def broadcast_shapes(*shapes) -> Size:
     """The shape that ``shapes`` broadcast to.
 
@@ -482,6 +488,7 @@ def broadcast_shapes(*shapes) -> Size:
     return Size(out)
 
 
+@declare(method=False, test=Sample(((3, 1), (4,))))
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     """Expand every tensor to their common broadcast shape.
 
@@ -502,7 +509,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     return tuple(t if tuple(t.shape) == out else _as_shape(t, out, _expand) for t in tensors)
 
 
-@method
+@declare(test=Sample(((2, 3),), args=(2, 1, 3)))
 def repeat(input: Tensor, *repeats: int) -> Tensor:
     """Tile the tensor ``repeats[i]`` times along each dimension.
 
@@ -525,7 +532,7 @@ def repeat(input: Tensor, *repeats: int) -> Tensor:
     return apply(_repeat, (input,), (("reps", reps),))
 
 
-@method
+@declare(test=Sample(((2, 3),), args=((2,),)))
 def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     """``repeat`` that pads ``dims`` with leading ones.
 
@@ -537,7 +544,7 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-@method
+@declare(test=Sample(((2, 3),), args=(2,)))
 def repeat_interleave(
     input: Tensor, repeats=None, dim: int | None = None, *, output_size: int | None = None
 ) -> Tensor:
@@ -584,6 +591,9 @@ def _check_list(tensors, name: str) -> list[Tensor]:
     return tensors
 
 
+@declare(
+    method=False, test=Sample(((2, 3), (1, 3)), args=(TENSORS,)), aliases=("concat", "concatenate")
+)
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension (promoting to a common dtype).
 
@@ -616,9 +626,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return apply(_cat, args, (("axis", axis),), cast)
 
 
-concat = concatenate = cat
-
-
+@declare(method=False, test=Sample(((2, 3), (2, 3)), args=(TENSORS,)))
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join equally shaped tensors along a new dimension.
 
@@ -639,12 +647,14 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return apply(_stack, args, (("axis", axis),), cast)
 
 
+@declare(method=False, test=Sample(((),)))
 def atleast_1d(*tensors):
     """Each tensor with at least one dimension."""
     out = [t.reshape(1) if t.ndim == 0 else t for t in _unpack(tensors)]
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@declare(method=False, test=Sample(((3,),)))
 def atleast_2d(*tensors):
     """Each tensor with at least two dimensions (new ones in front)."""
     out = [
@@ -654,6 +664,7 @@ def atleast_2d(*tensors):
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@declare(method=False, test=Sample())
 def atleast_3d(*tensors):
     """Each tensor with at least three dimensions (as NumPy: (n,) -> (1, n, 1))."""
     out = [
@@ -675,6 +686,7 @@ def _unpack(tensors: tuple) -> tuple:
     return tensors
 
 
+@declare(method=False, test=Sample(((2, 3), (2, 1)), args=(TENSORS,)))
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate column-wise (along dim 0 for 1-D tensors).
 
@@ -686,19 +698,19 @@ def hstack(tensors: Sequence[Tensor]) -> Tensor:
     return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
+@declare(method=False, test=Sample(((3,), (2, 3)), args=(TENSORS,)), aliases=("row_stack",))
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate row-wise, after making every tensor at least 2-D."""
     return cat([atleast_2d(t) for t in _check_list(tensors, "vstack")], 0)
 
 
-row_stack = vstack
-
-
+@declare(method=False, test=Sample(((3,), (1, 3)), args=(TENSORS,)))
 def dstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate depth-wise, after making every tensor at least 3-D."""
     return cat([atleast_3d(t) for t in _check_list(tensors, "dstack")], 2)
 
 
+@declare(method=False, test=Sample(((3,), (3, 2)), args=(TENSORS,)))
 def column_stack(tensors: Sequence[Tensor]) -> Tensor:
     """Stack 1-D tensors as columns (and concatenate 2-D ones along dim 1)."""
     ts = _check_list(tensors, "column_stack")
@@ -732,7 +744,7 @@ def _split_apply(input: Tensor, name: str, axis: int, bounds) -> tuple[Tensor, .
     return out if isinstance(out, tuple) else (out,)
 
 
-@method
+@declare(test=Sample(((5, 2),), args=(2,)))
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``split_size`` (the last may be smaller), or of the listed sizes.
 
@@ -761,10 +773,13 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor,
     return _split_apply(tensor, "SplitWithSizesBackward0", axis, _split_bounds(sizes))
 
 
-Tensor.split_with_sizes = lambda self, split_sizes, dim=0: split(self, list(split_sizes), dim)
+@declare(namespace="tensorish.Tensor", test=Sample(((5, 2),), args=([1, 4],)))
+def split_with_sizes(self: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """``split(self, list(split_sizes), dim)``."""
+    return split(self, list(split_sizes), dim)
 
 
-@method
+@declare(test=Sample(((5, 2),), args=(3,)))
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """At most ``chunks`` pieces of equal size (the last may be smaller).
 
@@ -781,7 +796,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(input, -(-n // chunks), dim)
 
 
-@method
+@declare(test=Sample(((3, 2),)))
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along ``dim``, with that dimension removed.
 
@@ -800,7 +815,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 _select = Op("SelectBackward0", lambda x, axis, index: jnp.take(x, index, axis), saves=())
 
 
-@method
+@declare(test=Sample(((4, 5),), args=(1, -2)))
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The slice at ``index`` along ``dim``, with that dimension removed."""
     axis = _wrap_dim(dim, input.ndim)
@@ -813,7 +828,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     return apply(_select, (input,), (("axis", axis), ("index", index % n)))
 
 
-@method
+@declare(test=Sample(((4, 5),), args=(1, 1, 3)))
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` elements of dimension ``dim`` from ``start``.
 
@@ -838,7 +853,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return apply(_slice, (input,), (("axis", axis), ("start", start), ("stop", start + length)))
 
 
-@method
+@declare(test=Sample(((7, 2),), args=(3,)))
 def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``sections`` near-equal pieces, or at the given indices.
 
@@ -872,7 +887,7 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple[Tens
     return tuple(out)
 
 
-@method
+@declare(test=Sample(((2, 3, 4),), args=((0, 2),)))
 def flip(input: Tensor, *dims_) -> Tensor:
     """Reverse the order of elements along ``dims``.
 
@@ -884,7 +899,7 @@ def flip(input: Tensor, *dims_) -> Tensor:
     return apply(_flip, (input,), (("axes", axes),))
 
 
-@method
+@declare(test=Sample(((2, 3),)))
 def fliplr(input: Tensor) -> Tensor:
     """Flip along dimension 1."""
     if input.ndim < 2:
@@ -892,7 +907,7 @@ def fliplr(input: Tensor) -> Tensor:
     return flip(input, 1)
 
 
-@method
+@declare(test=Sample(((2, 3),)))
 def flipud(input: Tensor) -> Tensor:
     """Flip along dimension 0."""
     if input.ndim < 1:
@@ -900,7 +915,7 @@ def flipud(input: Tensor) -> Tensor:
     return flip(input, 0)
 
 
-@method
+@declare(test=Sample(args=(5,)))
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Roll elements along ``dims`` by ``shifts`` (the flattened tensor when dims is None).
 
@@ -922,7 +937,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     return apply(_roll, (input,), (("shifts", shifts), ("axes", axes)))
 
 
-@method
+@declare(test=Sample())
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims``.
 
@@ -944,7 +959,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     return apply(_rot90, (input,), (("k", k % 4), ("axes", (a, b))))
 
 
-@method
+@declare(test=Sample())
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the ``(dim1, dim2)`` planes, as a new last dimension.
 
@@ -958,7 +973,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return apply(_diagonal, (input,), (("offset", offset), ("a", a), ("b", b)))
 
 
-@method
+@declare(test=Sample())
 def trace(input: Tensor) -> Tensor:
     """The sum of the main diagonal of a matrix.
 
@@ -979,7 +994,7 @@ def _triangle(input: Tensor, diagonal: int, op: Op, name: str) -> Tensor:
     return apply(op, (input,), (("k", diagonal),))
 
 
-@method
+@declare(test=Sample())
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dimensions; the rest zeroed.
 
@@ -991,13 +1006,13 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(input, diagonal, _tril, "tril")
 
 
-@method
+@declare(test=Sample(args=(-1,)))
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions; the rest zeroed."""
     return _triangle(input, diagonal, _triu, "triu")
 
 
-@method
+@declare(test=Sample(((2, 3),)))
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices whose ``offset`` diagonals (in dims ``dim1``, ``dim2``) are the last dim.
 
@@ -1013,7 +1028,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     return apply(_diag_embed, (input,), (("offset", offset), ("dim1", a), ("dim2", b)))
 
 
-@method
+@declare(test=Sample(((3,),), args=(1,)))
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D tensor as a diagonal matrix, or the diagonal of a 2-D tensor.
 
@@ -1028,13 +1043,13 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
-@method
+@declare(test=Sample(((2, 2),), args=(1,)))
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     """The flattened input as the ``offset`` diagonal of a square matrix."""
     return diag_embed(input.reshape(-1) if input.ndim != 1 else input, offset, 0, 1)
 
 
-@method
+@declare(test=Sample())
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """A copy that stays in the graph.
 
@@ -1045,20 +1060,16 @@ def clone(input: Tensor, *, memory_format=None) -> Tensor:
     return apply(_clone, (input,))
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample())
 def contiguous(input: Tensor, memory_format=None) -> Tensor:
     """Self: JAX arrays are always contiguous."""
     return input
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample(grad=False))
 def is_contiguous(input: Tensor, memory_format=None) -> bool:
     """Always True: a JAX array has no strides."""
     return True
-
-
-def _alias_of(input: Tensor) -> Tensor:
-    return apply(_alias, (input,))
 
 
 def _inplace_reshape(self: Tensor, compute) -> Tensor:
@@ -1074,7 +1085,7 @@ def _inplace_reshape(self: Tensor, compute) -> Tensor:
     return self
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample(((3, 2),), args=(1,)))
 def unsqueeze_(self: Tensor, dim: int) -> Tensor:
     """In-place ``unsqueeze``."""
     d = _wrap_dim(dim, self.ndim + 1)
@@ -1082,28 +1093,28 @@ def unsqueeze_(self: Tensor, dim: int) -> Tensor:
     return _inplace_reshape(self, lambda s: _as_shape(s, shape, _unsqueeze[1]))
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample(((1, 3, 1, 2),)))
 def squeeze_(self: Tensor, dim=None) -> Tensor:
     """In-place ``squeeze``."""
     shape, variant = _squeezed(self, dim)
     return _inplace_reshape(self, lambda s: _as_shape(s, shape, _squeeze[3 if dim is None else 4]))
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample())
 def t_(self: Tensor) -> Tensor:
     """In-place ``t``."""
     axes = _t_axes(self)
     return _inplace_reshape(self, lambda s: _permuted(s, _t[1], axes))
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample(((2, 3, 4),), args=(0, 2)))
 def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
     """In-place ``transpose``."""
     axes = _swap(self.ndim, dim0, dim1)
     return _inplace_reshape(self, lambda s: _permuted(s, _transpose[1], axes))
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample(args=(2.5,)))
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` in place.
 
@@ -1121,13 +1132,13 @@ def fill_(self: Tensor, value) -> Tensor:
     return inplace(self, lambda s: apply(_fill[0], (s, np.asarray(value, self._v.dtype))))
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample())
 def zero_(self: Tensor) -> Tensor:
     """Fill with zeros in place."""
     return inplace(self, lambda s: apply(_zero, (s,)))
 
 
-@method
+@declare(namespace="tensorish.Tensor", test=Sample(((3, 4), (4,))))
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast, cast to this dtype) into this tensor; gradients flow to src.
 
@@ -1144,59 +1155,4 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     return inplace(self, lambda s: apply(_copy, (s, src)))
 
 
-__all__ = [
-    "reshape",
-    "view",
-    "view_as",
-    "flatten",
-    "unflatten",
-    "squeeze",
-    "unsqueeze",
-    "transpose",
-    "swapaxes",
-    "swapdims",
-    "t",
-    "permute",
-    "movedim",
-    "moveaxis",
-    "expand",
-    "expand_as",
-    "broadcast_to",
-    "broadcast_shapes",
-    "broadcast_tensors",
-    "repeat",
-    "tile",
-    "repeat_interleave",
-    "cat",
-    "concat",
-    "concatenate",
-    "stack",
-    "hstack",
-    "vstack",
-    "row_stack",
-    "dstack",
-    "column_stack",
-    "atleast_1d",
-    "atleast_2d",
-    "atleast_3d",
-    "split",
-    "chunk",
-    "unbind",
-    "select",
-    "narrow",
-    "tensor_split",
-    "flip",
-    "fliplr",
-    "flipud",
-    "roll",
-    "rot90",
-    "diagonal",
-    "trace",
-    "tril",
-    "triu",
-    "diag_embed",
-    "diag",
-    "diagflat",
-    "clone",
-    "reshape_as",
-]
+__all__ = public(__name__)

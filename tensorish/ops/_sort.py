@@ -15,9 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap_dim, method
+from .._tensor import Tensor, _wrap_dim
 from ._common import Op, apply, inplace
 from ._reduce import _MISSING, _evenly, _no_identity, return_types
+from ._registry import Ints, Sample, declare, public
 
 
 def _need_dim(name: str, dim) -> None:
@@ -43,7 +44,17 @@ def _cumulative(op: Op, input: Tensor, dim, dtype) -> Tensor:
     return apply(op, (input,), (("dim", d), ("dtype", dtype.np)))
 
 
-@method
+def cumsum_(self: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
+    """In-place ``cumsum``."""
+    return inplace(self, lambda s: cumsum(s, dim, dtype=dtype or s.dtype))
+
+
+def cumprod_(self: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
+    """In-place ``cumprod``."""
+    return inplace(self, lambda s: cumprod(s, dim, dtype=dtype or s.dtype))
+
+
+@declare(inplace=cumsum_, test=Sample(args=(1,)))
 def cumsum(input: Tensor, dim=_MISSING, *, dtype: _dtype.dtype | None = None) -> Tensor:
     """The running sum along ``dim``; integer inputs sum in int64.
 
@@ -55,7 +66,7 @@ def cumsum(input: Tensor, dim=_MISSING, *, dtype: _dtype.dtype | None = None) ->
     return _cumulative(_cumsum, input, dim, dtype)
 
 
-@method
+@declare(inplace=cumprod_, test=Sample(args=(1,)))
 def cumprod(input: Tensor, dim=_MISSING, *, dtype: _dtype.dtype | None = None) -> Tensor:
     """The running product along ``dim``; integer inputs multiply in int64.
 
@@ -65,18 +76,6 @@ def cumprod(input: Tensor, dim=_MISSING, *, dtype: _dtype.dtype | None = None) -
     """
     _need_dim("cumprod", dim)
     return _cumulative(_cumprod, input, dim, dtype)
-
-
-@method
-def cumsum_(self: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
-    """In-place ``cumsum``."""
-    return inplace(self, lambda s: cumsum(s, dim, dtype=dtype or s.dtype))
-
-
-@method
-def cumprod_(self: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
-    """In-place ``cumprod``."""
-    return inplace(self, lambda s: cumprod(s, dim, dtype=dtype or s.dtype))
 
 
 def _cum_extreme(x, dim, better):
@@ -102,7 +101,7 @@ _cummax = Op("CummaxBackward0", partial(_cum_extreme, better=jnp.greater), saves
 _cummin = Op("CumminBackward0", partial(_cum_extreme, better=jnp.less), saves=(), n_out=2)
 
 
-@method
+@declare(test=Sample(((3, 5),), args=(1,)))
 def cummax(input: Tensor, dim: int):
     """The running maximum along ``dim`` and where it was found.
 
@@ -114,7 +113,7 @@ def cummax(input: Tensor, dim: int):
     return return_types.cummax(v, i)
 
 
-@method
+@declare(test=Sample(((5, 3),), args=(0,)))
 def cummin(input: Tensor, dim: int):
     """The running minimum along ``dim`` and where it was found.
 
@@ -161,7 +160,7 @@ _msort = Op("SortBackward0", lambda x: _sort_fn(x, 0, False)[0], saves=())
 _topk = Op("TopkBackward0", _topk_fn, saves=(), n_out=2)
 
 
-@method
+@declare(test=Sample(args=(1,)))
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """``(values, indices)`` sorted along ``dim``; always stable (equal elements keep their
     order), NaN sorts as the largest value.
@@ -178,7 +177,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return return_types.sort(v, i)
 
 
-@method
+@declare(test=Sample(args=(1,)))
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (stable).
 
@@ -190,7 +189,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return apply(_argsort_op, (input,), static)
 
 
-@method
+@declare(test=Sample(((4, 3),)))
 def msort(input: Tensor) -> Tensor:
     """``input`` sorted along its first dim.
 
@@ -202,7 +201,7 @@ def msort(input: Tensor) -> Tensor:
     return apply(_msort, (input,))
 
 
-@method
+@declare(test=Sample(args=(2,)))
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The ``k`` largest (or smallest) elements along ``dim`` and their indices, in order.
 
@@ -319,7 +318,7 @@ def _median(name: str, all_op: Op, dim_op: Op, input: Tensor, dim, keepdim: bool
     return getattr(return_types, name)(v, i)
 
 
-@method
+@declare(test=Sample())
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """The lower median of all elements, or ``(values, indices)`` along ``dim``; NaN wins.
 
@@ -330,7 +329,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     return _median("median", _median_all_op, _median_dim_op, input, dim, keepdim)
 
 
-@method
+@declare(test=Sample())
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """The lower median ignoring NaN, or ``(values, indices)`` along ``dim``.
 
@@ -341,7 +340,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     return _median("nanmedian", _nanmedian_all_op, _nanmedian_dim_op, input, dim, keepdim)
 
 
-@method
+@declare(test=Sample(args=(2, 1)))
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The ``k``-th smallest element along ``dim`` and its index.
 
@@ -362,7 +361,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     return return_types.kthvalue(v, i)
 
 
-@method
+@declare(test=Sample(args=(1,)))
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along ``dim`` (smallest among ties) and an index of it.
 
@@ -377,6 +376,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
 
 
 # -- unique, bincount, histc -----------------------------------------------------------------
+@declare(test=Sample((Ints((3, 4), 5),)))
 def unique(
     input: Tensor,
     sorted: bool = True,
@@ -415,8 +415,6 @@ def unique(
     return (wrap(out[0]), *(wrap(o, np.int64) for o in out[1:]))
 
 
-Tensor.unique = unique
-
 _bincount = Op(
     "BincountBackward0",
     lambda x, length: jnp.bincount(x, length=length).astype(jnp.int64),
@@ -429,7 +427,7 @@ _bincount_w = Op(
 )
 
 
-@method
+@declare(test=Sample((Ints((6,), 4),)))
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value in the 1-d non-negative integer ``input`` occurs (or the sum of
     its ``weights``); the length is ``max(input) + 1``, at least ``minlength``.
@@ -470,7 +468,7 @@ def _histc_fn(x, bins, lo, hi):
 _histc = Op("HistcBackward0", _histc_fn, differentiable=False)
 
 
-@method
+@declare(test=Sample(kwargs={"bins": 4}))
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """A histogram of ``bins`` equal-width bins over ``[min, max]`` (the data's range when
     both are 0); elements outside are ignored.
@@ -491,20 +489,4 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     return apply(_histc, (input,), (("bins", bins), ("lo", float(min)), ("hi", float(max))))
 
 
-__all__ = [
-    "cumsum",
-    "cumprod",
-    "cummax",
-    "cummin",
-    "sort",
-    "argsort",
-    "msort",
-    "topk",
-    "median",
-    "nanmedian",
-    "kthvalue",
-    "mode",
-    "unique",
-    "bincount",
-    "histc",
-]
+__all__ = public(__name__)

@@ -34,7 +34,6 @@ from ._common import Op, apply, inplace, promote, result_type
 from ._pointwise import (
     _broadcast_error,
     _digamma,
-    _inplace_method,
     _is_float,
     _lgamma_fn,
     _need_tensor,
@@ -1391,7 +1390,16 @@ def _polygamma_(self: Tensor, n: int) -> Tensor:
 
 Tensor.polygamma = _named(_polygamma_method, "polygamma", polygamma.__doc__)
 Tensor.polygamma_ = _named(_polygamma_, "polygamma_", "In-place :func:`polygamma`.")
+
+
+def _inplace_of(fn: Callable) -> Callable:
+    def op(self: Tensor, *args, **kwargs) -> Tensor:
+        return inplace(self, lambda s: fn(s, *args, **kwargs))
+
+    return _named(op, fn.__name__ + "_", f"In-place :func:`{fn.__name__}`.")
+
+
 for _f in (i0, sinc, mvlgamma, igamma, igammac):
-    method(_inplace_method(_f))
+    method(_inplace_of(_f))
 
 __all__ = ["i0", "sinc", "polygamma", "mvlgamma", "igamma", "igammac"]

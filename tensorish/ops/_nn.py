@@ -1,0 +1,135 @@
+"""Kernels of the layers, activations, dropout and embedding of ``tensorish.nn.functional``:
+one op each (a pure jnp/lax function, its gradient from ``jax.vjp``), named after the
+``grad_fn`` PyTorch gives the output. ``nn/functional.py`` checks the arguments and calls them.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from ._common import Op
+
+
+def _linear_fn(x, w, b):
+    y = jnp.matmul(x, w.T)
+    return y if b is None else y + b
+
+
+linear = {
+    (True, True): Op("AddmmBackward0", _linear_fn),
+    (True, False): Op("MmBackward0", _linear_fn),
+    (False, True): Op("ViewBackward0", _linear_fn),
+    (False, False): Op("UnsafeViewBackward0", _linear_fn),
+}
+
+
+bilinear = Op(
+    "AddBackward0",
+    lambda a, b, w, bias: (
+        jnp.einsum("...i,oij,...j->...o", a, w, b) + (0 if bias is None else bias)
+    ),
+)
+
+
+def _dropout_fn(x, key, p):
+    if p >= 1:
+        return x * 0
+    keep = jax.random.bernoulli(key, 1 - p, x.shape)
+    return jnp.where(keep, x / (1 - p), 0).astype(x.dtype)
+
+
+dropout = Op("MulBackward0", _dropout_fn, saves=())
+
+
+def _feature_dropout_fn(x, key, p, nd):
+    if p >= 1:
+        return x * 0
+    keep = jax.random.bernoulli(key, 1 - p, x.shape[: x.ndim - nd] + (1,) * nd)
+    return jnp.where(keep, x / (1 - p), 0).astype(x.dtype)
+
+
+feature_dropout = Op("MulBackward0", _feature_dropout_fn, saves=())
+
+
+def _embedding_fn(idx, w, padding_idx):
+    rows = jnp.take(w, idx, axis=0)
+    if padding_idx is None:
+        return rows
+    # The padding row gets no gradient, as in PyTorch.
+    return jnp.where((idx == padding_idx)[..., None], lax.stop_gradient(rows), rows)
+
+
+embedding = Op("EmbeddingBackward0", _embedding_fn, saves=(0,))
+
+
+def _where_pos(x, pos, neg):
+    return jnp.where(x > 0, pos, neg)
+
+
+def _neg(x):
+    return jnp.where(x > 0, jnp.zeros_like(x), x)
+
+
+def _below(x, limit):
+    return jnp.where(x > limit, jnp.full_like(x, limit), x)
+
+
+relu = Op("ReluBackward0", lambda x: jnp.where(x > 0, x, jnp.zeros_like(x)), saves=())
+# NOTE: jnp.where(inside, x, clipped) gives zero gradient at both edges, as PyTorch's hardtanh.
+hardtanh = Op(
+    "HardtanhBackward0",
+    lambda x, lo, hi: jnp.where(
+        x <= lo, jnp.asarray(lo, x.dtype), jnp.where(x >= hi, jnp.asarray(hi, x.dtype), x)
+    ),
+)
+leaky_relu = Op("LeakyReluBackward0", lambda x, slope: _where_pos(x, x, x * slope))
+# NOTE: the masked copies (``_neg``, ``_below``) keep the unused branch finite without the
+# 0.5/0.5 split jnp.minimum gives at a tie, so each kink gets PyTorch's one-sided derivative.
+elu = Op(
+    "EluBackward0", lambda x, alpha, scale: scale * _where_pos(x, x, alpha * jnp.expm1(_neg(x)))
+)
+celu = Op("CeluBackward0", lambda x, alpha: _where_pos(x, x, alpha * jnp.expm1(_neg(x) / alpha)))
+gelu = Op("GeluBackward0", lambda x, approximate: jax.nn.gelu(x, approximate=approximate))
+silu = Op("SiluBackward0", jax.nn.silu)
+mish = Op("MishBackward0", lambda x: x * jnp.tanh(jax.nn.softplus(x)))
+softplus = Op(
+    "SoftplusBackward0",
+    lambda x, beta, threshold: jnp.where(
+        x * beta > threshold, x, jnp.log1p(jnp.exp(_below(x * beta, threshold))) / beta
+    ),
+)
+hardsigmoid = Op(
+    "HardsigmoidBackward0",
+    lambda x: jnp.where(
+        x <= -3, jnp.zeros_like(x), jnp.where(x >= 3, jnp.ones_like(x), x / 6 + 0.5)
+    ),
+)
+# NOTE: PyTorch's hardswish gradient at the edges is 0 (at -3) and 1 (at 3).
+hardswish = Op(
+    "HardswishBackward0",
+    lambda x: jnp.where(x <= -3, jnp.zeros_like(x), jnp.where(x < 3, x * (x + 3) / 6, x)),
+)
+logsigmoid = Op("LogSigmoidBackward0", jax.nn.log_sigmoid)
+softsign = Op("DivBackward0", lambda x: x / (1 + jnp.abs(x)))
+tanhshrink = Op("SubBackward0", lambda x: x - jnp.tanh(x))
+threshold = Op(
+    "ThresholdBackward0",
+    lambda x, threshold, value: jnp.where(x > threshold, x, jnp.asarray(value, x.dtype)),
+)
+glu = Op(
+    "GluBackward0",
+    lambda x, dim: jnp.split(x, 2, axis=dim)[0] * jax.nn.sigmoid(jnp.split(x, 2, axis=dim)[1]),
+)
+prelu = Op(
+    "PreluKernelBackward0",
+    lambda x, w: jnp.where(
+        x > 0, x, (w.reshape((-1,) + (1,) * (x.ndim - 2)) if x.ndim >= 2 and w.size > 1 else w) * x
+    ),
+)
+softmax = Op("SoftmaxBackward0", lambda x, dim, dtype: jax.nn.softmax(x.astype(dtype), axis=dim))
+softmin = Op("SoftmaxBackward0", lambda x, dim, dtype: jax.nn.softmax(-x.astype(dtype), axis=dim))
+log_softmax = Op(
+    "LogSoftmaxBackward0", lambda x, dim, dtype: jax.nn.log_softmax(x.astype(dtype), axis=dim)
+)
