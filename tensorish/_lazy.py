@@ -150,8 +150,11 @@ def _output_avals(op, key, avals):
     """The output ShapedArray(s) of ``op`` on inputs of ``avals``; False if it can't defer:
     the op rejects them (running it raises the error PyTorch would) or its outputs are not
     the ``n_out`` arrays it declares."""
+    f = op.bind(key)
     try:
-        out = op.forward_fn(key).eval_shape(*avals)
+        # A function made here, traced once: JAX's trace caches hold it weakly, so the jaxpr
+        # of each new input shape is not kept (``_shapes`` keeps the answer).
+        out = jax.eval_shape(lambda *xs: f(*xs), *avals)
     except Exception:
         return False
     outs = (out,) if op.n_out == 1 else out

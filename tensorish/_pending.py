@@ -25,7 +25,7 @@ from ._cache import LRU
 INPUT, DEFERRED, NODE = 0, 1, 2
 MAX_NODES = 4096  # larger subgraphs (a hand-unrolled loop) run op by op: XLA would take minutes
 # to compile them as one program
-_programs: LRU = LRU(256)  # (ops, input avals) -> the jitted program computing them
+_programs: LRU = LRU(64)  # (ops, input avals) -> the jitted program computing them
 
 
 class Reads:

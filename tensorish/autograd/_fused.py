@@ -50,7 +50,7 @@ from .._pending import (
 )
 from ._graph import AccumulateGrad, check_saved, set_grad_value, topo
 
-MAX_PROGRAMS = 64  # compiled programs kept (each holds one executable: a few hundred KB to MBs)
+MAX_PROGRAMS = 32  # compiled programs kept (each holds one executable: a few hundred KB to MBs)
 programs: LRU = LRU(MAX_PROGRAMS)  # structure key -> _Program
 _stamp = 0  # the current walk's mark (nodes keep the mark of the last walk that reached them)
 _walking = threading.Lock()  # the marks and positions live on the nodes: one walk at a time
