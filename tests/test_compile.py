@@ -509,3 +509,18 @@ def test_requires_grad_and_grad_mode_changes_retrace():
     with tensorish.no_grad():
         step(tensorish.ones(2))
     assert w.grad is None and step.compile_count == 3
+
+
+def test_device_of_a_traced_tensor_is_where_the_step_runs():
+    def make(lib):
+        w = lib.ones(3, requires_grad=True)
+
+        def step(x):
+            pos = lib.arange(0, 3, device=x.device)  # nanoGPT's forward does this
+            return (w * x + pos).sum(), str(x.device)
+
+        return step
+
+    expected = make(torch)(torch.ones(3))
+    loss, device = tensorish.compile(make(tensorish))(tensorish.ones(3))
+    assert (loss.item(), device) == (expected[0].item(), expected[1])
