@@ -233,12 +233,11 @@ class Optimizer:
         """Reset the gradients of all optimized tensors (to None by default)."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = read_grad(p)
-                if g is None:
-                    continue
-                if set_to_none:
+                if set_to_none:  # written, never read: a compiled step need not guard on it
                     write_grad(p, None)
-                else:
+                    continue
+                g = read_grad(p)
+                if g is not None:
                     g.detach_()
                     g._set_value(zeros_state(g)._value)
 
