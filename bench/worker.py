@@ -101,8 +101,9 @@ class Bench:
             return
         import jax
 
-        if self.lib == "tensorish":
-            out = [t.jax() for t in out if t is not None]
+        if self.lib == "tensorish":  # .jax() computes a deferred value first
+            flat = [t for o in out for t in (o if isinstance(o, list) else [o])]
+            out = [t.jax() for t in flat if t is not None]
         jax.block_until_ready(out)
 
     def device_name(self) -> str:
@@ -118,20 +119,27 @@ class Bench:
         return f"{dev.platform}: {dev.device_kind}"
 
 
-def time_steps(b: Bench, step: Callable, number: int, repeat: int) -> dict:
+def time_steps(
+    b: Bench, step: Callable, number: int, repeat: int, result: Callable | None = None
+) -> dict:
     """First and second call (ms, each waited for), then ``repeat`` batches of ``number`` calls
-    (us per call)."""
+    (us per call). A wait is for everything a step computes: ``result(out)`` (the step's
+    outputs and updated state) if given, else what the step returns."""
     firsts = []
+
+    def wait(out) -> None:
+        b.sync(result(out) if result else out)
+
     for _ in range(2):
         t0 = time.perf_counter()
-        b.sync(step())
+        wait(step())
         firsts.append((time.perf_counter() - t0) * 1e3)
     samples = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         for _ in range(number):
             out = step()
-        b.sync(out)
+        wait(out)
         samples.append((time.perf_counter() - t0) / number * 1e6)
     return {"first_ms": firsts[0], "second_ms": firsts[1], "step_us": samples}
 
@@ -144,7 +152,7 @@ def tiny(m: ModuleType, device: str) -> tuple[Callable, Callable]:
     def step() -> None:
         (a * b + a).sum().backward()
 
-    return step, lambda: a.grad
+    return step, lambda _: a.grad
 
 
 def seed(m: ModuleType, device: str) -> tuple[Callable, Callable]:
@@ -156,7 +164,7 @@ def seed(m: ModuleType, device: str) -> tuple[Callable, Callable]:
         output = (1 / len(y)) * m.sum(y)
         output.backward()
 
-    return step, lambda: x.grad
+    return step, lambda _: x.grad
 
 
 def _data(batch: int, shape: tuple, classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +193,7 @@ def cnn_model(m: ModuleType):
     )
 
 
-def train_step(m: ModuleType, device: str, which: str) -> tuple[Callable, None]:
+def train_step(m: ModuleType, device: str, which: str) -> tuple[Callable, Callable]:
     m.manual_seed(0)
     model = (mlp_model if which == "mlp" else cnn_model)(m).to(device)
     x, y = _data(64, (784,)) if which == "mlp" else _data(32, (1, 28, 28))
@@ -200,7 +208,8 @@ def train_step(m: ModuleType, device: str, which: str) -> tuple[Callable, None]:
         opt.step()
         return loss
 
-    return step, None
+    # what a timed step waits for: its loss and the updated parameters
+    return step, lambda loss: [loss, *model.parameters()]
 
 
 # -- the hand-written jax.jit floor ------------------------------------------------------------
@@ -241,7 +250,7 @@ def jax_step(which: str) -> tuple[Callable, Callable]:
         def run():
             state[0] = accumulate(state[0], *args)
 
-        return run, lambda: state[0]
+        return run, lambda _: state[0]
 
     if which == "mlp":
         x, y = _data(64, (784,))
@@ -280,7 +289,7 @@ def jax_step(which: str) -> tuple[Callable, Callable]:
     def run():
         state[0], state[1] = step(state[0], xs, ys)
 
-    return run, lambda: state[1]
+    return run, lambda _: state
 
 
 # -- the workloads -----------------------------------------------------------------------------
@@ -297,11 +306,7 @@ def step_workload(b: Bench, which: str, mode: str, size: str) -> dict:
     scale, repeat = SIZES[size]["steps"]
     number = max(1, round(STEP_CALLS[which] * scale))
 
-    def call():
-        out = step()
-        return result() if result else out
-
-    return time_steps(b, call, number, repeat)
+    return time_steps(b, step, number, repeat, result)
 
 
 def gpt_batches(device: str, m: ModuleType | None, config, batch: int = 8):
@@ -354,6 +359,7 @@ def gpt_workload(b: Bench, size: str) -> dict:
         x, y = next(batches)
         loss = step(x, y)
         loss = float(loss) if b.lib == "jax" else loss.item()
+        b.sync(state if b.lib == "jax" else list(model.parameters()))
         iters.append((time.perf_counter() - t0) * 1e3)
     return {"setup_s": setup_s, "iter_ms": iters, "final_loss": loss}
 

@@ -12,6 +12,7 @@ from . import autograd as autograd
 from . import distributed as distributed
 from ._bridge import unwrap as unwrap
 from ._bridge import wrap_jax as wrap_jax
+from ._cache import set_compilation_cache_dir as set_compilation_cache_dir
 from ._compile import compile as compile
 from ._creation import arange as arange
 from ._creation import as_tensor as as_tensor

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _device, _dtype
 from ._dispatch import Op, apply
+from ._pending import Pending
 from ._tensor import Tensor
 
 _NP_KIND = {"b": _dtype.bool_, "i": _dtype.int64, "u": _dtype.int64}
@@ -26,11 +27,14 @@ def _finish(
 ) -> Tensor:
     """A leaf on ``device`` holding ``value`` (array-like) as ``dtype``. Host data is copied
     first (unless ``fresh``: made here), so a tensor never shares the caller's memory."""
-    if isinstance(value, jax.Array):
-        value = value.astype(dtype.np)
-    elif not fresh or value.dtype != dtype.np:
-        value = np.array(value, dtype=dtype.np)
-    value = jax.device_put(value, _device.to_jax(device))
+    if value.__class__ is Pending:  # a deferred sample: in ``dtype`` on ``device`` already
+        pass
+    elif isinstance(value, jax.Array):
+        value = jax.device_put(value.astype(dtype.np), _device.to_jax(device))
+    else:
+        if not fresh or value.dtype != dtype.np:
+            value = np.array(value, dtype=dtype.np)
+        value = jax.device_put(value, _device.to_jax(device))
     if requires_grad and not (dtype.is_floating_point or dtype.is_complex):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     t = Tensor._wrap(value)

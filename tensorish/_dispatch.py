@@ -15,6 +15,7 @@ from . import _lazy
 from ._device import check_same_device
 from ._mode import mode
 from ._op import Op, vjp_at
+from ._pending import Pending, force_all
 from ._tensor import Tensor
 from .autograd._graph import record_node
 
@@ -52,16 +53,21 @@ def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
         static = _concrete(static)
     key = (static, cast) if static or cast is not None else _PLAIN
     req = False
+    pending = 0
     for a in args:
-        if isinstance(a, Tensor) and a._requires_grad:
-            req = True
-            break
+        if isinstance(a, Tensor):
+            if a._requires_grad:
+                req = True
+            if a._v.__class__ is Pending:
+                pending += 1
     record = req and op.differentiable and m.grad
     inline = m.inline
     if record and op.lazy and m.defer and not (inline or tracing) and not m.anomaly:
         out = _lazy.record(op, key, args)
         if out is not None:
             return out
+    if pending > 1 and not tracing:  # compute the deferred inputs together: one program
+        force_all([a._v for a in args if isinstance(a, Tensor) and a._v.__class__ is Pending])
     # Inside a tensorish.func transform the op traces inline: a jitted call per op would make
     # JAX compile each op's transformed (jvp, vmap) version separately.
     fwd = op.bind(key) if inline else op._fwd.get(key) or op.forward_fn(key)

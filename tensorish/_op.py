@@ -50,7 +50,6 @@ class Op:
         "_fwd",
         "_bwd",
         "_vjp",
-        "_shapes",
     )
 
     def __init__(
@@ -70,11 +69,10 @@ class Op:
         self.differentiable = differentiable
         self.n_out = n_out
         self.on_error = on_error
-        self.lazy = n_out == 1 and self.fusable  # recorded calls may defer (see _lazy)
+        self.lazy = self.fusable  # recorded calls may defer (see _lazy)
         self._fwd: dict = {}
         self._bwd: dict = {}
         self._vjp: dict = {}
-        self._shapes: dict = {}  # (key, *input avals) -> output ShapedArray (see _lazy.record)
 
     def __repr__(self) -> str:
         return f"Op({self.name})"

@@ -10,6 +10,7 @@ threefry generator is not PyTorch's Mersenne Twister).
 from __future__ import annotations
 
 import functools
+import math
 import random as _pyrandom
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,9 +18,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import ShapedArray
 
 from . import _creation, _device, _dtype
 from ._dispatch import Op, apply
+from ._lazy import deferred
+from ._mode import mode
+from ._pending import Pending
 from ._tensor import Tensor, method
 from .autograd._grad_mode import is_grad_enabled
 from .ops._common import inplace, result_type
@@ -49,9 +54,23 @@ class Generator:
         if not -(2**63) <= seed <= _MASK:
             raise ValueError("Overflow when unpacking long long")
         self._seed = seed & _MASK
-        signed = self._seed - 2**64 if self._seed >= 2**63 else self._seed
-        self._key = jax.random.key(signed, impl="threefry2x32")
+        self.__dict__.pop("_key", None)  # made from the seed on first use (see __getattr__)
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        # The key array is made at the first draw, not when seeding: importing tensorish and
+        # seeding (as every DataLoader worker does) must not start JAX's backends.
+        if name != "_key" or "_seed" not in self.__dict__:
+            raise AttributeError(f"'Generator' object has no attribute '{name}'")
+        signed = self._seed - 2**64 if self._seed >= 2**63 else self._seed
+        with jax.ensure_compile_time_eval():  # a concrete key, even inside a trace
+            key = self._key = self._placed(jax.random.key(signed, impl="threefry2x32"))
+        return key
+
+    def _placed(self, key: jax.Array) -> jax.Array:
+        """``key`` committed to the generator's device: every draw then runs (and returns
+        the next key) there, so one cached kernel serves samples made beside any input."""
+        return jax.device_put(key, _device.to_jax(self.device))
 
     def seed(self) -> int:
         """Seed from a non-deterministic source; returns the seed used."""
@@ -79,7 +98,7 @@ class Generator:
             )
         data = np.asarray(new_state.jax()).reshape(-1).tobytes()
         key = np.frombuffer(data[:8], "<u4").astype(np.uint32)
-        self._key = jax.random.wrap_key_data(jnp.asarray(key), impl="threefry2x32")
+        self._key = self._placed(jax.random.wrap_key_data(jnp.asarray(key), impl="threefry2x32"))
         self._seed = int(np.frombuffer(data[8:], "<u8")[0])
         return self
 
@@ -231,6 +250,29 @@ def _draw(key, params, *, kind, shape, dtype):
     return key, _SAMPLERS[kind](sub, *params, shape=shape, dtype=dtype)
 
 
+# Samplers whose elements are drawn independently: with scalar parameters, any shape is the first
+# elements of a flat draw. Drawing flat blocks of a few sizes (powers of two) means a new shape
+# compiles no new RNG kernel (half a second each on a CPU): only the slice, inside the program
+# that uses the sample (the slice is deferred).
+_FLAT = frozenset(
+    ("uniform", "normal", "integers", "bits63", "bernoulli", "exponential")
+    + ("geometric", "cauchy", "log_normal")
+)
+_MIN_BLOCK = 256
+_MAX_BLOCK = 1 << 22  # larger draws are drawn at their size (few shapes; less waste)
+_PYTHON_SCALARS = frozenset((bool, int, float))
+_first = Op(
+    "RandomBackward0",
+    lambda block, *, shape: block[: math.prod(shape)].reshape(shape),
+    differentiable=False,
+)
+
+
+def _block(n: int) -> int:
+    """The flat draw whose first ``n`` elements make a sample of ``n`` elements."""
+    return n if n > _MAX_BLOCK else max(_MIN_BLOCK, 1 << (n - 1).bit_length())
+
+
 def _sample(
     kind: str,
     generator: Generator | None,
@@ -238,10 +280,46 @@ def _sample(
     shape: tuple,
     dtype: _dtype.dtype,
     device: Any = None,
-) -> jax.Array:
+) -> jax.Array | Pending:
+    """A sample of ``shape``: an array, or (a flat draw's slice) a deferred value on the
+    generator's device."""
     gen = generator if generator is not None else _default_for(device)
-    gen._key, out = _draw(gen._key, params, kind=kind, shape=tuple(shape), dtype=dtype.np)
-    return out
+    shape = tuple(shape)
+    n = math.prod(shape)
+    if not (
+        kind in _FLAT
+        and n
+        and all(type(p) in _PYTHON_SCALARS for p in params)
+        and _on_key_device(gen, device)
+    ):
+        gen._key, out = _draw(gen._key, params, kind=kind, shape=shape, dtype=dtype.np)
+        return out
+    size = _block(n)
+    gen._key, block = _draw(gen._key, params, kind=kind, shape=(size,), dtype=dtype.np)
+    if size == n and len(shape) == 1:
+        return block
+    key = ((("shape", shape),), None)
+    if mode.trace is not None or mode.inline:  # traced: slice inline (no compile to save)
+        return _first.bind(key)(block)
+    if not mode.defer:
+        return _first.forward_fn(key)(block)
+    return deferred(_first, key, [block], ShapedArray(shape, block.dtype))
+
+
+def _on_key_device(gen: Generator, device: Any) -> bool:
+    """Whether the sample goes to the device of ``gen``'s key (where it is drawn), or no
+    device is known (inside a trace)."""
+    key = gen._key
+    if isinstance(key, jax.core.Tracer):
+        return True
+    return key.devices() == {_device.to_jax(device)}
+
+
+def _placed(value: jax.Array | Pending, device: Any) -> jax.Array | Pending:
+    """A sample on ``device`` (a deferred slice is on the key's device already)."""
+    if value.__class__ is Pending:
+        return value
+    return jax.device_put(value, _device.to_jax(device))
 
 
 def _param(x: Any) -> Any:
@@ -276,13 +354,13 @@ _SAMPLE_OPS: dict[str, Op] = {}
 
 def _recorded(name: str, inputs: tuple, value: jax.Array, device: Any) -> Tensor:
     """``value`` as a new tensor on ``device``, recorded as ``name`` if an input needs grad."""
-    value = jax.device_put(value, _device.to_jax(device))
+    value = Tensor._wrap(_placed(value, device))
     if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
         op = _SAMPLE_OPS.get(name)
         if op is None:
             op = _SAMPLE_OPS[name] = Op(name, lambda *xs: xs[-1], saves=())
         return apply(op, (*[t for t in inputs if isinstance(t, Tensor)], value))
-    return Tensor._wrap(value)
+    return value
 
 
 # -- creation -----------------------------------------------------------------------------
@@ -669,10 +747,10 @@ _FILL_OPS = {
 
 
 def _fill_(self: Tensor, kind: str, params: tuple, generator: Generator | None) -> Tensor:
-    value = _sample(kind, generator, params, tuple(self.shape), self.dtype, self.device)
-    value = jax.device_put(value, next(iter(self.jax().devices())))
+    device = self.device
+    value = _placed(_sample(kind, generator, params, tuple(self.shape), self.dtype, device), device)
     if is_grad_enabled() and self._requires_grad:
-        return inplace(self, lambda s: apply(_FILL_OPS[kind], (s, value)))
+        return inplace(self, lambda s: apply(_FILL_OPS[kind], (s, Tensor._wrap(value))))
     self._set_value(value)
     return self
 

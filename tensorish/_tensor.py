@@ -32,7 +32,7 @@ import jax
 import numpy as np
 
 from . import _dtype
-from ._device import from_jax
+from ._device import from_jax, get_default_jax
 from ._mode import mode
 from ._pending import Pending, force
 from ._printing import tensor_repr
@@ -294,7 +294,18 @@ class Tensor:
 
     @property
     def device(self):
-        return from_jax(next(iter(self._value.devices())))
+        v = self._v
+        if v.__class__ is Pending:  # known without computing it (unless it is uncommitted)
+            s = v.sharding
+            if s is not None:
+                return from_jax(next(iter(s.device_set)))
+            if jax.default_backend() == "cpu" and jax.device_count() == 1:
+                return from_jax(jax.devices()[0])
+        v = self._value
+        if isinstance(v, jax.core.Tracer):  # inside tensorish.compile: where the step runs
+            w = mode.trace
+            return from_jax(w.device() if w is not None else get_default_jax())
+        return from_jax(next(iter(v.devices())))
 
     @property
     def is_cuda(self) -> bool:
@@ -469,6 +480,14 @@ class Watch:
         self.meta: dict = {}
         self.grad_read: dict = {}
         self.grad_orig: dict = {}
+
+    def device(self):
+        """The device the traced function runs on: that of its first lifted tensor (JAX
+        runs a program where its committed inputs are), else the default device."""
+        for _, v in self.installed.values():
+            if isinstance(v, jax.Array) and not isinstance(v, jax.core.Tracer):
+                return next(iter(v.devices()))
+        return get_default_jax()
 
     def original(self, t: Tensor):
         """The value ``t`` had before the trace (a tracer if it was given one)."""

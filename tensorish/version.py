@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 
-import jax
-
 __all__ = ["__version__", "cuda", "hip", "debug"]
 
 try:
@@ -21,10 +19,10 @@ except importlib.metadata.PackageNotFoundError:  # run from a source tree that i
 
 
 def _gpu_plugin(kind: str, majors: tuple[str, ...]) -> str | None:
-    """The major version of JAX's ``kind`` GPU plugin (``"12"`` for jax-cuda12-plugin) when
-    JAX runs on such a GPU; None otherwise (a CPU-only install, as PyTorch's CPU build)."""
-    if jax.default_backend() != "gpu":
-        return None
+    """The major version of JAX's ``kind`` GPU plugin (``"12"`` for jax-cuda12-plugin) if one
+    is installed; None otherwise (a CPU-only install, as PyTorch's CPU build). As PyTorch's, it
+    says what the install was built for, not whether a GPU is there: nothing here starts JAX's
+    backends (importing tensorish must not)."""
     for major in majors:
         if importlib.util.find_spec(f"jax_{kind}{major}_plugin") is not None:
             return major

@@ -509,3 +509,39 @@ def test_requires_grad_and_grad_mode_changes_retrace():
     with tensorish.no_grad():
         step(tensorish.ones(2))
     assert w.grad is None and step.compile_count == 3
+
+
+def test_device_of_a_traced_tensor_is_where_the_step_runs():
+    def make(lib):
+        w = lib.ones(3, requires_grad=True)
+
+        def step(x):
+            pos = lib.arange(0, 3, device=x.device)  # nanoGPT's forward does this
+            return (w * x + pos).sum(), str(x.device)
+
+        return step
+
+    expected = make(torch)(torch.ones(3))
+    loss, device = tensorish.compile(make(tensorish))(tensorish.ones(3))
+    assert (loss.item(), device) == (expected[0].item(), expected[1])
+
+
+def test_optim_step_with_zero_grad_first_compiles_once():
+    def run(compiled):
+        tensorish.manual_seed(0)
+        model = tensorish.nn.Linear(6, 3)
+        opt = tensorish.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x):
+            opt.zero_grad()  # the .grad s are None on the first call only: no guard on them
+            loss = model(x).pow(2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = tensorish.compile(step) if compiled else step
+        return [fn(tensorish.ones(4, 6) * i).item() for i in range(3)], fn
+
+    losses, fn = run(True)
+    assert fn.compile_count == 1
+    np.testing.assert_allclose(losses, run(False)[0], rtol=1e-6)

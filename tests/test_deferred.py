@@ -209,3 +209,10 @@ def test_a_huge_graph_runs_node_by_node():
         y.sum().backward()
     assert len(_fused.programs) == before  # never compiled as one program
     assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_device_of_a_deferred_value_computes_nothing():
+    w = tensorish.ones(3, requires_grad=True)
+    y = w * 2
+    assert str(y.device) == str((torch.ones(3, requires_grad=True) * 2).device)
+    assert _deferred(y)

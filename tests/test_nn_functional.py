@@ -452,6 +452,21 @@ def test_feature_dropout():
             F.dropout1d(lib.ones(2, 3, 4, 5))
 
 
+@pytest.mark.parametrize("name", ["dropout", "dropout1d", "dropout2d"])
+def test_dropout_p0_returns_input_and_draws_nothing(name):
+    for lib in (torch, tensorish):
+        x = lib.ones(2, 3, 4, requires_grad=True) * 2
+        lib.manual_seed(0)
+        expected = lib.rand(3).tolist()
+        lib.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's dropout2d warns for 3-D input
+            assert getattr(lib.nn.functional, name)(x, 0.0) is x
+        empty = lib.ones(0)
+        assert lib.nn.functional.dropout(empty, 0.5) is empty
+        assert lib.rand(3).tolist() == expected
+
+
 def test_dropout_module_train_eval():
     m = tensorish.nn.Dropout(0.5)
     x = tensorish.ones(100)

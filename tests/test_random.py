@@ -270,6 +270,15 @@ def test_each_draw_is_one_cached_call():
     assert _random._draw._cache_size() <= before + 1
 
 
+def test_new_shapes_compile_no_new_rng_kernel():
+    tensorish.randn(300, 2)
+    before = _random._draw._cache_size()
+    samples = [tensorish.randn(n, 2) for n in range(301, 321)] + [tensorish.rand(7, 3, 5)]
+    assert _random._draw._cache_size() <= before + 1
+    assert [tuple(s.shape) for s in samples[:2]] == [(301, 2), (302, 2)]
+    assert len({round(float(s.sum()), 3) for s in samples}) == len(samples)  # fresh numbers
+
+
 CONTINUOUS = [
     ("rand", lambda g: tensorish.rand(N, generator=g), lambda x: np.clip(x, 0, 1)),
     (

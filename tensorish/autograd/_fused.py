@@ -1,29 +1,30 @@
 """The fused backward: ONE cached XLA program per graph structure (layer design note).
 
-A training loop builds the same graph every step, so a graph structure seen before runs its whole
-backward pass (and the deferred forward values it needs, see ``_lazy``) as one cached
-``jax.jit`` function: every step after the first two is a single XLA call. The first sighting
-runs node by node (each op's vjp is already compiled), so one-off graphs never pay for compiling
-a program. Only plain graphs fuse: no hooks, retained grads, custom Functions, device moves,
+A training loop builds the same graph every step, so its whole backward pass (and the deferred
+forward values it needs, see ``_lazy``) runs as one cached ``jax.jit`` function: every step is a
+single XLA call. Only plain graphs fuse: no hooks, retained grads, custom Functions, device moves,
 ``create_graph``, ``inputs=`` or anomaly mode (``_engine`` decides; it runs the rest).
 
 The structure key. The reachable nodes are numbered by their rank in creation order (``pos``),
 a topological order (producers first) that the same code reproduces each step, whatever else was
-created in between. The key is ``(nodes, deferred, seeds, returned)``:
+created in between. The key is ``(nodes, deferred, seeds, returned, avals)``:
 
-- ``nodes[pos]``: None for an AccumulateGrad (a leaf), else ``(op, static key, n_out, refs)``,
-  with one ref per op input: its value's ``Slot``, or, for an input that takes a gradient,
-  ``(producer pos, output nr, Slot)``;
-- ``deferred[k]``: ``(op, static key, slots)`` of a deferred value that the program computes but
-  no node of the graph produced (a ``detach()`` of a graph value, a root held elsewhere);
+- ``nodes[pos]``: None for an AccumulateGrad (a leaf), else ``(op, static key, n_out, slots,
+  targets)``: one value slot per op input (see ``_pending``: an input array, a deferred value,
+  or output ``nr`` of the node at ``pos``, computed inside the program) and, per input that
+  takes a gradient, ``(input index, producer pos, output nr)``;
+- ``deferred``: the ``(op, static key, n_out, slots)`` of the deferred values that the program
+  computes but no node of the graph produced (a ``detach()`` of a graph value, a root held
+  elsewhere), producers first;
 - ``seeds``: per root, ``(pos, output nr, ones)``: ``ones`` is the (shape, dtype) of the ones the
   program makes, or None when the caller passes the seed gradient;
-- ``returned``: the node positions whose forward values the program returns (see ``_Program``).
+- ``returned``: the node outputs ``(pos, nr)`` whose forward values the program returns (see
+  ``_Program``);
+- ``avals``: the shapes and dtypes of the arrays passed in, so that each program holds one
+  compiled executable and the LRU of programs bounds their memory.
 
-Slots. Each value the program uses is a ``(source, index)`` pair:
-``(INPUT, k)`` is the k-th array passed in (each distinct array once); ``(DEFERRED, k)`` the k-th
-entry of ``deferred``, computed first inside the program; ``(NODE, pos)`` the forward value of
-the node at ``pos``, computed inside the program.
+A graph is fused at its first sighting: compiling its forward and backward as one program costs
+less than compiling each op alone (and a training loop reuses it from its second step on).
 """
 
 from __future__ import annotations
@@ -34,17 +35,23 @@ import threading
 import jax
 import jax.numpy as jnp
 
+from .._cache import LRU
 from .._op import fill_cotangents, vjp_at
-from .._pending import Pending, Reads
+from .._pending import (
+    DEFERRED,
+    INPUT,
+    MAX_NODES,
+    NODE,
+    Deferred,
+    Pending,
+    Reads,
+    avals,
+    compute,
+)
 from ._graph import AccumulateGrad, check_saved, set_grad_value, topo
 
-INPUT, DEFERRED, NODE = 0, 1, 2  # the sources of a Slot, indices into the program's value lists
-
-MAX_PROGRAMS = 512
-MAX_NODES = 4096  # larger graphs (a hand-unrolled loop) run node by node: XLA would take
-# minutes to compile them as one program
-programs: dict = {}  # structure key -> _Program
-_sightings: dict = {}  # structure key -> how often it was seen without a program
+MAX_PROGRAMS = 32  # compiled programs kept (each holds one executable: a few hundred KB to MBs)
+programs: LRU = LRU(MAX_PROGRAMS)  # structure key -> _Program
 _stamp = 0  # the current walk's mark (nodes keep the mark of the last walk that reached them)
 _walking = threading.Lock()  # the marks and positions live on the nodes: one walk at a time
 _by_creation = operator.attrgetter("_seq")
@@ -52,10 +59,10 @@ _by_creation = operator.attrgetter("_seq")
 
 class _Program:
     """The fused forward-and-backward program of one graph structure. It returns the deferred
-    values of the nodes in ``want``: the roots', and those read after an earlier run (each
-    output costs about 1 us a call, so values nobody reads are not returned). ``asks`` collects
-    the positions of skipped values that were read later (``_pending.force`` appends them);
-    the next run adds them to ``want`` and compiles again."""
+    values of the node outputs in ``want``: the roots', and those read after an earlier run
+    (each output costs about 1 us a call, so values nobody reads are not returned). ``asks``
+    collects the places of skipped values that were read later (``_pending.force_all`` appends
+    them); the next run adds them to ``want`` and compiles again."""
 
     __slots__ = ("key", "want", "fn", "asks")
 
@@ -68,17 +75,17 @@ class _Program:
             self.asks.clear()
             self.fn = None
         if self.fn is None:
-            nodes, deferred, seeds, _ = self.key
+            nodes, deferred, seeds, _, _ = self.key
             self.fn = jax.jit(_make_program(nodes, deferred, seeds, self.want))
         return self.fn
 
 
 def run(roots: list, start: list, seeds: list, held: bool) -> tuple[list, bool]:
-    """Walk the graph from the ``start`` nodes of ``roots`` and, if it is plain and was seen
-    before, run its backward as one cached program. Returns the nodes in reverse topological
-    order and whether the backward ran (if not, the caller runs it node by node). Raises
-    PyTorch's errors for freed or modified saved values before anything runs. ``held``: whether
-    anything but the caller holds the roots (if so, their deferred values are returned)."""
+    """Walk the graph from the ``start`` nodes of ``roots`` and, if it is plain, run its
+    backward as one cached program. Returns the nodes in reverse topological order and whether
+    the backward ran (if not, the caller runs it node by node). Raises PyTorch's errors for
+    freed or modified saved values before anything runs. ``held``: whether anything but the
+    caller holds the roots (if so, their deferred values are returned)."""
     with _walking:
         post = _reachable(start)
         if post is None:
@@ -88,19 +95,21 @@ def run(roots: list, start: list, seeds: list, held: bool) -> tuple[list, bool]:
             return topo(start), False
         post.reverse()
         graph.add_seeds(roots, start, seeds, held)
-        prog = _program_for(graph.key())
+        key = graph.key()
+        prog = programs.get(key)
         if prog is None:
-            return post, False
+            prog = programs[key] = _Program(key)
         graph.reads.asks = prog.asks
         leaves = [leaf.variable for leaf in graph.leaves]
         old = tuple([g._value if (g := var._grad) is not None else None for var in leaves])
         given = tuple([g for g in seeds if g is not None])
-        new, values, outside = prog.function()(graph.inputs, given, old)
+        new, values, outside = prog.function()(graph.d.inputs, given, old)
         for var, value in zip(leaves, new):
             set_grad_value(var, value)
-        for pos, value in zip(prog.want, values):
-            post[-1 - pos]._out.set(value)  # post is reversed now
-        for p, value in zip(graph.pend, outside):
+        for (pos, nr), value in zip(prog.want, values):
+            out = post[-1 - pos]._out  # post is reversed now
+            (out if out.__class__ is Pending else out[nr]).set(value)
+        for p, value in zip(graph.d.pend, outside):
             p.set(value)
     return post, True
 
@@ -132,29 +141,32 @@ def _reachable(start: list) -> list | None:
 
 class _Graph:
     """One walk's description of the graph: the structure key's parts, and the values the
-    program is called with."""
+    program is called with (``d``: its inputs and the deferred values outside the graph)."""
 
-    __slots__ = ("nodes", "leaves", "inputs", "input_at", "pend", "deferred", "pend_at")
-    __slots__ += ("seeds", "returned", "reads")
+    __slots__ = ("nodes", "leaves", "d", "seeds", "returned", "reads")
 
     def __init__(self) -> None:
         self.nodes: list = []
         self.leaves: list = []  # the AccumulateGrad nodes, in position order
-        self.inputs: list = []  # the arrays the program takes, each once
-        self.input_at: dict = {}  # id(array) -> its Slot
-        self.pend: list = []  # the Pendings of ``deferred``
-        self.deferred: list = []
-        self.pend_at: dict = {}  # id(Pending) -> its Slot
+        self.d = Deferred()
         self.seeds: list = []
         self.returned: list = []
         self.reads = Reads()  # where the graph's skipped deferred values report a later read
 
     def key(self) -> tuple:
-        return (tuple(self.nodes), tuple(self.deferred), tuple(self.seeds), tuple(self.returned))
+        d = self.d
+        return (
+            tuple(self.nodes),
+            tuple(d.entries),
+            tuple(self.seeds),
+            tuple(self.returned),
+            avals(d.inputs),
+        )
 
     def describe(self, post: list) -> bool:
         """Fill ``nodes`` from the nodes in creation order; False if the graph can't fuse."""
-        nodes, input_at, inputs, reads = self.nodes, self.input_at, self.inputs, self.reads
+        nodes, reads, d = self.nodes, self.reads, self.d
+        input_at, inputs, pend_at = d.input_at, d.inputs, d.pend_at
         for pos, node in enumerate(post):
             if node.__class__ is AccumulateGrad:
                 hooks = node.variable._hooks
@@ -167,25 +179,36 @@ class _Graph:
                 return False
             check_saved(node)
             out = node._out
-            if out is not None and out.value is None:
-                out.reads, out.at = reads, pos
-            refs = []
+            if out is not None:
+                for q in (out,) if out.__class__ is Pending else out:
+                    if q.value is None:
+                        q.reads, q.at = reads, (pos, q.nr)
+            slots = []
+            targets = []
+            i = -1
             for v, (nxt, nr), m in zip(node._saved, node._edges, node._mask):
+                i += 1
+                if m:
+                    targets.append((i, nxt._pos, nr))
                 if v.__class__ is Pending:
                     if v.value is None:
-                        if m and nxt._out is v:  # the output of the node it takes a grad to
-                            refs.append((nxt._pos, nr, (NODE, nxt._pos)))
-                            continue
-                        slot = self.pend_at.get(id(v)) or self.add_deferred(v)
-                        refs.append((nxt._pos, nr, slot) if m else slot)
+                        o = nxt._out if m else None
+                        if o is not None and (o is v or o is v.group):
+                            # the output of the node it takes a gradient to
+                            slots.append((NODE, (nxt._pos, nr)))
+                        else:
+                            slots.append(pend_at.get(id(v)) or d.add(v))
                         continue
                     v = v.value
-                slot = input_at.get(id(v))  # self.input_slot(v), inlined in this hot loop
+                elif v is None:
+                    slots.append(None)
+                    continue
+                slot = input_at.get(id(v))  # d.input_slot(v), inlined in this hot loop
                 if slot is None:
                     slot = input_at[id(v)] = (INPUT, len(inputs))
                     inputs.append(v)
-                refs.append((nxt._pos, nr, slot) if m else slot)
-            nodes.append((node._op, node._static, node._n_out, tuple(refs)))
+                slots.append(slot)
+            nodes.append((node._op, node._static, node._n_out, tuple(slots), tuple(targets)))
         return True
 
     def add_seeds(self, roots: list, start: list, seeds: list, held: bool) -> None:
@@ -195,89 +218,36 @@ class _Graph:
             ones = None if g is not None else (v.shape, v.dtype)
             self.seeds.append((node._pos, t._output_nr, ones))
             if held and v.__class__ is Pending and v.value is None:
-                if node._out is v:
-                    self.returned.append(node._pos)
-                elif id(v) not in self.pend_at:
-                    self.add_deferred(v)
-
-    def input_slot(self, v) -> tuple:
-        """The slot of the program input ``v`` (each array is passed once)."""
-        slot = self.input_at.get(id(v))
-        if slot is None:
-            slot = self.input_at[id(v)] = (INPUT, len(self.inputs))
-            self.inputs.append(v)
-        return slot
-
-    def add_deferred(self, p: Pending) -> tuple:
-        """Add the deferred value ``p`` (after the deferred values it needs) to the program,
-        which returns it (its tensor may be held elsewhere, as with ``detach()``)."""
-        pend_at = self.pend_at
-        stack = [p]
-        while stack:
-            q = stack[-1]
-            todo = [
-                v
-                for v in q.vals
-                if v.__class__ is Pending and v.value is None and id(v) not in pend_at
-            ]
-            if todo:
-                stack.extend(todo)
-                continue
-            stack.pop()
-            if id(q) in pend_at:
-                continue
-            slots = [
-                pend_at[id(v)]
-                if v.__class__ is Pending and v.value is None
-                else self.input_slot(v.value if v.__class__ is Pending else v)
-                for v in q.vals
-            ]
-            pend_at[id(q)] = (DEFERRED, len(self.pend))
-            self.pend.append(q)
-            self.deferred.append((q.op, q.key, tuple(slots)))
-        return pend_at[id(p)]
-
-
-def _program_for(key: tuple) -> _Program | None:
-    """The program of ``key``: made at its second sighting, None before (and when full)."""
-    prog = programs.get(key)
-    if prog is None:
-        seen = _sightings.get(key, 0)
-        if seen == 0 or len(programs) >= MAX_PROGRAMS:
-            if len(_sightings) > 4 * MAX_PROGRAMS:
-                _sightings.clear()
-            _sightings[key] = seen + 1
-            return None
-        prog = programs[key] = _Program(key)
-    return prog
-
-
-def _slot(ref) -> tuple:
-    """The value slot of a node input's ref (a Slot, or (producer, nr, Slot))."""
-    return ref if len(ref) == 2 else ref[2]
+                out = node._out
+                if out is not None and (out is v or out is v.group):
+                    self.returned.append((node._pos, t._output_nr))
+                elif id(v) not in self.d.pend_at:
+                    self.d.add(v)
 
 
 def _make_program(nodes: tuple, deferred: tuple, seeds: tuple, want: tuple):
-    """The program: the deferred forward values, then each node's vjp in order (see the module
-    docstring for the key's parts). It takes (inputs, seed gradients, old .grad values) and
-    returns (new .grad values, the values of ``want``, the values of ``deferred``)."""
+    """The program: the deferred forward values, each node's forward with its vjp (one trace
+    of each op), then the pullbacks in reverse (see the module docstring for the key's parts).
+    It takes (inputs, seed gradients, old .grad values) and returns (new .grad values, the
+    values of ``want``, the values of ``deferred``)."""
 
     def program(inputs, given, old):
         values: tuple = (inputs, [], {})  # by source: INPUT, DEFERRED, NODE
 
         def get(slot):
-            return values[slot[0]][slot[1]]
+            return None if slot is None else values[slot[0]][slot[1]]
 
-        for op, key, slots in deferred:
-            values[DEFERRED].append(op.bind(key)(*[get(s) for s in slots]))
-        needed = set(want)  # node outputs some node uses (or the caller wants)
-        for entry in nodes:
-            if entry is not None:
-                needed.update(s[1] for s in map(_slot, entry[3]) if s[0] == NODE)
+        compute(deferred, get, values[DEFERRED])
+        pulls: list = [None] * len(nodes)
         for pos, entry in enumerate(nodes):  # producers first
-            if pos in needed:
-                op, key, _, refs = entry
-                values[NODE][pos] = op.bind(key)(*[get(_slot(r)) for r in refs])
+            if entry is not None:
+                op, key, n_out, slots, targets = entry
+                takes = [False] * len(slots)
+                for i, _, _ in targets:
+                    takes[i] = True
+                out, pulls[pos] = vjp_at(op.bind(key), [get(s) for s in slots], takes)
+                for nr, o in enumerate((out,) if n_out == 1 else out):
+                    values[NODE][pos, nr] = o
         cts = [[None] if e is None else [None] * e[2] for e in nodes]
         given = iter(given)
         for pos, nr, ones in seeds:
@@ -287,15 +257,16 @@ def _make_program(nodes: tuple, deferred: tuple, seeds: tuple, want: tuple):
             entry = nodes[pos]
             if entry is None:
                 continue
-            op, key, n_out, refs = entry
-            takes = [len(r) == 3 for r in refs]
-            out, pull = vjp_at(op.bind(key), [get(_slot(r)) for r in refs], takes)
-            ct = cts[pos][0] if n_out == 1 else fill_cotangents(tuple(cts[pos]), out)
-            targets = [r for r in refs if len(r) == 3]
-            for grad, (to, nr, _) in zip(pull(ct), targets):
+            n_out, targets = entry[2], entry[4]
+            ct = cts[pos][0]
+            if n_out > 1:
+                ct = fill_cotangents(
+                    tuple(cts[pos]), tuple(values[NODE][pos, nr] for nr in range(n_out))
+                )
+            for grad, (_, to, nr) in zip(pulls[pos](ct), targets):
                 cts[to][nr] = grad if cts[to][nr] is None else cts[to][nr] + grad
         leaves = [cts[pos][0] for pos, e in enumerate(nodes) if e is None]
         new = tuple(o if g is None else g if o is None else o + g for g, o in zip(leaves, old))
-        return new, tuple(values[NODE][pos] for pos in want), tuple(values[DEFERRED])
+        return new, tuple(values[NODE][at] for at in want), tuple(values[DEFERRED])
 
     return program

@@ -34,7 +34,7 @@ import numpy as np
 from jax._src import distributed as _jax_distributed
 from jax._src import xla_bridge
 
-from .. import _random
+from .. import _lazy, _random
 from .._mode import mode
 from ._ranks import rank_mesh
 from ._spmd import ProcessSPMD
@@ -328,7 +328,7 @@ def _join(address: str, world_size: int, rank: int, timeout: datetime.timedelta)
             initialization_timeout=int(seconds) + 30,
             heartbeat_timeout_seconds=int(max(10, min(100, seconds))),
         )
-        jax.devices()  # every process's devices: the backend meets the other processes here
+        _lazy.count_devices()  # every process's devices: the backend meets the others here
     finally:
         watchdog.cancel()
     sys.excepthook = _exit_on_error(sys.excepthook)

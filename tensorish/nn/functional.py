@@ -1010,7 +1010,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     """
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training:
+    if not training or p == 0 or input.numel() == 0:  # as PyTorch: the input, no draw
         return input
     return _inplace_result(
         input, apply(_nn.dropout, (input, next_key()), _static(p=float(p))), inplace
@@ -1027,7 +1027,7 @@ def _dropoutnd(nd: int, input: Tensor, p: float, training: bool, inplace: bool) 
             "dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
             "batch dimension (i.e. 2D or 3D inputs)."
         )
-    if not training:
+    if not training or p == 0 or input.numel() == 0:
         return input
     out = apply(_nn.feature_dropout, (input, next_key()), _static(p=float(p), nd=nd))
     return _inplace_result(input, out, inplace)

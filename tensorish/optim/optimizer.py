@@ -82,27 +82,31 @@ def f64(x: jax.Array) -> jax.Array:
     return jnp.asarray(x).astype(jnp.float64)
 
 
-_zeros_like = jax.jit(jnp.zeros_like, static_argnames="shape")
+def _placed(host: np.ndarray, v: jax.Array) -> jax.Array:
+    """``host`` on the device(s) of the parameter value ``v``: sharded as ``v`` if it has
+    ``v``'s shape, else replicated over ``v``'s mesh. Committed, as the update's outputs are, so
+    the update compiles once (a jitted function compiles again for committed inputs); copied
+    from the host, so a new shape compiles nothing."""
+    s = v.sharding
+    if host.shape != v.shape and isinstance(s, NamedSharding):
+        s = NamedSharding(s.mesh, PartitionSpec())
+    return jax.make_array_from_callback(host.shape, s, lambda index: host[index])
 
 
 def zeros_state(p: Tensor, shape: tuple[int, ...] | None = None) -> Tensor:
     """Zeros like ``p`` (or of ``shape``, in ``p``'s dtype), on ``p``'s device."""
-    return Tensor._wrap(_zeros_like(p._value, shape=shape))
+    v = p._value
+    if isinstance(v, jax.core.Tracer):  # made while tensorish.compile traces
+        return Tensor._wrap(jnp.zeros(v.shape if shape is None else shape, v.dtype))
+    return Tensor._wrap(_placed(np.zeros(v.shape if shape is None else shape, v.dtype), v))
 
 
 def step_state(p: Tensor, value: float = 0.0) -> Tensor:
     """PyTorch's float32 scalar ``step`` tensor, on the parameter's device."""
     v = p._value
-    step = jnp.asarray(value, jnp.float32)
     if isinstance(v, jax.core.Tracer):  # made while tensorish.compile traces: it runs eagerly
-        return Tensor._wrap(step)
-    if isinstance(v.sharding, NamedSharding):
-        # A distributed parameter (possibly over several processes): the count is replicated
-        # over its mesh, so the update is one program over that mesh.
-        replicated = NamedSharding(v.sharding.mesh, PartitionSpec())
-        host = np.asarray(step)
-        return Tensor._wrap(jax.make_array_from_callback((), replicated, lambda _: host))
-    return Tensor._wrap(jax.device_put(step, next(iter(v.devices()))))
+        return Tensor._wrap(jnp.asarray(value, jnp.float32))
+    return Tensor._wrap(_placed(np.asarray(value, np.float32), v))
 
 
 def group_update(fn: Callable, static: tuple[str, ...]) -> staticmethod:
@@ -229,14 +233,13 @@ class Optimizer:
         """Reset the gradients of all optimized tensors (to None by default)."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = read_grad(p)
-                if g is None:
-                    continue
-                if set_to_none:
+                if set_to_none:  # written, never read: a compiled step need not guard on it
                     write_grad(p, None)
-                else:
+                    continue
+                g = read_grad(p)
+                if g is not None:
                     g.detach_()
-                    g._set_value(_zeros_like(g._value))
+                    g._set_value(zeros_state(g)._value)
 
     def state_dict(self) -> dict[str, Any]:
         """The state (keyed by parameter index) and the groups (``params`` as index lists).
