@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -945,4 +946,5 @@ def where(condition: Tensor, input=None, other=None):
     return _pointwise.where(condition, input, other)
 
 
-__all__ = public(__name__)
+if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
+    __all__ = public(__name__)
