@@ -29,7 +29,8 @@ _new = object.__new__
 _NO_EDGE = (None, 0)
 
 
-def record(op, key: tuple, args: tuple):
+# C901: the deferred path of every op: one pass over the inputs
+def record(op, key: tuple, args: tuple):  # noqa: C901
     """The output Tensor of ``op`` on ``args`` with its value deferred and its ``grad_fn``
     recorded, in one pass over the inputs; None when the op must run now: an input that is
     not a jax array, inputs committed to different devices, or inputs the op rejects (running

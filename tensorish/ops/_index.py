@@ -157,7 +157,8 @@ def _as_index(k):
     raise IndexError(_VALID.format(type(k).__name__))
 
 
-def _parse(t: Tensor, key) -> _Key:
+# C901: PyTorch's index grammar, one branch per kind of key
+def _parse(t: Tensor, key) -> _Key:  # noqa: C901
     single_slice = isinstance(key, slice)
     if isinstance(key, list) and any(
         isinstance(k, (list, tuple, slice, Tensor, type(None), type(Ellipsis))) for k in key

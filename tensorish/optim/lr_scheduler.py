@@ -726,7 +726,8 @@ class ReduceLROnPlateau(LRScheduler):
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin): warm up to ``max_lr``, then anneal far below it."""
 
-    def __init__(
+    # C901: PyTorch's checks of the schedule's arguments
+    def __init__(  # noqa: C901
         self,
         optimizer: Optimizer,
         max_lr: float | list[float],
