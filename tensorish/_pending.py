@@ -10,6 +10,8 @@ program returns it from its next run on.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 
 
@@ -31,6 +33,16 @@ class Pending:
     where it is node ``at``."""
 
     __slots__ = ("op", "key", "vals", "aval", "shape", "dtype", "sharding", "value", "reads", "at")
+    op: Any
+    key: tuple
+    vals: Any  # a list; None once the value is set
+    aval: Any
+    shape: tuple[int, ...]
+    dtype: Any
+    sharding: Any
+    value: jax.Array | None
+    reads: Reads | None
+    at: int
 
     @property
     def ndim(self) -> int:

@@ -594,6 +594,14 @@ class Watch:
     def on_read(self, t: Tensor) -> None: ...
     def on_write(self, t: Tensor) -> None: ...
     def original(self, t: Tensor) -> typing.Any: ...
+    grad_orig: builtins.dict
+    grad_read: builtins.dict
+    installed: typing.Any
+    meta: builtins.dict
+    new: builtins.dict
+    orig: builtins.dict
+    read: builtins.dict
+    written: builtins.dict
 
 def _wrap_dim(dim: builtins.int, ndim: builtins.int) -> builtins.int: ...
 
