@@ -65,7 +65,7 @@ def unwrap(fn_or_module: Any) -> Any:
 
     >>> import jax, jax.numpy as jnp, tensorish
     >>> f = tensorish.unwrap(lambda x: (x ** 2).sum())
-    >>> jax.grad(f)(jnp.array([1.0, 2.0]))
+    >>> jax.grad(f)(jnp.array([1.0, 2.0], jnp.float32))
     Array([2., 4.], dtype=float32)
     """
     if hasattr(fn_or_module, "named_parameters"):

@@ -37,7 +37,8 @@ def _concrete(static: tuple) -> tuple:
 _PLAIN = ((), None)  # the key of an op with no static parameters and no casts
 
 
-def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):
+# C901: every eager op passes here; its branches stay inline (a call per branch costs per op)
+def apply(op: Op, args: tuple, static: tuple = (), cast: tuple | None = None):  # noqa: C901
     """Run ``op`` on ``args`` (Tensors and plain arrays) and record it for backward.
 
     >>> import tensorish

@@ -16,7 +16,7 @@ def from_jax(array: jax.Array, requires_grad: bool = False) -> Tensor:
     """A Tensor over ``array`` itself (no copy).
 
     >>> import jax.numpy as jnp, tensorish
-    >>> tensorish.from_jax(jnp.arange(3.0))
+    >>> tensorish.from_jax(jnp.arange(3.0, dtype=jnp.float32))
     tensor([0., 1., 2.])
     """
     if not isinstance(array, jax.Array):

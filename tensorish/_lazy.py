@@ -35,7 +35,8 @@ _NO_EDGE = (None, 0)
 _shapes: LRU = LRU(8192)  # (op, key, input avals) -> output avals (one, or a tuple)
 
 
-def record(op, key: tuple, args: tuple):
+# C901: the deferred path of every op: one pass over the inputs
+def record(op, key: tuple, args: tuple):  # noqa: C901
     """The output Tensor(s) of ``op`` on ``args`` with the value deferred and the ``grad_fn``
     recorded, in one pass over the inputs; None when the op must run now: an input that is
     not an array, inputs committed to different devices, or inputs the op rejects (running

@@ -18,6 +18,8 @@ passed in (each distinct array once), ``(DEFERRED, k)`` the k-th output of the d
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 
 from ._cache import LRU
@@ -60,6 +62,18 @@ class Pending:
         "nr",
         "group",
     )
+    op: Any
+    key: tuple
+    vals: Any  # a list; None once the value is set
+    aval: Any
+    shape: tuple[int, ...]
+    dtype: Any
+    sharding: Any
+    value: jax.Array | None
+    reads: Reads | None
+    at: int
+    nr: int
+    group: tuple[Pending, ...] | None
 
     @property
     def ndim(self) -> int:

@@ -6,25 +6,38 @@ frequencies and shifts).
 tensor([1.+0.j, 1.+0.j, 1.+0.j])
 """
 
-from .ops._fft import fft as fft
-from .ops._fft import fft2 as fft2
-from .ops._fft import fftfreq as fftfreq
-from .ops._fft import fftn as fftn
-from .ops._fft import fftshift as fftshift
-from .ops._fft import hfft as hfft
-from .ops._fft import hfft2 as hfft2
-from .ops._fft import hfftn as hfftn
-from .ops._fft import ifft as ifft
-from .ops._fft import ifft2 as ifft2
-from .ops._fft import ifftn as ifftn
-from .ops._fft import ifftshift as ifftshift
-from .ops._fft import ihfft as ihfft
-from .ops._fft import ihfft2 as ihfft2
-from .ops._fft import ihfftn as ihfftn
-from .ops._fft import irfft as irfft
-from .ops._fft import irfft2 as irfft2
-from .ops._fft import irfftn as irfftn
-from .ops._fft import rfft as rfft
-from .ops._fft import rfft2 as rfft2
-from .ops._fft import rfftfreq as rfftfreq
-from .ops._fft import rfftn as rfftn
+from functools import partial as _partial
+
+from .ops import _fft
+from .ops._registry import Sample as _Sample
+from .ops._registry import declare as _declare
+from .ops._registry import public as _public
+
+_op = _partial(_declare, namespace="tensorish.fft", method=False)
+# check_op compares gradients through a real sum: complex outputs compare their values only
+_COMPLEX = _Sample(grad=False)
+
+fft = _op(test=_COMPLEX)(_fft.fft)
+ifft = _op(test=_COMPLEX)(_fft.ifft)
+rfft = _op(test=_COMPLEX)(_fft.rfft)
+irfft = _op(test=_Sample())(_fft.irfft)
+hfft = _op(test=_Sample())(_fft.hfft)
+ihfft = _op(test=_COMPLEX)(_fft.ihfft)
+fft2 = _op(test=_COMPLEX)(_fft.fft2)
+ifft2 = _op(test=_COMPLEX)(_fft.ifft2)
+fftn = _op(test=_COMPLEX)(_fft.fftn)
+ifftn = _op(test=_COMPLEX)(_fft.ifftn)
+rfft2 = _op(test=_COMPLEX)(_fft.rfft2)
+irfft2 = _op(test=_Sample())(_fft.irfft2)
+rfftn = _op(test=_COMPLEX)(_fft.rfftn)
+irfftn = _op(test=_Sample())(_fft.irfftn)
+hfft2 = _op(test=_Sample())(_fft.hfft2)
+ihfft2 = _op(test=_COMPLEX)(_fft.ihfft2)
+hfftn = _op(test=_Sample())(_fft.hfftn)
+ihfftn = _op(test=_COMPLEX)(_fft.ihfftn)
+fftshift = _op(test=_Sample())(_fft.fftshift)
+ifftshift = _op(test=_Sample())(_fft.ifftshift)
+fftfreq = _op(test=_Sample((), args=(5,)))(_fft.fftfreq)
+rfftfreq = _op(test=_Sample((), args=(5,)))(_fft.rfftfreq)
+
+__all__ = _public(__name__)

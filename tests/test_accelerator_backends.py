@@ -7,8 +7,6 @@ precision.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import warnings
 
 import jax
@@ -173,13 +171,3 @@ def test_deterministic_switches(restore_switches):
 )
 def test_deterministic_errors(restore_switches, fn):
     assert_same_error(fn)
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["accelerator", "backends", "backends.cudnn", "backends.cuda", "backends.mps", "backends.cpu"]
-    + ["backends._flags", "cuda"],
-)
-def test_doctests(restore_switches, module):
-    mod = importlib.import_module(f"tensorish.{module}")
-    assert doctest.testmod(mod).failed == 0

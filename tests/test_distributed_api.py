@@ -1,10 +1,8 @@
 """tensorish.distributed's process-group API in this process (a group of one), against torch's:
 errors before and during init_process_group, the lifecycle, every collective's values, in-place
-writes and argument errors, DistributedDataParallel, and the doctests. The multi-process
-behaviour is in test_distributed_processes.py."""
+writes and argument errors, DistributedDataParallel (its doctests run in test_doctests.py). The
+multi-process behaviour is in test_distributed_processes.py."""
 
-import doctest
-import importlib
 import os
 
 import numpy as np
@@ -264,27 +262,6 @@ def test_fully_shard_and_meshes_in_a_group_of_one(world):
 
     with pytest.raises(NotImplementedError, match="fully_shard modules run eagerly"):
         step(x)
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        "tensorish.distributed._process",
-        "tensorish.distributed._mesh",
-        "tensorish.distributed._collectives",
-        "tensorish.distributed.run",
-        "tensorish.nn.parallel._distributed",
-        "tensorish.distributed.fsdp._fully_shard",
-        "tensorish.distributed.fsdp._wrapper",
-        "tensorish.distributed.checkpoint._storage",
-        "tensorish.distributed.checkpoint._state_dict",
-        "tensorish.multiprocessing._spawn",
-    ],
-)
-def test_doctests(module):
-    assert not dist.is_initialized()
-    assert doctest.testmod(importlib.import_module(module)).failed == 0
-    assert not dist.is_initialized()
 
 
 def test_launcher_parses_torchruns_options():

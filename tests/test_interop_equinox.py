@@ -1,8 +1,6 @@
 """tensorish.interop: Equinox models as tensorish modules and back, same weights, same forward,
 same gradients and the same training (tensorish.optim.SGD against optax.sgd)."""
 
-import doctest
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -160,7 +158,3 @@ def test_compiled_training_of_an_equinox_model():
         want.append(float(loss))
     np.testing.assert_allclose(losses, want, rtol=1e-5)
     assert step.compile_count == 1
-
-
-def test_doctests():
-    assert doctest.testmod(tensorish.interop).failed == 0

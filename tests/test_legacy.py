@@ -370,11 +370,3 @@ def test_subclasses():
 )
 def test_subclass_errors(make):
     assert_same_error(make)
-
-
-def test_doctests():
-    import doctest
-
-    import tensorish._legacy
-
-    assert doctest.testmod(tensorish._legacy).failed == 0

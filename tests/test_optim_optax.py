@@ -211,11 +211,3 @@ def test_direct_optax_on_tensorish_parameters():
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     norm = float(jnp.sqrt(sum(jnp.sum(g.jax() ** 2) for g in grads.values())))
     assert float(optax.tree.norm(grads)) == pytest.approx(norm)
-
-
-def test_doctests():
-    import doctest
-
-    from tensorish.optim import _optax
-
-    assert doctest.testmod(_optax).failed == 0

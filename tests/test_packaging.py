@@ -1,6 +1,5 @@
 """Packaging: the version programs read, the typing marker, the license and the metadata."""
 
-import doctest
 import importlib.metadata
 import tomllib
 from pathlib import Path
@@ -48,8 +47,3 @@ def test_license_and_metadata():
     assert set(project["optional-dependencies"]["examples"]) <= set(
         project["optional-dependencies"]["test"]
     )
-
-
-def test_doctests():
-    assert doctest.testmod(tensorish.version).failed == 0
-    assert doctest.testmod(tensorish.__config__).failed == 0

@@ -1,7 +1,6 @@
 """tensorish.profiler and tensorish.autograd.profiler against torch's: op counts, the table's
 layout, schedules, and the JAX trace files TensorBoard and Perfetto read."""
 
-import doctest
 import glob
 import gzip
 import json
@@ -187,10 +186,3 @@ def test_nothing_recorded_outside_a_window_and_no_hook_left():
     assert mode.profile is None
     with pytest.raises(RuntimeError, match="Profiler didn't finish running"):
         prof.key_averages()
-
-
-@pytest.mark.parametrize(
-    "module", [tensorish.autograd.profiler, tensorish.profiler._profiler], ids=["legacy", "new"]
-)
-def test_doctests(module):
-    assert doctest.testmod(module).failed == 0

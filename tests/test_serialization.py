@@ -1109,11 +1109,3 @@ def test_oversized_declarations_are_refused_before_allocating(name):
     finally:
         tracemalloc.stop()
     assert peak < 10 << 20, f"{name}: {peak} bytes allocated"
-
-
-def test_doctests():
-    import doctest
-
-    from tensorish.serialization import _api
-
-    assert doctest.testmod(_api).attempted > 0 and doctest.testmod(_api).failed == 0

@@ -8,8 +8,6 @@ Worker tests are few and small: a worker is a fresh interpreter (about 2 s to st
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import os
 import random
 import re
@@ -578,13 +576,3 @@ def test_script_without_main_guard(tmp_path):
         outputs.append(run.stdout)
     assert outputs[1] == outputs[0]
     assert outputs[0].startswith("Item tensor([0., 1., 4.])")
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["", "._dataset", "._sampler", "._distributed", "._dataloader", "._utils.collate"]
-    + ["._utils.worker"],
-)
-def test_doctests(module):
-    mod = importlib.import_module(f"tensorish.utils.data{module}")
-    assert doctest.testmod(mod).failed == 0

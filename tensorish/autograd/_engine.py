@@ -92,7 +92,8 @@ def _needed(order: list, where: dict) -> set:
     return need
 
 
-def _run_nodes(roots, start, seeds, order, graph, inputs, accumulate):
+# C901: the node-by-node backward loop, one pass per node
+def _run_nodes(roots, start, seeds, order, graph, inputs, accumulate):  # noqa: C901
     add = operator.add if graph else _add
     buf: dict = {}
     for t, node, g in zip(roots, start, seeds):

@@ -6,6 +6,7 @@ Operands are promoted as PyTorch promotes them (``int_tensor < 2.5`` compares in
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 
@@ -265,4 +266,5 @@ def _invert(self: Tensor) -> Tensor:
     return bitwise_not(self)
 
 
-__all__ = public(__name__)
+if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
+    __all__ = public(__name__)

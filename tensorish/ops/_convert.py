@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 
@@ -236,4 +237,5 @@ def is_complex(input: Tensor) -> bool:
     return input.dtype.is_complex
 
 
-__all__ = public(__name__)
+if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
+    __all__ = public(__name__)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -156,7 +157,8 @@ def _as_index(k):
     raise IndexError(_VALID.format(type(k).__name__))
 
 
-def _parse(t: Tensor, key) -> _Key:
+# C901: PyTorch's index grammar, one branch per kind of key
+def _parse(t: Tensor, key) -> _Key:  # noqa: C901
     single_slice = isinstance(key, slice)
     if isinstance(key, list) and any(
         isinstance(k, (list, tuple, slice, Tensor, type(None), type(Ellipsis))) for k in key
@@ -945,4 +947,5 @@ def where(condition: Tensor, input=None, other=None):
     return _pointwise.where(condition, input, other)
 
 
-__all__ = public(__name__)
+if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
+    __all__ = public(__name__)

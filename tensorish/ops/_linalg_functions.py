@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import math
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -956,4 +957,5 @@ def norm(
     return vector_norm(A, ord, None, keepdim, dtype=dtype)
 
 
-__all__ = ["LinAlgError", *public(__name__)]
+if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
+    __all__ = ["LinAlgError", *public(__name__)]

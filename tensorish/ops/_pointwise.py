@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -1197,4 +1198,5 @@ def _pos(self: Tensor) -> Tensor:
     return self
 
 
-__all__ = public(__name__)
+if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
+    __all__ = public(__name__)

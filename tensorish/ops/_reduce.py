@@ -8,6 +8,7 @@ import math
 import types
 import warnings
 from functools import partial
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -785,4 +786,5 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     return apply(_count_nonzero, (input,), (("dim", _axes(input, dim)),))
 
 
-__all__ = [*public(__name__), "return_types"]
+if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
+    __all__ = [*public(__name__), "return_types"]

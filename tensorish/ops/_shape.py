@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -1155,4 +1156,5 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     return inplace(self, lambda s: apply(_copy, (s, src)))
 
 
-__all__ = public(__name__)
+if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
+    __all__ = public(__name__)

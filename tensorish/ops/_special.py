@@ -29,7 +29,7 @@ from jax.custom_derivatives import SymbolicZero
 from jax.scipy import special as jss
 
 from .. import _dtype
-from .._tensor import Tensor, method
+from .._tensor import Tensor
 from ._common import Op, apply, inplace, promote, result_type
 from ._pointwise import (
     _broadcast_error,
@@ -53,6 +53,7 @@ from ._pointwise import (
     xlogy,
 )
 from ._reduce import logsumexp
+from ._registry import Sample, T, declare, public
 
 _HALF = frozenset({_dtype.float16, _dtype.bfloat16})
 _SQRT_2PI = math.sqrt(2 * math.pi)
@@ -1243,8 +1244,8 @@ special_digamma = _alias("digamma", digamma)
 special_psi = _alias("psi", digamma)
 special_log1p = _alias("log1p", log1p)
 special_logit = _alias("logit", logit)
-i0 = method(_unary("i0", _i0, "i0_vml_cpu", prefix=""))
-sinc = method(_unary("sinc", _sinc_op, None, prefix=""))
+i0 = declare(inplace=True, test=Sample())(_unary("i0", _i0, "i0_vml_cpu", prefix=""))
+sinc = declare(inplace=True, test=Sample())(_unary("sinc", _sinc_op, None, prefix=""))
 
 
 def special_xlogy(input, other) -> Tensor:
@@ -1316,6 +1317,19 @@ def special_polygamma(n: int, input: Tensor) -> Tensor:
     return _polygamma("special_polygamma", n, input)
 
 
+def _polygamma_method(self: Tensor, n: int) -> Tensor:
+    return polygamma(n, self)
+
+
+def _polygamma_(self: Tensor, n: int) -> Tensor:
+    return inplace(self, lambda s: polygamma(n, s))
+
+
+@declare(
+    method=_named(_polygamma_method, "polygamma", _doc("polygamma", "")),
+    inplace=_named(_polygamma_, "polygamma_", "In-place :func:`polygamma`."),
+    test=Sample(args=(1, T), low=0.5, high=3.0),
+)
 def polygamma(n: int, input: Tensor) -> Tensor:
     return _polygamma("polygamma", n, input)
 
@@ -1338,7 +1352,7 @@ def special_multigammaln(input: Tensor, p: int) -> Tensor:
     return _mvlgamma("special_multigammaln", input, p)
 
 
-@method
+@declare(inplace=True, test=Sample(args=(2,), low=1.5, high=4.0))
 def mvlgamma(input: Tensor, p: int) -> Tensor:
     return _mvlgamma("mvlgamma", input, p)
 
@@ -1364,12 +1378,12 @@ def special_gammaincc(input: Tensor, other: Tensor) -> Tensor:
     return _igamma_fn("special_gammaincc", "igammac_cpu", _igammac_op, input, other)
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), (3, 4)), low=0.5, high=3.0, grad=False))
 def igamma(input: Tensor, other: Tensor) -> Tensor:
     return _igamma_fn("igamma", "igamma_cpu", _igamma_op, input, other)
 
 
-@method
+@declare(inplace=True, test=Sample(((3, 4), (3, 4)), low=0.5, high=3.0, grad=False))
 def igammac(input: Tensor, other: Tensor) -> Tensor:
     return _igamma_fn("igammac", "igammac_cpu", _igammac_op, input, other)
 
@@ -1380,26 +1394,4 @@ igamma.__doc__ = _doc("gammainc").replace("special.gammainc", "igamma")
 igammac.__doc__ = _doc("gammaincc").replace("special.gammaincc", "igammac")
 
 
-def _polygamma_method(self: Tensor, n: int) -> Tensor:
-    return polygamma(n, self)
-
-
-def _polygamma_(self: Tensor, n: int) -> Tensor:
-    return inplace(self, lambda s: polygamma(n, s))
-
-
-Tensor.polygamma = _named(_polygamma_method, "polygamma", polygamma.__doc__)
-Tensor.polygamma_ = _named(_polygamma_, "polygamma_", "In-place :func:`polygamma`.")
-
-
-def _inplace_of(fn: Callable) -> Callable:
-    def op(self: Tensor, *args, **kwargs) -> Tensor:
-        return inplace(self, lambda s: fn(s, *args, **kwargs))
-
-    return _named(op, fn.__name__ + "_", f"In-place :func:`{fn.__name__}`.")
-
-
-for _f in (i0, sinc, mvlgamma, igamma, igammac):
-    method(_inplace_of(_f))
-
-__all__ = ["i0", "sinc", "polygamma", "mvlgamma", "igamma", "igammac"]
+__all__ = public(__name__)

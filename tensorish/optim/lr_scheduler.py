@@ -726,7 +726,8 @@ class ReduceLROnPlateau(LRScheduler):
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin): warm up to ``max_lr``, then anneal far below it."""
 
-    def __init__(
+    # C901: PyTorch's checks of the schedule's arguments
+    def __init__(  # noqa: C901
         self,
         optimizer: Optimizer,
         max_lr: float | list[float],
@@ -950,8 +951,14 @@ class CyclicLR(LRScheduler):
     >>> import tensorish
     >>> opt = tensorish.optim.SGD([tensorish.ones(1, requires_grad=True)], lr=1.0, momentum=0.9)
     >>> sched = tensorish.optim.lr_scheduler.CyclicLR(opt, 0.1, 1.0, step_size_up=2)
-    >>> [round(sched.get_last_lr()[0], 2) for _ in range(4) if not sched.step()]
-    [0.55, 1.0, 0.55, 0.1]
+    >>> for _ in range(4):
+    ...     opt.step()
+    ...     sched.step()
+    ...     print(round(sched.get_last_lr()[0], 2))
+    0.55
+    1.0
+    0.55
+    0.1
     """
 
     def __init__(
@@ -1091,8 +1098,13 @@ class ChainedScheduler(_Composite):
     >>> from tensorish.optim import lr_scheduler as ls
     >>> opt = tensorish.optim.SGD([tensorish.ones(1, requires_grad=True)], lr=1.0)
     >>> sched = ls.ChainedScheduler([ls.ConstantLR(opt, 0.5, 2), ls.ExponentialLR(opt, 0.9)])
-    >>> [round(sched.get_last_lr()[0], 4) for _ in range(3) if not sched.step()]
-    [0.45, 0.81, 0.729]
+    >>> for _ in range(3):
+    ...     opt.step()
+    ...     sched.step()
+    ...     print(round(sched.get_last_lr()[0], 4))
+    0.45
+    0.81
+    0.729
     """
 
     def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None) -> None:

@@ -155,7 +155,8 @@ class Optimizer:
                     text += f"    {key}: {group[key]}\n"
         return text + ")"
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
+    # C901: PyTorch's checks of a new group, one per mistake
+    def add_param_group(self, param_group: dict[str, Any]) -> None:  # noqa: C901
         """Add a group of parameters (a dict with ``params`` and optional hyperparameters).
 
         >>> import tensorish

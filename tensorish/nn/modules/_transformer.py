@@ -55,8 +55,8 @@ class TransformerEncoderLayer(Module):
 
     >>> import tensorish
     >>> layer = tensorish.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
-    >>> layer(tensorish.ones(1, 3, 8)).shape
-    tensorish.Size([1, 3, 8])
+    >>> layer(tensorish.ones(1, 5, 8)).shape
+    tensorish.Size([1, 5, 8])
     """
 
     def __init__(
@@ -349,10 +349,10 @@ class TransformerDecoder(Module):
     """``num_layers`` copies of ``decoder_layer`` applied in turn, then ``norm`` if given.
 
     >>> import tensorish
-    >>> layer = tensorish.nn.TransformerDecoderLayer(8, 2, 16)
+    >>> layer = tensorish.nn.TransformerDecoderLayer(8, 2, 16, batch_first=True)
     >>> decoder = tensorish.nn.TransformerDecoder(layer, num_layers=2)
-    >>> decoder(tensorish.ones(3, 1, 8), tensorish.ones(5, 1, 8)).shape
-    tensorish.Size([3, 1, 8])
+    >>> decoder(tensorish.ones(1, 3, 8), tensorish.ones(1, 5, 8)).shape
+    tensorish.Size([1, 3, 8])
     """
 
     def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
@@ -396,8 +396,8 @@ class Transformer(Module):
 
     >>> import tensorish
     >>> model = tensorish.nn.Transformer(8, 2, 1, 1, 16, batch_first=True)
-    >>> model(tensorish.ones(2, 5, 8), tensorish.ones(2, 3, 8)).shape
-    tensorish.Size([2, 3, 8])
+    >>> model(tensorish.ones(1, 5, 8), tensorish.ones(1, 3, 8)).shape
+    tensorish.Size([1, 3, 8])
     """
 
     def __init__(

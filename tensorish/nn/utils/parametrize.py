@@ -84,7 +84,8 @@ class ParametrizationList(ModuleList):
     ('ParametrizationList', 2)
     """
 
-    def __init__(self, modules: Sequence[Module], original: Tensor, unsafe: bool = False) -> None:
+    # C901: PyTorch's checks of right_inverse's results
+    def __init__(self, modules: Sequence[Module], original: Tensor, unsafe: bool = False) -> None:  # noqa: C901
         if len(modules) == 0:
             raise ValueError("ParametrizationList requires one or more modules.")
         super().__init__(modules)

@@ -106,7 +106,8 @@ class DataLoader(Generic[T_co]):
     prefetch_factor: int | None
     __initialized = False
 
-    def __init__(
+    # C901: PyTorch's checks of the option combinations
+    def __init__(  # noqa: C901
         self,
         dataset: Dataset[T_co],
         batch_size: int | None = 1,
