@@ -133,7 +133,7 @@ def check_same_device(tensors) -> None:
     first = None
     for t in tensors:
         value = getattr(t, "_value", None)
-        if value is None:
+        if not isinstance(value, jax.Array):  # None, or host data (NumPy) that goes anywhere
             continue
         dev = device_of(value)
         if first is None:

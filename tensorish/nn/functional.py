@@ -25,6 +25,7 @@ from .._dispatch import Op, apply
 from .._random import next_key
 from .._tensor import Tensor, _wrap_dim
 from ..ops import _conv, _loss, _nn, _norm, _pointwise, _sequence
+from ..ops._checks import check_range
 from ..ops._common import inplace as _inplace
 from ..ops._registry import Given, Ints, Sample, T, declare, public
 from ..ops._shape import _as_shape
@@ -471,6 +472,15 @@ def batch_norm(
     >>> F.batch_norm(tensorish.ones(2, 3), None, None, training=True).shape
     tensorish.Size([2, 3])
     """
+    c = input.shape[1] if input.ndim > 1 else 0
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if training:
         n = input.numel() // input.shape[1] if input.ndim > 1 else 0
         if n <= 1:
@@ -668,7 +678,13 @@ def embedding(
         )
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
+    check_range(
+        input._value, 0, weight.shape[0], lambda _: IndexError("index out of range in self")
+    )
     return apply(_nn.embedding, (input, weight), _static(padding_idx=padding_idx))
+
+
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 @_functional(test=Sample((Ints((6,), 4),)))
@@ -683,6 +699,14 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.dtype is not _dtype.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     v = tensor._value
+    check_range(v, 0, _INT64_MAX, lambda _: RuntimeError("Class values must be non-negative."))
+    if num_classes != -1:
+        check_range(
+            v,
+            0,
+            num_classes,
+            lambda _: RuntimeError("Class values must be smaller than num_classes."),
+        )
     if num_classes == -1:
         num_classes = int(jnp.max(v)) + 1 if v.size else 0
     return Tensor._wrap(jax.nn.one_hot(v, num_classes, dtype=jnp.int64))
@@ -999,17 +1023,24 @@ def _nll_common(
     from_logits: bool,
 ) -> Tensor:
     cdim = 0 if input.ndim == 1 else 1
-    if target.dtype.is_floating_point:
+    if target.dtype not in (_dtype.int64, _dtype.uint8):
         raise RuntimeError(
-            f"expected scalar type Long but found {target.dtype.title}"
-            if not from_logits
-            else f"expected target dtype to be Long or Byte, but got {target.dtype.title}"
+            f"expected target dtype to be Long or Byte, but got {target.dtype.title}"
         )
+    if target.dtype is _dtype.uint8 and input.ndim > 2:
+        raise RuntimeError("expected scalar type Long but found Byte")
     if input.ndim > 1 and (target.ndim == 0 or input.shape[0] != target.shape[0]):
         raise ValueError(
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0] if target.ndim else 0})."
         )
+    check_range(
+        target._value,
+        0,
+        input.shape[cdim],
+        lambda v: IndexError(f"Target {v} is out of bounds."),
+        ignore=ignore_index,
+    )
     name = (
         "AddBackward0"
         if smoothing > 0

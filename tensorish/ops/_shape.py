@@ -1129,6 +1129,7 @@ def fill_(self: Tensor, value) -> Tensor:
                 f"{value.ndim} dimensions."
             )
         return inplace(self, lambda s: apply(_fill[1], (s, value)))
+    _dtype.check_fits(value, self.dtype, fill=True)
     return inplace(self, lambda s: apply(_fill[0], (s, np.asarray(value, self._v.dtype))))
 
 
