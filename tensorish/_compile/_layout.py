@@ -245,7 +245,7 @@ def build(tr: Trace, result, snapshot: Snapshot, after_install: list, arg_ids: d
         item = ArgValue(arg_ids[i]) if i in arg_ids else Value(t)
         new = value_of(t)
         if bad is not None:  # a failed check leaves the state as it was (its buffer donated)
-            new = jnp.where(bad, tr.original(t), new)
+            new = jnp.where(bad, tr.inputs.get(i, tr.original(t)), new)
         b.emit(_keep_layout(new, tr.original(t)), item)
     b.grads()
     for (c, k, _), was in zip(snapshot.walk.slots, after_install):

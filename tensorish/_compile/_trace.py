@@ -35,6 +35,7 @@ class Trace(Watch):
         self.traced: set = set()
         self.differentiable = False
         self.checks: list = []
+        self.inputs = {i: t._v for i, (t, _) in installed.items()}  # their traced values
 
     def check(self, found, error) -> None:
         """Raise ``error(value)`` after the call when the traced ``found`` is ``[1, value]``."""
