@@ -271,7 +271,11 @@ def full(
     return _filled("full", tuple(size), fill_value, dt, device, requires_grad)
 
 
-def _like(t: Tensor, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
+def _like(name: str, t: Tensor, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(t).__name__}"
+        )
     dt = dtype or t.dtype
     dev = device if device is not None else t.device
     return _finish(np.full(t.shape, fill, dtype=dt.np), dt, dev, requires_grad, fresh=True)
@@ -281,21 +285,21 @@ def ones_like(
     input: Tensor, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """Ones with the shape (and by default dtype and device) of ``input``."""
-    return _like(input, 1, dtype, device, requires_grad)
+    return _like("ones_like", input, 1, dtype, device, requires_grad)
 
 
 def zeros_like(
     input: Tensor, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """Zeros with the shape (and by default dtype and device) of ``input``."""
-    return _like(input, 0, dtype, device, requires_grad)
+    return _like("zeros_like", input, 0, dtype, device, requires_grad)
 
 
 def empty_like(
     input: Tensor, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """Like ``zeros_like`` (JAX has no uninitialised memory)."""
-    return _like(input, 0, dtype, device, requires_grad)
+    return _like("empty_like", input, 0, dtype, device, requires_grad)
 
 
 def full_like(
@@ -307,7 +311,7 @@ def full_like(
     requires_grad: bool = False,
 ) -> Tensor:
     """``fill_value`` with the shape (and by default dtype and device) of ``input``."""
-    return _like(input, fill_value, dtype, device, requires_grad)
+    return _like("full_like", input, fill_value, dtype, device, requires_grad)
 
 
 def arange(

@@ -290,12 +290,36 @@ def _pool_args(nd: int, kernel_size, stride, padding, dilation=1) -> tuple:
     return k, s, p, d
 
 
+def _check_pool_output(nd: int, input: Tensor, k, s, p, d, ceil_mode: bool, name: str) -> None:
+    """PyTorch's error when a window does not fit the (padded) input."""
+    if input.ndim < nd + 1:
+        return
+    sizes = input.shape[-nd:]
+    out = []
+    for n, kk, ss, pp, dd in zip(sizes, k, s, p, d):
+        span = n + 2 * pp - dd * (kk - 1) - 1
+        o = (-(-span // ss) if ceil_mode else span // ss) + 1
+        if ceil_mode and (o - 1) * ss >= n + pp:
+            o -= 1
+        out.append(o)
+    if min(out) > 0:
+        return
+    if nd == 1 and name == "max_pool1d":
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out[0]}")
+    c = input.shape[-nd - 1]
+    raise RuntimeError(
+        f"Given input size: ({'x'.join(map(str, (c, *sizes)))}). Calculated output size: "
+        f"({'x'.join(map(str, (c, *out)))}). Output size is too small"
+    )
+
+
 def _max_poolnd(
     nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
 ) -> Tensor:
     if return_indices:
         raise NotImplementedError("max_pool with return_indices=True is not supported")
     k, s, p, d = _pool_args(nd, kernel_size, stride, padding, dilation)
+    _check_pool_output(nd, input, k, s, p, d, ceil_mode, f"max_pool{nd}d")
     return apply(
         _conv.max_pool[nd],
         (input,),
@@ -353,7 +377,9 @@ def max_pool3d(
 def _avg_poolnd(
     nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
 ) -> Tensor:
-    k, s, p, _ = _pool_args(nd, kernel_size, stride, padding)
+    k, s, p, d = _pool_args(nd, kernel_size, stride, padding)
+    if nd > 1:
+        _check_pool_output(nd, input, k, s, p, d, ceil_mode, f"avg_pool{nd}d")
     return apply(
         _conv.avg_pool[nd],
         (input,),
@@ -587,6 +613,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 @_functional(test=Sample(((4, 5), (4, 5))))
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """The cosine of the angle between ``x1`` and ``x2`` along ``dim``."""
+    _pointwise._broadcast_error((x1, x2), ())
     ndim = max(x1.ndim, x2.ndim)
     return apply(_norm.cosine_similarity, (x1, x2), _static(dim=_wrap_dim(dim, ndim), eps=eps))
 
@@ -889,7 +916,11 @@ def _softmax_like(op: Op, name: str, input: Tensor, dim, dtype, stacklevel: int)
         dim = _softmax_dim(name, input.ndim, stacklevel + 1)
     dt = dtype or input.dtype
     if not (dt.is_floating_point or dt.is_complex):
-        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{dt.title}'")
+        kernel = "log_softmax" if name == "log_softmax" else "softmax"
+        last = "_lastdim" if _wrap_dim(dim, input.ndim) == max(input.ndim - 1, 0) else ""
+        raise NotImplementedError(
+            f"\"{kernel}{last}_kernel_impl\" not implemented for '{dt.title}'"
+        )
     return apply(op, (input,), _static(dim=_wrap_dim(dim, input.ndim), dtype=dt.np))
 
 
@@ -964,6 +995,8 @@ def mse_loss(
     >>> tensorish.nn.functional.mse_loss(tensorish.tensor([1., 3.]), tensorish.zeros(2))
     tensor(5.)
     """
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{input.dtype.title}'")
     return _pointwise_loss(
         _loss.mse, input, target, weight, _reduction(size_average, reduce, reduction)
     )
@@ -1282,7 +1315,9 @@ def interpolate(
             "align_corners option can only be set with the interpolating modes: linear | "
             "bilinear | bicubic | trilinear"
         )
-    if (size is None) == (scale_factor is None):
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
         sizes = _tuple(size, nd)

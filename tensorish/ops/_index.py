@@ -818,7 +818,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     tensor([1., 0., 1.])
     """
     _bool_mask(mask, "masked_fill_ only supports boolean masks, but got mask with dtype {}", True)
-    _broadcast_shape(mask, input)
+    _broadcast_shape(input, mask)
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(

@@ -525,10 +525,8 @@ def repeat(input: Tensor, *repeats: int) -> Tensor:
         )
     if any(r < 0 for r in reps):
         shape = (1,) * (len(reps) - input.ndim) + input.shape
-        raise RuntimeError(
-            f"Trying to create tensor with negative dimension {min(reps)}: "
-            f"{[s * r for s, r in zip(shape, reps)]}"
-        )
+        sizes = [s * r for s, r in zip(shape, reps)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {sizes}")
     return apply(_repeat, (input,), (("reps", reps),))
 
 
@@ -584,6 +582,11 @@ def repeat_interleave(
 
 def _check_list(tensors, name: str) -> list[Tensor]:
     tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
     if not tensors:
         if name == "cat":
             raise ValueError("tensorish.cat(): expected a non-empty list of Tensors")
