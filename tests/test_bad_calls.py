@@ -49,8 +49,14 @@ def _grad_non_scalar(L, e):
     (e.w * 2).backward()
 
 
-def _module_call(L, make, *args):
-    return make(L)(*args)
+def _adam_state_shape(L, e):
+    opt = L.optim.Adam([e.w])
+    (e.w * e.w).sum().backward()
+    opt.step()
+    state = opt.state_dict()
+    state["state"][0]["exp_avg"] = L.ones(3)
+    opt.load_state_dict(state)
+    opt.step()
 
 
 BAD = {
@@ -297,6 +303,7 @@ BAD = {
     "load_state_dict_groups": lambda L, e: L.optim.SGD([e.w], lr=0.1).load_state_dict(
         {"state": {}, "param_groups": []}
     ),
+    "adam_state_shape": _adam_state_shape,
     "step_lr_not_optimizer": lambda L, e: L.optim.lr_scheduler.StepLR(e.w, 2),
     "exponential_missing_gamma": lambda L, e: L.optim.lr_scheduler.ExponentialLR(
         L.optim.SGD([e.w], lr=0.1)

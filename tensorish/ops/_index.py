@@ -809,7 +809,16 @@ def _broadcast_shape(a: Tensor, b: Tensor) -> tuple[int, ...]:
     return tuple(np.broadcast_shapes(a.shape, b.shape))
 
 
-@declare(inplace=True, test=Sample(((3, 4), Ints((3, 4), 2, dtype="bool")), args=(T, T, 0.5)))
+def masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
+    """In-place ``masked_fill`` (its size error names self first, as PyTorch's)."""
+    _bool_mask(mask, "masked_fill_ only supports boolean masks, but got mask with dtype {}", True)
+    _broadcast_shape(self, mask)
+    return inplace(self, lambda s: masked_fill(s, mask, value))
+
+
+@declare(
+    inplace=masked_fill_, test=Sample(((3, 4), Ints((3, 4), 2, dtype="bool")), args=(T, T, 0.5))
+)
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """A copy of ``input`` with ``value`` where ``mask`` is True.
 
@@ -818,7 +827,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     tensor([1., 0., 1.])
     """
     _bool_mask(mask, "masked_fill_ only supports boolean masks, but got mask with dtype {}", True)
-    _broadcast_shape(input, mask)
+    _broadcast_shape(mask, input)
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(

@@ -341,6 +341,15 @@ class Optimizer:
                 self._hyper(group),
                 **self._flags(group),
             )
+            for k, values in zip(keys, new_bufs):
+                for s, v in zip(states, values):
+                    old = s.get(k)
+                    if v is not None and old is not None and old.shape != v.shape:
+                        # A loaded state of another shape: PyTorch's in-place update refuses.
+                        raise RuntimeError(
+                            f"output with shape {list(old.shape)} doesn't match the broadcast "
+                            f"shape {list(v.shape)}"
+                        )
             for p, v in zip(params, new_params):
                 p._set_value(v)
             for k, values in zip(keys, new_bufs):
