@@ -286,7 +286,6 @@ BAD = {
     "sgd_negative_momentum": lambda L, e: L.optim.SGD([e.w], lr=0.1, momentum=-1),
     "sgd_nesterov": lambda L, e: L.optim.SGD([e.w], lr=0.1, nesterov=True),
     "sgd_weight_decay": lambda L, e: L.optim.SGD([e.w], lr=0.1, weight_decay=-1),
-    "sgd_tensor_params": lambda L, e: L.optim.SGD(e.w, lr=0.1),
     "sgd_empty": lambda L, e: L.optim.SGD([], lr=0.1),
     "sgd_non_leaf": lambda L, e: L.optim.SGD([e.w * 2], lr=0.1),
     "adam_betas": lambda L, e: L.optim.Adam([e.w], betas=(1.0, 0.9)),

@@ -33,7 +33,7 @@ required = _RequiredParameter()
 
 
 def _typename(x: Any) -> str:
-    return "tensorish.FloatTensor" if isinstance(x, Tensor) else type(x).__qualname__
+    return "torch.FloatTensor" if isinstance(x, Tensor) else type(x).__qualname__
 
 
 def scalar(x: Any) -> float:
