@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from numbers import Integral, Number
 from typing import Any
 
 import jax
@@ -53,8 +54,9 @@ def _infer(arr: np.ndarray) -> _dtype.dtype:
     raise TypeError(f"new(): invalid data type '{arr.dtype.name}'")
 
 
-def _from_data(data: Any) -> tuple[Any, _dtype.dtype]:
-    """The data as an array, and the dtype PyTorch would infer for it."""
+def _from_data(data: Any, dtype: _dtype.dtype | None = None) -> tuple[Any, _dtype.dtype]:
+    """The data as an array, and the dtype PyTorch would infer for it; Python numbers that
+    do not fit ``dtype`` (default: the inferred one) raise PyTorch's overflow errors."""
     if isinstance(data, Tensor):
         return data._value, data.dtype
     if isinstance(data, jax.Array):
@@ -65,16 +67,56 @@ def _from_data(data: Any) -> tuple[Any, _dtype.dtype]:
         return np.asarray(data), _dtype.from_np(data.dtype)
     if isinstance(data, str):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    arr = _nested_array(data)
-    return arr, _infer(arr)
+    arr = _nested_array(data, dtype)
+    dt = _infer(arr)
+    if arr.dtype.kind in "biufc" and any(isinstance(x, np.generic) for x in _leaves(data)):
+        dt = _leaf_dtype(data)
+    if dtype is not None:
+        _dtype.check_fits(arr, dtype)
+    return arr, dt
 
 
-def _nested_array(data: Any) -> np.ndarray:
+def _leaves(data: Any):
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            yield from _leaves(x)
+    else:
+        yield data
+
+
+def _leaf_dtype(data: Any) -> _dtype.dtype:
+    """PyTorch's dtype for nested data holding NumPy scalars: the promotion of each leaf's
+    (a NumPy scalar's own dtype; a Python number's default one)."""
+    dt = None
+    for x in _leaves(data):
+        d = _dtype.from_np(x.dtype) if isinstance(x, np.generic) else _dtype.scalar_dtype(x)
+        dt = d if dt is None else _dtype.promote_types(dt, d)
+    return dt
+
+
+def _int_overflow(data: Any) -> bool:
+    """Whether ``data`` (nested lists and tuples) infers an integer dtype but holds a Python
+    int outside int64 (a float anywhere makes it a float tensor, as in PyTorch)."""
+    leaves = list(_leaves(data))
+    return not any(isinstance(x, Number) and not isinstance(x, Integral) for x in leaves) and any(
+        type(x) is int and not -(2**63) <= x < 2**63 for x in leaves
+    )
+
+
+def _nested_array(data: Any, dtype: _dtype.dtype | None = None) -> np.ndarray:
     _check_ragged(data, 0)
     try:
         arr = np.array(data)
     except OverflowError:
         raise RuntimeError("Overflow when unpacking long") from None
+    # NumPy holds ints beyond int64 as uint64, float64 (mixed with negatives) or objects.
+    big = arr.dtype.kind in "uO" or (
+        arr.dtype.kind == "f" and arr.size and np.abs(arr).max() >= 2**63
+    )
+    if big and _int_overflow(data):
+        if dtype is None or not (dtype.is_floating_point or dtype.is_complex):
+            raise ValueError("Overflow when unpacking long long")
+        arr = np.array(data, dtype=np.float64)
     if arr.dtype.kind in "OUS":
         bad = _first_leaf(data)
         if isinstance(bad, str) and isinstance(data, (list, tuple)):
@@ -128,7 +170,7 @@ def tensor(
             UserWarning,
             stacklevel=2,
         )
-    arr, inferred = _from_data(data)
+    arr, inferred = _from_data(data, dtype)
     dt = dtype or inferred
     return _finish(arr, dt, device, requires_grad)
 
@@ -165,6 +207,7 @@ def _size(args: tuple, size) -> tuple:
 
 def _filled(name: str, size: tuple, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
     dt = dtype or _dtype.get_default_dtype()
+    _dtype.check_fits(fill, dt, fill=True)
     return _finish(
         np.full(_shape(size, name), fill, dtype=dt.np), dt, device, requires_grad, fresh=True
     )
@@ -232,7 +275,11 @@ def full(
     return _filled("full", tuple(size), fill_value, dt, device, requires_grad)
 
 
-def _like(t: Tensor, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
+def _like(name: str, t: Tensor, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(t).__name__}"
+        )
     dt = dtype or t.dtype
     dev = device if device is not None else t.device
     return _finish(np.full(t.shape, fill, dtype=dt.np), dt, dev, requires_grad, fresh=True)
@@ -242,21 +289,21 @@ def ones_like(
     input: Tensor, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """Ones with the shape (and by default dtype and device) of ``input``."""
-    return _like(input, 1, dtype, device, requires_grad)
+    return _like("ones_like", input, 1, dtype, device, requires_grad)
 
 
 def zeros_like(
     input: Tensor, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """Zeros with the shape (and by default dtype and device) of ``input``."""
-    return _like(input, 0, dtype, device, requires_grad)
+    return _like("zeros_like", input, 0, dtype, device, requires_grad)
 
 
 def empty_like(
     input: Tensor, *, dtype: _dtype.dtype | None = None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """Like ``zeros_like`` (JAX has no uninitialised memory)."""
-    return _like(input, 0, dtype, device, requires_grad)
+    return _like("empty_like", input, 0, dtype, device, requires_grad)
 
 
 def full_like(
@@ -268,7 +315,7 @@ def full_like(
     requires_grad: bool = False,
 ) -> Tensor:
     """``fill_value`` with the shape (and by default dtype and device) of ``input``."""
-    return _like(input, fill_value, dtype, device, requires_grad)
+    return _like("full_like", input, fill_value, dtype, device, requires_grad)
 
 
 def arange(
@@ -394,7 +441,7 @@ def asarray(
                 )
             return _converted(obj, dtype) if dtype is not None else obj.clone()
         return obj
-    arr, inferred = _from_data(obj)
+    arr, inferred = _from_data(obj, dtype)
     dt = dtype or inferred
     return _finish(arr, dt, device, bool(requires_grad))
 

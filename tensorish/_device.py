@@ -37,8 +37,12 @@ class device:
             index = int(idx)
         if type not in _JAX_PLATFORM:
             raise RuntimeError(
-                f"Expected one of cpu, cuda, gpu, tpu device type at start of device string: {type}"
+                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, "
+                "fpga, maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type "
+                f"at start of device string: {type}"
             )
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
         self.type = "cuda" if type == "gpu" else type
         self.index = index
 
@@ -133,7 +137,7 @@ def check_same_device(tensors) -> None:
     first = None
     for t in tensors:
         value = getattr(t, "_value", None)
-        if value is None:
+        if not isinstance(value, jax.Array):  # None, or host data (NumPy) that goes anywhere
             continue
         dev = device_of(value)
         if first is None:

@@ -294,3 +294,38 @@ class iinfo:
 
     def __repr__(self) -> str:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+# The C++ names PyTorch's fill kernels (full, fill_) use in their overflow error.
+_FILL_NAMES = {
+    "int8": "int8_t",
+    "uint8": "uint8_t",
+    "int16": "int16_t",
+    "int32": "int",
+    "int64": "int64_t",
+}
+
+
+def check_fits(values, d: dtype, fill: bool = False) -> None:
+    """Raise PyTorch's overflow error where a Python number (or a NumPy array of them) does
+    not fit the integer dtype ``d`` (uint8 wraps negative values, as PyTorch does).
+    ``fill``: the words of ``full`` and ``fill_``, else those of ``tensor``.
+
+    >>> check_fits(300, int8)
+    Traceback (most recent call last):
+    RuntimeError: value cannot be converted to type int8 without overflow
+    """
+    if d.is_floating_point or d.is_complex or d is bool_:
+        return
+    if isinstance(values, int) and not -(2**63) <= values < 2**64:
+        raise OverflowError("int too big to convert")
+    v = np.asarray(values)
+    if v.size == 0 or v.dtype.kind in "bO":
+        return
+    info = np.iinfo(d.np)
+    if v.dtype.kind in "fc":
+        v = np.trunc(v.real)
+    low = -(2**63) if d.name == "uint8" else info.min
+    if not (np.isfinite(v).all() and v.min() >= low and v.max() <= info.max):
+        name = _FILL_NAMES[d.name] if fill else d.name
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")

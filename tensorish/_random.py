@@ -430,6 +430,8 @@ def _check_range(lo: int, hi: int, dt: _dtype.dtype, stacklevel: int = 3) -> Non
 
 def randint(
     *args: Any,
+    low: int | None = None,
+    high: int | None = None,
     size: Sequence[int] | None = None,
     generator: Generator | None = None,
     dtype: _dtype.dtype | None = None,
@@ -442,10 +444,15 @@ def randint(
     >>> tensorish.randint(3, 10, (4,)).dtype
     tensorish.int64
     """
-    if size is None:
-        *bounds, size = args
-    else:
-        bounds = list(args)
+    args = list(args)
+    if size is None and args and not isinstance(args[-1], (int, np.integer)):
+        size = args.pop()
+    bounds = args + [b for b in (low, high) if b is not None]
+    if size is None or not 1 <= len(bounds) <= 2:
+        raise TypeError(
+            "randint() received an invalid combination of arguments: expected "
+            "(int high, tuple of ints size) or (int low, int high, tuple of ints size)"
+        )
     low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
     low, high = int(low), int(high)
     dt = dtype or _dtype.int64

@@ -143,6 +143,15 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
+        # PyTorch words this path's dtype error its own way.
+        if (
+            flag
+            and self.grad_fn is None
+            and not (self.dtype.is_floating_point or self.dtype.is_complex)
+        ):
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

@@ -18,17 +18,14 @@ from tensorish.ops._registry import REGISTRY
 LOW = ["bfloat16", "float16"]
 # Outputs defined up to sign (singular and eigen vectors, Q and R): compared by dtype and shape.
 UP_TO_SIGN = {"tensorish.linalg.svd", "tensorish.linalg.eigh", "tensorish.linalg.qr"}
-# Ops whose torch and tensorish spellings differ by namespace path only.
-_NAMESPACES = {"tensorish": torch, "tensorish.linalg": torch.linalg}
 
 
 def _fn(key: str, lib):
-    namespace, name = key.rsplit(".", 1)
-    if namespace == "tensorish.nn.functional":
-        return getattr(lib.nn.functional, name)
-    if namespace == "tensorish.linalg":
-        return getattr(lib.linalg, name)
-    return getattr(lib, name)
+    """``key``'s function in ``lib`` (tensorish or torch): the same path below the root."""
+    fn = lib
+    for part in key.split(".")[1:]:
+        fn = getattr(fn, part)
+    return fn
 
 
 @pytest.mark.parametrize("key", sorted(POLICY))

@@ -322,7 +322,7 @@ class _Entry:
         """Put the call's outputs (Tensors, when it ran as a differentiable op) where they go."""
         it = iter(out)
         tensors = self.differentiable
-        result = None
+        result = error = None
         for item in self.layout:
             if type(item) is _layout.Return:
                 result = item.result(it, leaves)
@@ -332,7 +332,12 @@ class _Entry:
                 v = next(it)
                 if tensors:
                     v = v._value
-            item.write(v, leaves, self)
+            if type(item) is _layout.Checks:
+                error = item.error(v)
+            elif error is None or type(item) is _layout.Value:
+                item.write(v, leaves, self)  # after a failed check: the old values, undonated
+        if error is not None:
+            raise error
         return result
 
     def rebind(self, c, k, t: Tensor) -> None:

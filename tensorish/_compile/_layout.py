@@ -10,6 +10,8 @@ the function's result (``Return``). The pieces that take one output of the call 
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 from jax.sharding import NamedSharding
 
 from .._tensor import Tensor
@@ -174,6 +176,26 @@ class Array(Item):
         put(self.c, self.k, v)
 
 
+class Checks(Item):
+    """The ops' range checks: one ``[found, value]`` row each; the first found raises."""
+
+    __slots__ = ("errors",)
+    emits = True
+
+    def __init__(self, errors: list) -> None:
+        self.errors = errors
+
+    def error(self, v) -> Exception | None:
+        """The error of the first check that found a bad index (None: all passed)."""
+        for (found, value), error in zip(np.asarray(v).tolist(), self.errors):
+            if found:
+                return error(value)
+        return None
+
+    def write(self, v, leaves: list, entry) -> None:
+        raise NotImplementedError  # the entry reads it first (see _Entry.write_back)
+
+
 class Return:
     """The function's result: its structure, and per leaf where it comes from: ``"new"`` (an
     output: a tensor made in the function), ``"scalar"`` (an output: a Python number of type
@@ -214,9 +236,17 @@ def build(tr: Trace, result, snapshot: Snapshot, after_install: list, arg_ids: d
     ``after_install``: the walk's slot values once the traced values were put in;
     ``arg_ids``: id -> leaf index of the tensor arguments."""
     b = _Builder(tr)
+    bad = None
+    if tr.checks:
+        found = jnp.stack([f for f, _ in tr.checks])
+        b.emit(found, Checks([e for _, e in tr.checks]))
+        bad = jnp.any(found[:, 0] != 0)
     for i, t in tr.written.items():
         item = ArgValue(arg_ids[i]) if i in arg_ids else Value(t)
-        b.emit(_keep_layout(value_of(t), tr.original(t)), item)
+        new = value_of(t)
+        if bad is not None:  # a failed check leaves the state as it was (its buffer donated)
+            new = jnp.where(bad, tr.inputs.get(i, tr.original(t)), new)
+        b.emit(_keep_layout(new, tr.original(t)), item)
     b.grads()
     for (c, k, _), was in zip(snapshot.walk.slots, after_install):
         now = get(c, k)

@@ -25,7 +25,8 @@ class Trace(Watch):
     """What one trace of the function touched (by id; the objects are kept alive here): the
     tensors (see ``Watch``), and the hyperparameters: ``guards`` those used concretely,
     ``preds`` (recompute an outcome from hyperparameter values, the outcome seen) for the
-    comparisons made, ``traced`` those used as traced values (TracedScalar fills these)."""
+    comparisons made, ``traced`` those used as traced values (TracedScalar fills these);
+    ``checks`` the ops' range checks of traced indices: ``([found, value], error)`` pairs."""
 
     def __init__(self, installed: dict) -> None:
         super().__init__(installed)
@@ -33,6 +34,12 @@ class Trace(Watch):
         self.preds: list = []
         self.traced: set = set()
         self.differentiable = False
+        self.checks: list = []
+        self.inputs = {i: t._v for i, (t, _) in installed.items()}  # their traced values
+
+    def check(self, found, error) -> None:
+        """Raise ``error(value)`` after the call when the traced ``found`` is ``[1, value]``."""
+        self.checks.append((found, error))
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from .._random import next_key
 from .._tensor import Tensor, _wrap_dim
 from ..ops import _activation as _act
 from ..ops import _conv, _loss, _nn, _norm, _pointwise, _pool, _resample, _sequence
+from ..ops._checks import check_range
 from ..ops._common import inplace as _inplace
 from ..ops._registry import Given, Ints, Sample, T, declare, public
 from ..ops._shape import _as_shape
@@ -307,10 +308,34 @@ def _pool_args(nd: int, kernel_size, stride, padding, dilation=1) -> tuple:
     return k, s, p, d
 
 
+def _check_pool_output(nd: int, input: Tensor, k, s, p, d, ceil_mode: bool, name: str) -> None:
+    """PyTorch's error when a window does not fit the (padded) input."""
+    if input.ndim < nd + 1:
+        return
+    sizes = input.shape[-nd:]
+    out = []
+    for n, kk, ss, pp, dd in zip(sizes, k, s, p, d):
+        span = n + 2 * pp - dd * (kk - 1) - 1
+        o = (-(-span // ss) if ceil_mode else span // ss) + 1
+        if ceil_mode and (o - 1) * ss >= n + pp:
+            o -= 1
+        out.append(o)
+    if min(out) > 0:
+        return
+    if nd == 1 and name == "max_pool1d":
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out[0]}")
+    c = input.shape[-nd - 1]
+    raise RuntimeError(
+        f"Given input size: ({'x'.join(map(str, (c, *sizes)))}). Calculated output size: "
+        f"({'x'.join(map(str, (c, *out)))}). Output size is too small"
+    )
+
+
 def _max_poolnd(
     nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
 ) -> Tensor:
     k, s, p, d = _pool_args(nd, kernel_size, stride, padding, dilation)
+    _check_pool_output(nd, input, k, s, p, d, ceil_mode, f"max_pool{nd}d")
     if return_indices:
         return apply(
             _pool.max_pool_with_indices[nd],
@@ -374,7 +399,9 @@ def max_pool3d(
 def _avg_poolnd(
     nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
 ) -> Tensor:
-    k, s, p, _ = _pool_args(nd, kernel_size, stride, padding)
+    k, s, p, d = _pool_args(nd, kernel_size, stride, padding)
+    if nd > 1:
+        _check_pool_output(nd, input, k, s, p, d, ceil_mode, f"avg_pool{nd}d")
     return apply(
         _conv.avg_pool[nd],
         (input,),
@@ -801,6 +828,15 @@ def batch_norm(
     >>> F.batch_norm(tensorish.ones(2, 3), None, None, training=True).shape
     tensorish.Size([2, 3])
     """
+    c = input.shape[1] if input.ndim > 1 else 0
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if training:
         n = input.numel() // input.shape[1] if input.ndim > 1 else 0
         if n <= 1:
@@ -907,6 +943,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 @_functional(test=Sample(((4, 5), (4, 5))))
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """The cosine of the angle between ``x1`` and ``x2`` along ``dim``."""
+    _pointwise._broadcast_error((x1, x2), ())
     ndim = max(x1.ndim, x2.ndim)
     return apply(_norm.cosine_similarity, (x1, x2), _static(dim=_wrap_dim(dim, ndim), eps=eps))
 
@@ -1076,7 +1113,13 @@ def embedding(
         )
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
+    check_range(
+        input._value, 0, weight.shape[0], lambda _: IndexError("index out of range in self")
+    )
     return apply(_nn.embedding, (input, weight), _static(padding_idx=padding_idx))
+
+
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 @_functional(test=Sample((Ints((6,), 4),)))
@@ -1091,6 +1134,14 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.dtype is not _dtype.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     v = tensor._value
+    check_range(v, 0, _INT64_MAX, lambda _: RuntimeError("Class values must be non-negative."))
+    if num_classes != -1:
+        check_range(
+            v,
+            0,
+            num_classes,
+            lambda _: RuntimeError("Class values must be smaller than num_classes."),
+        )
     if num_classes == -1:
         num_classes = int(jnp.max(v)) + 1 if v.size else 0
     return Tensor._wrap(jax.nn.one_hot(v, num_classes, dtype=jnp.int64))
@@ -1422,7 +1473,11 @@ def _softmax_like(op: Op, name: str, input: Tensor, dim, dtype, stacklevel: int)
         dim = _softmax_dim(name, input.ndim, stacklevel + 1)
     dt = dtype or input.dtype
     if not (dt.is_floating_point or dt.is_complex):
-        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{dt.title}'")
+        kernel = "log_softmax" if name == "log_softmax" else "softmax"
+        last = "_lastdim" if _wrap_dim(dim, input.ndim) == max(input.ndim - 1, 0) else ""
+        raise NotImplementedError(
+            f"\"{kernel}{last}_kernel_impl\" not implemented for '{dt.title}'"
+        )
     return apply(op, (input,), _static(dim=_wrap_dim(dim, input.ndim), dtype=dt.np))
 
 
@@ -1497,6 +1552,8 @@ def mse_loss(
     >>> tensorish.nn.functional.mse_loss(tensorish.tensor([1., 3.]), tensorish.zeros(2))
     tensor(5.)
     """
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{input.dtype.title}'")
     return _pointwise_loss(
         _loss.mse, input, target, weight, _reduction(size_average, reduce, reduction)
     )
@@ -1556,17 +1613,24 @@ def _nll_common(
     from_logits: bool,
 ) -> Tensor:
     cdim = 0 if input.ndim == 1 else 1
-    if target.dtype.is_floating_point:
+    if target.dtype not in (_dtype.int64, _dtype.uint8):
         raise RuntimeError(
-            f"expected scalar type Long but found {target.dtype.title}"
-            if not from_logits
-            else f"expected target dtype to be Long or Byte, but got {target.dtype.title}"
+            f"expected target dtype to be Long or Byte, but got {target.dtype.title}"
         )
+    if target.dtype is _dtype.uint8 and input.ndim > 2:
+        raise RuntimeError("expected scalar type Long but found Byte")
     if input.ndim > 1 and (target.ndim == 0 or input.shape[0] != target.shape[0]):
         raise ValueError(
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0] if target.ndim else 0})."
         )
+    check_range(
+        target._value,
+        0,
+        input.shape[cdim],
+        lambda v: IndexError(f"Target {v} is out of bounds."),
+        ignore=ignore_index,
+    )
     name = (
         "AddBackward0"
         if smoothing > 0

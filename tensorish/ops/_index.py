@@ -21,6 +21,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd._grad_mode import is_grad_enabled
+from ._checks import check_range
 from ._common import Op, apply, inplace
 from ._pointwise import _tensor_where
 from ._registry import Given, Ints, Sample, T, declare, public
@@ -423,20 +424,21 @@ def _same_dtype(input: Tensor, src: Tensor, what: str) -> None:
     raise RuntimeError(msgs[what].format(a=a, b=b))
 
 
-def _int_index(index: Tensor, name: str) -> np.ndarray:
+def _int_index(index: Tensor, name: str) -> jax.Array:
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     if index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
-    return np.asarray(index._value)
+    return index._value
 
 
-def _out_of_bounds(idx: np.ndarray, n: int, dim: int, allow_negative: bool = False):
-    bad = idx[(idx < (-n if allow_negative else 0)) | (idx >= n)]
-    return (
-        None
-        if bad.size == 0
-        else (f"index {bad.flat[0]} is out of bounds for dimension {dim} with size {n}")
+def _check_bounds(idx, n: int, dim: int, error: type = RuntimeError, negative: bool = False):
+    """``error("index i is out of bounds for dimension dim with size n")`` for a bad entry."""
+    check_range(
+        idx,
+        -n if negative else 0,
+        n,
+        lambda v: error(f"index {v} is out of bounds for dimension {dim} with size {n}"),
     )
 
 
@@ -544,10 +546,8 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     axis = _wrap_dim(dim, input.ndim)
     idx = _int_index(index, "gather")
     _check_gather_shape(input, index, axis, None)
-    msg = _out_of_bounds(idx, input.shape[axis] if input.ndim else 1, axis)
-    if msg:
-        raise RuntimeError(msg)
-    return apply(_gather, (input, index._value), (("axis", axis),))
+    _check_bounds(idx, input.shape[axis] if input.ndim else 1, axis)
+    return apply(_gather, (input, idx), (("axis", axis),))
 
 
 def _check_gather_shape(input: Tensor, index: Tensor, axis: int, src) -> None:
@@ -577,9 +577,7 @@ def _scatter_args(input: Tensor, dim: int, index: Tensor, src, name: str):
     _check_gather_shape(input, index, axis, src if isinstance(src, Tensor) else None)
     if isinstance(src, Tensor):
         _same_dtype(input, src, "scatter")
-    msg = _out_of_bounds(idx, input.shape[axis] if input.ndim else 1, axis)
-    if msg:
-        raise RuntimeError(msg)
+    _check_bounds(idx, input.shape[axis] if input.ndim else 1, axis)
     return axis
 
 
@@ -651,12 +649,12 @@ def scatter_reduce(
     )
 
 
-def _vector_index(index: Tensor, name: str) -> np.ndarray:
+def _vector_index(index: Tensor, name: str) -> jax.Array:
     if index.ndim > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector")
     if index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
-    return np.asarray(index._value).reshape(-1)
+    return index._value.reshape(-1)
 
 
 def _along(axis: int, idx):
@@ -690,8 +688,16 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """
     axis = _wrap_dim(dim, input.ndim)
     idx = _vector_index(index, "index_select")
-    if _out_of_bounds(idx, input.shape[axis] if input.ndim else 1, axis):
-        raise IndexError("index out of range in self")
+    n = input.shape[axis] if input.ndim else 1
+    # PyTorch's CPU kernel for dim 1 of a matrix or more words its error its own way.
+    check_range(
+        idx,
+        0,
+        n,
+        (lambda v: RuntimeError(f"INDICES element is out of DATA bounds, id={v} axis_dim={n}"))
+        if axis == 1 and input.ndim > 1
+        else (lambda _: IndexError("index out of range in self")),
+    )
     if input.ndim == 0:
         return apply(_index_select, (input.reshape(1), idx), (("axis", 0),)).reshape(())
     return apply(_index_select, (input, idx), (("axis", axis),))
@@ -711,11 +717,18 @@ def _index_source(input: Tensor, dim: int, index: Tensor, source: Tensor, name: 
             f"index_copy_(): Number of indices ({idx.size}) should be equal to "
             f"source.size(dim) ({n_src})"
         )
-    msg = _out_of_bounds(idx, input.shape[axis], axis)
-    if msg:
-        if name == "index_add_":
-            raise RuntimeError(msg)
-        raise IndexError(f"index_copy_(): {msg}")
+    n = input.shape[axis]
+    if name == "index_add_":
+        _check_bounds(idx, n, axis)
+    else:
+        check_range(
+            idx,
+            0,
+            n,
+            lambda v: IndexError(
+                f"index_copy_(): index {v} is out of bounds for dimension {axis} with size {n}"
+            ),
+        )
     _same_dtype(input, source, name[:-1])
     return axis, idx
 
@@ -749,9 +762,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """
     axis = _wrap_dim(dim, input.ndim)
     idx = _vector_index(index, "index_fill_")
-    msg = _out_of_bounds(idx, input.shape[axis] if input.ndim else 1, axis, True)
-    if msg:
-        raise IndexError(msg)
+    _check_bounds(idx, input.shape[axis] if input.ndim else 1, axis, IndexError, negative=True)
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(
@@ -800,7 +811,16 @@ def _broadcast_shape(a: Tensor, b: Tensor) -> tuple[int, ...]:
     return tuple(np.broadcast_shapes(a.shape, b.shape))
 
 
-@declare(inplace=True, test=Sample(((3, 4), Ints((3, 4), 2, dtype="bool")), args=(T, T, 0.5)))
+def masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
+    """In-place ``masked_fill`` (its size error names self first, as PyTorch's)."""
+    _bool_mask(mask, "masked_fill_ only supports boolean masks, but got mask with dtype {}", True)
+    _broadcast_shape(self, mask)
+    return inplace(self, lambda s: masked_fill(s, mask, value))
+
+
+@declare(
+    inplace=masked_fill_, test=Sample(((3, 4), Ints((3, 4), 2, dtype="bool")), args=(T, T, 0.5))
+)
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """A copy of ``input`` with ``value`` where ``mask`` is True.
 
@@ -866,11 +886,14 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     """
     idx = _int_index(index, "take")
     n = input.numel()
-    bad = idx[(idx < -n) | (idx >= n)]
-    if bad.size:
-        raise IndexError(
-            f"out of range: tried to access index {bad.flat[0]} on a tensor of {n} elements."
-        )
+    check_range(
+        idx,
+        -n,
+        n,
+        lambda v: IndexError(
+            f"out of range: tried to access index {v} on a tensor of {n} elements."
+        ),
+    )
     return apply(_take, (input, idx))
 
 

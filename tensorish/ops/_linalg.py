@@ -96,7 +96,7 @@ _cdist = Op(
 
 
 def _name(dt: _dtype.dtype) -> str:
-    return dt.title.lower()
+    return _dtype.CPP_NAMES[dt.name]
 
 
 def _not_implemented(kernel: str, *xs: Tensor) -> None:
@@ -668,6 +668,16 @@ def einsum(equation: str, *operands) -> Tensor:
                     f"broadcast with previously seen size {sizes[c]}"
                 )
             sizes[c] = s if sizes.get(c, 1) == 1 else sizes[c]
+    for c in out.replace("...", ""):
+        if c not in sizes:
+            raise RuntimeError(
+                f"einsum(): output subscript {c} does not appear in the equation for any input "
+                "operand"
+            )
+        if out.count(c) > 1:
+            raise RuntimeError(
+                f"einsum(): output subscript {c} appears more than once in the output"
+            )
     if not arrow:
         counts = "".join(t.replace("...", "") for t in terms)
         out = ("..." if "..." in lhs else "") + "".join(

@@ -69,29 +69,51 @@ def _where_pos(x, pos, neg):
 
 
 def _neg(x):
-    return jnp.where(x > 0, jnp.zeros_like(x), x)
+    return jnp.where(x <= 0, x, jnp.zeros_like(x))
 
 
 def _below(x, limit):
     return jnp.where(x > limit, jnp.full_like(x, limit), x)
 
 
-relu = Op("ReluBackward0", lambda x: jnp.where(x > 0, x, jnp.zeros_like(x)), saves=())
-# NOTE: jnp.where(inside, x, clipped) gives zero gradient at both edges, as PyTorch's hardtanh.
-hardtanh = Op(
-    "HardtanhBackward0",
-    lambda x, lo, hi: jnp.where(
-        x <= lo, jnp.asarray(lo, x.dtype), jnp.where(x >= hi, jnp.asarray(hi, x.dtype), x)
-    ),
+def _flat_at(edge, y):
+    """``y``, its gradient zero where ``edge``: PyTorch's backward of relu, threshold and
+    hardtanh tests ``x <= edge`` (so NaN passes its gradient on, an edge passes none)."""
+    return jnp.where(edge, lax.stop_gradient(y), y)
+
+
+def _hardtanh_fn(x, lo, hi):
+    clipped = jnp.where(
+        x < lo, jnp.asarray(lo, x.dtype), jnp.where(x > hi, jnp.asarray(hi, x.dtype), x)
+    )
+    return _flat_at((x <= lo) | (x >= hi), clipped)
+
+
+# NOTE: PyTorch's relu keeps NaN and -0., with gradient 1 at NaN and 0 at ±0.
+relu = Op(
+    "ReluBackward0", lambda x: _flat_at(x <= 0, jnp.where(x < 0, jnp.zeros_like(x), x)), saves=()
 )
+hardtanh = Op("HardtanhBackward0", _hardtanh_fn)
 leaky_relu = Op("LeakyReluBackward0", lambda x, slope: _where_pos(x, x, x * slope))
 # NOTE: the masked copies (``_neg``, ``_below``) keep the unused branch finite without the
 # 0.5/0.5 split jnp.minimum gives at a tie, so each kink gets PyTorch's one-sided derivative.
+# NaN takes the positive branch (gradient ``scale``), as in PyTorch.
 elu = Op(
-    "EluBackward0", lambda x, alpha, scale: scale * _where_pos(x, x, alpha * jnp.expm1(_neg(x)))
+    "EluBackward0",
+    lambda x, alpha, scale: scale * jnp.where(x <= 0, alpha * jnp.expm1(_neg(x)), x),
 )
-celu = Op("CeluBackward0", lambda x, alpha: _where_pos(x, x, alpha * jnp.expm1(_neg(x) / alpha)))
-gelu = Op("GeluBackward0", lambda x, approximate: jax.nn.gelu(x, approximate=approximate))
+celu = Op(
+    "CeluBackward0", lambda x, alpha: jnp.where(x <= 0, alpha * jnp.expm1(_neg(x) / alpha), x)
+)
+# PyTorch's exact gelu of inf is nan (its vectorized erf kernel), the tanh form's is inf.
+gelu = Op(
+    "GeluBackward0",
+    lambda x, approximate: (
+        jax.nn.gelu(x, approximate=approximate)
+        if approximate
+        else jnp.where(x == jnp.inf, jnp.nan, jax.nn.gelu(x, approximate=False))
+    ),
+)
 silu = Op("SiluBackward0", jax.nn.silu)
 mish = Op("MishBackward0", lambda x: x * jnp.tanh(jax.nn.softplus(x)))
 softplus = Op(
@@ -100,23 +122,39 @@ softplus = Op(
         x * beta > threshold, x, jnp.log1p(jnp.exp(_below(x * beta, threshold))) / beta
     ),
 )
+# NOTE: PyTorch's hardsigmoid passes gradient only strictly inside (-3, 3) (none at NaN).
 hardsigmoid = Op(
     "HardsigmoidBackward0",
-    lambda x: jnp.where(
-        x <= -3, jnp.zeros_like(x), jnp.where(x >= 3, jnp.ones_like(x), x / 6 + 0.5)
+    lambda x: _flat_at(
+        ~((x > -3) & (x < 3)),
+        jnp.where(x <= -3, jnp.zeros_like(x), jnp.where(x >= 3, jnp.ones_like(x), x / 6 + 0.5)),
     ),
 )
-# NOTE: PyTorch's hardswish gradient at the edges is 0 (at -3) and 1 (at 3).
-hardswish = Op(
-    "HardswishBackward0",
-    lambda x: jnp.where(x <= -3, jnp.zeros_like(x), jnp.where(x < 3, x * (x + 3) / 6, x)),
+
+
+@jax.custom_jvp
+def _hardswish_fn(x):
+    return x * jnp.clip(x + 3, 0, 6) / 6  # PyTorch's formula: -0. at -3, NaN at -inf
+
+
+# NOTE: PyTorch's hardswish gradient: 0 up to -3, x / 3 + 0.5 below 3, else 1 (NaN too).
+_hardswish_fn.defjvp(
+    lambda p, t: (
+        _hardswish_fn(p[0]),
+        t[0] * jnp.where(p[0] <= -3, 0, jnp.where(p[0] < 3, p[0] / 3 + 0.5, 1)).astype(p[0].dtype),
+    )
 )
-logsigmoid = Op("LogSigmoidBackward0", jax.nn.log_sigmoid)
+hardswish = Op("HardswishBackward0", _hardswish_fn)
+# PyTorch's log_sigmoid(inf) is 0., JAX's -0.
+logsigmoid = Op(
+    "LogSigmoidBackward0",
+    lambda x: jnp.where(x == jnp.inf, jnp.zeros_like(x), jax.nn.log_sigmoid(x)),
+)
 softsign = Op("DivBackward0", lambda x: x / (1 + jnp.abs(x)))
 tanhshrink = Op("SubBackward0", lambda x: x - jnp.tanh(x))
 threshold = Op(
     "ThresholdBackward0",
-    lambda x, threshold, value: jnp.where(x > threshold, x, jnp.asarray(value, x.dtype)),
+    lambda x, threshold, value: jnp.where(x <= threshold, jnp.asarray(value, x.dtype), x),
 )
 glu = Op(
     "GluBackward0",

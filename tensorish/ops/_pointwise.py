@@ -107,11 +107,11 @@ def _no_derivative(fn: Callable, aten: str) -> Callable:
 
 
 def _sign_fn(x):
-    # PyTorch's sign of nan is 0.
+    # PyTorch's sign of nan is 0, and of -0. is 0. (not -0.).
     if x.dtype == jnp.bool_:
         return x
     s = jnp.sign(x)
-    return jnp.where(jnp.isnan(x), 0, s) if jnp.issubdtype(x.dtype, jnp.floating) else s
+    return jnp.where(jnp.isnan(x) | (x == 0), 0, s) if jnp.issubdtype(x.dtype, jnp.floating) else s
 
 
 # -- subgradient conventions where PyTorch and JAX differ ---------------------------------------
@@ -275,11 +275,12 @@ _digamma.defjvp(lambda p, t: (_digamma(p[0]), _trigamma(p[0]) * t[0]))
 
 @jax.custom_jvp
 def _lgamma_fn(x):
-    return lax.lgamma(x)
+    # NOTE: XLA's float32 lgamma(1) is 4.8e-7; PyTorch's (the C library's) is exactly 0.
+    return jnp.where((x == 1) | (x == 2), jnp.zeros_like(x), lax.lgamma(x))
 
 
 # NOTE: the gradient is PyTorch's digamma (which is -inf at 0, where XLA's is nan).
-_lgamma_fn.defjvp(lambda p, t: (lax.lgamma(p[0]), _digamma(p[0]) * t[0]))
+_lgamma_fn.defjvp(lambda p, t: (_lgamma_fn(p[0]), _digamma(p[0]) * t[0]))
 
 
 @jax.custom_jvp
@@ -355,7 +356,7 @@ def _logit_jvp(eps, p, t):
     # NOTE: PyTorch's gradient is 1 / (x (1 - x)) (inf at 0 and 1, where JAX's is nan); outside
     # [0, 1] it is nan, or with eps, 0 outside [eps, 1 - eps].
     (x,), (dx,) = p, t
-    g = 1 / (x * (1 - x))
+    g = jnp.where(x == 0, jnp.inf, 1 / (x * (1 - x)))  # +inf at -0. too
     if eps is None:
         g = jnp.where((x < 0) | (x > 1), jnp.nan, g)
     else:
@@ -378,7 +379,13 @@ def _lerp_jvp(p, t):
 
 
 def _extremum_rule(fn, beaten):
-    f = jax.custom_jvp(fn)
+    def first_on_tie(a, b):
+        # PyTorch keeps the first operand at a tie (maximum(-0., 0.) is -0.) and nan from either.
+        if not jnp.issubdtype(a.dtype, jnp.floating):
+            return fn(a, b)
+        return jnp.where(jnp.isnan(b) | beaten(a, b), b, a)
+
+    f = jax.custom_jvp(first_on_tie)
 
     @f.defjvp
     def jvp(p, t):
@@ -388,7 +395,7 @@ def _extremum_rule(fn, beaten):
         half = jnp.asarray(0.5, a.dtype)
         wa = jnp.where(a == b, half, jnp.where(beaten(a, b), 0, 1).astype(a.dtype))
         wb = jnp.where(a == b, half, jnp.where(beaten(b, a), 0, 1).astype(a.dtype))
-        return fn(a, b), wa * da + wb * db
+        return first_on_tie(a, b), wa * da + wb * db
 
     return f
 

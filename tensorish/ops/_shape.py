@@ -526,10 +526,8 @@ def repeat(input: Tensor, *repeats: int) -> Tensor:
         )
     if any(r < 0 for r in reps):
         shape = (1,) * (len(reps) - input.ndim) + input.shape
-        raise RuntimeError(
-            f"Trying to create tensor with negative dimension {min(reps)}: "
-            f"{[s * r for s, r in zip(shape, reps)]}"
-        )
+        sizes = [s * r for s, r in zip(shape, reps)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {sizes}")
     return apply(_repeat, (input,), (("reps", reps),))
 
 
@@ -585,6 +583,11 @@ def repeat_interleave(
 
 def _check_list(tensors, name: str) -> list[Tensor]:
     tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
     if not tensors:
         if name == "cat":
             raise ValueError("tensorish.cat(): expected a non-empty list of Tensors")
@@ -1130,6 +1133,7 @@ def fill_(self: Tensor, value) -> Tensor:
                 f"{value.ndim} dimensions."
             )
         return inplace(self, lambda s: apply(_fill[1], (s, value)))
+    _dtype.check_fits(value, self.dtype, fill=True)
     return inplace(self, lambda s: apply(_fill[0], (s, np.asarray(value, self._v.dtype))))
 
 

@@ -39,6 +39,9 @@ _cumprod = Op("CumprodBackward0", partial(_cum, jnp.cumprod))
 
 def _cumulative(op: Op, input: Tensor, dim, dtype) -> Tensor:
     d = _wrap_dim(dim, input.ndim)
+    if dtype is _dtype.bool_:
+        kernel = "cumsum" if op is _cumsum else "cumprod"
+        raise NotImplementedError(f"\"{kernel}_out_cpu\" not implemented for 'Bool'")
     if dtype is None:
         dt = input.dtype
         dtype = dt if dt.is_floating_point or dt.is_complex else _dtype.int64

@@ -22,6 +22,8 @@ from .optimizer import (
     check_lr,
     f64,
     group_update,
+    hyper,
+    is_set,
     lerp,
     like,
     map_group,
@@ -141,18 +143,18 @@ class Adam(Optimizer):
     def _hyper(self, group):
         b1, b2 = group["betas"]
         return {
-            "lr": scalar(group["lr"]),
-            "beta1": scalar(b1),
-            "beta2": scalar(b2),
+            "lr": hyper(group["lr"]),
+            "beta1": hyper(b1),
+            "beta2": hyper(b2),
             "eps": float(group["eps"]),
-            "weight_decay": float(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
         }
 
     def _flags(self, group):
         return {
             "amsgrad": bool(group["amsgrad"]),
             "maximize": bool(group["maximize"]),
-            "decay": group["weight_decay"] != 0,
+            "decay": is_set(group["weight_decay"]),
             "decoupled": bool(group["decoupled_weight_decay"]),
         }
 
@@ -256,15 +258,15 @@ class Adamax(Optimizer):
     def _hyper(self, group):
         b1, b2 = group["betas"]
         return {
-            "lr": scalar(group["lr"]),
-            "beta1": float(b1),
-            "beta2": float(b2),
+            "lr": hyper(group["lr"]),
+            "beta1": hyper(b1),
+            "beta2": hyper(b2),
             "eps": float(group["eps"]),
-            "weight_decay": float(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
         }
 
     def _flags(self, group):
-        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
+        return {"maximize": bool(group["maximize"]), "decay": is_set(group["weight_decay"])}
 
 
 def _nadam_one(
@@ -358,18 +360,18 @@ class NAdam(Optimizer):
     def _hyper(self, group):
         b1, b2 = group["betas"]
         return {
-            "lr": scalar(group["lr"]),
-            "beta1": float(b1),
-            "beta2": float(b2),
+            "lr": hyper(group["lr"]),
+            "beta1": hyper(b1),
+            "beta2": hyper(b2),
             "eps": float(group["eps"]),
-            "weight_decay": float(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
             "momentum_decay": float(group["momentum_decay"]),
         }
 
     def _flags(self, group):
         return {
             "maximize": bool(group["maximize"]),
-            "decay": group["weight_decay"] != 0,
+            "decay": is_set(group["weight_decay"]),
             "decoupled": bool(group["decoupled_weight_decay"]),
         }
 
@@ -461,17 +463,17 @@ class RAdam(Optimizer):
     def _hyper(self, group):
         b1, b2 = group["betas"]
         return {
-            "lr": scalar(group["lr"]),
-            "beta1": float(b1),
-            "beta2": float(b2),
+            "lr": hyper(group["lr"]),
+            "beta1": hyper(b1),
+            "beta2": hyper(b2),
             "eps": float(group["eps"]),
-            "weight_decay": float(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
         }
 
     def _flags(self, group):
         return {
             "maximize": bool(group["maximize"]),
-            "decay": group["weight_decay"] != 0,
+            "decay": is_set(group["weight_decay"]),
             "decoupled": bool(group["decoupled_weight_decay"]),
         }
 
@@ -581,11 +583,11 @@ class Adafactor(Optimizer):
 
     def _hyper(self, group):
         return {
-            "lr": scalar(group["lr"]),
+            "lr": hyper(group["lr"]),
             "beta2_decay": float(group["beta2_decay"]),
             "eps2": float(group["eps"][1]),
             "d": float(group["d"]),
-            "weight_decay": float(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
         }
 
     def _flags(self, group):
@@ -593,7 +595,7 @@ class Adafactor(Optimizer):
         return {
             "eps1": None if eps1 is None else float(eps1),
             "maximize": bool(group["maximize"]),
-            "decay": group["weight_decay"] != 0,
+            "decay": is_set(group["weight_decay"]),
         }
 
 
@@ -699,8 +701,8 @@ class Muon(Optimizer):
     def _hyper(self, group):
         a, b, c = group["ns_coefficients"]
         return {
-            "lr": scalar(group["lr"]),
-            "weight_decay": float(group["weight_decay"]),
+            "lr": hyper(group["lr"]),
+            "weight_decay": hyper(group["weight_decay"]),
             "momentum": float(group["momentum"]),
             "ns_a": float(a),
             "ns_b": float(b),

@@ -20,6 +20,8 @@ from .optimizer import (
     check_lr,
     f64,
     group_update,
+    hyper,
+    is_set,
     lerp,
     like,
     map_group,
@@ -106,16 +108,16 @@ class SGD(Optimizer):
 
     def _hyper(self, group):
         return {
-            "lr": scalar(group["lr"]),
+            "lr": hyper(group["lr"]),
             "momentum": float(group["momentum"]),
             "dampening": float(group["dampening"]),
-            "weight_decay": scalar(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
         }
 
     def _flags(self, group):
         return {
             "maximize": bool(group["maximize"]),
-            "decay": group["weight_decay"] != 0,
+            "decay": is_set(group["weight_decay"]),
             "nesterov": bool(group["nesterov"]),
             "use_momentum": group["momentum"] != 0,
         }
@@ -216,17 +218,17 @@ class RMSprop(Optimizer):
 
     def _hyper(self, group):
         return {
-            "lr": scalar(group["lr"]),
+            "lr": hyper(group["lr"]),
             "alpha": float(group["alpha"]),
             "eps": float(group["eps"]),
-            "weight_decay": float(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
             "momentum": float(group["momentum"]),
         }
 
     def _flags(self, group):
         return {
             "maximize": bool(group["maximize"]),
-            "decay": group["weight_decay"] != 0,
+            "decay": is_set(group["weight_decay"]),
             "centered": bool(group["centered"]),
             "use_momentum": group["momentum"] > 0,
         }
@@ -306,14 +308,14 @@ class Adagrad(Optimizer):
 
     def _hyper(self, group):
         return {
-            "lr": scalar(group["lr"]),
+            "lr": hyper(group["lr"]),
             "lr_decay": float(group["lr_decay"]),
             "eps": float(group["eps"]),
-            "weight_decay": float(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
         }
 
     def _flags(self, group):
-        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
+        return {"maximize": bool(group["maximize"]), "decay": is_set(group["weight_decay"])}
 
 
 def _adadelta_one(
@@ -377,14 +379,14 @@ class Adadelta(Optimizer):
 
     def _hyper(self, group):
         return {
-            "lr": scalar(group["lr"]),
+            "lr": hyper(group["lr"]),
             "rho": float(group["rho"]),
             "eps": float(group["eps"]),
-            "weight_decay": float(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
         }
 
     def _flags(self, group):
-        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
+        return {"maximize": bool(group["maximize"]), "decay": is_set(group["weight_decay"])}
 
 
 def _asgd_one(p, g, eta, mu, ax, step, *, lr, lambd, alpha, t0, weight_decay, maximize, decay):
@@ -456,15 +458,15 @@ class ASGD(Optimizer):
 
     def _hyper(self, group):
         return {
-            "lr": scalar(group["lr"]),
+            "lr": hyper(group["lr"]),
             "lambd": float(group["lambd"]),
             "alpha": float(group["alpha"]),
             "t0": float(group["t0"]),
-            "weight_decay": float(group["weight_decay"]),
+            "weight_decay": hyper(group["weight_decay"]),
         }
 
     def _flags(self, group):
-        return {"maximize": bool(group["maximize"]), "decay": group["weight_decay"] != 0}
+        return {"maximize": bool(group["maximize"]), "decay": is_set(group["weight_decay"])}
 
 
 def _rprop_one(

@@ -46,6 +46,21 @@ def scalar(x: Any) -> float:
     return x if isinstance(x, (int, float)) else float(x)
 
 
+def hyper(x: Any) -> Any:
+    """A hyperparameter as an update kernel takes it: a tensor's value (so under
+    tensorish.compile it is an input of the step, never read to the host), a traced number's
+    traced value, or the number."""
+    if isinstance(x, Tensor):
+        return x._value.reshape(())
+    return scalar(x)
+
+
+def is_set(x: Any) -> bool:
+    """Whether a hyperparameter such as ``weight_decay`` is used: a tensor always is (a zero
+    one then changes nothing), so its value is never needed on the host."""
+    return isinstance(x, Tensor) or x != 0
+
+
 def check_lr(lr: Any) -> None:
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
@@ -330,6 +345,15 @@ class Optimizer:
                 self._hyper(group),
                 **self._flags(group),
             )
+            for k, values in zip(keys, new_bufs):
+                for s, v in zip(states, values):
+                    old = s.get(k)
+                    if v is not None and old is not None and old.shape != v.shape:
+                        # A loaded state of another shape: PyTorch's in-place update refuses.
+                        raise RuntimeError(
+                            f"output with shape {list(old.shape)} doesn't match the broadcast "
+                            f"shape {list(v.shape)}"
+                        )
             for p, v in zip(params, new_params):
                 p._set_value(v)
             for k, values in zip(keys, new_bufs):

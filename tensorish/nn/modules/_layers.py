@@ -8,7 +8,7 @@ import math
 import jax
 import numpy as np
 
-from ... import _device, _dtype
+from ... import _creation, _device, _dtype
 from ..._tensor import Tensor, _wrap_dim
 from .. import functional as F
 from .. import init
@@ -23,6 +23,7 @@ def _factory(device, dtype) -> dict:
 def _filled(shape: tuple, value: float, device=None, dtype=None) -> Tensor:
     """A new tensor put from the host (no per-shape XLA program, unlike ``full``)."""
     dt = dtype or _dtype.get_default_dtype()
+    shape = _creation._shape(shape, "empty")
     return Tensor._wrap(jax.device_put(np.full(shape, value, dt.np), _device.to_jax(device)))
 
 
@@ -197,10 +198,9 @@ class _ConvNd(Module):
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
         if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(
-                    f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
-                )
+            valid = {"same", "valid"}  # printed as a set, in this process's order, as torch does
+            if padding not in valid:
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {valid}")
             if padding == "same" and any(s != 1 for s in _pair(stride, nd)):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         modes = {"zeros", "reflect", "replicate", "circular"}
