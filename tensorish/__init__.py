@@ -140,6 +140,7 @@ from . import special as special
 from . import testing as testing
 
 from . import nn as nn  # isort: skip
+from .nn._toplevel import *  # isort: skip
 from . import distributions as distributions  # isort: skip
 from . import accelerator as accelerator
 from . import backends as backends

@@ -3,7 +3,9 @@
 ``@declare(...)`` on an op's public function records a ``Decl`` and attaches what it names: the
 ``Tensor`` method, the in-place method (``mul_``), operators (``__mul__``, ``__rmul__`` and, for
 an op with an in-place form, ``__imul__``) and aliases (``multiply``, ``Tensor.multiply``,
-``Tensor.multiply_``). A family module ends with ``__all__ = public(__name__)``. ``samples``
+``Tensor.multiply_``), and for an ``nn.functional`` op the spellings PyTorch also gives it at the
+top level (``torch.relu``, ``torch.relu_``), which ``tensorish.nn._toplevel`` collects for the
+package root. A family module ends with ``__all__ = public(__name__)``. ``samples``
 holds the input domain that the oracle test (``tests/test_ops_table.py``) draws from; an op
 without samples must be listed there among the ops tested elsewhere. ``python -m
 tensorish._stubgen`` writes the ``Tensor`` stub from the class the declarations fill.
@@ -125,6 +127,9 @@ class Decl:
         reflected: the reflected operators that compute it with the operands swapped.
         aliases: other names for its function, method and in-place method.
         samples: the oracle test's inputs.
+        toplevel: its ``tensorish.<name>`` spelling (``fn`` or a variant), for an op of another
+            namespace that PyTorch also offers at the top level; or None.
+        toplevel_inplace: its ``tensorish.<name>_`` spelling, or None.
     """
 
     name: str
@@ -137,6 +142,8 @@ class Decl:
     reflected: tuple[str, ...]
     aliases: tuple[str, ...]
     samples: tuple[Sample, ...]
+    toplevel: Callable | None = None
+    toplevel_inplace: Callable | None = None
 
     @property
     def function(self) -> bool:
@@ -157,6 +164,8 @@ def declare(
     reflected: tuple[str, ...] = (),
     aliases: tuple[str, ...] = (),
     test: Sample | tuple[Sample, ...] = (),
+    toplevel: bool | Callable = False,
+    toplevel_inplace: bool = False,
 ) -> Callable[[F], F]:
     """Declare the decorated function as an op and attach its spellings.
 
@@ -170,6 +179,10 @@ def declare(
         reflected: reflected operators (``__rpow__``: ``fn(other, self)``).
         aliases: other names for the function, the method and the in-place method.
         test: the oracle test's samples.
+        toplevel: True for ``tensorish.<name> = fn`` (an op of another namespace that PyTorch
+            also offers at the top level), or that spelling itself.
+        toplevel_inplace: True for ``tensorish.<name>_``, the in-place form of the top-level
+            spelling.
 
     >>> import tensorish
     >>> @declare(namespace="tensorish.Tensor", test=Sample())
@@ -186,6 +199,8 @@ def declare(
         op_name = name or fn.__name__
         meth = fn if method is True else method or None
         ip = _inplace_method(fn, op_name) if inplace is True else inplace or None
+        top = fn if toplevel is True else toplevel or None
+        top_ip = _inplace_method(top or fn, op_name) if toplevel_inplace else None
         decl = Decl(
             op_name,
             fn,
@@ -197,6 +212,8 @@ def declare(
             tuple(reflected),
             tuple(aliases),
             test if isinstance(test, tuple) else (test,),
+            top,
+            top_ip,
         )
         key = f"{namespace}.{op_name}"
         if key in REGISTRY:
@@ -269,6 +286,18 @@ def _inplace_method(fn: Callable, name: str) -> Callable:
     op.__name__ = op.__qualname__ = name + "_"
     op.__doc__ = f"In-place :func:`{name}`."
     return op
+
+
+def toplevel(module: str) -> dict[str, Callable]:
+    """The top-level spellings (``tensorish.relu``, ``tensorish.relu_``) of the ops of another
+    namespace declared in ``module``."""
+    out: dict[str, Callable] = {}
+    for d in REGISTRY.values():
+        if d.module == module and d.toplevel is not None:
+            out[d.name] = d.toplevel
+            if d.toplevel_inplace is not None:
+                out[d.name + "_"] = d.toplevel_inplace
+    return out
 
 
 def public(module: str) -> list[str]:
