@@ -5,10 +5,10 @@
 import numpy as np
 import pytest
 import torch
+from oracle import assert_same, assert_same_error, check_op
 
 import tensorish
-from oracle import assert_same, assert_same_error, check_op
-from tensorish.ops._registry import REGISTRY, T, Sample
+from tensorish.ops._registry import REGISTRY, Sample, T
 
 _TOPLEVEL = {k: d for k, d in REGISTRY.items() if d.toplevel is not None}
 
