@@ -2,13 +2,16 @@
 ``torch.X`` and ``Tensor`` methods (declared once, ``declare(toplevel=...)``), and
 ``nn.Linear``'s graph, each against torch."""
 
+import importlib
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from oracle import assert_same, assert_same_error, check_op
 
 import tensorish
-from tensorish.ops._registry import REGISTRY, Sample, T
+from tensorish.ops._registry import REGISTRY, Given, Sample, T
 
 _TOPLEVEL = {k: d for k, d in REGISTRY.items() if d.toplevel is not None}
 
@@ -155,3 +158,100 @@ def test_linear_graph(shape, bias, input_grad):
     assert_same(grads[0][0], grads[1][0], "weight grad")
     if input_grad:
         assert_same(grads[0][1], grads[1][1], "input grad")
+
+
+# -- nn.attention ------------------------------------------------------------------------
+
+_SDPA_CASES = {
+    "flash": (["FLASH_ATTENTION"], (1, 2, 4, 8), {}),
+    "flash, dropout": (["FLASH_ATTENTION"], (1, 2, 4, 8), {"dropout_p": 0.3}),
+    "flash then math, dropout": (["FLASH_ATTENTION", "MATH"], (1, 2, 4, 8), {"dropout_p": 0.3}),
+    "flash, 3-D": (["FLASH_ATTENTION"], (2, 4, 8), {}),
+    "flash and efficient, 3-D": (["FLASH_ATTENTION", "EFFICIENT_ATTENTION"], (2, 4, 8), {}),
+    "efficient": (["EFFICIENT_ATTENTION"], (1, 2, 4, 8), {}),
+    "cudnn": (["CUDNN_ATTENTION"], (1, 2, 4, 8), {}),
+    "overrideable": (["OVERRIDEABLE"], (1, 2, 4, 8), {}),
+    "none": ([], (1, 2, 4, 8), {}),
+    "math": (["MATH"], (1, 2, 4, 8), {}),
+    "math, 3-D": (["MATH"], (2, 4, 8), {}),
+    "flash, mask": (["FLASH_ATTENTION"], (1, 2, 4, 8), {"attn_mask": np.tril(np.ones((4, 4)))}),
+    "default, 5-D": (None, (2, 1, 2, 4, 8), {}),
+    "default, dropout": (None, (1, 2, 4, 8), {"dropout_p": 0.2}),
+}
+
+
+def _sdpa(lib, backends, shape, kw):
+    """The attention's grad_fn name (or its error) and the warnings, under ``backends``."""
+    attention = importlib.import_module(f"{lib.__name__}.nn.attention")
+    q = lib.tensor(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape), dtype=lib.float32)
+    q.requires_grad_()
+    kw = {k: lib.tensor(v, dtype=lib.float32) if k == "attn_mask" else v for k, v in kw.items()}
+    chosen = [getattr(attention.SDPBackend, b) for b in backends or ()]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        try:
+            if backends is None:
+                out = lib.nn.functional.scaled_dot_product_attention(q, q, q, **kw)
+            else:
+                with attention.sdpa_kernel(chosen):
+                    out = lib.nn.functional.scaled_dot_product_attention(q, q, q, **kw)
+            result = type(out.grad_fn).__name__, tuple(out.shape)
+        except RuntimeError as e:
+            result = "RuntimeError", str(e)
+    said = [str(w.message).split(" (Triggered internally")[0] for w in record]
+    return result, said
+
+
+@pytest.mark.parametrize("case", sorted(_SDPA_CASES))
+def test_sdpa_kernel_choice(case):
+    """The kernel chosen (by its grad_fn), PyTorch's error and warnings when none can run."""
+    assert _sdpa(tensorish, *_SDPA_CASES[case]) == _sdpa(torch, *_SDPA_CASES[case])
+
+
+_FIXED_MASK = Given(np.tril(np.ones((3, 5), bool)).tolist(), "bool")
+
+
+@pytest.mark.parametrize(
+    "backend, mask", [("MATH", (3, 5)), ("FLASH_ATTENTION", _FIXED_MASK)], ids=["math", "flash"]
+)
+def test_sdpa_kernel_values(backend, mask):
+    """Values and gradients under each CPU backend (the flash kernel takes no mask that
+    requires grad)."""
+
+    def run(lib):
+        def fn(q, k, v, mask):
+            attention = lib.nn.attention
+            with attention.sdpa_kernel(getattr(attention.SDPBackend, backend)):
+                return lib.nn.functional.scaled_dot_product_attention(q, k, v, mask, scale=0.3)
+
+        return fn
+
+    check_op(((2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 4), mask), run(torch), run(tensorish))
+
+
+def test_sdpa_backend_enum():
+    names = lambda lib: {
+        n: (int(b), repr(b), str(b)) for n, b in lib.nn.attention.SDPBackend.__members__.items()
+    }  # noqa: E731
+    assert names(tensorish) == names(torch)
+    assert {"SDPBackend", "sdpa_kernel"} <= set(tensorish.nn.attention.__all__)
+
+
+def test_sdpa_kernel_restores_and_orders():
+    """The previous backends come back on exit, even after an error; ``set_priority`` puts the
+    listed backends first."""
+    from tensorish._mode import mode
+
+    B = tensorish.nn.attention.SDPBackend
+    before = mode.sdpa_enabled, mode.sdpa_order
+    with pytest.raises(ZeroDivisionError):
+        with tensorish.nn.attention.sdpa_kernel([B.CUDNN_ATTENTION, B.MATH], set_priority=True):
+            assert mode.sdpa_enabled == {3, 0}
+            assert mode.sdpa_order == (3, 0, 1, 2, 4)
+            1 / 0  # noqa: B018
+    assert (mode.sdpa_enabled, mode.sdpa_order) == before
+
+
+@pytest.mark.parametrize("bad", ["math", 0, (0,)])
+def test_sdpa_kernel_bad_backends(bad):
+    assert_same_error(lambda lib: lib.nn.attention.sdpa_kernel(bad).__enter__())

@@ -27,6 +27,7 @@ from .._tensor import Tensor, _wrap_dim
 from ..ops import _conv, _linalg, _loss, _nn, _norm, _pointwise, _sequence, _shape
 from ..ops._common import inplace as _inplace
 from ..ops._registry import Given, Ints, Sample, T, declare, public
+from .attention import _kernel as _attention
 
 _functional = partial(declare, namespace="tensorish.nn.functional", method=False)
 # The oracle samples share shapes and arguments with the nn tests, so that the table test
@@ -1460,16 +1461,20 @@ def scaled_dot_product_attention(
     scale: float | None = None,
     enable_gqa: bool = False,
 ) -> Tensor:
-    """``softmax(q @ k.T * scale + mask) @ v`` (boolean masks: True means attend).
+    """``softmax(q @ k.T * scale + mask) @ v`` (boolean masks: True means attend), by the
+    first backend ``nn.attention.sdpa_kernel`` enables that can run it.
 
     >>> import tensorish
     >>> q = tensorish.ones(1, 2, 4)
     >>> tensorish.nn.functional.scaled_dot_product_attention(q, q, q).shape
     tensorish.Size([1, 2, 4])
     """
+    backend = _attention.select(query, key, value, attn_mask, dropout_p).name
+    if backend != "MATH" and query.device.type == "cuda":
+        backend += "_GPU"
     rng = next_key() if dropout_p > 0 else None
     return apply(
-        _sequence.scaled_dot_product_attention,
+        _sequence.scaled_dot_product_attention[backend],
         (query, key, value, attn_mask, rng),
         _static(
             dropout_p=float(dropout_p), is_causal=bool(is_causal), scale=scale, gqa=bool(enable_gqa)
