@@ -7,6 +7,11 @@
 tensor([10., 10.])
 """
 
+from math import e as e
+from math import inf as inf
+from math import nan as nan
+from math import pi as pi
+
 from . import __config__ as __config__
 from . import autograd as autograd
 from . import distributed as distributed
@@ -69,6 +74,8 @@ from ._dtype import uint8 as uint8
 from ._interop import from_dlpack as from_dlpack
 from ._interop import from_jax as from_jax
 from ._interop import to_jax as to_jax
+from ._layout import layout as layout
+from ._layout import strided as strided
 from ._legacy import BFloat16Tensor as BFloat16Tensor
 from ._legacy import BoolTensor as BoolTensor
 from ._legacy import ByteTensor as ByteTensor

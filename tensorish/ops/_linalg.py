@@ -372,7 +372,7 @@ def _scalars(beta, alpha) -> tuple:
     return (("beta", beta), ("alpha", alpha))
 
 
-@declare(test=_f64((2, 4), (2, 3), (3, 4)))
+@declare(inplace=True, test=_f64((2, 4), (2, 3), (3, 4)))
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``.
 
@@ -396,7 +396,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     return apply(_addmm, (input, mat1, mat2), _scalars(beta, alpha))
 
 
-@declare(test=_f64((2,), (2, 3), (3,)))
+@declare(inplace=True, test=_f64((2,), (2, 3), (3,)))
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``.
 
@@ -414,7 +414,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     return apply(_addmv, (input, mat, vec), _scalars(beta, alpha))
 
 
-@declare(test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
+@declare(inplace=True, test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``.
 
@@ -446,7 +446,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     return apply(_addbmm, (input, batch1, batch2), _scalars(beta, alpha))
 
 
-@declare(test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
+@declare(inplace=True, test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches.
 
@@ -472,7 +472,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
     return apply(_baddbmm, (input, batch1, batch2), _scalars(beta, alpha))
 
 
-@declare(test=_f64((2, 3), (2,), (3,)))
+@declare(inplace=True, test=_f64((2, 3), (2,), (3,)))
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``.
 

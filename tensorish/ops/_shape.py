@@ -994,7 +994,7 @@ def _triangle(input: Tensor, diagonal: int, op: Op, name: str) -> Tensor:
     return apply(op, (input,), (("k", diagonal),))
 
 
-@declare(test=Sample())
+@declare(inplace=True, test=Sample())
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dimensions; the rest zeroed.
 
@@ -1006,7 +1006,7 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(input, diagonal, _tril, "tril")
 
 
-@declare(test=Sample(args=(-1,)))
+@declare(inplace=True, test=Sample(args=(-1,)))
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions; the rest zeroed."""
     return _triangle(input, diagonal, _triu, "triu")
@@ -1107,7 +1107,11 @@ def t_(self: Tensor) -> Tensor:
     return _inplace_reshape(self, lambda s: _permuted(s, _t[1], axes))
 
 
-@declare(namespace="tensorish.Tensor", test=Sample(((2, 3, 4),), args=(0, 2)))
+@declare(
+    namespace="tensorish.Tensor",
+    aliases=("swapaxes_", "swapdims_"),
+    test=Sample(((2, 3, 4),), args=(0, 2)),
+)
 def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
     """In-place ``transpose``."""
     axes = _swap(self.ndim, dim0, dim1)
