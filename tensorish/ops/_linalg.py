@@ -747,4 +747,27 @@ det = declare(name="det", test=_f64((3, 3)))(_fns.det)
 matrix_power = declare(name="matrix_power", test=_f64((3, 3), args=(3,)))(_fns.matrix_power)
 matrix_exp = declare(name="matrix_exp", test=_f64((3, 3)))(_fns.matrix_exp)
 
+
+_dist = Op("DistBackward0", lambda a, b, p: _safe_norm((a - b).reshape(1, -1), p)[0])
+
+
+@declare(
+    test=(
+        _f64((3, 4), (4,)),
+        _f64((3, 4), (3, 4), args=(1,)),
+        _f64((2, 3), (2, 3), args=(math.inf,)),
+    )
+)
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm of ``input - other``.
+
+    >>> import tensorish
+    >>> tensorish.dist(tensorish.tensor([3.0, 0.0]), tensorish.tensor([0.0, 4.0]))
+    tensor(5.)
+    """
+    args, cast, _ = promote(input, other)
+    _broadcast_shapes(input.shape, other.shape)
+    return apply(_dist, args, (("p", float(p)),), cast)
+
+
 __all__ = public(__name__)
