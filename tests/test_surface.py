@@ -36,7 +36,12 @@ def test_toplevel_spellings(key):
 
 
 @pytest.mark.parametrize(
-    "key", sorted(k for k, d in _TOPLEVEL.items() if d.toplevel is d.fn and d.samples)
+    "key",
+    sorted(
+        k
+        for k, d in _TOPLEVEL.items()
+        if d.fn in (d.toplevel, getattr(d.toplevel, "__wrapped__", None)) and d.samples
+    ),
 )
 def test_toplevel_same_function(key):
     """Where the top-level spelling is the functional itself, torch's answers the same."""
@@ -255,3 +260,153 @@ def test_sdpa_kernel_restores_and_orders():
 @pytest.mark.parametrize("bad", ["math", 0, (0,)])
 def test_sdpa_kernel_bad_backends(bad):
     assert_same_error(lambda lib: lib.nn.attention.sdpa_kernel(bad).__enter__())
+
+
+# -- Tensor metadata and the ops real programs use ------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (5,), (), (0, 3)], ids=str)
+def test_metadata(shape):
+    """What programs read off a tensor: strides (contiguous), sizes in bytes, device, layout,
+    and the storage kinds a tensorish tensor never is."""
+
+    def info(lib):
+        x = lib.ones(shape)
+        y = x * 2
+        return (
+            x.stride(),
+            [x.stride(d) for d in range(x.ndim)],
+            x.storage_offset(),
+            x.nbytes,
+            x.itemsize,
+            x.is_cpu,
+            x.get_device(),
+            repr(x.layout).split(".")[1],
+            y.output_nr,
+            [x.is_sparse, x.is_quantized, x.is_meta, x.is_mkldnn, x.is_nested, x.is_sparse_csr],
+            x.is_conj(),
+            x.is_neg(),
+            x.is_signed(),
+            x.is_inference(),
+            lib.is_same_size(x, y),
+            lib.numel(x),
+        )
+
+    assert info(tensorish) == info(torch)
+
+
+def test_data_ptr_and_inference():
+    x = tensorish.ones(4)
+    assert x.data_ptr() != 0 and x.data_ptr() == x.data_ptr()
+    for lib in (torch, tensorish):
+        with lib.inference_mode():
+            a = lib.ones(2)
+        assert a.is_inference() and lib.is_inference(a) and not lib.ones(2).is_inference()
+    assert [lib.uint8.is_signed for lib in (torch, tensorish)] == [False, False]
+    assert (tensorish.pi, tensorish.e, tensorish.inf) == (torch.pi, torch.e, torch.inf)
+    assert repr(tensorish.strided) == "tensorish.strided"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.ones(2, 2).is_nonzero(),
+        lambda lib: lib.ones(0).is_nonzero(),
+        lambda lib: lib.imag(lib.ones(2)),
+        lambda lib: lib.tensor([True]).positive(),
+        lambda lib: lib.ones(3).adjoint(),
+        lambda lib: lib.frexp(lib.tensor([1])),
+        lambda lib: lib.gcd(lib.ones(2), lib.ones(2)),
+        lambda lib: lib.ones(4, 6).unfold(0, 5, 1),
+        lambda lib: lib.ones(4, 6).unfold(0, 2, 0),
+        lambda lib: lib.ones(4, 6).hsplit(4),
+        lambda lib: lib.ones(4).vsplit(2),
+        lambda lib: lib.ones(4, 6).dsplit(2),
+        lambda lib: lib.ones(4, 6).sum_to_size(3, 6),
+        lambda lib: lib.select_scatter(lib.ones(4, 6), lib.ones(5), 0, 0),
+        lambda lib: lib.slice_scatter(lib.ones(4, 6), lib.ones(2, 6), 0, 0, 1),
+        lambda lib: lib.diagonal_scatter(lib.ones(4, 6), lib.ones(3)),
+        lambda lib: lib.ones(2, 3).quantile(1.5),
+        lambda lib: lib.ones(2, 3).quantile(0.3, interpolation="bad"),
+        lambda lib: lib.ones(2, 3, dtype=lib.int64).quantile(0.3),
+        lambda lib: lib.ones(2, 3).quantile(lib.ones(1, 1) / 2),
+        lambda lib: lib.histogram(lib.tensor([1, 2]), 2),
+        lambda lib: lib.ones(2, 3).put(lib.tensor([6]), lib.tensor([1.0])),
+        lambda lib: lib.ones(2, 3).put(lib.tensor([1, 2]), lib.tensor([1.0])),
+        lambda lib: lib.ones(2, 3).index_reduce(0, lib.tensor([0]), lib.ones(1, 3), "sum"),
+        lambda lib: lib.ones(3).fill_diagonal_(1.0),
+        lambda lib: lib.ones(2, 3, 3).fill_diagonal_(1.0),
+        lambda lib: lib.ones(2, 3, 4).cov(),
+        lambda lib: lib.tensor(1.0).diff(),
+    ],
+)
+def test_errors(call):
+    assert_same_error(call)
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce")
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.frexp(lib.tensor([8.0, -0.3, 0.0])),
+        lambda lib: lib.histogram(lib.tensor([1.0, 2.0, 1.0, 5.0]), lib.tensor([0.0, 1.5, 6.0])),
+        lambda lib: lib.unique_consecutive(lib.tensor([1, 1, 2, 2, 3, 1]), return_counts=True),
+        lambda lib: lib.zeros(7, 3).fill_diagonal_(1.0, wrap=True),
+        lambda lib: lib.zeros(3, 3, 3).fill_diagonal_(2.0),
+        lambda lib: lib.ones(2, 3).quantile(0.25, dim=None, keepdim=True),
+        lambda lib: lib.ones(4).cov(fweights=lib.tensor([1, 2, 1, 1]), aweights=lib.ones(4) / 2),
+        lambda lib: lib.tensor([True, False, False]).diff(),
+        lambda lib: lib.ones(2, 2).index_reduce(0, lib.tensor([1]), lib.ones(1, 2) * 3, "mean"),
+        lambda lib: lib.tensor([1, 2]).angle(),
+        lambda lib: lib.ldexp(lib.tensor([1, 2]), lib.tensor([3, 1])),
+        lambda lib: lib.tensor([1 + 2j, 3j]).conj().imag,
+        lambda lib: lib.ones(3, 3).tril_(),
+        lambda lib: lib.ones(2, 3).swapdims_(0, 1),
+    ],
+)
+def test_values(call):
+    assert_same(call(torch), call(tensorish), "forward")
+
+
+def test_index_reduce_warns_once():
+    """As torch's, the beta warning comes once per process."""
+    from tensorish.ops._index import _beta_warning
+
+    _beta_warning.cache_clear()
+    with pytest.warns(UserWarning, match="index_reduce\\(\\) is in beta"):
+        tensorish.ones(2).index_reduce(0, tensorish.tensor([0]), tensorish.ones(1), "amax")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tensorish.ones(2).index_reduce(0, tensorish.tensor([0]), tensorish.ones(1), "amax")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.flip(dims=[0]),
+        lambda lib, x: lib.flip(x, dims=(0,)),
+        lambda lib, x: x.sum(axis=0),
+        lambda lib, x: x.sum(0, keepdims=True),
+        lambda lib, x: x.mean(axis=1),
+        lambda lib, x: x.max(axis=1).values,
+        lambda lib, x: x.permute(dims=(1, 0)),
+        lambda lib, x: lib.cat([x, x], axis=1),
+        lambda lib, x: x.cumsum(axis=1),
+        lambda lib, x: x.view(size=(3, 2)),
+        lambda lib, x: x.reshape(shape=(3, 2)),
+        lambda lib, x: x[:1].expand(size=(4, 3)),
+        lambda lib, x: x.softmax(axis=0),
+        lambda lib, x: lib.softmax(x, axis=0),
+    ],
+)
+def test_keyword_spellings(call):
+    """The keywords PyTorch's argument parser takes besides the documented ones."""
+    x = np.array([[0.1, 0.5, 0.9], [0.2, 0.4, 0.8]], "float32")
+    assert_same(call(torch, torch.tensor(x)), call(tensorish, tensorish.tensor(x)), "forward")
+
+
+def test_functional_takes_no_numpy_keywords():
+    """nn.functional's ops are Python functions in PyTorch: no ``axis`` there."""
+    for lib in (torch, tensorish):
+        with pytest.raises(TypeError, match="axis"):
+            lib.nn.functional.softmax(lib.ones(2), axis=0)

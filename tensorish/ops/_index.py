@@ -10,6 +10,7 @@ structure.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterator
 
@@ -1012,6 +1013,14 @@ def _index_reduce_fn(x, index, source, axis, reduce, include_self):
 _index_reduce = Op("IndexReduceBackward0", _index_reduce_fn)
 
 
+@functools.cache
+def _beta_warning() -> None:
+    """PyTorch warns once per process that index_reduce is in beta."""
+    warnings.warn(
+        "index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=4
+    )
+
+
 @declare(
     inplace=True,
     test=(
@@ -1041,9 +1050,7 @@ def index_reduce(
     >>> x.index_reduce(0, tensorish.tensor([0, 0]), tensorish.tensor([2.0, 3.0]), "prod")
     tensor([6., 1.])
     """
-    warnings.warn(
-        "index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=2
-    )
+    _beta_warning()
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(
             "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "

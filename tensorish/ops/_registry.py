@@ -17,6 +17,8 @@ tensorish._stubgen`` writes the ``Tensor`` stub from the class the declarations 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 import sys
 from collections.abc import Callable, Mapping
@@ -197,9 +199,11 @@ def declare(
 
     def register(fn: F) -> F:
         op_name = name or fn.__name__
-        meth = fn if method is True else method or None
+        if namespace != "tensorish.nn.functional":  # Python functions in PyTorch: no aliases
+            fn = keyword_spellings(fn)
+        meth = fn if method is True else keyword_spellings(method) if callable(method) else None
         ip = _inplace_method(fn, op_name) if inplace is True else inplace or None
-        top = fn if toplevel is True else toplevel or None
+        top = keyword_spellings(fn if toplevel is True else toplevel) if toplevel else None
         top_ip = _inplace_method(top or fn, op_name) if toplevel_inplace else None
         decl = Decl(
             op_name,
@@ -223,6 +227,41 @@ def declare(
         return fn
 
     return register
+
+
+# The other names PyTorch's argument parser takes for a parameter (NumPy's), and the keywords
+# that may name a variadic parameter (``x.flip(dims=...)``, ``x.view(size=...)``).
+_KEYWORD_ALIASES = {"axis": "dim", "keepdims": "keepdim"}
+_VARIADIC_KEYWORDS = frozenset({"dims", "size", "shape"})
+
+
+def keyword_spellings(fn: Callable) -> Callable:
+    """``fn``, also taking the keyword spellings PyTorch's argument parser accepts: ``axis``
+    for ``dim``, ``keepdims`` for ``keepdim``, and ``dims=``/``size=``/``shape=`` for its
+    variadic parameter; ``fn`` itself when it has no such parameter."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    aliases = {a: n for a, n in _KEYWORD_ALIASES.items() if n in params and a not in params}
+    variadic = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params.values())
+    named = {n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+    words = _VARIADIC_KEYWORDS - named if variadic else frozenset()
+    if not aliases and not words:
+        return fn
+
+    @functools.wraps(fn)
+    def spelled(*args, **kwargs):
+        if kwargs:
+            for alias, canonical in aliases.items():
+                if alias in kwargs:
+                    kwargs[canonical] = kwargs.pop(alias)
+            for word in words.intersection(kwargs):
+                value = kwargs.pop(word)
+                args = (*args, *(value if isinstance(value, (tuple, list)) else (value,)))
+        return fn(*args, **kwargs)
+
+    return spelled
 
 
 def _attach(decl: Decl, fast: Op | None) -> None:
