@@ -410,3 +410,23 @@ def test_functional_takes_no_numpy_keywords():
     for lib in (torch, tensorish):
         with pytest.raises(TypeError, match="axis"):
             lib.nn.functional.softmax(lib.ones(2), axis=0)
+
+
+@pytest.mark.parametrize("kernel", ["flash", "mem_efficient", "math", "cudnn"])
+def test_backend_sdp_switches(kernel):
+    """``torch.backends.cuda.enable_<kernel>_sdp`` is the switch sdpa_kernel sets."""
+    B = tensorish.nn.attention.SDPBackend
+    member = {"flash": "FLASH_ATTENTION", "mem_efficient": "EFFICIENT_ATTENTION"}.get(
+        kernel, kernel.upper() + ("_ATTENTION" if kernel == "cudnn" else "")
+    )
+    cuda = tensorish.backends.cuda
+    enabled = getattr(cuda, f"{kernel}_sdp_enabled")
+    assert enabled()
+    with tensorish.nn.attention.sdpa_kernel([b for b in B if b.name != member]):
+        assert not enabled()
+    getattr(cuda, f"enable_{kernel}_sdp")(False)
+    try:
+        assert not enabled() and getattr(torch.backends.cuda, f"{kernel}_sdp_enabled")()
+    finally:
+        getattr(cuda, f"enable_{kernel}_sdp")(True)
+    assert enabled()
