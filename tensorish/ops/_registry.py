@@ -201,7 +201,13 @@ def declare(
         op_name = name or fn.__name__
         if namespace != "tensorish.nn.functional":  # Python functions in PyTorch: no aliases
             fn = keyword_spellings(fn)
-        meth = fn if method is True else keyword_spellings(method) if callable(method) else None
+        meth = (
+            fn
+            if method is True
+            else keyword_spellings(method)
+            if callable(method)
+            else method or None
+        )
         ip = _inplace_method(fn, op_name) if inplace is True else inplace or None
         top = keyword_spellings(fn if toplevel is True else toplevel) if toplevel else None
         top_ip = _inplace_method(top or fn, op_name) if toplevel_inplace else None
