@@ -378,6 +378,33 @@ class Tensor:
     is_sparse = is_sparse_csr = is_quantized = is_meta = is_mkldnn = is_nested = property(
         lambda self: False
     )
+    is_mps = is_xpu = is_xla = is_ipu = is_vulkan = is_maia = is_mtia = is_sparse
+
+    def const_data_ptr(self) -> int:
+        """``data_ptr()``: a JAX buffer is never written in place."""
+        return self.data_ptr()
+
+    def pin_memory(self, device: Any = None) -> Tensor:
+        """Self: XLA stages host-to-device copies itself; there is no pinned host memory.
+        Without an accelerator, PyTorch's error."""
+        if jax.default_backend() == "cpu":
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        return self
+
+    def is_pinned(self, device: Any = None) -> bool:
+        return False
+
+    def share_memory_(self) -> Tensor:
+        """Self: tensors reach other processes by pickling (a JAX array has no shared
+        storage to move)."""
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
+        """Self, or a copy in ``dtype``: every tensorish tensor is dense."""
+        return self if dtype is None else self.to(dtype)
 
     def is_conj(self) -> bool:
         """False: tensorish conjugates at once (no lazy conjugate bit)."""

@@ -430,3 +430,14 @@ def test_backend_sdp_switches(kernel):
     finally:
         getattr(cuda, f"enable_{kernel}_sdp")(True)
     assert enabled()
+
+
+def test_host_memory_methods():
+    """pin_memory needs an accelerator, as torch's; sharing and densifying give the tensor."""
+    if not tensorish.accelerator.is_available():
+        assert_same_error(lambda lib: lib.ones(2).pin_memory())
+    x = tensorish.ones(2)
+    assert x.share_memory_() is x and x.to_dense() is x and not x.is_pinned()
+    assert x.to_dense(tensorish.float64).dtype is tensorish.float64
+    assert x.const_data_ptr() == x.data_ptr()
+    assert not any(getattr(x, f"is_{d}") for d in ("mps", "xpu", "xla", "ipu", "vulkan"))
