@@ -956,7 +956,7 @@ def _put_fn(x, index, source, accumulate):
     return (flat.at[at].add(src) if accumulate else flat.at[at].set(src)).reshape(x.shape)
 
 
-_put = Op("PutBackward0", _put_fn, saves=())
+_put_op = Op("PutBackward0", _put_fn, saves=())
 
 
 @declare(inplace=True, test=Sample(((2, 3), Given([0, -1, 4]), (3,)), args=(T, T, T, True)))
@@ -982,7 +982,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
             raise IndexError(
                 f"out of range: tried to access index {int(bad[0])} on a tensor of {n} elements."
             )
-    return apply(_put, (input, index, source), (("accumulate", bool(accumulate)),))
+    return apply(_put_op, (input, index, source), (("accumulate", bool(accumulate)),))
 
 
 def _index_reduce_fn(x, index, source, axis, reduce, include_self):
