@@ -7,6 +7,11 @@
 tensor([10., 10.])
 """
 
+from math import e as e
+from math import inf as inf
+from math import nan as nan
+from math import pi as pi
+
 from . import __config__ as __config__
 from . import autograd as autograd
 from . import distributed as distributed
@@ -70,6 +75,8 @@ from ._dtype import uint8 as uint8
 from ._interop import from_dlpack as from_dlpack
 from ._interop import from_jax as from_jax
 from ._interop import to_jax as to_jax
+from ._layout import layout as layout
+from ._layout import strided as strided
 from ._legacy import BFloat16Tensor as BFloat16Tensor
 from ._legacy import BoolTensor as BoolTensor
 from ._legacy import ByteTensor as ByteTensor
@@ -159,6 +166,7 @@ from . import special as special
 from . import testing as testing
 
 from . import nn as nn  # isort: skip
+from .nn._toplevel import *  # isort: skip
 from . import distributions as distributions  # isort: skip
 from . import accelerator as accelerator
 from . import backends as backends

@@ -26,6 +26,9 @@ Process-wide (one value that every thread sees):
                                 ``program(fun, jaxpr, donate_argnums)`` makes the step's program
     ``profile``                 the profiler's hook ``profile(op, args, static, cast)`` that runs
                                 every op while tensorish.profiler records (None: not profiling)
+    ``sdpa_enabled``            the scaled-dot-product-attention backends that may run (the
+                                values of ``nn.attention.SDPBackend``; global flags in PyTorch)
+    ``sdpa_order``              their priority order (``sdpa_kernel(..., set_priority=True)``)
 
 ``Mode`` is a ``threading.local``: attributes set on it live in a per-thread dictionary, while
 its ``__slots__`` live in the one object, so the slots are exactly the process-wide fields.
@@ -43,7 +46,7 @@ import threading
 class Mode(threading.local):
     """See the module docstring: slots are process-wide, everything else is per thread."""
 
-    __slots__ = ("anomaly", "check_nan", "defer", "profile", "spmd")
+    __slots__ = ("anomaly", "check_nan", "defer", "profile", "sdpa_enabled", "sdpa_order", "spmd")
 
     # Per-thread defaults (class attributes: what a thread reads before it sets its own).
     grad = True
@@ -58,3 +61,5 @@ class Mode(threading.local):
 mode = Mode()
 mode.anomaly, mode.check_nan, mode.defer = False, True, True
 mode.profile = mode.spmd = None
+# MATH 0, FLASH_ATTENTION 1, EFFICIENT_ATTENTION 2, CUDNN_ATTENTION 3, OVERRIDEABLE 4
+mode.sdpa_enabled, mode.sdpa_order = frozenset(range(5)), (1, 2, 0, 3, 4)

@@ -31,7 +31,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _layout
 from ._device import from_jax, get_default_jax
 from ._mode import mode
 from ._pending import Pending, force
@@ -89,6 +89,7 @@ class Tensor:
         "_retains_grad",
         "_hooks",
         "_alias",
+        "_inference",
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -113,6 +114,7 @@ class Tensor:
         t._acc = None
         t._retains_grad = False
         t._hooks = t._alias = None
+        t._inference = mode.inference
         w = mode.trace
         if w is not None:
             w.on_new(t)
@@ -325,6 +327,112 @@ class Tensor:
 
     def is_complex(self) -> bool:
         return self.dtype.is_complex
+
+    def is_signed(self) -> bool:
+        """Whether the dtype holds negative numbers."""
+        return self.dtype.is_signed
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made inside ``inference_mode``."""
+        return self._inference
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self.shape == other.shape
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor (PyTorch's errors otherwise)."""
+        n = self._watched().size
+        if n == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if n > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._value.reshape(()))
+
+    # A JAX array is dense, unaliased and contiguous: its strides are the contiguous strides of
+    # its shape (a transposed tensor is a copy here, not a view with swapped strides).
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The contiguous strides of the shape (in elements), or that of ``dim``."""
+        shape = self._watched().shape
+        strides, step = [], 1
+        for n in reversed(shape):
+            strides.append(step)
+            step *= max(n, 1)
+        strides.reverse()
+        return tuple(strides) if dim is None else strides[_wrap_dim(dim, len(shape))]
+
+    def storage_offset(self) -> int:
+        return 0
+
+    def data_ptr(self) -> int:
+        """The address of the device buffer that holds the value (0 when it is empty)."""
+        value = self._value
+        return value.unsafe_buffer_pointer() if value.size else 0
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel() * self.dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The device index, or -1 on the CPU."""
+        dev = self.device
+        return -1 if dev.type == "cpu" else dev.index or 0
+
+    @property
+    def layout(self) -> _layout.layout:
+        return _layout.strided
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is."""
+        return self._output_nr
+
+    # PyTorch's other storage kinds and devices, none of which a tensorish tensor is.
+    is_sparse = is_sparse_csr = is_quantized = is_meta = is_mkldnn = is_nested = property(
+        lambda self: False
+    )
+    is_mps = is_xpu = is_xla = is_ipu = is_vulkan = is_maia = is_mtia = is_sparse
+
+    def const_data_ptr(self) -> int:
+        """``data_ptr()``: a JAX buffer is never written in place."""
+        return self.data_ptr()
+
+    def pin_memory(self, device: Any = None) -> Tensor:
+        """Self: XLA stages host-to-device copies itself; there is no pinned host memory.
+        Without an accelerator, PyTorch's error."""
+        if jax.default_backend() == "cpu":
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        return self
+
+    def is_pinned(self, device: Any = None) -> bool:
+        return False
+
+    def share_memory_(self) -> Tensor:
+        """Self: tensors reach other processes by pickling (a JAX array has no shared
+        storage to move)."""
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
+        """Self, or a copy in ``dtype``: every tensorish tensor is dense."""
+        return self if dtype is None else self.to(dtype)
+
+    def is_conj(self) -> bool:
+        """False: tensorish conjugates at once (no lazy conjugate bit)."""
+        return False
+
+    def is_neg(self) -> bool:
+        """False: tensorish negates at once (no lazy negative bit)."""
+        return False
 
     def __len__(self) -> int:
         shape = self._watched().shape

@@ -37,7 +37,8 @@ KNOWN_DEVIATIONS = {
     "take_along_dim": "out-of-range indices raise (PyTorch 2.13 returns garbage)",
     "scatter(reduce=)": "differentiable (PyTorch's backward is not implemented)",
     "rnn, lstm, gru, multi_head_attention": "one fused op each: outputs share one grad_fn",
-    "scaled_dot_product_attention": "always reports ScaledDotProductFlashAttentionForCpuBackward0",
+    "scaled_dot_product_attention": "no EFFICIENT_ATTENTION kernel (JAX has none); FLASH and "
+    "CUDNN on a GPU are cuDNN's (jax.nn.dot_product_attention)",
     "cross_entropy, nll_loss": "an out-of-range class gives nan instead of raising",
     "binary_cross_entropy": "inputs outside [0, 1] give nan instead of raising",
     "second-order gradients": "grad_fn of create_graph results is <Name>Backward of the "

@@ -6,9 +6,6 @@ It runs twice, each in its own process: with PyTorch, and with tensorish standin
 stated tolerance (XLA and PyTorch's CPU kernels differ in the last bits, and a training run
 carries the difference along), once ``tensorish`` reads ``torch`` and memory addresses are
 masked. Both run on the CPU (the oracle is torch's CPU build).
-
-A program that stops at an API still on another branch carries the ``needs_branch`` marker
-(deselected in pyproject.toml until that branch is merged); its reason names the API.
 """
 
 from __future__ import annotations
@@ -81,13 +78,7 @@ TOLERANCE = {
         "seq2seq_packed",
         "quickstart",
         "per_sample_grads",
-        pytest.param(
-            "engine_check",
-            marks=pytest.mark.needs_branch(
-                reason="Tensor.relu, the nn.functional ops as Tensor methods (issue 19 item 3, "
-                "branch ops)"
-            ),
-        ),
+        "engine_check",
     ],
 )
 def test_program_prints_what_torch_prints(program, tmp_path):

@@ -6,6 +6,7 @@
 tensorish.Size([2, 8])
 """
 
+from . import attention as attention
 from . import functional as functional
 from . import init as init
 from . import parallel as parallel

@@ -25,11 +25,22 @@ from .._dispatch import Op, apply
 from .._random import next_key
 from .._tensor import Tensor, _wrap_dim
 from ..ops import _activation as _act
-from ..ops import _conv, _loss, _nn, _norm, _pointwise, _pool, _resample, _sequence
+from ..ops import (
+    _conv,
+    _linalg,
+    _loss,
+    _nn,
+    _norm,
+    _pointwise,
+    _pool,
+    _resample,
+    _sequence,
+    _shape,
+)
 from ..ops._checks import check_range
 from ..ops._common import inplace as _inplace
 from ..ops._registry import Given, Ints, Sample, T, declare, public
-from ..ops._shape import _as_shape
+from .attention import _kernel as _attention
 
 _functional = partial(declare, namespace="tensorish.nn.functional", method=False)
 # The oracle samples share shapes and arguments with the nn tests, so that the table test
@@ -100,10 +111,31 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{weight.shape[-1]}x{weight.shape[0]})"
         )
     _same_dtype(input, weight)
-    return apply(_nn.linear[(input.ndim == 2, bias is not None)], (input, weight, bias))
+    if weight.ndim != 2:
+        out = input.matmul(weight)
+        return out if bias is None else out + bias
+    # PyTorch's graph: t, addmm (or mm) and the views around them
+    wt = apply(_shape._t[0], (weight,), _static(axes=(1, 0)))
+    lead, n = input.shape[:-1], weight.shape[0]
+    x = input
+    if input.ndim == 1 and bias is None:
+        x = apply(_shape._unsqueeze[0], (input,), _static(shape=(1, k)))
+    elif input.ndim != 2:
+        x = apply(_shape._view, (input,), _static(shape=(-1, k)))
+    if bias is None:
+        out = apply(_linalg._mm, (x, wt))
+    else:
+        out = apply(_linalg._addmm, (bias, x, wt), _static(beta=1, alpha=1))
+    if input.ndim == 2:
+        return out
+    if bias is not None:
+        return apply(_shape._view, (out,), _static(shape=(*lead, n)))
+    if input.ndim == 1:
+        return apply(_shape._squeeze[4], (out,), _static(shape=(n,)))
+    return apply(_nn.unsafe_view, (out,), _static(shape=(*lead, n)))
 
 
-@_functional(test=Sample(((5, 3), (5, 4), (2, 3, 4), (2,))))
+@_functional(toplevel=True, test=Sample(((5, 3), (5, 4), (2, 3, 4), (2,))))
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_o = x1 @ weight[o] @ x2 + bias_o``."""
     return apply(_nn.bilinear, (input1, input2, weight, bias))
@@ -170,7 +202,9 @@ def _convnd(nd: int, input, weight, bias, stride, padding, dilation, groups) -> 
     )
 
 
-@_functional(test=Sample(((2, 3, 9), (4, 3, 3), (4,)), kwargs={"stride": 2, "padding": 1}))
+@_functional(
+    toplevel=True, test=Sample(((2, 3, 9), (4, 3, 3), (4,)), kwargs={"stride": 2, "padding": 1})
+)
 def conv1d(
     input: Tensor,
     weight: Tensor,
@@ -184,7 +218,10 @@ def conv1d(
     return _convnd(1, input, weight, bias, stride, padding, dilation, groups)
 
 
-@_functional(test=Sample(((2, 4, 5, 5), (6, 2, 3, 3), (6,)), kwargs={"padding": 1, "groups": 2}))
+@_functional(
+    toplevel=True,
+    test=Sample(((2, 4, 5, 5), (6, 2, 3, 3), (6,)), kwargs={"padding": 1, "groups": 2}),
+)
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -204,7 +241,7 @@ def conv2d(
     return _convnd(2, input, weight, bias, stride, padding, dilation, groups)
 
 
-@_functional(test=Sample(((1, 2, 4, 4, 4), (3, 2, 2, 2, 2))))
+@_functional(toplevel=True, test=Sample(((1, 2, 4, 4, 4), (3, 2, 2, 2, 2))))
 def conv3d(
     input: Tensor,
     weight: Tensor,
@@ -236,7 +273,7 @@ def _conv_transposend(
     )
 
 
-@_functional(test=Sample(((2, 3, 5), (3, 4, 3))))
+@_functional(toplevel=True, test=Sample(((2, 3, 5), (3, 4, 3))))
 def conv_transpose1d(
     input: Tensor,
     weight: Tensor,
@@ -253,7 +290,9 @@ def conv_transpose1d(
     )
 
 
-@_functional(test=Sample(((2, 4, 5, 4), (4, 3, 3, 2), (6,)), args=(2, 1, 1, 2, (1, 2))))
+@_functional(
+    toplevel=True, test=Sample(((2, 4, 5, 4), (4, 3, 3, 2), (6,)), args=(2, 1, 1, 2, (1, 2)))
+)
 def conv_transpose2d(
     input: Tensor,
     weight: Tensor,
@@ -270,7 +309,10 @@ def conv_transpose2d(
     )
 
 
-@_functional(test=Sample(((1, 4, 3, 4, 3), (4, 1, 2, 3, 2), (2,)), args=(2, 1, 1, 2, (1, 1, 2))))
+@_functional(
+    toplevel=True,
+    test=Sample(((1, 4, 3, 4, 3), (4, 1, 2, 3, 2), (2,)), args=(2, 1, 1, 2, (1, 1, 2))),
+)
 def conv_transpose3d(
     input: Tensor,
     weight: Tensor,
@@ -349,7 +391,7 @@ def _max_poolnd(
     )
 
 
-@_functional(test=Sample(((2, 3, 9),), args=(3, 2)))
+@_functional(toplevel=True, test=Sample(((2, 3, 9),), args=(3, 2)))
 def max_pool1d(
     input: Tensor,
     kernel_size,
@@ -363,7 +405,7 @@ def max_pool1d(
     return _max_poolnd(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@_functional(test=Sample(((2, 3, 6, 6),), args=(2,)))
+@_functional(toplevel=True, test=Sample(((2, 3, 6, 6),), args=(2,)))
 def max_pool2d(
     input: Tensor,
     kernel_size,
@@ -382,7 +424,7 @@ def max_pool2d(
     return _max_poolnd(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@_functional(test=Sample(((1, 2, 4, 4, 4),), args=(2,)))
+@_functional(toplevel=True, test=Sample(((1, 2, 4, 4, 4),), args=(2,)))
 def max_pool3d(
     input: Tensor,
     kernel_size,
@@ -416,7 +458,7 @@ def _avg_poolnd(
     )
 
 
-@_functional(test=Sample(((2, 3, 8),), args=(3, 2, 1)))
+@_functional(toplevel=True, test=Sample(((2, 3, 8),), args=(3, 2, 1)))
 def avg_pool1d(
     input: Tensor,
     kernel_size,
@@ -466,7 +508,7 @@ def _adaptive(nd: int, input: Tensor, output_size) -> Tensor:
     return apply(_conv.adaptive_avg_pool[nd], (input,), _static(output_size=sizes))
 
 
-@_functional(test=Sample(((2, 3, 7),), args=(3,)))
+@_functional(toplevel=True, test=Sample(((2, 3, 7),), args=(3,)))
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average pooling to a fixed output length."""
     return _adaptive(1, input, output_size)
@@ -807,8 +849,24 @@ def fractional_max_pool3d_with_indices(
 # -- normalization ------------------------------------------------------------------------
 
 
+def _batch_norm_top(
+    input: Tensor,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+    cudnn_enabled: bool,
+) -> Tensor:
+    """``torch.batch_norm``: :func:`batch_norm` with ATen's argument order."""
+    return batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
 @_functional(
-    test=Sample(((4, 3), (3,), (3,)), args=(T, None, None, T, T), kwargs={"training": True})
+    toplevel=_batch_norm_top,
+    test=Sample(((4, 3), (3,), (3,)), args=(T, None, None, T, T), kwargs={"training": True}),
 )
 def batch_norm(
     input: Tensor,
@@ -880,8 +938,21 @@ def _check_normalized(input: Tensor, shape: tuple) -> None:
         )
 
 
+def _layer_norm_top(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+    cudnn_enable: bool = True,
+) -> Tensor:
+    """``torch.layer_norm``: :func:`layer_norm` with ATen's arguments."""
+    return layer_norm(input, normalized_shape, weight, bias, eps)
+
+
 @_functional(
-    test=Sample(((2, 3, 4, 5), (4, 5), (4, 5)), args=(T, (4, 5), T, T), kwargs={"eps": 1e-3})
+    toplevel=_layer_norm_top,
+    test=Sample(((2, 3, 4, 5), (4, 5), (4, 5)), args=(T, (4, 5), T, T), kwargs={"eps": 1e-3}),
 )
 def layer_norm(
     input: Tensor,
@@ -905,7 +976,19 @@ def layer_norm(
     return apply(_norm.layer_norm, (input, weight, bias), _static(nd=len(shape), eps=eps))
 
 
-@_functional(test=Sample(((3, 4, 5), (4,), (4,)), args=(T, 2, T, T)))
+def _group_norm_top(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+    cudnn_enabled: bool = True,
+) -> Tensor:
+    """``torch.group_norm``: :func:`group_norm` with ATen's arguments."""
+    return group_norm(input, num_groups, weight, bias, eps)
+
+
+@_functional(toplevel=_group_norm_top, test=Sample(((3, 4, 5), (4,), (4,)), args=(T, 2, T, T)))
 def group_norm(
     input: Tensor,
     num_groups: int,
@@ -922,7 +1005,9 @@ def group_norm(
     return apply(_norm.group_norm, (input, weight, bias), _static(groups=num_groups, eps=eps))
 
 
-@_functional(test=Sample(((3, 2, 5), (2, 5)), args=(T, (2, 5), T), kwargs={"eps": 1e-3}))
+@_functional(
+    toplevel=True, test=Sample(((3, 2, 5), (2, 5)), args=(T, (2, 5), T), kwargs={"eps": 1e-3})
+)
 def rms_norm(
     input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
 ) -> Tensor:
@@ -940,7 +1025,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     )
 
 
-@_functional(test=Sample(((4, 5), (4, 5))))
+@_functional(toplevel=True, test=Sample(((4, 5), (4, 5))))
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """The cosine of the angle between ``x1`` and ``x2`` along ``dim``."""
     _pointwise._broadcast_error((x1, x2), ())
@@ -948,7 +1033,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return apply(_norm.cosine_similarity, (x1, x2), _static(dim=_wrap_dim(dim, ndim), eps=eps))
 
 
-@_functional(test=Sample(((4, 5), (4, 5))))
+@_functional(toplevel=True, test=Sample(((4, 5), (4, 5))))
 def pairwise_distance(
     x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
 ) -> Tensor:
@@ -1037,7 +1122,12 @@ def local_response_norm(
 # -- dropout, embedding -------------------------------------------------------------------
 
 
-@_functional(test=())
+def _dropout_top(input: Tensor, p: float, train: bool) -> Tensor:
+    """``torch.dropout``: :func:`dropout` with ATen's arguments."""
+    return dropout(input, p, train)
+
+
+@_functional(toplevel=_dropout_top, toplevel_inplace=True, test=())
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
 
@@ -1086,7 +1176,28 @@ def dropout2d(
     return _dropoutnd(2, input, p, training, inplace)
 
 
-@_functional(test=Sample((Ints((20,), 6), (6, 3)), kwargs={"padding_idx": 2}))
+def _embedding_top(
+    weight: Tensor,
+    indices: Tensor,
+    padding_idx: int = -1,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """``torch.embedding``: :func:`embedding` with ATen's arguments (``padding_idx=-1``: none)."""
+    return embedding(
+        indices,
+        weight,
+        None if padding_idx == -1 else padding_idx,
+        None,
+        2.0,
+        scale_grad_by_freq,
+        sparse,
+    )
+
+
+@_functional(
+    toplevel=_embedding_top, test=Sample((Ints((20,), 6), (6, 3)), kwargs={"padding_idx": 2})
+)
 def embedding(
     input: Tensor,
     weight: Tensor,
@@ -1305,7 +1416,12 @@ def _inplace_result(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
     return _inplace(input, lambda _: out)
 
 
-@_functional(test=_KINKS)
+def _relu_top(input: Tensor) -> Tensor:
+    """``torch.relu`` and ``Tensor.relu``: :func:`relu`."""
+    return relu(input)
+
+
+@_functional(toplevel=_relu_top, toplevel_inplace=True, method=_relu_top, inplace=True, test=_KINKS)
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(input, 0)``; the gradient at 0 is 0.
 
@@ -1350,7 +1466,12 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     )
 
 
-@_functional(test=_KINKS)
+def _selu_top(input: Tensor) -> Tensor:
+    """``torch.selu``: :func:`selu`."""
+    return selu(input)
+
+
+@_functional(toplevel=_selu_top, toplevel_inplace=True, test=_KINKS)
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Scaled ELU with the self-normalizing constants."""
     return _inplace_result(
@@ -1366,7 +1487,12 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     )
 
 
-@_functional(test=Sample(((2, 5),), args=(1.5,)))
+def _celu_top(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``torch.celu``: :func:`celu`."""
+    return celu(input, alpha)
+
+
+@_functional(toplevel=_celu_top, toplevel_inplace=True, test=Sample(((2, 5),), args=(1.5,)))
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
     return _inplace_result(input, apply(_nn.celu, (input,), _static(alpha=alpha)), inplace)
@@ -1433,7 +1559,14 @@ def tanhshrink(input: Tensor) -> Tensor:
     return apply(_nn.tanhshrink, (input,))
 
 
-@_functional(test=Sample(((2, 5),), args=(1.0, -2.0)))
+def _threshold_top(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``torch.threshold``: :func:`threshold`."""
+    return apply(_nn.threshold, (input,), _static(threshold=threshold, value=value))
+
+
+@_functional(
+    toplevel=_threshold_top, toplevel_inplace=True, test=Sample(((2, 5),), args=(1.0, -2.0))
+)
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
     return _inplace_result(
@@ -1452,7 +1585,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return apply(_nn.glu, (input,), _static(dim=d))
 
 
-@_functional(test=Sample(((2, 3, 4), (3,))))
+@_functional(toplevel=True, method=True, test=Sample(((2, 3, 4), (3,))))
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` for ``x > 0``, else ``weight * x`` (one weight, or one per channel)."""
     return apply(_nn.prelu, (input, weight))
@@ -1481,7 +1614,12 @@ def _softmax_like(op: Op, name: str, input: Tensor, dim, dtype, stacklevel: int)
     return apply(op, (input,), _static(dim=_wrap_dim(dim, input.ndim), dtype=dt.np))
 
 
-@_functional(test=Sample(((2, 5),), kwargs={"dim": 1}))
+def _softmax_top(input: Tensor, dim: int, dtype: _dtype.dtype | None = None) -> Tensor:
+    """``torch.softmax`` and ``Tensor.softmax``: :func:`softmax` along ``dim``."""
+    return _softmax_like(_nn.softmax, "softmax", input, dim, dtype, 2)
+
+
+@_functional(toplevel=_softmax_top, method=_softmax_top, test=Sample(((2, 5),), kwargs={"dim": 1}))
 def softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -1502,7 +1640,14 @@ def softmin(
     return _softmax_like(_nn.softmin, "softmin", input, dim, dtype, _stacklevel)
 
 
-@_functional(test=Sample(((2, 5),), kwargs={"dim": -1}))
+def _log_softmax_top(input: Tensor, dim: int, dtype: _dtype.dtype | None = None) -> Tensor:
+    """``torch.log_softmax`` and ``Tensor.log_softmax``: :func:`log_softmax` along ``dim``."""
+    return _softmax_like(_nn.log_softmax, "log_softmax", input, dim, dtype, 2)
+
+
+@_functional(
+    toplevel=_log_softmax_top, method=_log_softmax_top, test=Sample(((2, 5),), kwargs={"dim": -1})
+)
 def log_softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype.dtype | None = None
 ) -> Tensor:
@@ -1718,7 +1863,23 @@ def binary_cross_entropy(
     return apply(_loss.binary_cross_entropy, (input, target, weight), _static(reduction=reduction))
 
 
-@_functional(test=Sample(((4, 5), (4, 5)), low=0.05, high=0.95))
+_REDUCTIONS = ("none", "mean", "sum")  # ATen's reduction enum, as the top-level losses take it
+
+
+def _bce_with_logits_top(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    pos_weight: Tensor | None = None,
+    reduction: int = 1,
+) -> Tensor:
+    """``torch.binary_cross_entropy_with_logits``: ``reduction`` is ATen's enum."""
+    return binary_cross_entropy_with_logits(
+        input, target, weight, reduction=_REDUCTIONS[reduction], pos_weight=pos_weight
+    )
+
+
+@_functional(toplevel=_bce_with_logits_top, test=Sample(((4, 5), (4, 5)), low=0.05, high=0.95))
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
@@ -1741,7 +1902,17 @@ def binary_cross_entropy_with_logits(
     )
 
 
-@_functional(test=Sample(((4, 5), (4, 5)), kwargs={"reduction": "batchmean"}, low=0.1, high=1))
+def _kl_div_top(
+    input: Tensor, target: Tensor, reduction: int = 1, *, log_target: bool = False
+) -> Tensor:
+    """``torch.kl_div``: ``reduction`` is ATen's enum."""
+    return kl_div(input, target, reduction=_REDUCTIONS[reduction], log_target=log_target)
+
+
+@_functional(
+    toplevel=_kl_div_top,
+    test=Sample(((4, 5), (4, 5)), kwargs={"reduction": "batchmean"}, low=0.1, high=1),
+)
 def kl_div(
     input: Tensor,
     target: Tensor,
@@ -1765,7 +1936,16 @@ def kl_div(
     return apply(op, (input, target), _static(reduction=reduction, log_target=log_target))
 
 
-@_functional(test=Sample(((4, 5), (4, 5), Given((1, -1, 1, -1)))))
+def _cosine_embedding_loss_top(
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+) -> Tensor:
+    """``torch.cosine_embedding_loss``: ``reduction`` is ATen's enum."""
+    return cosine_embedding_loss(input1, input2, target, margin, reduction=_REDUCTIONS[reduction])
+
+
+@_functional(
+    toplevel=_cosine_embedding_loss_top, test=Sample(((4, 5), (4, 5), Given((1, -1, 1, -1))))
+)
 def cosine_embedding_loss(
     input1: Tensor,
     input2: Tensor,
@@ -1784,7 +1964,16 @@ def cosine_embedding_loss(
     )
 
 
-@_functional(test=Sample(((6,), (6,), Given((1, -1, 1, -1, 1, -1)))))
+def _margin_ranking_loss_top(
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+) -> Tensor:
+    """``torch.margin_ranking_loss``: ``reduction`` is ATen's enum."""
+    return margin_ranking_loss(input1, input2, target, margin, reduction=_REDUCTIONS[reduction])
+
+
+@_functional(
+    toplevel=_margin_ranking_loss_top, test=Sample(((6,), (6,), Given((1, -1, 1, -1, 1, -1))))
+)
 def margin_ranking_loss(
     input1: Tensor,
     input2: Tensor,
@@ -2145,7 +2334,7 @@ def ctc_loss(
 # -- shrinking and randomized activations -------------------------------------------------
 
 
-@_functional(test=(_KINKS, Sample(((2, 5),), args=(1.0,))))
+@_functional(method=True, toplevel=True, test=(_KINKS, Sample(((2, 5),), args=(1.0,))))
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0.
 
@@ -2393,7 +2582,7 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
-@_functional(test=Sample(((2, 8, 3, 2),), args=(2,)))
+@_functional(toplevel=True, test=Sample(((2, 8, 3, 2),), args=(2,)))
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r², H, W) -> (*, C, H r, W r).
 
@@ -2418,7 +2607,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     return apply(_resample.pixel_shuffle, (input,), _static(r=r))
 
 
-@_functional(test=Sample(((2, 2, 4, 6),), args=(2,)))
+@_functional(toplevel=True, test=Sample(((2, 2, 4, 6),), args=(2,)))
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r², H, W), the inverse of :func:`pixel_shuffle`."""
     if input.ndim < 3:
@@ -2438,7 +2627,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return apply(_resample.pixel_unshuffle, (input,), _static(r=r))
 
 
-@_functional(test=Sample(((2, 6, 3),), args=(3,)))
+@_functional(toplevel=True, test=Sample(((2, 6, 3),), args=(3,)))
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """Interleave the channels of ``groups`` groups: (N, g c, *) viewed as (N, g, c, *),
     transposed to (N, c, g, *)."""
@@ -2540,16 +2729,20 @@ def scaled_dot_product_attention(
     scale: float | None = None,
     enable_gqa: bool = False,
 ) -> Tensor:
-    """``softmax(q @ k.T * scale + mask) @ v`` (boolean masks: True means attend).
+    """``softmax(q @ k.T * scale + mask) @ v`` (boolean masks: True means attend), by the
+    first backend ``nn.attention.sdpa_kernel`` enables that can run it.
 
     >>> import tensorish
     >>> q = tensorish.ones(1, 2, 4)
     >>> tensorish.nn.functional.scaled_dot_product_attention(q, q, q).shape
     tensorish.Size([1, 2, 4])
     """
+    backend = _attention.select(query, key, value, attn_mask, dropout_p).name
+    if backend != "MATH" and query.device.type == "cuda":
+        backend += "_GPU"
     rng = next_key() if dropout_p > 0 else None
     return apply(
-        _sequence.scaled_dot_product_attention,
+        _sequence.scaled_dot_product_attention[backend],
         (query, key, value, attn_mask, rng),
         _static(
             dropout_p=float(dropout_p), is_causal=bool(is_causal), scale=scale, gqa=bool(enable_gqa)
@@ -2654,7 +2847,7 @@ def _rnn_forward(
 
 
 def _reshape(input: Tensor, shape: tuple) -> Tensor:
-    return _as_shape(input, shape)
+    return _shape._as_shape(input, shape)
 
 
 __all__ = public(__name__)

@@ -237,5 +237,110 @@ def is_complex(input: Tensor) -> bool:
     return input.dtype.is_complex
 
 
+def _tensor_arg(name: str, input) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not "
+            f"{input.__class__.__name__}"
+        )
+
+
+# The top-level forms of Tensor's own predicates and metadata (``_tensor.py``).
+@declare(method=False, test=Sample(grad=False))
+def numel(input: Tensor) -> int:
+    """The number of elements.
+
+    >>> import tensorish
+    >>> tensorish.numel(tensorish.ones(2, 3))
+    6
+    """
+    _tensor_arg("numel", input)
+    return input.numel()
+
+
+@declare(method=False, test=(Sample(grad=False), Sample(grad=False, dtype="uint8", low=0)))
+def is_signed(input: Tensor) -> bool:
+    """Whether the dtype of ``input`` holds negative numbers.
+
+    >>> import tensorish
+    >>> tensorish.is_signed(tensorish.ones(1, dtype=tensorish.uint8))
+    False
+    """
+    _tensor_arg("is_signed", input)
+    return input.is_signed()
+
+
+@declare(method=False, test=Sample(((1, 1),), grad=False))
+def is_nonzero(input: Tensor) -> bool:
+    """The truth of a one-element tensor.
+
+    >>> import tensorish
+    >>> tensorish.is_nonzero(tensorish.tensor([0.5]))
+    True
+    """
+    _tensor_arg("is_nonzero", input)
+    return input.is_nonzero()
+
+
+@declare(
+    method=False, test=(Sample(((2, 3), (2, 3)), grad=False), Sample(((2, 3), (3, 2)), grad=False))
+)
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    """Whether the two tensors have one shape.
+
+    >>> import tensorish
+    >>> tensorish.is_same_size(tensorish.ones(2), tensorish.zeros(2))
+    True
+    """
+    return input.is_same_size(other)
+
+
+@declare(method=False, test=Sample(grad=False))
+def is_inference(input: Tensor) -> bool:
+    """Whether ``input`` was made inside ``inference_mode``.
+
+    >>> import tensorish
+    >>> with tensorish.inference_mode():
+    ...     x = tensorish.ones(1)
+    >>> tensorish.is_inference(x)
+    True
+    """
+    _tensor_arg("is_inference", input)
+    return input.is_inference()
+
+
+@declare(method=False, test=Sample(grad=False))
+def get_device(input: Tensor) -> int:
+    """The device index of ``input``, -1 on the CPU.
+
+    >>> import tensorish
+    >>> tensorish.get_device(tensorish.ones(1))
+    -1
+    """
+    return input.get_device()
+
+
+@declare(method=False, test=Sample(grad=False))
+def is_conj(input: Tensor) -> bool:
+    """False: tensorish conjugates at once (no lazy conjugate bit).
+
+    >>> import tensorish
+    >>> tensorish.is_conj(tensorish.ones(1))
+    False
+    """
+    return input.is_conj()
+
+
+@declare(method=False, test=Sample(grad=False))
+def is_neg(input: Tensor) -> bool:
+    """False: tensorish negates at once (no lazy negative bit).
+
+    >>> import tensorish
+    >>> tensorish.is_neg(tensorish.ones(1))
+    False
+    """
+    return input.is_neg()
+
+
 if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
     __all__ = public(__name__)

@@ -10,6 +10,7 @@ structure.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -968,6 +969,192 @@ def where(condition: Tensor, input=None, other=None):
     from . import _pointwise
 
     return _pointwise.where(condition, input, other)
+
+
+# -- put, index_reduce, fill_diagonal_, unique_consecutive ------------------------------------
+
+
+def _put_fn(x, index, source, accumulate):
+    flat, at = x.reshape(-1), index.reshape(-1)
+    at = jnp.where(at < 0, at + flat.size, at)
+    src = source.reshape(-1).astype(x.dtype)
+    return (flat.at[at].add(src) if accumulate else flat.at[at].set(src)).reshape(x.shape)
+
+
+_put_op = Op("PutBackward0", _put_fn, saves=())
+
+
+@declare(inplace=True, test=Sample(((2, 3), Given([0, -1, 4]), (3,)), args=(T, T, T, True)))
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """``input`` with ``source`` written (or, with ``accumulate``, added) at the flat
+    positions ``index``.
+
+    >>> import tensorish
+    >>> tensorish.zeros(2, 2).put(tensorish.tensor([3]), tensorish.tensor([1.0]))
+    tensor([[0., 0.],
+            [0., 1.]])
+    """
+    if index.numel() != source.numel():
+        raise IndexError(
+            "put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
+        )
+    n = input.numel()
+    if index.numel():
+        at = np.asarray(index._value)
+        bad = at[(at >= n) | (at < -n)]
+        if bad.size:
+            raise IndexError(
+                f"out of range: tried to access index {int(bad[0])} on a tensor of {n} elements."
+            )
+    return apply(_put_op, (input, index, source), (("accumulate", bool(accumulate)),))
+
+
+def _index_reduce_fn(x, index, source, axis, reduce, include_self):
+    xs = jnp.moveaxis(x, axis, 0)
+    src = jnp.moveaxis(source, axis, 0).astype(x.dtype)
+    if reduce == "mean":
+        count = jnp.zeros(xs.shape[0], x.dtype).at[index].add(1)
+        count = count.reshape((-1,) + (1,) * (xs.ndim - 1))
+        base = xs if include_self else xs.at[index].set(0)
+        total = base.at[index].add(src)
+        count = count + 1 if include_self else count
+        out = jnp.where(count > 0, total / jnp.maximum(count, 1), xs)
+    else:
+        start = {"prod": 1, "amax": -jnp.inf, "amin": jnp.inf}[reduce]
+        base = xs if include_self else xs.at[index].set(start)
+        if reduce == "prod":
+            # NOTE: JAX differentiates scatter-multiply only for unique indices: each target's
+            # product of its sources, as a masked product, instead.
+            hit = (index[None, :] == jnp.arange(xs.shape[0])[:, None]).reshape(
+                (xs.shape[0], index.shape[0]) + (1,) * (xs.ndim - 1)
+            )
+            out = base * jnp.prod(jnp.where(hit, src[None], 1), axis=1)
+        else:
+            out = (base.at[index].max if reduce == "amax" else base.at[index].min)(src)
+    return jnp.moveaxis(out, 0, axis)
+
+
+_index_reduce = Op("IndexReduceBackward0", _index_reduce_fn)
+
+
+@functools.cache
+def _beta_warning() -> None:
+    """PyTorch warns once per process that index_reduce is in beta."""
+    warnings.warn(
+        "index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=4
+    )
+
+
+@declare(
+    inplace=True,
+    test=(
+        Sample(((3, 4), Given([2, 0, 2]), (3, 4)), args=(T, 0, T, T, "amax")),
+        Sample(
+            ((3, 4), Given([1, 1]), (3, 2)),
+            args=(T, 1, T, T, "mean"),
+            kwargs={"include_self": False},
+        ),
+        Sample(((3, 4), Given([2, 0]), (2, 4)), args=(T, 0, T, T, "prod")),
+    ),
+)
+def index_reduce(
+    input: Tensor,
+    dim: int,
+    index: Tensor,
+    source: Tensor,
+    reduce: str,
+    *,
+    include_self: bool = True,
+) -> Tensor:
+    """``input`` with the slices of ``source`` reduced (``prod``, ``mean``, ``amax``,
+    ``amin``) into the ``index`` positions of dimension ``dim``.
+
+    >>> import tensorish
+    >>> x = tensorish.ones(2)
+    >>> x.index_reduce(0, tensorish.tensor([0, 0]), tensorish.tensor([2.0, 3.0]), "prod")
+    tensor([6., 1.])
+    """
+    _beta_warning()
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
+            f"{reduce}."
+        )
+    axis = _wrap_dim(dim, input.ndim)
+    static = (("axis", axis), ("reduce", reduce), ("include_self", bool(include_self)))
+    return apply(_index_reduce, (input, index, source), static)
+
+
+def _fill_diagonal_fn(x, value, wrap):
+    flat = x.reshape(-1)
+    if x.ndim == 2:
+        step = x.shape[1] + 1
+        end = flat.size if wrap else min(x.shape) * x.shape[1]
+    else:
+        step = sum(int(np.prod(x.shape[i + 1 :])) for i in range(x.ndim))
+        end = flat.size
+    return flat.at[jnp.arange(0, end, step)].set(value.astype(x.dtype)).reshape(x.shape)
+
+
+_fill_diagonal = Op("CopySlices", _fill_diagonal_fn, saves=())
+
+
+def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """Write ``fill_value`` on the main diagonal of ``self`` (all of whose dimensions are equal,
+    beyond two); ``wrap`` continues a tall matrix's diagonal below every ``cols + 1`` rows.
+
+    >>> import tensorish
+    >>> tensorish.zeros(2, 2).fill_diagonal_(1.0)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    if self.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.ndim > 2 and len(set(self.shape)) > 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    value = jnp.asarray(fill_value, self.dtype.np)
+    return inplace(self, lambda s: apply(_fill_diagonal, (s, value), (("wrap", bool(wrap)),)))
+
+
+declare(
+    namespace="tensorish.Tensor", name="fill_diagonal_", test=Sample(((4, 3),), args=(2.0, True))
+)(fill_diagonal_)
+
+
+@declare(
+    test=(
+        Sample((Ints((9,), 3),), kwargs={"return_inverse": True, "return_counts": True}),
+        Sample((Ints((5, 2), 2),), kwargs={"dim": 0}),
+    )
+)
+def unique_consecutive(
+    input: Tensor, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
+):
+    """The first of each run of equal consecutive elements (or slices along ``dim``), with
+    each element's run (``return_inverse``) and the runs' lengths (``return_counts``).
+
+    >>> import tensorish
+    >>> tensorish.unique_consecutive(tensorish.tensor([1, 1, 2, 1]))
+    tensor([1, 2, 1])
+    """
+    # The number of runs depends on the data: computed on the host.
+    a = np.asarray(input._value)
+    axis = 0 if dim is None else _wrap_dim(dim, a.ndim)
+    rows = np.moveaxis(a.reshape(-1) if dim is None else a, axis, 0)
+    flat = rows.reshape(rows.shape[0], -1)
+    starts = np.ones(len(flat), bool)
+    starts[1:] = (flat[1:] != flat[:-1]).any(axis=1)
+    out = np.moveaxis(rows[starts], 0, axis) if dim is not None else rows[starts]
+    result = [Tensor._wrap(jnp.asarray(out))]
+    if return_inverse:
+        inverse = np.cumsum(starts) - 1
+        shape = a.shape if dim is None else (a.shape[axis],)
+        result.append(Tensor._wrap(jnp.asarray(inverse.reshape(shape), jnp.int64)))
+    if return_counts:
+        edges = np.append(np.flatnonzero(starts), len(flat))
+        result.append(Tensor._wrap(jnp.asarray(np.diff(edges), jnp.int64)))
+    return result[0] if len(result) == 1 else tuple(result)
 
 
 if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones

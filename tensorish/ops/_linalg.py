@@ -373,7 +373,7 @@ def _scalars(beta, alpha) -> tuple:
     return (("beta", beta), ("alpha", alpha))
 
 
-@declare(test=_f64((2, 4), (2, 3), (3, 4)))
+@declare(inplace=True, test=_f64((2, 4), (2, 3), (3, 4)))
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``.
 
@@ -397,7 +397,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     return apply(_addmm, (input, mat1, mat2), _scalars(beta, alpha))
 
 
-@declare(test=_f64((2,), (2, 3), (3,)))
+@declare(inplace=True, test=_f64((2,), (2, 3), (3,)))
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``.
 
@@ -415,7 +415,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     return apply(_addmv, (input, mat, vec), _scalars(beta, alpha))
 
 
-@declare(test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
+@declare(inplace=True, test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``.
 
@@ -447,7 +447,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     return apply(_addbmm, (input, batch1, batch2), _scalars(beta, alpha))
 
 
-@declare(test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
+@declare(inplace=True, test=_f64((2, 4), (5, 2, 3), (5, 3, 4)))
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches.
 
@@ -473,7 +473,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
     return apply(_baddbmm, (input, batch1, batch2), _scalars(beta, alpha))
 
 
-@declare(test=_f64((2, 3), (2,), (3,)))
+@declare(inplace=True, test=_f64((2, 3), (2,), (3,)))
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``.
 
@@ -757,6 +757,29 @@ def slogdet(input: Tensor) -> _SlogdetResult:
 det = declare(name="det", test=_f64((3, 3)))(_fns.det)
 matrix_power = declare(name="matrix_power", test=_f64((3, 3), args=(3,)))(_fns.matrix_power)
 matrix_exp = declare(name="matrix_exp", test=_f64((3, 3)))(_fns.matrix_exp)
+
+
+_dist = Op("DistBackward0", lambda a, b, p: _safe_norm((a - b).reshape(1, -1), p)[0])
+
+
+@declare(
+    test=(
+        _f64((3, 4), (4,)),
+        _f64((3, 4), (3, 4), args=(1,)),
+        _f64((2, 3), (2, 3), args=(math.inf,)),
+    )
+)
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm of ``input - other``.
+
+    >>> import tensorish
+    >>> tensorish.dist(tensorish.tensor([3.0, 0.0]), tensorish.tensor([0.0, 4.0]))
+    tensor(5.)
+    """
+    args, cast, _ = promote(input, other)
+    _broadcast_shapes(input.shape, other.shape)
+    return apply(_dist, args, (("p", float(p)),), cast)
+
 
 if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
     __all__ = public(__name__)

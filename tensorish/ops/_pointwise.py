@@ -24,6 +24,7 @@ from .._dtype import CPP_NAMES as _CPP_NAMES
 from .._op import ALL_INPUTS
 from .._tensor import Tensor
 from ._common import Op, _pair, apply, inplace, promote, result_type
+from ._reduce import _return_type
 from ._registry import Sample, declare, public
 
 _INTEGRAL = frozenset(
@@ -1203,6 +1204,160 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
 def _pos(self: Tensor) -> Tensor:
     """``+self``: self itself."""
     return self
+
+
+# -- complex parts and the lazy bits PyTorch has (conjugate, negative) -------------------------
+# tensorish has no lazy conjugate or negative bit: ``conj`` conjugates at once, ``is_conj`` is
+# False, and ``resolve_conj``/``resolve_neg`` have nothing to resolve.
+_real = Op("SelectBackward0", jnp.real, saves=())
+_imag = Op("SelectBackward0", jnp.imag, saves=())
+_conj = Op("ConjBackward0", jnp.conj, saves=())
+_conj_physical = Op("ConjPhysicalBackward0", jnp.conj, saves=())
+_angle = Op("AngleBackward0", jnp.angle)
+_ldexp = Op("LdexpBackward0", lambda x, e: x * jnp.exp2(e.astype(x.dtype)))
+_frexp = Op("FrexpBackward0", lambda x: jnp.frexp(x)[0], saves=())
+_frexp_result = _return_type("frexp", ("mantissa", "exponent"))
+_nextafter = Op("NextafterBackward0", jnp.nextafter, differentiable=False)
+_COMPLEX = Sample(((3, 4),), dtype="complex64", grad=False)
+
+
+@declare(method=property(lambda self: real(self)), test=(Sample(), _COMPLEX))
+def real(input: Tensor) -> Tensor:
+    """The real part (``input`` itself when it is real).
+
+    >>> import tensorish
+    >>> tensorish.real(tensorish.tensor([1 + 2j]))
+    tensor([1.])
+    """
+    return apply(_real, (input,)) if input.dtype.is_complex else input
+
+
+@declare(method=property(lambda self: imag(self)), test=_COMPLEX)
+def imag(input: Tensor) -> Tensor:
+    """The imaginary part of a complex tensor.
+
+    >>> import tensorish
+    >>> tensorish.imag(tensorish.tensor([1 + 2j]))
+    tensor([2.])
+    """
+    if not input.dtype.is_complex:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return apply(_imag, (input,))
+
+
+@declare(test=(Sample(), _COMPLEX))
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate (``input`` itself when it is real).
+
+    >>> import tensorish
+    >>> tensorish.conj(tensorish.tensor([1 + 2j]))
+    tensor([1.-2.j])
+    """
+    return apply(_conj, (input,)) if input.dtype.is_complex else input
+
+
+@declare(inplace=True, test=(Sample(), _COMPLEX))
+def conj_physical(input: Tensor) -> Tensor:
+    """The complex conjugate, computed (``input`` itself when it is real)."""
+    return apply(_conj_physical, (input,)) if input.dtype.is_complex else input
+
+
+@declare(test=Sample())
+def resolve_conj(input: Tensor) -> Tensor:
+    """``input``: tensorish conjugates at once, so there is no conjugate bit to resolve."""
+    return input
+
+
+@declare(test=Sample())
+def resolve_neg(input: Tensor) -> Tensor:
+    """``input``: tensorish negates at once, so there is no negative bit to resolve."""
+    return input
+
+
+@declare(test=(Sample(), Sample(((5,),), dtype="int64", grad=False)))
+def angle(input: Tensor) -> Tensor:
+    """The argument of each element (0 or pi for a real one); integers give floats.
+
+    >>> import tensorish
+    >>> tensorish.angle(tensorish.tensor([-1.0, 1.0]))
+    tensor([3.1416, 0.0000])
+    """
+    if _is_float(input.dtype):
+        return apply(_angle, (input,))
+    return apply(_angle, (input,), (), (_dtype.get_default_dtype().np,))
+
+
+@declare(test=Sample())
+def positive(input: Tensor) -> Tensor:
+    """``input`` itself (unary ``+``); a bool tensor is refused as in PyTorch."""
+    if input.dtype is _dtype.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+# -- integer and floating-point bit manipulation ---------------------------------------------
+
+
+def _integer_pair(name: str, fn: Callable) -> Callable:
+    """``gcd``/``lcm``: elementwise on integer tensors (no gradient)."""
+    op = Op(f"{name.capitalize()}Backward0", fn, differentiable=False)
+
+    def f(input: Tensor, other: Tensor) -> Tensor:
+        _need_tensor(name, ("input", input), ("other", other))
+        args, cast, dt = promote(input, other)
+        if dt.is_floating_point or dt.is_complex or dt is _dtype.bool_:
+            _not_implemented(f"{name}_cpu", dt)
+        return apply(op, args, (), cast)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise ``{name}`` of integer tensors."
+    return declare(inplace=True, test=Sample(_PAIR, dtype="int64", low=-20, high=20))(f)
+
+
+gcd = _integer_pair("gcd", jnp.gcd)
+lcm = _integer_pair("lcm", jnp.lcm)
+
+
+@declare(inplace=True, test=Sample(((3, 4), (4,)), args=()))
+def ldexp(input: Tensor, other: Tensor) -> Tensor:
+    """``input * 2 ** other``.
+
+    >>> import tensorish
+    >>> tensorish.ldexp(tensorish.tensor([1.0]), tensorish.tensor([3]))
+    tensor([8.])
+    """
+    args, cast, dt = promote(input, other)
+    if not _is_float(dt):
+        args, cast = (input, other), (_dtype.get_default_dtype().np,) * 2
+    return apply(_ldexp, args, (), cast)
+
+
+@declare(test=Sample(((3, 4),), low=-50, high=50))
+def frexp(input: Tensor):
+    """Mantissa (in ``[0.5, 1)`` in absolute value) and int32 exponent of each element.
+
+    >>> import tensorish
+    >>> tensorish.frexp(tensorish.tensor([8.0])).exponent
+    tensor([4], dtype=tensorish.int32)
+    """
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("tensorish.frexp() only supports floating-point dtypes")
+    exponent = Tensor._wrap(jnp.frexp(input._value)[1].astype(jnp.int32))
+    return _frexp_result(apply(_frexp, (input,)), exponent)
+
+
+@declare(inplace=True, test=Sample(((3, 4), (3, 4)), grad=False))
+def nextafter(input: Tensor, other: Tensor) -> Tensor:
+    """The next floating-point value after ``input`` towards ``other`` (no gradient).
+
+    >>> import tensorish
+    >>> bool(tensorish.nextafter(tensorish.tensor([1.0]), tensorish.tensor([2.0])) > 1)
+    True
+    """
+    args, cast, dt = promote(input, other)
+    if not dt.is_floating_point:
+        _not_implemented("nextafter_cpu", dt)
+    return apply(_nextafter, args, (), cast)
 
 
 if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones

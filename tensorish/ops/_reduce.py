@@ -15,8 +15,9 @@ import jax.numpy as jnp
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
+from . import _shape
 from ._common import Op, apply, dims, promote
-from ._registry import Ints, Sample, declare, public
+from ._registry import Ints, Sample, T, declare, public
 
 # -- PyTorch's namedtuple results ------------------------------------------------------------
 return_types = types.ModuleType("tensorish.return_types", "PyTorch's named tuple results.")
@@ -784,6 +785,154 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     tensor(2)
     """
     return apply(_count_nonzero, (input,), (("dim", _axes(input, dim)),))
+
+
+# -- statistics of several variables -----------------------------------------------------------
+
+
+def _cov_fn(x, fweights, aweights, correction):
+    x = x if x.ndim == 2 else x.reshape(1, -1)
+    w = None
+    if fweights is not None:
+        w = fweights.astype(x.dtype)
+    if aweights is not None:
+        w = aweights.astype(x.dtype) if w is None else w * aweights
+    if w is None:
+        total = x.shape[1]
+        avg = jnp.mean(x, axis=1)
+        norm = total - correction
+    else:
+        total = jnp.sum(w)
+        avg = jnp.sum(x * w, axis=1) / total
+        norm = total - (
+            correction if aweights is None else correction * jnp.sum(w * aweights) / total
+        )
+    xm = x - avg[:, None]
+    xw = xm if w is None else xm * w
+    return jnp.squeeze(xw @ jnp.conj(xm).T / jnp.maximum(norm, 0))
+
+
+def _corrcoef_fn(x):
+    c = _cov_fn(x, None, None, 1)
+    if c.ndim == 0:
+        return c / c
+    std = jnp.sqrt(jnp.real(jnp.diagonal(c)))
+    return jnp.clip(c / std[:, None] / std[None, :], -1, 1)
+
+
+_cov = Op("SqueezeBackward0", _cov_fn)
+_corrcoef = {0: Op("DivBackward0", _corrcoef_fn), 2: Op("ClampBackward1", _corrcoef_fn)}
+
+
+def _variables(name: str, input: Tensor) -> None:
+    if input.ndim > 2:
+        raise RuntimeError(
+            f"{name}(): expected input to have two or fewer dimensions but got an input with "
+            f"{input.ndim} dimensions"
+        )
+
+
+def _float_input(input: Tensor) -> tuple | None:
+    dt = input.dtype
+    return None if dt.is_floating_point or dt.is_complex else (_dtype.get_default_dtype().np,)
+
+
+@declare(test=(Sample(((3, 5),)), Sample(((5,),), kwargs={"correction": 0})))
+def cov(
+    input: Tensor,
+    *,
+    correction: int = 1,
+    fweights: Tensor | None = None,
+    aweights: Tensor | None = None,
+) -> Tensor:
+    """The covariance matrix of the variables in the rows of ``input`` (observations in the
+    columns), with ``fweights``/``aweights`` per observation.
+
+    >>> import tensorish
+    >>> tensorish.cov(tensorish.tensor([1.0, 2.0, 3.0]))
+    tensor(1.)
+    """
+    _variables("cov", input)
+    cast = _float_input(input)
+    return apply(
+        _cov,
+        (input, fweights, aweights),
+        (("correction", correction),),
+        cast and (*cast, None, None),
+    )
+
+
+@declare(test=(Sample(((3, 5),)), Sample(((5,),))))
+def corrcoef(input: Tensor) -> Tensor:
+    """The Pearson correlation coefficients of the variables in the rows of ``input``.
+
+    >>> import tensorish
+    >>> tensorish.corrcoef(tensorish.tensor([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]))
+    tensor([[ 1., -1.],
+            [-1.,  1.]])
+    """
+    _variables("corrcoef", input)
+    op = _corrcoef[2 if input.ndim == 2 and input.shape[0] > 1 else 0]
+    return apply(op, (input,), (), _float_input(input))
+
+
+def _renorm_fn(x, p, axis, maxnorm):
+    others = tuple(a for a in range(x.ndim) if a != axis)
+    a = jnp.abs(x)
+    norm = (
+        jnp.max(a, axis=others, keepdims=True)
+        if p == math.inf
+        else jnp.sum(a**p, axis=others, keepdims=True) ** (1 / p)
+    )
+    return jnp.where(norm > maxnorm, x * (maxnorm / (norm + 1e-7)), x)
+
+
+_renorm = Op("RenormBackward0", _renorm_fn)
+
+
+@declare(inplace=True, test=Sample(((3, 4),), args=(2, 0, 1.0)))
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice of ``input`` along ``dim`` whose ``p``-norm exceeds ``maxnorm``, scaled down
+    to norm ``maxnorm``.
+
+    >>> import tensorish
+    >>> tensorish.renorm(tensorish.tensor([[3.0, 4.0]]), 2, 0, 1.0)
+    tensor([[0.6000, 0.8000]])
+    """
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    axis = _wrap_dim(dim, input.ndim)
+    return apply(_renorm, (input,), (("p", float(p)), ("axis", axis), ("maxnorm", float(maxnorm))))
+
+
+@declare(test=(Sample(((3, 5),)), Sample(((3, 5), (3, 2)), args=(T, 2, 1, T))))
+def diff(
+    input: Tensor,
+    n: int = 1,
+    dim: int = -1,
+    prepend: Tensor | None = None,
+    append: Tensor | None = None,
+) -> Tensor:
+    """The ``n``-th forward difference along ``dim``, after ``prepend`` and before ``append``.
+
+    >>> import tensorish
+    >>> tensorish.diff(tensorish.tensor([1, 4, 9]))
+    tensor([3, 5])
+    """
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    axis = _wrap_dim(dim, input.ndim)
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = input if len(parts) == 1 else _shape.cat(parts, axis)
+    for _ in range(n):
+        size = x.shape[axis]
+        if size == 0:
+            break
+        hi, lo = x.narrow(axis, 1, size - 1), x.narrow(axis, 0, size - 1)
+        x = hi.logical_xor(lo) if x.dtype is _dtype.bool_ else hi - lo
+    return x
 
 
 if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones

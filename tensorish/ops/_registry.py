@@ -3,7 +3,9 @@
 ``@declare(...)`` on an op's public function records a ``Decl`` and attaches what it names: the
 ``Tensor`` method, the in-place method (``mul_``), operators (``__mul__``, ``__rmul__`` and, for
 an op with an in-place form, ``__imul__``) and aliases (``multiply``, ``Tensor.multiply``,
-``Tensor.multiply_``). A family module ends with ``__all__ = public(__name__)``. ``samples``
+``Tensor.multiply_``), and for an ``nn.functional`` op the spellings PyTorch also gives it at the
+top level (``torch.relu``, ``torch.relu_``), which ``tensorish.nn._toplevel`` collects for the
+package root. A family module ends with ``__all__ = public(__name__)``. ``samples``
 holds the input domain that the oracle test (``tests/test_ops_table.py``) draws from; an op
 without samples must be listed there among the ops tested elsewhere. ``python
 tools/stubgen.py`` writes the ``Tensor`` stub from the class the declarations fill.
@@ -15,6 +17,8 @@ tools/stubgen.py`` writes the ``Tensor`` stub from the class the declarations fi
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 import sys
 from collections.abc import Callable, Mapping
@@ -126,6 +130,9 @@ class Decl:
         reflected: the reflected operators that compute it with the operands swapped.
         aliases: other names for its function, method and in-place method.
         samples: the oracle test's inputs.
+        toplevel: its ``tensorish.<name>`` spelling (``fn`` or a variant), for an op of another
+            namespace that PyTorch also offers at the top level; or None.
+        toplevel_inplace: its ``tensorish.<name>_`` spelling, or None.
     """
 
     name: str
@@ -138,6 +145,8 @@ class Decl:
     reflected: tuple[str, ...]
     aliases: tuple[str, ...]
     samples: tuple[Sample, ...]
+    toplevel: Callable | None = None
+    toplevel_inplace: Callable | None = None
 
     @property
     def function(self) -> bool:
@@ -158,6 +167,8 @@ def declare(
     reflected: tuple[str, ...] = (),
     aliases: tuple[str, ...] = (),
     test: Sample | tuple[Sample, ...] = (),
+    toplevel: bool | Callable = False,
+    toplevel_inplace: bool = False,
 ) -> Callable[[F], F]:
     """Declare the decorated function as an op and attach its spellings.
 
@@ -171,6 +182,10 @@ def declare(
         reflected: reflected operators (``__rpow__``: ``fn(other, self)``).
         aliases: other names for the function, the method and the in-place method.
         test: the oracle test's samples.
+        toplevel: True for ``tensorish.<name> = fn`` (an op of another namespace that PyTorch
+            also offers at the top level), or that spelling itself.
+        toplevel_inplace: True for ``tensorish.<name>_``, the in-place form of the top-level
+            spelling.
 
     >>> import tensorish
     >>> @declare(namespace="tensorish.Tensor", test=Sample())
@@ -187,8 +202,18 @@ def declare(
         op_name = name or fn.__name__
         key = f"{namespace}.{op_name}"
         fn = autocast_op(key, fn)
-        meth = fn if method is True else method or None
+        if namespace != "tensorish.nn.functional":  # Python functions in PyTorch: no aliases
+            fn = keyword_spellings(fn)
+        meth = (
+            fn
+            if method is True
+            else keyword_spellings(method)
+            if callable(method)
+            else method or None
+        )
         ip = _inplace_method(fn, op_name) if inplace is True else inplace or None
+        top = keyword_spellings(fn if toplevel is True else toplevel) if toplevel else None
+        top_ip = _inplace_method(top or fn, op_name) if toplevel_inplace else None
         decl = Decl(
             op_name,
             fn,
@@ -200,6 +225,8 @@ def declare(
             tuple(reflected),
             tuple(aliases),
             test if isinstance(test, tuple) else (test,),
+            top,
+            top_ip,
         )
         if key in REGISTRY:
             raise ValueError(f"{key} is declared twice")
@@ -208,6 +235,41 @@ def declare(
         return fn
 
     return register
+
+
+# The other names PyTorch's argument parser takes for a parameter (NumPy's), and the keywords
+# that may name a variadic parameter (``x.flip(dims=...)``, ``x.view(size=...)``).
+_KEYWORD_ALIASES = {"axis": "dim", "keepdims": "keepdim"}
+_VARIADIC_KEYWORDS = frozenset({"dims", "size", "shape"})
+
+
+def keyword_spellings(fn: Callable) -> Callable:
+    """``fn``, also taking the keyword spellings PyTorch's argument parser accepts: ``axis``
+    for ``dim``, ``keepdims`` for ``keepdim``, and ``dims=``/``size=``/``shape=`` for its
+    variadic parameter; ``fn`` itself when it has no such parameter."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    aliases = {a: n for a, n in _KEYWORD_ALIASES.items() if n in params and a not in params}
+    variadic = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params.values())
+    named = {n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+    words = _VARIADIC_KEYWORDS - named if variadic else frozenset()
+    if not aliases and not words:
+        return fn
+
+    @functools.wraps(fn)
+    def spelled(*args, **kwargs):
+        if kwargs:
+            for alias, canonical in aliases.items():
+                if alias in kwargs:
+                    kwargs[canonical] = kwargs.pop(alias)
+            for word in words.intersection(kwargs):
+                value = kwargs.pop(word)
+                args = (*args, *(value if isinstance(value, (tuple, list)) else (value,)))
+        return fn(*args, **kwargs)
+
+    return spelled
 
 
 def _attach(decl: Decl, fast: Op | None) -> None:
@@ -271,6 +333,18 @@ def _inplace_method(fn: Callable, name: str) -> Callable:
     op.__name__ = op.__qualname__ = name + "_"
     op.__doc__ = f"In-place :func:`{name}`."
     return op
+
+
+def toplevel(module: str) -> dict[str, Callable]:
+    """The top-level spellings (``tensorish.relu``, ``tensorish.relu_``) of the ops of another
+    namespace declared in ``module``."""
+    out: dict[str, Callable] = {}
+    for d in REGISTRY.values():
+        if d.module == module and d.toplevel is not None:
+            out[d.name] = d.toplevel
+            if d.toplevel_inplace is not None:
+                out[d.name + "_"] = d.toplevel_inplace
+    return out
 
 
 def public(module: str) -> list[str]:

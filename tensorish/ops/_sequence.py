@@ -30,12 +30,42 @@ def _attention(q, k, v, mask, key, dropout_p, is_causal, scale):
     return jnp.matmul(a, v), a
 
 
-scaled_dot_product_attention = Op(
-    "ScaledDotProductFlashAttentionForCpuBackward0",
-    lambda q, k, v, mask, key, dropout_p, is_causal, scale, gqa: _attention(
-        q, _gqa(k, q, gqa), _gqa(v, q, gqa), mask, key, dropout_p, is_causal, scale
-    )[0],
-)
+def _sdpa_xla(q, k, v, mask, key, dropout_p, is_causal, scale, gqa):
+    return _attention(q, _gqa(k, q, gqa), _gqa(v, q, gqa), mask, key, dropout_p, is_causal, scale)[
+        0
+    ]
+
+
+def _sdpa_cudnn(q, k, v, mask, key, dropout_p, is_causal, scale, gqa):
+    """cuDNN's fused attention (``jax.nn.dot_product_attention``), in PyTorch's (B, H, L, E)
+    layout; an additive mask is its bias."""
+    heads_last = lambda x: jnp.swapaxes(x, -2, -3)  # noqa: E731
+    bias = None
+    if mask is not None:
+        mask = mask.reshape((1,) * (4 - mask.ndim) + mask.shape)
+        if mask.dtype != jnp.bool_:
+            bias, mask = mask.astype(q.dtype), None
+    out = jax.nn.dot_product_attention(
+        heads_last(q),
+        heads_last(k),
+        heads_last(v),
+        bias,
+        mask,
+        scale=scale,
+        is_causal=is_causal,
+        implementation="cudnn",
+    )
+    return heads_last(out)
+
+
+# scaled_dot_product_attention by backend (nn.attention): the math path ends in a matmul's
+# view; the fused kernels are named as PyTorch's.
+scaled_dot_product_attention = {
+    "MATH": Op("UnsafeViewBackward0", _sdpa_xla),
+    "FLASH_ATTENTION": Op("ScaledDotProductFlashAttentionForCpuBackward0", _sdpa_xla),
+    "FLASH_ATTENTION_GPU": Op("ScaledDotProductFlashAttentionBackward0", _sdpa_cudnn),
+    "CUDNN_ATTENTION_GPU": Op("ScaledDotProductCudnnAttentionBackward0", _sdpa_cudnn),
+}
 
 
 def _gqa(k, q, gqa):

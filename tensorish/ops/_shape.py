@@ -998,7 +998,7 @@ def _triangle(input: Tensor, diagonal: int, op: Op, name: str) -> Tensor:
     return apply(op, (input,), (("k", diagonal),))
 
 
-@declare(test=Sample())
+@declare(inplace=True, test=Sample())
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dimensions; the rest zeroed.
 
@@ -1010,7 +1010,7 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(input, diagonal, _tril, "tril")
 
 
-@declare(test=Sample(args=(-1,)))
+@declare(inplace=True, test=Sample(args=(-1,)))
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions; the rest zeroed."""
     return _triangle(input, diagonal, _triu, "triu")
@@ -1111,7 +1111,11 @@ def t_(self: Tensor) -> Tensor:
     return _inplace_reshape(self, lambda s: _permuted(s, _t[1], axes))
 
 
-@declare(namespace="tensorish.Tensor", test=Sample(((2, 3, 4),), args=(0, 2)))
+@declare(
+    namespace="tensorish.Tensor",
+    aliases=("swapaxes_", "swapdims_"),
+    test=Sample(((2, 3, 4),), args=(0, 2)),
+)
 def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
     """In-place ``transpose``."""
     axes = _swap(self.ndim, dim0, dim1)
@@ -1158,6 +1162,220 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         )
     broadcast_tensors(self, src)
     return inplace(self, lambda s: apply(_copy, (s, src)))
+
+
+# -- more views and copies -------------------------------------------------------------------
+
+
+def _unfold_fn(x, axis, size, step):
+    n = (x.shape[axis] - size) // step + 1
+    windows = jnp.take(x, jnp.arange(n)[:, None] * step + jnp.arange(size), axis=axis)
+    return jnp.moveaxis(windows, axis + 1, -1)
+
+
+_unfold = Op("UnfoldBackward0", _unfold_fn, saves=())
+_narrow_copy = Op(
+    "NarrowCopyBackward0",
+    lambda x, axis, start, stop: jax.lax.slice_in_dim(x, start, stop, axis=axis),
+    saves=(),
+)
+
+
+@declare(
+    namespace="tensorish.Tensor", test=(Sample(((5, 4),), args=(0, 2, 2)), Sample(args=(1, 3, 1)))
+)
+def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last
+    dimension.
+
+    >>> import tensorish
+    >>> tensorish.arange(4).unfold(0, 2, 2)
+    tensor([[0, 1],
+            [2, 3]])
+    """
+    if self.ndim == 0:
+        return self.reshape(1)
+    axis = _wrap_dim(dimension, self.ndim)
+    if size > self.shape[axis]:
+        raise RuntimeError(
+            f"maximum size for tensor at dimension {axis} is {self.shape[axis]} but size is {size}"
+        )
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return apply(_unfold, (self,), (("axis", axis), ("size", size), ("step", step)))
+
+
+@declare(test=Sample(((2, 3, 4),)))
+def ravel(input: Tensor) -> Tensor:
+    """The elements as one dimension.
+
+    >>> import tensorish
+    >>> tensorish.ones(2, 2).ravel().shape
+    tensorish.Size([4])
+    """
+    return input.reshape(-1)
+
+
+@declare(test=Sample(((4, 5),), args=(1, 1, 3)))
+def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``narrow``, as a copy (every tensorish result is one)."""
+    view = narrow(input, dim, start, length)
+    axis = _wrap_dim(dim, input.ndim)
+    begin = input.shape[axis] - view.shape[axis] if start < 0 else start
+    return apply(
+        _narrow_copy,
+        (input,),
+        (("axis", axis), ("start", begin), ("stop", begin + view.shape[axis])),
+    )
+
+
+def _split_along(name: str, axis: int, least: int, input: Tensor, sections) -> tuple:
+    if input.ndim < least:
+        raise RuntimeError(
+            f"tensorish.{name} requires a tensor with at least {least} dimension, but got a "
+            f"tensor with {input.ndim} dimensions!"
+        )
+    if isinstance(sections, int) and sections and input.shape[axis] % sections:
+        raise RuntimeError(
+            f"tensorish.{name} attempted to split along dimension {axis}, but the size of the "
+            f"dimension {input.shape[axis]} is not divisible by the split_size {sections}!"
+        )
+    return tensor_split(input, sections, axis)
+
+
+@declare(test=Sample(((4, 6),), args=(2,)))
+def hsplit(input: Tensor, sections) -> tuple[Tensor, ...]:
+    """``tensor_split`` along the columns (dimension 1; 0 for a 1-D tensor).
+
+    >>> import tensorish
+    >>> [t.shape[1] for t in tensorish.ones(2, 4).hsplit(2)]
+    [2, 2]
+    """
+    return _split_along("hsplit", 1 if input.ndim > 1 else 0, 1, input, sections)
+
+
+@declare(test=Sample(((4, 6),), args=([1, 3],)))
+def vsplit(input: Tensor, sections) -> tuple[Tensor, ...]:
+    """``tensor_split`` along the rows (dimension 0) of a tensor of 2 or more dimensions."""
+    return _split_along("vsplit", 0, 2, input, sections)
+
+
+@declare(test=Sample(((2, 3, 4),), args=(2,)))
+def dsplit(input: Tensor, sections) -> tuple[Tensor, ...]:
+    """``tensor_split`` along the depth (dimension 2) of a tensor of 3 or more dimensions."""
+    return _split_along("dsplit", 2, 3, input, sections)
+
+
+@declare(
+    namespace="tensorish.Tensor",
+    test=(Sample(((2, 3, 4),), args=(3, 1)), Sample(((2, 3, 4),), args=(1, 3, 4))),
+)
+def sum_to_size(self: Tensor, *size) -> Tensor:
+    """Sum ``self`` down to ``size``, a shape it broadcasts from.
+
+    >>> import tensorish
+    >>> tensorish.ones(2, 3).sum_to_size(1, 3)
+    tensor([[2., 2., 2.]])
+    """
+    shape = _ints(size)
+    lead = self.ndim - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, self.shape[lead:])):
+        raise RuntimeError(
+            f"size {{{list(shape)}}} is not expandable to size {{{list(self.shape)}}}."
+        )
+    axes = [
+        *range(lead),
+        *(lead + i for i, n in enumerate(shape) if n == 1 != self.shape[lead + i]),
+    ]
+    if not axes:
+        return self
+    out = self.sum(axes, keepdim=True)
+    return out.view(shape) if lead else out
+
+
+def _scatter_check(src: Tensor, part) -> None:
+    if tuple(src.shape) != tuple(part.shape):
+        raise RuntimeError(
+            "expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(part.shape)}"
+        )
+
+
+_select_scatter = Op(
+    "SelectScatterBackward0",
+    lambda x, src, axis, index: x.at[(slice(None),) * axis + (index,)].set(src.astype(x.dtype)),
+    saves=(),
+)
+_slice_scatter = Op(
+    "SliceScatterBackward0",
+    lambda x, src, axis, start, stop, step: x.at[
+        (slice(None),) * axis + (slice(start, stop, step),)
+    ].set(src.astype(x.dtype)),
+    saves=(),
+)
+
+
+def _diagonal_scatter_fn(x, src, offset, a, b):
+    n = src.shape[-1]
+    rows = jnp.arange(n) + max(-offset, 0)
+    cols = jnp.arange(n) + max(offset, 0)
+    moved = jnp.moveaxis(x, (a, b), (-2, -1))
+    return jnp.moveaxis(moved.at[..., rows, cols].set(src.astype(x.dtype)), (-2, -1), (a, b))
+
+
+_diagonal_scatter = Op("DiagonalScatterBackward0", _diagonal_scatter_fn, saves=())
+
+
+@declare(test=Sample(((3, 4), (4,)), args=(0, 1)))
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """``input`` with ``src`` written at ``index`` of dimension ``dim``.
+
+    >>> import tensorish
+    >>> tensorish.select_scatter(tensorish.zeros(2, 2), tensorish.ones(2), 0, 0)
+    tensor([[1., 1.],
+            [0., 0.]])
+    """
+    axis = _wrap_dim(dim, input.ndim)
+    _scatter_check(src, input.select(axis, index))
+    index = index + input.shape[axis] if index < 0 else index
+    return apply(_select_scatter, (input, src), (("axis", axis), ("index", index)))
+
+
+@declare(test=Sample(((5, 4), (2, 4)), args=(0, 1, 5, 2)))
+def slice_scatter(
+    input: Tensor, src: Tensor, dim: int = 0, start=None, end=None, step: int = 1
+) -> Tensor:
+    """``input`` with ``src`` written at ``start:end:step`` of dimension ``dim``."""
+    axis = _wrap_dim(dim, input.ndim)
+    start, stop, step = slice(start, end, step).indices(input.shape[axis])
+    _scatter_check(src, np.empty(input.shape)[(slice(None),) * axis + (slice(start, stop, step),)])
+    return apply(
+        _slice_scatter,
+        (input, src),
+        (("axis", axis), ("start", start), ("stop", stop), ("step", step)),
+    )
+
+
+@declare(test=(Sample(((3, 4), (3,))), Sample(((3, 4), (2,)), args=(-1,))))
+def diagonal_scatter(
+    input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+) -> Tensor:
+    """``input`` with ``src`` written on its diagonal (``offset``, between ``dim1`` and
+    ``dim2``)."""
+    a, b = _wrap_dim(dim1, input.ndim), _wrap_dim(dim2, input.ndim)
+    _scatter_check(src, input.diagonal(offset, a, b))
+    return apply(_diagonal_scatter, (input, src), (("offset", offset), ("a", a), ("b", b)))
+
+
+@declare(test=Sample(((2, 3, 4),)))
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dimensions.
+
+    >>> import tensorish
+    >>> tensorish.ones(2, 3).adjoint().shape
+    tensorish.Size([3, 2])
+    """
+    return _batch_T(input, True, "adjoint()")
 
 
 if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones

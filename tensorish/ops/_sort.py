@@ -18,8 +18,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ._common import Op, apply, inplace
-from ._reduce import _MISSING, _evenly, _no_identity, return_types
-from ._registry import Ints, Sample, declare, public
+from ._reduce import _MISSING, _evenly, _no_identity, _return_type, return_types
+from ._registry import Given, Ints, Sample, declare, public
 
 
 def _need_dim(name: str, dim) -> None:
@@ -491,6 +491,138 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     if min > max:
         raise RuntimeError("tensorish.histc: max must be larger than min")
     return apply(_histc, (input,), (("bins", bins), ("lo", float(min)), ("hi", float(max))))
+
+
+_return_type("histogram", ("hist", "bin_edges"))
+
+
+@declare(
+    test=(
+        Sample(args=(3,), grad=False),
+        Sample(args=(4,), kwargs={"range": (-1.0, 1.0), "density": True}, grad=False),
+    )
+)
+def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool = False):
+    """A histogram of ``input``: ``bins`` equal-width bins over ``range`` (the data's range by
+    default), or the bin edges ``bins`` itself.
+
+    >>> import tensorish
+    >>> tensorish.histogram(tensorish.tensor([1.0, 2.0, 1.0]), 2).hist
+    tensor([2., 1.])
+    """
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{input.dtype.title}'")
+    edges = bins if isinstance(bins, Tensor) else None
+    if edges is None and bins <= 0:
+        raise RuntimeError(
+            f"tensorish.histogram(): bins must be > 0, but got {bins} for dimension 0"
+        )
+    if range is None and edges is None and input.numel():
+        lo, hi = float(jnp.min(input._value)), float(jnp.max(input._value))
+        range = (lo, hi) if lo != hi else (lo - 0.5, hi + 0.5)
+    hist, out_edges = jnp.histogram(
+        input._value.reshape(-1),
+        edges._value if edges is not None else int(bins),
+        range=range,
+        weights=None if weight is None else weight._value.reshape(-1),
+        density=density,
+    )
+    dt = input.dtype.np
+    return return_types.histogram(Tensor._wrap(hist.astype(dt)), Tensor._wrap(out_edges.astype(dt)))
+
+
+_QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
+_quantile = {
+    nan: Op(
+        "SqueezeBackward4",
+        lambda x, q, axis, keepdim, method, f=f: f(
+            x, jnp.asarray(q, x.dtype), axis=axis, keepdims=keepdim, method=method
+        ),
+    )
+    for nan, f in ((False, jnp.quantile), (True, jnp.nanquantile))
+}
+
+
+def _quantile_like(name: str, input: Tensor, q, dim, keepdim: bool, interpolation: str):
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        qs = q.tolist()
+    else:
+        qs = q
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    for v in qs if isinstance(qs, list) else [qs]:
+        if not 0 <= v <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {v}")
+    if interpolation not in _QUANTILE_METHODS:
+        raise RuntimeError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"but got {interpolation}"
+        )
+    static = (
+        ("q", tuple(qs) if isinstance(qs, list) else float(qs)),
+        ("axis", None if dim is None else _wrap_dim(dim, input.ndim)),
+        ("keepdim", bool(keepdim)),
+        ("method", interpolation),
+    )
+    out = apply(_quantile[name == "nanquantile"], (input,), static)
+    if dim is None and keepdim:  # PyTorch keeps every dimension as 1
+        return out.reshape(out.shape[:1] * isinstance(qs, list) + (1,) * input.ndim)
+    return out
+
+
+@declare(
+    test=(
+        Sample(args=(0.3,)),
+        Sample(
+            ((3, 4), Given([0.2, 0.9], "float32")), kwargs={"dim": 1, "keepdim": True}, grad=False
+        ),
+    )
+)
+def quantile(
+    input: Tensor,
+    q,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """The ``q``-th quantiles (a number or a 1-D tensor in [0, 1]) of ``input``, along ``dim``
+    or of all its elements.
+
+    >>> import tensorish
+    >>> tensorish.quantile(tensorish.tensor([1.0, 2.0, 3.0]), 0.5)
+    tensor(2.)
+    """
+    return _quantile_like("quantile", input, q, dim, keepdim, interpolation)
+
+
+@declare(test=Sample(args=(0.3,), kwargs={"dim": 0, "interpolation": "midpoint"}))
+def nanquantile(
+    input: Tensor,
+    q,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """``quantile``, ignoring NaN."""
+    return _quantile_like("nanquantile", input, q, dim, keepdim, interpolation)
+
+
+_logcumsumexp = Op("LogcumsumexpBackward0", lambda x, axis: jax.lax.cumlogsumexp(x, axis=axis))
+
+
+@declare(test=Sample(args=(1,)))
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """``log(cumsum(exp(input)))`` along ``dim``, computed stably.
+
+    >>> import tensorish
+    >>> tensorish.logcumsumexp(tensorish.zeros(2), 0)
+    tensor([0.0000, 0.6931])
+    """
+    return apply(_logcumsumexp, (input,), (("axis", _wrap_dim(dim, builtins.max(input.ndim, 1))),))
 
 
 if not TYPE_CHECKING:  # a type checker sees every public name; runtime, the declared ones
