@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 from .._mode import mode
 
@@ -94,9 +95,12 @@ POLICY: dict[str, str] = {
 }
 
 
-def autocast_op(key: str, fn: Callable) -> Callable:
+F = TypeVar("F", bound=Callable)
+
+
+def autocast_op(key: str, fn: F) -> F:
     """``fn``, the op public as ``key``, wrapped in ``autocasting`` if the table lists it."""
-    return autocasting(fn, POLICY[key]) if key in POLICY else fn
+    return cast(F, autocasting(fn, POLICY[key])) if key in POLICY else fn
 
 
 def autocasting(fn: Callable, policy: str) -> Callable:

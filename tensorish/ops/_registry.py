@@ -23,7 +23,7 @@ import numbers
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -243,7 +243,7 @@ _KEYWORD_ALIASES = {"axis": "dim", "keepdims": "keepdim"}
 _VARIADIC_KEYWORDS = frozenset({"dims", "size", "shape"})
 
 
-def keyword_spellings(fn: Callable) -> Callable:
+def keyword_spellings(fn: F) -> F:
     """``fn``, also taking the keyword spellings PyTorch's argument parser accepts: ``axis``
     for ``dim``, ``keepdims`` for ``keepdim``, and ``dims=``/``size=``/``shape=`` for its
     variadic parameter; ``fn`` itself when it has no such parameter."""
@@ -269,7 +269,7 @@ def keyword_spellings(fn: Callable) -> Callable:
                 args = (*args, *(value if isinstance(value, (tuple, list)) else (value,)))
         return fn(*args, **kwargs)
 
-    return spelled
+    return cast(F, spelled)
 
 
 def _attach(decl: Decl, fast: Op | None) -> None:
