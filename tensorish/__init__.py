@@ -162,6 +162,7 @@ from . import linalg as linalg
 from . import multiprocessing as multiprocessing
 from . import optim as optim
 from . import profiler as profiler
+from . import random as random
 from . import special as special
 from . import testing as testing
 

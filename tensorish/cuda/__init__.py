@@ -18,6 +18,8 @@ from ._cuda import ShortTensor as ShortTensor
 from ._cuda import current_device as current_device
 from ._cuda import device_count as device_count
 from ._cuda import get_device_name as get_device_name
+from ._cuda import get_rng_state as get_rng_state
+from ._cuda import get_rng_state_all as get_rng_state_all
 from ._cuda import initial_seed as initial_seed
 from ._cuda import is_available as is_available
 from ._cuda import is_bf16_supported as is_bf16_supported
@@ -27,6 +29,8 @@ from ._cuda import manual_seed_all as manual_seed_all
 from ._cuda import seed as seed
 from ._cuda import seed_all as seed_all
 from ._cuda import set_device as set_device
+from ._cuda import set_rng_state as set_rng_state
+from ._cuda import set_rng_state_all as set_rng_state_all
 from ._cuda import synchronize as synchronize
 
 from . import amp as amp  # isort: skip
@@ -39,6 +43,10 @@ __all__ = [
     "synchronize",
     "manual_seed",
     "manual_seed_all",
+    "get_rng_state",
+    "get_rng_state_all",
+    "set_rng_state",
+    "set_rng_state_all",
     "seed",
     "seed_all",
     "initial_seed",

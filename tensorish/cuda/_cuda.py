@@ -23,6 +23,10 @@ __all__ = [
     "synchronize",
     "manual_seed",
     "manual_seed_all",
+    "get_rng_state",
+    "get_rng_state_all",
+    "set_rng_state",
+    "set_rng_state_all",
     "seed",
     "seed_all",
     "initial_seed",
@@ -107,6 +111,42 @@ def manual_seed_all(seed: int) -> None:
     """Seed every CUDA device's generator (a no-op without CUDA, as in PyTorch)."""
     for idx in range(device_count()):
         _random.cuda_generator(idx).manual_seed(seed)
+
+
+def _index(device: Any) -> int:
+    """The CUDA device index ``device`` ("cuda", "cuda:1", an int or a device) names."""
+    if isinstance(device, int):
+        return device
+    dev = device if isinstance(device, _device.device) else _device.device(device)
+    return current_device() if dev.index is None else dev.index
+
+
+def get_rng_state(device: Any = "cuda") -> Any:
+    """The state of CUDA device ``device``'s generator, as a uint8 tensor.
+
+    >>> import tensorish
+    >>> tensorish.cuda.get_rng_state_all() if not tensorish.cuda.is_available() else []
+    []
+    """
+    _require()
+    return _random.cuda_generator(_index(device)).get_state()
+
+
+def get_rng_state_all() -> list:
+    """The states of every CUDA device's generator (none without CUDA)."""
+    return [_random.cuda_generator(i).get_state() for i in range(device_count())]
+
+
+def set_rng_state(new_state: Any, device: Any = "cuda") -> None:
+    """Restore CUDA device ``device``'s generator to ``new_state``."""
+    _require()
+    _random.cuda_generator(_index(device)).set_state(new_state)
+
+
+def set_rng_state_all(new_states: Any) -> None:
+    """Restore every CUDA device's generator, one state each."""
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
 
 
 def seed() -> None:
