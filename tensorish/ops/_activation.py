@@ -13,13 +13,14 @@ from ._common import Op
 
 hardshrink = Op(
     "HardshrinkBackward0",
-    lambda x, lambd: jnp.where((x > lambd) | (x < -lambd), x, jnp.zeros_like(x)),
+    lambda x, lambd: jnp.where((x >= -lambd) & (x <= lambd), jnp.zeros_like(x), x),
     saves=(),
 )
 softshrink = Op(
     "SoftshrinkBackward0",
+    # torch's kernel: nan falls through to ``x + lambd`` (nan, gradient 1); -0. stays -0.
     lambda x, lambd: jnp.where(
-        x > lambd, x - lambd, jnp.where(x < -lambd, x + lambd, jnp.zeros_like(x))
+        (x >= -lambd) & (x <= lambd), x * 0, jnp.where(x > lambd, x - lambd, x + lambd)
     ),
     saves=(),
 )

@@ -107,6 +107,33 @@ def _no_derivative(fn: Callable, aten: str) -> Callable:
     return f
 
 
+@jax.custom_vjp
+def _nextafter_same_shape(x, other):
+    return jnp.nextafter(x, other)
+
+
+# NOTE: PyTorch passes the gradient through to ``input`` (the step is below its precision)
+# except where ``input == other`` (the result is ``other`` there), and gives ``other`` none.
+_nextafter_same_shape.defvjp(
+    lambda x, other: (jnp.nextafter(x, other), (x, other)),
+    lambda res, g: (jnp.where(res[0] == res[1], jnp.zeros_like(g), g), jnp.zeros_like(res[1])),
+)
+
+
+def _nextafter_fn(x, other):
+    shape = jnp.broadcast_shapes(x.shape, other.shape)
+    return _nextafter_same_shape(jnp.broadcast_to(x, shape), jnp.broadcast_to(other, shape))
+
+
+def _angle_fn(x):
+    # PyTorch's angle of a real number: pi below zero, else 0 (of -0. too), nan kept, and no
+    # gradient (JAX's atan2(0, x) gives pi at -0. and a nan gradient at 0).
+    if jnp.iscomplexobj(x):
+        return jnp.angle(x)
+    const = jnp.where(x < 0, jnp.pi, 0.0).astype(x.dtype)
+    return jnp.where(jnp.isnan(x), jax.lax.stop_gradient(x), const)
+
+
 def _sign_fn(x):
     # PyTorch's sign of nan is 0, and of -0. is 0. (not -0.).
     if x.dtype == jnp.bool_:
@@ -1213,11 +1240,11 @@ _real = Op("SelectBackward0", jnp.real, saves=())
 _imag = Op("SelectBackward0", jnp.imag, saves=())
 _conj = Op("ConjBackward0", jnp.conj, saves=())
 _conj_physical = Op("ConjPhysicalBackward0", jnp.conj, saves=())
-_angle = Op("AngleBackward0", jnp.angle)
+_angle = Op("AngleBackward0", _angle_fn)
 _ldexp = Op("LdexpBackward0", lambda x, e: x * jnp.exp2(e.astype(x.dtype)))
 _frexp = Op("FrexpBackward0", lambda x: jnp.frexp(x)[0], saves=())
 _frexp_result = _return_type("frexp", ("mantissa", "exponent"))
-_nextafter = Op("NextafterBackward0", jnp.nextafter, differentiable=False)
+_nextafter = Op("NextafterBackward0", _nextafter_fn)
 _COMPLEX = Sample(((3, 4),), dtype="complex64", grad=False)
 
 
@@ -1348,7 +1375,7 @@ def frexp(input: Tensor):
 
 @declare(inplace=True, test=Sample(((3, 4), (3, 4)), grad=False))
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
-    """The next floating-point value after ``input`` towards ``other`` (no gradient).
+    """The next floating-point value after ``input`` towards ``other``.
 
     >>> import tensorish
     >>> bool(tensorish.nextafter(tensorish.tensor([1.0]), tensorish.tensor([2.0])) > 1)
