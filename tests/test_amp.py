@@ -219,8 +219,12 @@ def test_state_nesting_and_decorator():
 )
 def test_deprecated_spellings(fn):
     def run(lib):
-        with lib.autocast("cpu", enabled=False):  # restores what fn sets
-            out, warned = _warned(lambda: fn(lib))
+        gpu_dtype = lib.get_autocast_dtype("cuda")
+        try:
+            with lib.autocast("cpu", enabled=False):  # restores what fn sets on the cpu
+                out, warned = _warned(lambda: fn(lib))
+        finally:
+            lib.set_autocast_dtype("cuda", gpu_dtype)
         # torch adds where in its C++ source the warning was raised
         return str(out).split(".")[-1], [(c, m.split(" (Triggered")[0]) for c, m in warned]
 
