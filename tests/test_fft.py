@@ -355,3 +355,25 @@ def test_namespace():
     assert sorted(names - {"Tensor"}) == sorted(
         n for n in dir(tensorish.fft) if not n.startswith("_")
     )
+
+
+def test_magnitude_spectrum_of_a_real_signal_backward():
+    """|fft(x)| of a real x that requires grad: the gradient flows back through complex abs."""
+
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0, 4.0, -1.0], requires_grad=True)
+        (lib.fft.fft(x).abs() * lib.arange(5.0)).sum().backward()
+        return x.grad
+
+    assert_same(run(torch), run(tensorish), "grad", rtol=1e-5, atol=1e-6)
+
+
+def test_abs_of_complex_gradient_is_the_conjugate_of_torchs():
+    """The README's complex-gradient convention: conj of torch's, sgn(z) with 0 at 0."""
+
+    def run(lib):
+        z = lib.tensor([3 + 4j, 0j, -2j], requires_grad=True)
+        (z.abs() * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        return z.grad
+
+    assert_same(run(torch).conj().resolve_conj(), run(tensorish), "grad")

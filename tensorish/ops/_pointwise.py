@@ -148,8 +148,19 @@ def _abs_fn(x):
     return jnp.abs(x)
 
 
-# NOTE: d|x|/dx is PyTorch's sgn(x): 0 at 0 and at nan; JAX's abs passes 1 at 0.
-_abs_fn.defjvp(lambda p, t: (jnp.abs(p[0]), t[0] * _sign_fn(p[0])))
+def _abs_jvp(primals, tangents):
+    # NOTE: d|x|/dx is PyTorch's sgn(x): 0 at 0 and at nan; JAX's abs passes 1 at 0. For a
+    # complex x, sgn(x) = x / |x| (0 at 0) and the real output moves by Re(conj(sgn(x)) dx).
+    (x,), (dx,) = primals, tangents
+    a = jnp.abs(x)
+    if not jnp.iscomplexobj(x):
+        return a, dx * _sign_fn(x)
+    zero = a == 0
+    sgn = jnp.where(zero, 0, x / jnp.where(zero, 1, a).astype(x.dtype))
+    return a, jnp.real(jnp.conj(sgn) * dx)
+
+
+_abs_fn.defjvp(_abs_jvp)
 
 
 @jax.custom_jvp
