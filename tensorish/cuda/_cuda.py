@@ -83,13 +83,17 @@ def set_device(device: Any) -> None:
     mode.cuda_device = idx
 
 
+def _index(device: Any) -> int:
+    """The CUDA device index ``device`` ("cuda", "cuda:1", an int or a device) names."""
+    if isinstance(device, int):
+        return device
+    dev = device if isinstance(device, _device.device) else _device.device(device)
+    return current_device() if dev.index is None else dev.index
+
+
 def get_device_name(device: Any = None) -> str:
     devs = _require()
-    idx = (
-        mode.cuda_device
-        if device is None
-        else (device if isinstance(device, int) else _device.device(device).index or 0)
-    )
+    idx = mode.cuda_device if device is None else _index(device)
     return getattr(devs[idx], "device_kind", str(devs[idx]))
 
 
@@ -111,14 +115,6 @@ def manual_seed_all(seed: int) -> None:
     """Seed every CUDA device's generator (a no-op without CUDA, as in PyTorch)."""
     for idx in range(device_count()):
         _random.cuda_generator(idx).manual_seed(seed)
-
-
-def _index(device: Any) -> int:
-    """The CUDA device index ``device`` ("cuda", "cuda:1", an int or a device) names."""
-    if isinstance(device, int):
-        return device
-    dev = device if isinstance(device, _device.device) else _device.device(device)
-    return current_device() if dev.index is None else dev.index
 
 
 def get_rng_state(device: Any = "cuda") -> Any:
